@@ -1,0 +1,99 @@
+"""Developer and CI sessions: `nox -s tests parity lint docs bench demo`.
+
+Every session shares one cargo target directory (`target/`) and the release profile, so the
+extension, `cargo test` and criterion builds reuse each other's artefacts and nothing compiles
+twice. Python sessions install Omega with maturin into their own virtualenv.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+TARGET_DIR = ROOT / "target"
+CARGO_ENV = {"CARGO_TARGET_DIR": str(TARGET_DIR)}
+# Crates tested with plain `cargo test` (the bindings crate needs a Python to link against and
+# is exercised from pytest instead).
+RUST_TEST_ARGS = ["--workspace", "--exclude", "omega-py-bindings", "--release"]
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "docs"]
+
+
+def install_omega(session: nox.Session, *extras: str) -> None:
+    """Build the extension (release, shared target dir) and install Omega with extras."""
+    session.install("maturin>=1.7,<2", "pip")
+    spec = f".[{','.join(extras)}]" if extras else "."
+    session.run(
+        "python", "-m", "pip", "install", "--no-build-isolation", "-q", spec, env=CARGO_ENV
+    )
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """cargo test for the workspace + the pytest suite."""
+    session.run("cargo", "test", *RUST_TEST_ARGS, "-q", external=True, env=CARGO_ENV)
+    install_omega(session, "test")
+    session.run("pytest", *(session.posargs or ["-q"]), env={"OMEGA_STRICT": "1"})
+
+
+@nox.session(python="3.11")
+def parity(session: nox.Session) -> None:
+    """Python vs hybrid vs rust on many seeded configurations: `nox -s parity -- --count 1000`."""
+    install_omega(session, "test")
+    session.run("python", "-m", "omega.parity", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff, rustfmt, clippy (workspace lints as errors) and stubtest for _core.pyi."""
+    session.run("cargo", "fmt", "--all", "--check", external=True)
+    session.run(
+        "cargo", "clippy", "--workspace", "--all-targets", "--release", "--", "-D", "warnings",
+        external=True, env=CARGO_ENV,
+    )
+    install_omega(session, "lint")
+    session.run("ruff", "check", "python", "tests", "asv_bench", "noxfile.py")
+    session.run("ruff", "format", "--check", "python", "tests", "asv_bench", "noxfile.py")
+    session.run("python", "-m", "mypy.stubtest", "omega._core")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """The documentation site (strict), with the Rust API docs copied in from cargo doc."""
+    install_omega(session, "docs")
+    session.run(
+        "cargo", "doc", "--no-deps", "-p", "omega-strategy-api", "-p", "omega-indicators",
+        "-p", "omega-engine", "-p", "omega-strategies", "--release",
+        external=True, env=CARGO_ENV,
+    )
+    session.run("mkdocs", "build", "--strict", "--site-dir", "site")
+    rust_api = ROOT / "site" / "rust-api"
+    shutil.rmtree(rust_api, ignore_errors=True)
+    shutil.copytree(TARGET_DIR / "doc", rust_api)
+    session.log(f"site written to {ROOT / 'site'} (Rust API under site/rust-api/)")
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """Runs the default backtest once and writes its report to omega-out/."""
+    install_omega(session)
+    session.run("omega", "backtest", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Side-by-side timing and peak memory of each mode: `nox -s bench -- --bars 1000000`."""
+    install_omega(session, "test", "bench")
+    session.run("python", "-m", "omega.bench", *session.posargs, env={"OMEGA_STRICT": "1"})
+    if os.environ.get("OMEGA_BENCH_CRITERION", "1") == "1":
+        session.run(
+            "cargo", "bench", "--workspace", "--exclude", "omega-py-bindings", "--",
+            "--warm-up-time", "0.5", "--measurement-time", "1",
+            external=True, env=CARGO_ENV,
+        )
