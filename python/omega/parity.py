@@ -1,0 +1,337 @@
+"""Parity harness: the same configurations through every engine mode, compared exactly.
+
+`python -m omega.parity --count 200` draws seeded configurations (strategy and its parameters,
+intrabar policy, slippage and fee models, sizing, timeframes, management) over synthetic data
+of several regimes (and the real data in ../shared/data when present), runs each in `python`,
+`hybrid` and `rust` mode and requires identical trade lists (every field, prices compared with
+==) and identical equity curves. On a mismatch it reports the first bar where the runs diverge
+and the decision traces around it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from omega.data.bars import BarSeries, Instrument
+from omega.engine.raw import TRADE_COLUMNS, RawRun
+from omega.engine.settings import (
+    BreakEvenSettings,
+    EngineSettings,
+    FeeSettings,
+    SizingSettings,
+    SlippageSettings,
+    TrailingSettings,
+)
+from omega.timeframes import Timeframe
+
+MODES = ("python", "hybrid", "rust")
+
+
+@dataclass(frozen=True)
+class ParityCase:
+    """One configuration: data, strategy, settings."""
+
+    case_id: int
+    data_seed: int
+    n_bars: int
+    symbol: str
+    strategy: str
+    params: dict
+    settings: EngineSettings
+
+    def describe(self) -> str:
+        s = self.settings
+        return (
+            f"case {self.case_id}: {self.strategy} {self.params} on {self.symbol} "
+            f"seed={self.data_seed} bars={self.n_bars} primary={s.primary_timeframe} "
+            f"tfs={[str(t) for t in s.timeframes]} policy={s.intrabar_policy} "
+            f"slippage={s.slippage.model} sizing={s.sizing.mode} be={s.break_even is not None} "
+            f"trail={s.trailing is not None} max_bars={s.max_bars_held}"
+        )
+
+
+@dataclass
+class Mismatch:
+    case: ParityCase
+    modes: tuple[str, str]
+    what: str
+    first_bar: int | None
+    context: str = ""
+
+    def report(self) -> str:
+        text = f"MISMATCH {self.modes[0]} vs {self.modes[1]}: {self.what}\n  {self.case.describe()}"
+        if self.first_bar is not None:
+            text += f"\n  first divergent primary bar: {self.first_bar}"
+        if self.context:
+            text += "\n" + self.context
+        return text
+
+
+# --------------------------------------------------------------------------------------------
+# configurations
+
+
+def _mean_reversion_params(rng: random.Random) -> dict:
+    params = {
+        "kalman_q": rng.choice([0.001, 0.01, 0.05, 0.2]),
+        "lookback": rng.choice([10, 20, 50, 100]),
+        "z_entry": rng.choice([1.5, 2.0, 2.5]),
+        "z_exit": rng.choice([0.0, 0.25, 0.5, 1.0]),
+        "atr_period": rng.choice([7, 14, 21]),
+        "sl_atr": rng.choice([1.0, 2.0, 3.0]),
+        "tp_atr": rng.choice([0.0, 1.5, 3.0]),
+        "max_holding_bars": rng.choice([0, 12, 48]),
+        "trend_filter": rng.random() < 0.5,
+    }
+    if params["trend_filter"]:
+        params["trend_ema"] = rng.choice([10, 20, 50])
+    return params
+
+
+def _strategy_choice(rng: random.Random) -> tuple[str, dict]:
+    roll = rng.random()
+    if roll < 0.6:
+        return "mean_reversion_z_score", _mean_reversion_params(rng)
+    if roll < 0.8:
+        return "sma_cross", {"fast": rng.choice([5, 10]), "slow": rng.choice([20, 30])}
+    return "zscore_threshold", {"period": rng.choice([20, 50]), "entry": rng.choice([1.5, 2.0])}
+
+
+def generate_cases(count: int, seed: int = 0, n_bars: int = 6000) -> Iterator[ParityCase]:
+    """`count` seeded configurations; the same (count, seed) always gives the same cases."""
+    rng = random.Random(seed)
+    for case_id in range(count):
+        strategy, params = _strategy_choice(rng)
+        primary = rng.choice([Timeframe.M1, Timeframe.M5, Timeframe.M5, Timeframe.M15])
+        timeframes = [primary]
+        if strategy == "mean_reversion_z_score" and params.get("trend_filter"):
+            params["trend_timeframe"] = "H1"
+            timeframes.append(Timeframe.H1)
+        symbol = rng.choice(["EURUSD", "EURUSD", "EURUSD", "USDJPY"])
+        instrument = Instrument.for_symbol(symbol)
+        slippage_model = rng.choice(["none", "fixed", "random", "atr"])
+        slippage = SlippageSettings(
+            model=slippage_model,
+            pips=rng.choice([0.1, 0.5, 1.0]),
+            atr_fraction=rng.choice([0.05, 0.1]),
+            atr_period=14,
+            seed=rng.randrange(1 << 32),
+        )
+        fees = FeeSettings(
+            commission_per_lot=rng.choice([0.0, 3.5, 7.0]),
+            percent_of_notional=rng.choice([0.0, 0.0, 0.002]),
+        )
+        if strategy == "mean_reversion_z_score" and rng.random() < 0.6:
+            sizing = SizingSettings(mode="risk_percent", risk_percent=rng.choice([0.5, 1.0, 2.0]))
+        else:
+            sizing = SizingSettings(mode="fixed", lots=rng.choice([0.1, 1.0, 2.5]))
+        settings = EngineSettings(
+            primary_timeframe=primary,
+            timeframes=tuple(timeframes),
+            intrabar_policy=rng.choice(["pessimistic", "optimistic", "finer"]),
+            slippage=slippage,
+            fees=fees,
+            sizing=sizing,
+            break_even=(
+                BreakEvenSettings(trigger_pips=rng.choice([3.0, 8.0]), offset_pips=1.0)
+                if rng.random() < 0.3
+                else None
+            ),
+            trailing=(
+                TrailingSettings(distance_pips=rng.choice([5.0, 15.0]))
+                if rng.random() < 0.3
+                else None
+            ),
+            max_bars_held=rng.choice([None, None, 30]),
+            initial_balance=100_000.0,
+            account_currency="USD",
+            instrument=instrument,
+        )
+        yield ParityCase(
+            case_id=case_id,
+            data_seed=rng.randrange(1 << 31),
+            n_bars=n_bars,
+            symbol=symbol,
+            strategy=strategy,
+            params=params,
+            settings=settings,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# running and comparing
+
+
+def _runners() -> dict[str, Callable[[BarSeries, ParityCase, bool], RawRun]]:
+    from omega.engine import hybrid, rust
+    from omega.engine.loop import run_python
+    from omega.strategy import get_strategy
+
+    def python_mode(bars: BarSeries, case: ParityCase, trace: bool) -> RawRun:
+        strategy = get_strategy(case.strategy)(case.params)
+        return run_python(bars, strategy, case.settings, trace=trace)
+
+    def hybrid_mode(bars: BarSeries, case: ParityCase, trace: bool) -> RawRun:
+        strategy = get_strategy(case.strategy)(case.params)
+        return hybrid.run_hybrid(bars, strategy, case.settings, trace=trace)
+
+    def rust_mode(bars: BarSeries, case: ParityCase, trace: bool) -> RawRun:
+        return rust.run_rust(bars, case.strategy, case.params, case.settings, trace=trace)
+
+    return {"python": python_mode, "hybrid": hybrid_mode, "rust": rust_mode}
+
+
+def _columns_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise exact equality, NaN equal to NaN (and nothing else)."""
+    if a.dtype == object or b.dtype == object:
+        return np.array([x == y for x, y in zip(a, b, strict=True)], dtype=bool)
+    eq = a == b
+    if a.dtype.kind == "f":
+        eq |= np.isnan(a) & np.isnan(b)
+    return eq
+
+
+def compare_runs(a: RawRun, b: RawRun) -> tuple[str, int | None] | None:
+    """None when identical; else (what differs, first divergent primary bar or None)."""
+    na, nb = a.n_trades, b.n_trades
+    first_bad_trade = None
+    for name in TRADE_COLUMNS:
+        ca, cb = a.trades[name], b.trades[name]
+        n = min(len(ca), len(cb))
+        eq = _columns_equal(np.asarray(ca[:n]), np.asarray(cb[:n]))
+        if not eq.all():
+            row = int(np.argmin(eq))
+            if first_bad_trade is None or row < first_bad_trade[0]:
+                first_bad_trade = (row, name, ca[row], cb[row])
+    eq_equity = _columns_equal(a.equity, b.equity) if len(a.equity) == len(b.equity) else None
+    if first_bad_trade is not None:
+        row, name, va, vb = first_bad_trade
+        bar = int(min(a.trades["entry_index"][row], b.trades["entry_index"][row]))
+        return f"trade {row} field {name}: {va!r} != {vb!r}", bar
+    if na != nb:
+        n = min(na, nb)
+        bars = [int(t.trades["entry_index"][n]) for t in (a, b) if t.n_trades > n]
+        return f"trade count {na} != {nb}", min(bars) if bars else None
+    if eq_equity is None:
+        return f"equity length {len(a.equity)} != {len(b.equity)}", None
+    if not eq_equity.all():
+        bar = int(np.argmin(eq_equity))
+        return f"equity at bar {bar}: {a.equity[bar]!r} != {b.equity[bar]!r}", bar
+    for attr in (
+        "final_balance",
+        "bars_processed",
+        "base_bars",
+        "ignored_signals",
+        "dropped_orders",
+    ):
+        if getattr(a, attr) != getattr(b, attr):
+            return f"{attr}: {getattr(a, attr)!r} != {getattr(b, attr)!r}", None
+    if [dataclasses.astuple(s) for s in a.skipped_orders] != [
+        dataclasses.astuple(s) for s in b.skipped_orders
+    ]:
+        return "skipped_orders differ", None
+    return None
+
+
+def _trace_context(rows_a: list[dict], rows_b: list[dict], bar: int, names: tuple[str, str]) -> str:
+    lines = [f"  decision traces around bar {bar} ({names[0]} | {names[1]}):"]
+    for i in range(max(0, bar - 3), bar + 2):
+        ra = rows_a[i] if i < len(rows_a) else None
+        rb = rows_b[i] if i < len(rows_b) else None
+        lines.append(f"    bar {i}: {ra} | {rb}")
+    return "\n".join(lines)
+
+
+def synthetic_bars(case: ParityCase) -> BarSeries:
+    from omega.data import generate_synthetic
+
+    return generate_synthetic(n_bars=case.n_bars, seed=case.data_seed, symbol=case.symbol)
+
+
+def run_case(
+    case: ParityCase,
+    bars: BarSeries,
+    modes: tuple[str, ...] = MODES,
+    runners: dict | None = None,
+) -> tuple[dict[str, RawRun], list[Mismatch]]:
+    runners = runners or _runners()
+    runs = {mode: runners[mode](bars, case, False) for mode in modes}
+    reference = modes[0]
+    mismatches = []
+    for mode in modes[1:]:
+        diff = compare_runs(runs[reference], runs[mode])
+        if diff is None:
+            continue
+        what, bar = diff
+        context = ""
+        if bar is not None:
+            traced_a = runners[reference](bars, case, True).trace or []
+            traced_b = runners[mode](bars, case, True).trace or []
+            context = _trace_context(traced_a, traced_b, bar, (reference, mode))
+        mismatches.append(Mismatch(case, (reference, mode), what, bar, context))
+    return runs, mismatches
+
+
+def available_modes() -> tuple[str, ...]:
+    try:
+        import omega._core  # noqa: F401
+    except ImportError:
+        return ("python",)
+    return MODES
+
+
+def run_parity(
+    count: int,
+    seed: int = 0,
+    n_bars: int = 6000,
+    modes: tuple[str, ...] | None = None,
+    out=sys.stdout,
+) -> tuple[int, int, list[Mismatch]]:
+    """Runs `count` cases; returns (cases run, trades compared, mismatches)."""
+    modes = modes or available_modes()
+    runners = _runners()
+    mismatches: list[Mismatch] = []
+    trades = 0
+    started = time.perf_counter()
+    for case in generate_cases(count, seed, n_bars):
+        bars = synthetic_bars(case)
+        runs, found = run_case(case, bars, modes, runners)
+        mismatches.extend(found)
+        trades += runs[modes[0]].n_trades
+        for m in found:
+            print(m.report(), file=out)
+    elapsed = time.perf_counter() - started
+    print(
+        f"parity: {count} configurations x modes {', '.join(modes)}: "
+        f"{len(mismatches)} mismatches, {trades} trades compared, {elapsed:.1f} s",
+        file=out,
+    )
+    return count, trades, mismatches
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m omega.parity", description=__doc__)
+    parser.add_argument("--count", type=int, default=200, help="configurations (default 200)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the configuration draw")
+    parser.add_argument("--bars", type=int, default=6000, help="M1 bars per configuration")
+    parser.add_argument("--real-data", type=Path, default=None, help="folder of ../shared/data")
+    args = parser.parse_args(argv)
+    modes = available_modes()
+    if len(modes) < 2:
+        print("parity: omega._core is not importable; nothing to compare", file=sys.stderr)
+        return 2
+    _, _, mismatches = run_parity(args.count, args.seed, args.bars, modes)
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
