@@ -1,0 +1,1 @@
+"""asv benchmarks for Omega; they touch only the public API."""
