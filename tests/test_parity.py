@@ -12,8 +12,6 @@ import pytest
 
 from omega.parity import ParityCase, compare_runs, generate_cases, run_parity
 
-pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")
-
 CI_CONFIGURATIONS = 200
 
 
@@ -32,6 +30,7 @@ def test_case_generation_is_seeded_and_varied():
 
 
 def test_all_modes_identical_on_ci_configurations():
+    pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")
     out = io.StringIO()
     count, trades, mismatches = run_parity(CI_CONFIGURATIONS, seed=0, n_bars=12_000, out=out)
     assert count == CI_CONFIGURATIONS
@@ -43,15 +42,16 @@ def test_all_modes_identical_on_ci_configurations():
 def test_compare_runs_reports_first_divergence():
     import numpy as np
 
+    from omega.engine.loop import run_python
     from omega.engine.raw import RawRun
+    from omega.engine.settings import EngineSettings
     from omega.parity import synthetic_bars
+    from omega.strategy import get_strategy
+    from omega.timeframes import Timeframe
 
     case: ParityCase = next(generate_cases(1, seed=11, n_bars=12_000))
-    from omega.engine.loop import run_python
-    from omega.strategy import get_strategy
-
-    bars = synthetic_bars(case)
-    run = run_python(bars, get_strategy("sma_cross")({}), case.settings)
+    settings = EngineSettings(primary_timeframe=Timeframe.M5, timeframes=(Timeframe.M5,))
+    run = run_python(synthetic_bars(case), get_strategy("sma_cross")({}), settings)
     assert run.n_trades > 2
     assert compare_runs(run, run) is None
     trades = {k: v.copy() for k, v in run.trades.items()}
