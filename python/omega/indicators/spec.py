@@ -1,0 +1,113 @@
+"""``IndicatorSpec``: what to compute, mirroring ``omega_strategy_api::IndicatorSpec``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from omega.indicators.atr import ATR
+from omega.indicators.base import Indicator
+from omega.indicators.bollinger import MIDDLE, Bollinger
+from omega.indicators.ema import EMA
+from omega.indicators.errors import IndicatorParameterError
+from omega.indicators.kalman import Kalman, KalmanZScore
+from omega.indicators.rolling_std import RollingStd
+from omega.indicators.rsi import RSI
+from omega.indicators.sma import SMA
+from omega.indicators.zscore import ZScore
+
+FIELDS = ("open", "high", "low", "close")
+
+# kind -> (indicator class, parameter names in the Rust variant's order, defaults)
+_KINDS: dict[str, tuple[type, tuple[str, ...], dict[str, Any]]] = {
+    "sma": (SMA, ("period",), {}),
+    "ema": (EMA, ("period",), {}),
+    "rsi": (RSI, ("period",), {}),
+    "atr": (ATR, ("period",), {}),
+    "rolling_std": (RollingStd, ("period",), {}),
+    "bollinger": (
+        Bollinger,
+        ("period", "k_up", "k_down", "band"),
+        {"k_up": 2.0, "k_down": 2.0, "band": MIDDLE},
+    ),
+    "zscore": (ZScore, ("period",), {}),
+    "kalman": (Kalman, ("q", "r", "x0", "p0"), {"x0": None, "p0": 1.0}),
+    "kalman_zscore": (
+        KalmanZScore,
+        ("q", "r", "x0", "p0", "lookback"),
+        {"x0": None, "p0": 1.0},
+    ),
+}
+KINDS = tuple(_KINDS)
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """An indicator kind, its parameters (name, value) in canonical order, and the input field.
+
+    Build it with :meth:`of` (``IndicatorSpec.of("sma", period=20)``), which validates and
+    orders the parameters, so equal requests compare and hash equal and share one cached
+    series. ``field`` is ``None`` for ATR (it reads high, low and close).
+    """
+
+    kind: str
+    params: tuple[tuple[str, Any], ...]
+    field: str | None = "close"
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KINDS:
+            raise IndicatorParameterError(
+                f"unknown indicator kind {self.kind!r}; expected one of {', '.join(KINDS)}"
+            )
+        _, names, _ = _KINDS[self.kind]
+        given = tuple(name for name, _ in self.params)
+        if given != names:
+            raise IndicatorParameterError(
+                f"{self.kind}: parameters must be {names} in that order, got {given}"
+            )
+        if self.kind == "atr":
+            if self.field is not None:
+                raise IndicatorParameterError("atr: reads high, low and close; field must be None")
+        elif self.field not in FIELDS:
+            raise IndicatorParameterError(
+                f"{self.kind}: field must be one of {', '.join(FIELDS)}, got {self.field!r}"
+            )
+        self.build()  # validates the values
+
+    @classmethod
+    def of(cls, kind: str, field: str | None = "close", **params: Any) -> IndicatorSpec:
+        """Validated spec from keyword parameters; omitted optional ones take their defaults."""
+        kind = str(kind).lower()
+        if kind not in _KINDS:
+            raise IndicatorParameterError(
+                f"unknown indicator kind {kind!r}; expected one of {', '.join(KINDS)}"
+            )
+        _, names, defaults = _KINDS[kind]
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise IndicatorParameterError(f"{kind}: unknown parameter(s) {', '.join(unknown)}")
+        values = {**defaults, **params}
+        missing = [name for name in names if name not in values]
+        if missing:
+            raise IndicatorParameterError(f"{kind}: missing parameter(s) {', '.join(missing)}")
+        if kind == "atr":
+            field = None
+        return cls(kind, tuple((name, values[name]) for name in names), field)
+
+    @property
+    def param_dict(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    @property
+    def warmup_period(self) -> int:
+        return self.build().warmup_period
+
+    def build(self) -> Indicator | ATR:
+        """A fresh indicator object for this spec."""
+        indicator_class, _, _ = _KINDS[self.kind]
+        return indicator_class(**self.param_dict)
+
+    def __str__(self) -> str:
+        args = ", ".join(f"{name}={value}" for name, value in self.params)
+        on = "" if self.field is None else f" on {self.field}"
+        return f"{self.kind}({args}){on}"
