@@ -140,13 +140,32 @@ pub enum IndicatorSpec {
     /// Rolling population standard deviation.
     RollingStd { period: usize, field: PriceField },
     /// Bollinger band: `band` selects upper (+1), middle (0) or lower (-1).
-    Bollinger { period: usize, k_up: f64, k_down: f64, band: i8, field: PriceField },
+    Bollinger {
+        period: usize,
+        k_up: f64,
+        k_down: f64,
+        band: i8,
+        field: PriceField,
+    },
     /// (x - SMA) / rolling population std over `period`.
     ZScore { period: usize, field: PriceField },
     /// Kalman local-level filter: the filtered (posterior) level.
-    Kalman { q: f64, r: f64, x0: Option<f64>, p0: f64, field: PriceField },
+    Kalman {
+        q: f64,
+        r: f64,
+        x0: Option<f64>,
+        p0: f64,
+        field: PriceField,
+    },
     /// z-score over `lookback` of the residual `x - kalman level`.
-    KalmanZScore { q: f64, r: f64, x0: Option<f64>, p0: f64, lookback: usize, field: PriceField },
+    KalmanZScore {
+        q: f64,
+        r: f64,
+        x0: Option<f64>,
+        p0: f64,
+        lookback: usize,
+        field: PriceField,
+    },
 }
 
 impl IndicatorSpec {
@@ -160,16 +179,39 @@ impl IndicatorSpec {
             Rsi { period, field } => (2, [period as u64, field as u64, 0, 0, 0, 0]),
             Atr { period } => (3, [period as u64, 0, 0, 0, 0, 0]),
             RollingStd { period, field } => (4, [period as u64, field as u64, 0, 0, 0, 0]),
-            Bollinger { period, k_up, k_down, band, field } => (
+            Bollinger {
+                period,
+                k_up,
+                k_down,
+                band,
+                field,
+            } => (
                 5,
-                [period as u64, f(k_up), f(k_down), band as u64, field as u64, 0],
+                [
+                    period as u64,
+                    f(k_up),
+                    f(k_down),
+                    band as u64,
+                    field as u64,
+                    0,
+                ],
             ),
             ZScore { period, field } => (6, [period as u64, field as u64, 0, 0, 0, 0]),
-            Kalman { q, r, x0, p0, field } => (7, [f(q), f(r), o(x0), f(p0), field as u64, 0]),
-            KalmanZScore { q, r, x0, p0, lookback, field } => (
-                8,
-                [f(q), f(r), o(x0), f(p0), lookback as u64, field as u64],
-            ),
+            Kalman {
+                q,
+                r,
+                x0,
+                p0,
+                field,
+            } => (7, [f(q), f(r), o(x0), f(p0), field as u64, 0]),
+            KalmanZScore {
+                q,
+                r,
+                x0,
+                p0,
+                lookback,
+                field,
+            } => (8, [f(q), f(r), o(x0), f(p0), lookback as u64, field as u64]),
         }
     }
 }

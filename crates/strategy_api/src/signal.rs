@@ -1,0 +1,131 @@
+//! What a strategy returns: entry signals, position actions, and the position it is shown.
+
+/// Direction of a position or signal. The discriminant is the sign used in outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(i8)]
+pub enum Side {
+    Long = 1,
+    Short = -1,
+}
+
+impl Side {
+    /// `+1.0` for long, `-1.0` for short.
+    pub const fn sign(self) -> i8 {
+        self as i8
+    }
+}
+
+/// An entry request decided at a bar's close; the engine fills it at the next open.
+///
+/// Levels: an absolute `stop_loss` / `take_profit` wins over a distance; a distance (price
+/// units) is applied to the fill price. Sizing: `size` (lots) overrides the configured fixed
+/// size, `risk_percent` the configured risk. `max_bars` overrides the configured maximum
+/// holding time. Build one with [`TradeSignal::long`] / [`TradeSignal::short`] and the
+/// `with_*` methods so new optional fields stay non-breaking.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct TradeSignal {
+    pub side: Side,
+    pub stop_loss: Option<f64>,
+    pub take_profit: Option<f64>,
+    pub stop_loss_distance: Option<f64>,
+    pub take_profit_distance: Option<f64>,
+    pub size: Option<f64>,
+    pub risk_percent: Option<f64>,
+    pub max_bars: Option<u32>,
+    pub tag: String,
+}
+
+impl TradeSignal {
+    /// A signal with no levels, default sizing and an empty tag.
+    pub fn new(side: Side) -> Self {
+        TradeSignal {
+            side,
+            stop_loss: None,
+            take_profit: None,
+            stop_loss_distance: None,
+            take_profit_distance: None,
+            size: None,
+            risk_percent: None,
+            max_bars: None,
+            tag: String::new(),
+        }
+    }
+    pub fn long() -> Self {
+        Self::new(Side::Long)
+    }
+    pub fn short() -> Self {
+        Self::new(Side::Short)
+    }
+    pub fn with_stop_loss(mut self, price: f64) -> Self {
+        self.stop_loss = Some(price);
+        self
+    }
+    pub fn with_take_profit(mut self, price: f64) -> Self {
+        self.take_profit = Some(price);
+        self
+    }
+    pub fn with_stop_loss_distance(mut self, distance: f64) -> Self {
+        self.stop_loss_distance = Some(distance);
+        self
+    }
+    pub fn with_take_profit_distance(mut self, distance: f64) -> Self {
+        self.take_profit_distance = Some(distance);
+        self
+    }
+    pub fn with_size(mut self, lots: f64) -> Self {
+        self.size = Some(lots);
+        self
+    }
+    pub fn with_risk_percent(mut self, percent: f64) -> Self {
+        self.risk_percent = Some(percent);
+        self
+    }
+    pub fn with_max_bars(mut self, bars: u32) -> Self {
+        self.max_bars = Some(bars);
+        self
+    }
+    pub fn with_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tag = tag.into();
+        self
+    }
+}
+
+/// What `manage_position` may ask for at a close (docs/engine/execution.md, step 3.6).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PositionAction {
+    /// Full exit at the next open (reason `strategy`).
+    Close,
+    /// Close `fraction` of the size at the next open, rounded down to the lot step.
+    PartialClose(f64),
+    /// Replace the stop-loss now (`None` removes it).
+    ModifyStopLoss(Option<f64>),
+    /// Replace the take-profit now (`None` removes it).
+    ModifyTakeProfit(Option<f64>),
+    /// Stop-loss to entry +/- `offset_pips` pips now.
+    MoveToBreakEven(f64),
+}
+
+/// The open position as the strategy sees it (read only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Position {
+    pub side: Side,
+    /// Lots still open.
+    pub size: f64,
+    pub entry_price: f64,
+    /// Open time (UTC ns) of the bar whose open filled the entry.
+    pub entry_time: i64,
+    /// Primary bar index of the entry fill.
+    pub entry_index: usize,
+    pub stop_loss: Option<f64>,
+    pub take_profit: Option<f64>,
+    /// Primary closes seen since the entry (1 at the close of the entry bar).
+    pub bars_held: u32,
+    /// Maximum favourable excursion in price units.
+    pub mfe: f64,
+    /// The whole entry fee, account currency.
+    pub entry_fee: f64,
+    /// Maximum holding time from the signal, if it set one.
+    pub max_bars: Option<u32>,
+    pub tag: String,
+}
