@@ -1,0 +1,99 @@
+"""QuantConnect LEAN minute quote bars: one CSV per day named ``YYYYMMDD_...``, no header.
+
+Fields: ms since midnight, bid OHLC, bid size, ask OHLC, ask size (CRLF line ends are fine).
+The date comes from the file name; times are UTC unless ``tz`` says otherwise (FXCM files are
+New York time). Volume is bid size + ask size: quote sizes, LEAN has no traded FX volume.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+import pyarrow as pa
+
+from omega.data.bars import Instrument
+from omega.data.loaders._delimited import read_table
+from omega.data.loaders._raw import FIELDS, FilePart, RawBars, gather
+from omega.data.loaders._source import SourceMap, resolve_files
+from omega.data.loaders._timeparse import FixedParseFailure, Layout, parse_fixed
+from omega.data.timezones import local_to_utc_ns
+from omega.errors import ParseError
+
+NAMES = [
+    "ms",
+    *(f"bid_{f}" for f in FIELDS),
+    "bid_size",
+    *(f"ask_{f}" for f in FIELDS),
+    "ask_size",
+]
+LABELS = {name: f"field {i + 1} ({name})" for i, name in enumerate(NAMES)}
+_DATE_IN_NAME = re.compile(r"^(\d{8})_")
+_MS_PER_DAY = 86_400_000
+
+
+def load_lean(
+    path: str,
+    *,
+    instrument: Instrument,
+    tz: str | None = None,
+    pattern: str = "*.csv",
+) -> RawBars:
+    """Parse LEAN daily quote files (a file, a directory of days, or a glob)."""
+    del instrument  # both sides are in the file; nothing to derive
+    paths = resolve_files(path, pattern)
+    local, columns, sources, blank = gather([_read_one(p) for p in paths])
+    time = local_to_utc_ns(local, tz)
+    labels = {name: LABELS[name] for name in NAMES[1:]}
+    labels.update({"time": LABELS["ms"], "volume": "fields 6+11 (bid size + ask size)"})
+    return RawBars(
+        time=time,
+        prices={name: columns[name] for name in NAMES if name[:4] in ("bid_", "ask_")},
+        volume=columns["bid_size"] + columns["ask_size"],
+        source_map=SourceMap(sources, path),
+        labels=labels,
+        ask_source="file",
+        blank_lines=blank,
+    )
+
+
+def _file_date_ns(path: str) -> int:
+    match = _DATE_IN_NAME.match(os.path.basename(path))
+    if match is None:
+        raise ParseError(
+            "LEAN file name must start with the date as YYYYMMDD_ (e.g. 20140501_eurusd_...)",
+            file=path,
+            column="file name",
+        )
+    try:
+        return int(parse_fixed([(pa.array([match.group(1)]), Layout("%Y%m%d"))])[0])
+    except FixedParseFailure:
+        raise ParseError(
+            f"file name date {match.group(1)!r} is not a valid date", file=path, column="file name"
+        ) from None
+
+
+def _read_one(path: str) -> FilePart:
+    day_ns = _file_date_ns(path)
+    types = {name: pa.float64() for name in NAMES}
+    types["ms"] = pa.int64()
+    ft = read_table(
+        path, delimiter=",", column_names=NAMES, column_types=types, header_lines=0, labels=LABELS
+    )
+    table, source = ft.table, ft.source
+    ms = table.column("ms").to_numpy().astype(np.int64)
+    out_of_day = np.flatnonzero((ms < 0) | (ms >= _MS_PER_DAY))
+    if len(out_of_day):
+        row = int(out_of_day[0])
+        raise ParseError(
+            f"milliseconds since midnight {int(ms[row])} is outside [0, {_MS_PER_DAY})",
+            file=path,
+            row=source.line_of(row),
+            column=LABELS["ms"],
+        )
+    columns = {
+        name: np.ascontiguousarray(table.column(name).to_numpy(), dtype=np.float64)
+        for name in NAMES[1:]
+    }
+    return FilePart(day_ns + ms * 1_000_000, columns, source, ft.blank_lines)
