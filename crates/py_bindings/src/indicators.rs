@@ -1,6 +1,180 @@
-//! Indicator bindings (filled in by the indicators work).
-use pyo3::prelude::*;
+//! Indicator bindings: one batch function over numpy columns, used by the Rust == Python
+//! parity tests. Errors become `omega.indicators.errors` exceptions, never panics.
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use omega_indicators::{compute, IndicatorError, SideColumns};
+use omega_strategy_api::{IndicatorSpec, PriceField};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyType};
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(indicator_batch, m)?)?;
     Ok(())
+}
+
+/// `indicator_batch(kind, params, values=None, *, high=None, low=None, close=None)`.
+///
+/// `kind` and `params` are those of `omega.indicators.IndicatorSpec` (`spec.kind`,
+/// `spec.param_dict`). Single-input kinds read `values`; `atr` reads `high`, `low`, `close`.
+/// Returns a new float64 array (NaN during warm-up).
+#[pyfunction]
+#[pyo3(signature = (kind, params, values=None, *, high=None, low=None, close=None))]
+fn indicator_batch<'py>(
+    py: Python<'py>,
+    kind: &str,
+    params: &Bound<'py, PyDict>,
+    values: Option<PyReadonlyArray1<'py, f64>>,
+    high: Option<PyReadonlyArray1<'py, f64>>,
+    low: Option<PyReadonlyArray1<'py, f64>>,
+    close: Option<PyReadonlyArray1<'py, f64>>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let spec = spec_from_params(py, kind, params)?;
+    let missing = |name: &str| input_error(py, format!("{kind}: missing input array {name}"));
+    let series = if let IndicatorSpec::Atr { .. } = spec {
+        let high = high.ok_or_else(|| missing("high"))?;
+        let low = low.ok_or_else(|| missing("low"))?;
+        let close = close.ok_or_else(|| missing("close"))?;
+        let (h, l, c) = (high.as_slice()?, low.as_slice()?, close.as_slice()?);
+        let columns = SideColumns {
+            open: c,
+            high: h,
+            low: l,
+            close: c,
+        };
+        py.detach(|| compute(&spec, &columns))
+    } else {
+        let values = values.ok_or_else(|| missing("values"))?;
+        let v = values.as_slice()?;
+        let columns = SideColumns {
+            open: v,
+            high: v,
+            low: v,
+            close: v,
+        };
+        py.detach(|| compute(&spec, &columns))
+    };
+    series
+        .map(|out| out.into_pyarray(py))
+        .map_err(|e| to_py_err(py, e))
+}
+
+/// The Rust `IndicatorSpec` for a Python spec's kind and parameters (field: close).
+fn spec_from_params(
+    py: Python<'_>,
+    kind: &str,
+    params: &Bound<'_, PyDict>,
+) -> PyResult<IndicatorSpec> {
+    let field = PriceField::Close;
+    let p = Params { py, kind, params };
+    Ok(match kind {
+        "sma" => IndicatorSpec::Sma {
+            period: p.get("period")?,
+            field,
+        },
+        "ema" => IndicatorSpec::Ema {
+            period: p.get("period")?,
+            field,
+        },
+        "rsi" => IndicatorSpec::Rsi {
+            period: p.get("period")?,
+            field,
+        },
+        "atr" => IndicatorSpec::Atr {
+            period: p.get("period")?,
+        },
+        "rolling_std" => IndicatorSpec::RollingStd {
+            period: p.get("period")?,
+            field,
+        },
+        "zscore" => IndicatorSpec::ZScore {
+            period: p.get("period")?,
+            field,
+        },
+        "bollinger" => IndicatorSpec::Bollinger {
+            period: p.get("period")?,
+            k_up: p.get("k_up")?,
+            k_down: p.get("k_down")?,
+            band: p.get("band")?,
+            field,
+        },
+        "kalman" => IndicatorSpec::Kalman {
+            q: p.get("q")?,
+            r: p.get("r")?,
+            x0: p.get_optional("x0")?,
+            p0: p.get("p0")?,
+            field,
+        },
+        "kalman_zscore" => IndicatorSpec::KalmanZScore {
+            q: p.get("q")?,
+            r: p.get("r")?,
+            x0: p.get_optional("x0")?,
+            p0: p.get("p0")?,
+            lookback: p.get("lookback")?,
+            field,
+        },
+        other => {
+            return Err(parameter_error(
+                py,
+                format!("unknown indicator kind {other:?}"),
+            ))
+        }
+    })
+}
+
+struct Params<'a, 'py> {
+    py: Python<'py>,
+    kind: &'a str,
+    params: &'a Bound<'py, PyDict>,
+}
+
+impl<'py> Params<'_, 'py> {
+    fn get<T>(&self, name: &str) -> PyResult<T>
+    where
+        T: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
+    {
+        self.get_optional(name)?.ok_or_else(|| {
+            parameter_error(self.py, format!("{}: missing parameter {name}", self.kind))
+        })
+    }
+
+    /// `None` when the key is absent or its value is Python `None`.
+    fn get_optional<T>(&self, name: &str) -> PyResult<Option<T>>
+    where
+        T: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
+    {
+        match self.params.get_item(name)? {
+            Some(value) if !value.is_none() => value.extract::<T>().map(Some).map_err(|e| {
+                parameter_error(self.py, format!("{}: parameter {name}: {e}", self.kind))
+            }),
+            _ => Ok(None),
+        }
+    }
+}
+
+fn to_py_err(py: Python<'_>, error: IndicatorError) -> PyErr {
+    match error {
+        IndicatorError::InvalidParameter { .. } => parameter_error(py, error.to_string()),
+        IndicatorError::InputMismatch(_) => input_error(py, error.to_string()),
+    }
+}
+
+fn parameter_error(py: Python<'_>, message: String) -> PyErr {
+    omega_error(py, "IndicatorParameterError", message)
+}
+
+fn input_error(py: Python<'_>, message: String) -> PyErr {
+    omega_error(py, "IndicatorInputError", message)
+}
+
+/// An exception of `omega.indicators.errors` (both subclass ValueError); a plain ValueError
+/// if that module cannot be imported.
+fn omega_error(py: Python<'_>, class: &str, message: String) -> PyErr {
+    let class = py
+        .import("omega.indicators.errors")
+        .and_then(|module| module.getattr(class))
+        .and_then(|class| class.cast_into::<PyType>().map_err(PyErr::from));
+    match class {
+        Ok(class) => PyErr::from_type(class, message),
+        Err(_) => pyo3::exceptions::PyValueError::new_err(message),
+    }
 }
