@@ -8,9 +8,8 @@ import re
 from omega.data.bars import Instrument
 
 # ISO 4217 codes that appear in FX symbols; a six-letter run is a symbol only if both halves are.
-CURRENCIES = frozenset(
-    ["EUR", "USD", "GBP", "JPY", "CHF", "AUD", "NZD", "CAD", "SEK", "NOK", "DKK", "PLN", "HUF", "CZK", "TRY", "ZAR", "MXN", "SGD", "HKD", "CNH"]
-)
+_CODES = "EUR USD GBP JPY CHF AUD NZD CAD SEK NOK DKK PLN HUF CZK TRY ZAR MXN SGD HKD CNH"
+CURRENCIES = frozenset(_CODES.split(" "))
 _LETTERS = re.compile(r"[A-Za-z]{6,}")
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from omega.data.loaders._raw import FIELDS
 from omega.data.loaders._source import SourceMap
+from omega.data.timezones import format_ns
 from omega.errors import DataQualityError
 from omega.timeframes import Timeframe
 
@@ -137,8 +138,6 @@ def measure_quality(
     blank_lines: int = 0,
 ) -> DataQualityReport:
     """Count every soft anomaly of validated bars (vectorised; a few examples located)."""
-    from omega.data.timezones import format_ns
-
     n = len(time)
     report = DataQualityReport(
         source=where.label,
@@ -222,7 +221,7 @@ def _overlaps_saturday(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return saturday * NS_PER_DAY < end
 
 
-def quality_of(series) -> DataQualityReport:
+def quality_of(series, ask_source: str = "file") -> DataQualityReport:
     """Measure a BarSeries built in memory (rows in examples are 0-based bar indices)."""
     return measure_quality(
         series.time,
@@ -231,4 +230,5 @@ def quality_of(series) -> DataQualityReport:
         series.timeframe,
         series.instrument.pip_size,
         SourceMap.in_memory(series.source),
+        ask_source=ask_source,
     )

@@ -108,7 +108,7 @@ def generate_synthetic(
         instrument=inst,
         source=f"synthetic(seed={seed}, n_bars={n_bars}, symbol={inst.symbol})",
     )
-    series.quality = quality_of(series)
+    series.quality = quality_of(series, ask_source="synthetic spread")
     return series
 
 

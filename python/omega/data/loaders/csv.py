@@ -107,9 +107,10 @@ def _read_one(path: str, opts: _Options, one_sided_only: bool = False) -> FilePa
     lower = [name.lower() for name in header]
     two_sided = not one_sided_only and all(c in lower for c in PRICE_COLUMNS)
     needed = [opts.time_column, *(PRICE_COLUMNS if two_sided else FIELDS)]
-    if not two_sided and not all(f in lower for f in FIELDS) and not one_sided_only:
-        if any(name.startswith(("bid_", "ask_")) for name in lower):
-            needed = [opts.time_column, *PRICE_COLUMNS]
+    one_side_incomplete = not all(f in lower for f in FIELDS)
+    looks_two_sided = any(name.startswith(("bid_", "ask_")) for name in lower)
+    if not two_sided and not one_sided_only and one_side_incomplete and looks_two_sided:
+        needed = [opts.time_column, *PRICE_COLUMNS]  # report what the two-sided layout lacks
     for name in needed:
         if name not in lower:
             raise MissingColumnError(
