@@ -1,0 +1,48 @@
+"""The Python strategy API: signals, actions, the position view, the data slice, the base
+class and the registry. Guide: docs/strategies/writing_python.md."""
+
+from __future__ import annotations
+
+from omega.strategy.base import IndicatorRequest, Strategy, StrategyParams
+from omega.strategy.data_slice import Bar, DataSlice, MarketData
+from omega.strategy.position import Position
+from omega.strategy.registry import (
+    get_strategy,
+    list_strategies,
+    register_strategy,
+    strategy_schema,
+)
+from omega.strategy.signals import (
+    LONG,
+    SHORT,
+    Close,
+    ModifyStopLoss,
+    ModifyTakeProfit,
+    MoveToBreakEven,
+    PartialClose,
+    PositionAction,
+    TradeSignal,
+)
+
+__all__ = [
+    "LONG",
+    "SHORT",
+    "Bar",
+    "Close",
+    "DataSlice",
+    "IndicatorRequest",
+    "MarketData",
+    "ModifyStopLoss",
+    "ModifyTakeProfit",
+    "MoveToBreakEven",
+    "PartialClose",
+    "Position",
+    "PositionAction",
+    "Strategy",
+    "StrategyParams",
+    "TradeSignal",
+    "get_strategy",
+    "list_strategies",
+    "register_strategy",
+    "strategy_schema",
+]

@@ -1,0 +1,185 @@
+"""`DataSlice`: everything a strategy may know at the close of one primary bar, and no more.
+
+The engine builds one `MarketData` before the loop and one `DataSlice` over it, then moves the
+slice from bar to bar. Every read is bounded by the visibility rule of the contract: primary
+bars up to the current one, other timeframes up to their last bar whose close time is <= the
+current bar's close time. Arrays handed out are read-only views.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+from omega.errors import StrategyError
+from omega.timeframes import Timeframe
+
+if TYPE_CHECKING:
+    from omega.data.bars import BarSeries
+    from omega.indicators import IndicatorSpec
+    from omega.strategy.position import Position
+
+NAN = math.nan
+
+IndicatorKey = tuple[Timeframe, str, "IndicatorSpec"]
+
+
+class Bar(NamedTuple):
+    """One two-sided bar (open time in UTC ns)."""
+
+    time: int
+    bid_open: float
+    bid_high: float
+    bid_low: float
+    bid_close: float
+    ask_open: float
+    ask_high: float
+    ask_low: float
+    ask_close: float
+    volume: float
+
+
+@dataclass
+class MarketData:
+    """The read-only market context of one run, built by the engine before the loop.
+
+    ``series`` holds every configured timeframe (read-only arrays); ``visible[tf][i]`` is the
+    last index of ``tf`` visible at the close of primary bar ``i`` (-1 if none; the primary
+    timeframe maps to ``i`` itself and has no entry); ``indicators`` maps each declared
+    (timeframe, side, spec) to its full series as a list of floats.
+    """
+
+    primary_timeframe: Timeframe
+    series: dict[Timeframe, BarSeries]
+    visible: dict[Timeframe, list[int]]
+    indicators: dict[IndicatorKey, list[float]]
+
+    def __post_init__(self) -> None:
+        p = self.series[self.primary_timeframe]
+        # Plain lists: indexing a list is several times faster than indexing a numpy array.
+        self.primary_columns = tuple(
+            getattr(p, name).tolist()
+            for name in (
+                "time",
+                "bid_open",
+                "bid_high",
+                "bid_low",
+                "bid_close",
+                "ask_open",
+                "ask_high",
+                "ask_low",
+                "ask_close",
+                "volume",
+            )
+        )
+
+
+class DataSlice:
+    """The strategy's window on the market at the close of primary bar ``index``."""
+
+    __slots__ = ("_closed_cache", "_i", "_market", "_position", "_values")
+
+    def __init__(self, market: MarketData) -> None:
+        self._market = market
+        self._i = -1
+        self._position: Position | None = None
+        self._values: dict[str, float] | None = None
+        self._closed_cache: dict[Timeframe, tuple[int, BarSeries]] = {}
+
+    # -- moved by the engine -------------------------------------------------------------
+    def _move(
+        self, index: int, position: Position | None, values: dict[str, float] | None = None
+    ) -> None:
+        """Point the slice at primary bar ``index`` (engine use only). ``values`` collects
+        the ``record`` calls of this bar when a decision trace is requested."""
+        self._i = index
+        self._position = position
+        self._values = values
+
+    # -- what the strategy reads ---------------------------------------------------------
+    @property
+    def index(self) -> int:
+        """Index of the current primary bar (0-based)."""
+        return self._i
+
+    @property
+    def time(self) -> int:
+        """Open time of the current primary bar (UTC ns); it closes at time + primary tf."""
+        return self._market.primary_columns[0][self._i]
+
+    @property
+    def primary_timeframe(self) -> Timeframe:
+        return self._market.primary_timeframe
+
+    @property
+    def timeframes(self) -> tuple[Timeframe, ...]:
+        """Every timeframe this run may read, finest first."""
+        return tuple(sorted(self._market.series, key=lambda tf: tf.seconds))
+
+    @property
+    def position(self) -> Position | None:
+        """The open position, or ``None`` when flat."""
+        return self._position
+
+    @property
+    def bar(self) -> Bar:
+        """The current primary bar (closed: the slice is seen at its close)."""
+        i = self._i
+        return Bar(*(column[i] for column in self._market.primary_columns))
+
+    def last_closed(self, timeframe: Timeframe | str) -> int:
+        """Index of the last closed bar of ``timeframe`` (-1 if none closed yet)."""
+        tf = self._timeframe(timeframe)
+        if tf is self._market.primary_timeframe:
+            return self._i
+        return self._market.visible[tf][self._i]
+
+    def closed_bars(self, timeframe: Timeframe | str | None = None) -> BarSeries:
+        """The closed bars of ``timeframe`` up to now, as a read-only BarSeries view."""
+        tf = self._timeframe(timeframe)
+        j = self.last_closed(tf)
+        cached = self._closed_cache.get(tf)
+        if cached is not None and cached[0] == j:
+            return cached[1]
+        view = self._market.series[tf].slice(0, j + 1)
+        self._closed_cache[tf] = (j, view)
+        return view
+
+    def indicator(
+        self,
+        spec: IndicatorSpec,
+        timeframe: Timeframe | str | None = None,
+        side: str = "bid",
+        offset: int = 0,
+    ) -> float:
+        """Value of a declared indicator at the last visible bar of ``timeframe`` minus
+        ``offset`` bars (NaN before the series starts or during its warm-up)."""
+        tf = self._timeframe(timeframe)
+        values = self._market.indicators.get((tf, side, spec))
+        if values is None:
+            raise StrategyError(
+                f"indicator {spec} on {tf} {side} was not declared by the strategy's "
+                "indicators(); declare every series it reads"
+            )
+        if offset < 0:
+            raise StrategyError(f"indicator offset must be >= 0 (no look-ahead), got {offset}")
+        j = self._i if tf is self._market.primary_timeframe else self._market.visible[tf][self._i]
+        k = j - offset
+        if k < 0 or j < 0:
+            return NAN
+        return values[k]
+
+    def record(self, name: str, value: float) -> None:
+        """Add ``name = value`` to this bar's decision-trace row (a no-op without a trace)."""
+        if self._values is not None:
+            self._values[name] = value
+
+    def _timeframe(self, timeframe: Timeframe | str | None) -> Timeframe:
+        if timeframe is None:
+            return self._market.primary_timeframe
+        tf = timeframe if isinstance(timeframe, Timeframe) else Timeframe.parse(timeframe)
+        if tf not in self._market.series:
+            configured = ", ".join(str(t) for t in self.timeframes)
+            raise StrategyError(f"timeframe {tf} is not configured for this run ({configured})")
+        return tf

@@ -1,0 +1,152 @@
+"""What a strategy returns: a `TradeSignal` to enter, a `PositionAction` to manage.
+
+Both are immutable values checked at construction, so a contradictory request fails in the
+strategy that made it (with the bar named by the engine), not somewhere inside the engine.
+Semantics: docs/engine/execution.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+from omega.errors import StrategyError
+
+LONG = 1
+SHORT = -1
+
+
+def _check_positive(name: str, value: float | None, *, allow_zero: bool = False) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise StrategyError(f"TradeSignal.{name} must be a number, got {value!r}")
+    bad = value < 0.0 if allow_zero else value <= 0.0
+    if not math.isfinite(value) or bad:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise StrategyError(f"TradeSignal.{name} must be finite and {bound}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class TradeSignal:
+    """An order for the next open.
+
+    ``direction`` is +1 (long) or -1 (short). Stop and target are given either as absolute
+    prices (``stop_loss``, ``take_profit``) or as distances in price units from the fill
+    (``stop_loss_distance``, ``take_profit_distance``), never both. The size is ``size`` in
+    lots or ``risk_percent`` of the balance at risk to the stop, never both; with neither,
+    the configured sizing applies. ``max_bars`` forces an exit after that many bars held.
+    """
+
+    direction: int
+    stop_loss: float | None = None
+    take_profit: float | None = None
+    stop_loss_distance: float | None = None
+    take_profit_distance: float | None = None
+    size: float | None = None
+    risk_percent: float | None = None
+    max_bars: int | None = None
+    tag: str = ""
+
+    def __post_init__(self) -> None:
+        if self.direction not in (LONG, SHORT) or isinstance(self.direction, bool):
+            raise StrategyError(f"TradeSignal.direction must be +1 or -1, got {self.direction!r}")
+        if self.stop_loss is not None and self.stop_loss_distance is not None:
+            raise StrategyError("TradeSignal: give stop_loss or stop_loss_distance, not both")
+        if self.take_profit is not None and self.take_profit_distance is not None:
+            raise StrategyError("TradeSignal: give take_profit or take_profit_distance, not both")
+        if self.size is not None and self.risk_percent is not None:
+            raise StrategyError("TradeSignal: give size or risk_percent, not both")
+        _check_positive("stop_loss", self.stop_loss)
+        _check_positive("take_profit", self.take_profit)
+        _check_positive("stop_loss_distance", self.stop_loss_distance, allow_zero=True)
+        _check_positive("take_profit_distance", self.take_profit_distance, allow_zero=True)
+        _check_positive("size", self.size)
+        _check_positive("risk_percent", self.risk_percent)
+        if self.max_bars is not None and (
+            isinstance(self.max_bars, bool)
+            or not isinstance(self.max_bars, Integral)
+            or self.max_bars < 1
+        ):
+            raise StrategyError(f"TradeSignal.max_bars must be an int >= 1, got {self.max_bars!r}")
+        if not isinstance(self.tag, str):
+            raise StrategyError(f"TradeSignal.tag must be a str, got {self.tag!r}")
+
+    @classmethod
+    def long(cls, **fields: object) -> TradeSignal:
+        """A buy at the next open (``TradeSignal.long(stop_loss_distance=0.002)``)."""
+        return cls(LONG, **fields)  # type: ignore[arg-type]
+
+    @classmethod
+    def short(cls, **fields: object) -> TradeSignal:
+        """A sell at the next open."""
+        return cls(SHORT, **fields)  # type: ignore[arg-type]
+
+    @property
+    def is_long(self) -> bool:
+        return self.direction == LONG
+
+
+class PositionAction:
+    """Base of the actions ``manage_position`` may return (one per bar)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Close(PositionAction):
+    """Close the whole position at the next open (exit reason ``strategy``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PartialClose(PositionAction):
+    """Close ``fraction`` (0 < fraction <= 1) of the position at the next open."""
+
+    fraction: float
+
+    def __post_init__(self) -> None:
+        f = self.fraction
+        if isinstance(f, bool) or not isinstance(f, Real) or not 0.0 < f <= 1.0:
+            raise StrategyError(f"PartialClose.fraction must be in (0, 1], got {f!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyStopLoss(PositionAction):
+    """Set the stop-loss level at once (``None`` removes it)."""
+
+    price: float | None
+
+    def __post_init__(self) -> None:
+        _check_level("ModifyStopLoss", self.price)
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyTakeProfit(PositionAction):
+    """Set the take-profit level at once (``None`` removes it)."""
+
+    price: float | None
+
+    def __post_init__(self) -> None:
+        _check_level("ModifyTakeProfit", self.price)
+
+
+@dataclass(frozen=True, slots=True)
+class MoveToBreakEven(PositionAction):
+    """Set the stop to the entry price plus ``offset_pips`` in the trade's favour, at once."""
+
+    offset_pips: float = 0.0
+
+    def __post_init__(self) -> None:
+        o = self.offset_pips
+        if isinstance(o, bool) or not isinstance(o, Real) or not math.isfinite(o):
+            raise StrategyError(f"MoveToBreakEven.offset_pips must be a finite number, got {o!r}")
+
+
+def _check_level(what: str, price: float | None) -> None:
+    if price is None:
+        return
+    if isinstance(price, bool) or not isinstance(price, Real):
+        raise StrategyError(f"{what}.price must be a number or None, got {price!r}")
+    if not math.isfinite(price) or price <= 0.0:
+        raise StrategyError(f"{what}.price must be finite and > 0, got {price!r}")
