@@ -1,1 +1,28 @@
-//! placeholder
+//! omega-engine: the Rust backtest engine.
+//!
+//! [`run_backtest`] walks the primary bars of a base series in the order of
+//! docs/engine/execution.md (fills at the open, the range against stops and targets,
+//! management and evaluation at the close, equity), generic over the strategy so built-in
+//! strategies are statically dispatched. Its output is field for field the Python
+//! `omega.engine.raw.RawRun`, and the same float operations in the same order make the two
+//! engines' results identical.
+#![deny(unsafe_code)]
+
+pub mod bars;
+pub mod error;
+pub mod market;
+pub mod money;
+pub mod output;
+pub mod portfolio;
+pub mod resample;
+pub mod rng;
+pub mod run;
+pub mod settings;
+pub mod visibility;
+
+pub use bars::OwnedBars;
+pub use error::{DataErrorKind, EngineError};
+pub use output::{ExitReason, RunOutput, SkippedOrder, TraceRow, TradeLog};
+pub use rng::SplitMix64;
+pub use run::{run_backtest, run_backtest_with_cache, RunOptions};
+pub use settings::*;

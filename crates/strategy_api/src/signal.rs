@@ -127,5 +127,7 @@ pub struct Position {
     pub entry_fee: f64,
     /// Maximum holding time from the signal, if it set one.
     pub max_bars: Option<u32>,
+    /// Open PnL in account currency, marked at the latest close the engine processed.
+    pub unrealized_pnl: f64,
     pub tag: String,
 }

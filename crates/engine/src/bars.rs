@@ -1,0 +1,109 @@
+//! Owned column storage and input checks for bar series.
+
+use crate::error::{DataErrorKind, EngineError};
+use omega_strategy_api::BarColumns;
+
+/// Bars of one timeframe owned by the engine (resampled series).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OwnedBars {
+    pub time: Vec<i64>,
+    pub bid_open: Vec<f64>,
+    pub bid_high: Vec<f64>,
+    pub bid_low: Vec<f64>,
+    pub bid_close: Vec<f64>,
+    pub ask_open: Vec<f64>,
+    pub ask_high: Vec<f64>,
+    pub ask_low: Vec<f64>,
+    pub ask_close: Vec<f64>,
+    pub volume: Vec<f64>,
+}
+
+impl OwnedBars {
+    pub fn with_capacity(n: usize) -> Self {
+        let f = || Vec::with_capacity(n);
+        OwnedBars {
+            time: Vec::with_capacity(n),
+            bid_open: f(),
+            bid_high: f(),
+            bid_low: f(),
+            bid_close: f(),
+            ask_open: f(),
+            ask_high: f(),
+            ask_low: f(),
+            ask_close: f(),
+            volume: f(),
+        }
+    }
+
+    pub fn columns(&self) -> BarColumns<'_> {
+        BarColumns {
+            time: &self.time,
+            bid_open: &self.bid_open,
+            bid_high: &self.bid_high,
+            bid_low: &self.bid_low,
+            bid_close: &self.bid_close,
+            ask_open: &self.ask_open,
+            ask_high: &self.ask_high,
+            ask_low: &self.ask_low,
+            ask_close: &self.ask_close,
+            volume: &self.volume,
+        }
+    }
+}
+
+/// Checks what the engine relies on: equal lengths, at least one bar, strictly increasing
+/// times, finite prices. Rows are 0-based bar indices.
+pub fn check_input(bars: &BarColumns<'_>) -> Result<(), EngineError> {
+    let n = bars.time.len();
+    let price_columns: [(&'static str, &[f64]); 9] = [
+        ("bid_open", bars.bid_open),
+        ("bid_high", bars.bid_high),
+        ("bid_low", bars.bid_low),
+        ("bid_close", bars.bid_close),
+        ("ask_open", bars.ask_open),
+        ("ask_high", bars.ask_high),
+        ("ask_low", bars.ask_low),
+        ("ask_close", bars.ask_close),
+        ("volume", bars.volume),
+    ];
+    for (name, column) in price_columns {
+        if column.len() != n {
+            return Err(EngineError::Data {
+                kind: DataErrorKind::ColumnLength,
+                message: format!("column {name} has {} rows, time has {n}", column.len()),
+                row: None,
+                column: Some(name),
+            });
+        }
+        if let Some(row) = column.iter().position(|v| !v.is_finite()) {
+            return Err(EngineError::Data {
+                kind: DataErrorKind::NonFinite,
+                message: format!("{name} is {} at bar {row}", column[row]),
+                row: Some(row),
+                column: Some(name),
+            });
+        }
+    }
+    if n == 0 {
+        return Err(EngineError::Data {
+            kind: DataErrorKind::Empty,
+            message: "no bars to backtest".into(),
+            row: None,
+            column: None,
+        });
+    }
+    if let Some(k) = bars.time.windows(2).position(|w| w[1] <= w[0]) {
+        return Err(EngineError::Data {
+            kind: DataErrorKind::NonMonotonicTimestamp,
+            message: format!(
+                "bar times must increase strictly: bar {} at {} follows {}",
+                k + 1,
+                bars.time[k + 1],
+                bars.time[k]
+            ),
+            row: Some(k + 1),
+            column: Some("time"),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Everything the loop reads, built once before it: timeframes, resampled bars, indicators.
+
+use crate::bars::OwnedBars;
+use crate::error::EngineError;
+use crate::resample::resample;
+use omega_indicators::{IndicatorCache, SideColumns};
+use omega_strategy_api::{BarColumns, IndicatorKey, PriceSide, Timeframe};
+
+/// Bars of one run timeframe: the input itself (base) or a resampled copy.
+#[derive(Debug)]
+pub enum FrameStore<'a> {
+    Borrowed(BarColumns<'a>),
+    Owned(OwnedBars),
+}
+
+impl FrameStore<'_> {
+    pub fn columns(&self) -> BarColumns<'_> {
+        match self {
+            FrameStore::Borrowed(c) => *c,
+            FrameStore::Owned(o) => o.columns(),
+        }
+    }
+}
+
+/// Resampled frames of every run timeframe (finest first) and the base ranges of the primary
+/// bars (for the `finer` intrabar policy).
+#[derive(Debug)]
+pub struct Frames<'a> {
+    pub timeframes: Vec<Timeframe>,
+    pub stores: Vec<FrameStore<'a>>,
+    /// `primary_bounds[i]..primary_bounds[i + 1]` are the base bars of primary bar `i`;
+    /// `None` when the primary timeframe is the base timeframe.
+    pub primary_bounds: Option<Vec<usize>>,
+    pub primary: usize,
+}
+
+/// Configured + primary + requested timeframes, finest first; none finer than the base.
+pub fn run_timeframes(
+    base: Timeframe,
+    primary: Timeframe,
+    configured: &[Timeframe],
+    requests: &[IndicatorKey],
+) -> Result<Vec<Timeframe>, EngineError> {
+    let mut wanted: Vec<Timeframe> = std::iter::once(primary)
+        .chain(configured.iter().copied())
+        .chain(requests.iter().map(|k| k.timeframe))
+        .collect();
+    wanted.sort_by_key(|tf| tf.seconds());
+    wanted.dedup();
+    if let Some(tf) = wanted.iter().find(|tf| tf.seconds() < base.seconds()) {
+        return Err(EngineError::Config(format!(
+            "timeframes: {} is finer than the data's base timeframe {}",
+            tf.name(),
+            base.name()
+        )));
+    }
+    Ok(wanted)
+}
+
+impl<'a> Frames<'a> {
+    pub fn build(
+        base: BarColumns<'a>,
+        base_tf: Timeframe,
+        primary: Timeframe,
+        timeframes: Vec<Timeframe>,
+    ) -> Self {
+        let mut stores = Vec::with_capacity(timeframes.len());
+        let mut primary_bounds = None;
+        for &tf in &timeframes {
+            if tf == base_tf {
+                stores.push(FrameStore::Borrowed(base));
+            } else {
+                let (bars, bounds) = resample(&base, tf);
+                if tf == primary {
+                    primary_bounds = Some(bounds);
+                }
+                stores.push(FrameStore::Owned(bars));
+            }
+        }
+        let primary_index = timeframes
+            .iter()
+            .position(|&tf| tf == primary)
+            .expect("primary is a run timeframe");
+        Frames {
+            timeframes,
+            stores,
+            primary_bounds,
+            primary: primary_index,
+        }
+    }
+
+    pub fn columns(&self, timeframe: Timeframe) -> Option<BarColumns<'_>> {
+        let k = self.timeframes.iter().position(|&tf| tf == timeframe)?;
+        Some(self.stores[k].columns())
+    }
+}
+
+/// Computes every requested series into `cache` (one `mid` column set per timeframe if asked).
+pub fn compute_indicators(
+    frames: &Frames<'_>,
+    requests: &[IndicatorKey],
+    cache: &mut IndicatorCache,
+) -> Result<(), EngineError> {
+    let mut mid: Vec<(Timeframe, [Vec<f64>; 4])> = Vec::new();
+    for key in requests {
+        let bars = frames.columns(key.timeframe).ok_or_else(|| {
+            EngineError::Internal(format!(
+                "indicator timeframe {} has no frame",
+                key.timeframe.name()
+            ))
+        })?;
+        let result = match key.side {
+            PriceSide::Bid | PriceSide::Ask => {
+                let [open, high, low, close] = bars.side(key.side).expect("bid and ask are stored");
+                cache.ensure(
+                    *key,
+                    &SideColumns {
+                        open,
+                        high,
+                        low,
+                        close,
+                    },
+                )
+            }
+            PriceSide::Mid => {
+                if !mid.iter().any(|(tf, _)| *tf == key.timeframe) {
+                    let avg = |b: &[f64], a: &[f64]| {
+                        b.iter().zip(a).map(|(b, a)| (b + a) * 0.5).collect()
+                    };
+                    mid.push((
+                        key.timeframe,
+                        [
+                            avg(bars.bid_open, bars.ask_open),
+                            avg(bars.bid_high, bars.ask_high),
+                            avg(bars.bid_low, bars.ask_low),
+                            avg(bars.bid_close, bars.ask_close),
+                        ],
+                    ));
+                }
+                let (_, [open, high, low, close]) = mid
+                    .iter()
+                    .find(|(tf, _)| *tf == key.timeframe)
+                    .expect("inserted above");
+                cache.ensure(
+                    *key,
+                    &SideColumns {
+                        open,
+                        high,
+                        low,
+                        close,
+                    },
+                )
+            }
+        };
+        result.map_err(|e| EngineError::Config(format!("indicator {:?}: {e}", key.spec)))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Balance, the open position and the trade rows (docs/engine/execution.md, "Money").
+
+use crate::money::{fee, gross_pnl};
+use crate::output::{ExitReason, TradeLog, TradeRow};
+use crate::settings::{Conversion, FeeSettings};
+use omega_strategy_api::{Position, Side};
+
+/// The account: balance, at most one position, the closed trade rows.
+#[derive(Debug)]
+pub struct Portfolio {
+    pub balance: f64,
+    pub position: Option<Position>,
+    /// Whether the declarative break-even has fired for the open position.
+    pub break_even_done: bool,
+    pub trades: TradeLog,
+    conversion: Conversion,
+    fees: FeeSettings,
+    contract_size: f64,
+}
+
+impl Portfolio {
+    pub fn new(
+        balance: f64,
+        conversion: Conversion,
+        fees: FeeSettings,
+        contract_size: f64,
+    ) -> Self {
+        Portfolio {
+            balance,
+            position: None,
+            break_even_done: false,
+            trades: TradeLog::default(),
+            conversion,
+            fees,
+            contract_size,
+        }
+    }
+
+    pub fn to_account(&self, amount_quote: f64, rate: f64) -> f64 {
+        crate::money::to_account(self.conversion, amount_quote, rate)
+    }
+
+    pub fn fee(&self, lots: f64, price: f64) -> f64 {
+        fee(self.conversion, &self.fees, self.contract_size, lots, price)
+    }
+
+    pub fn gross(&self, side: Side, entry: f64, price: f64, lots: f64) -> f64 {
+        gross_pnl(
+            self.conversion,
+            side == Side::Long,
+            entry,
+            price,
+            lots,
+            self.contract_size,
+        )
+    }
+
+    /// Opens a position at `price`; the entry fee is charged at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        &mut self,
+        side: Side,
+        time: i64,
+        index: usize,
+        price: f64,
+        lots: f64,
+        stop_loss: Option<f64>,
+        take_profit: Option<f64>,
+        max_bars: Option<u32>,
+        tag: String,
+    ) {
+        let entry_fee = self.fee(lots, price);
+        self.balance -= entry_fee;
+        self.break_even_done = false;
+        self.position = Some(Position {
+            side,
+            size: lots,
+            entry_price: price,
+            entry_time: time,
+            entry_index: index,
+            stop_loss,
+            take_profit,
+            bars_held: 0,
+            mfe: 0.0,
+            entry_fee,
+            max_bars,
+            unrealized_pnl: 0.0,
+            tag,
+        });
+    }
+
+    /// Closes `lots` at `price` (a full close unless `reason` is `Partial`) and appends the row.
+    pub fn close(&mut self, lots: f64, price: f64, reason: ExitReason, time: i64, index: usize) {
+        let Some(pos) = self.position.as_ref() else {
+            debug_assert!(false, "close without a position");
+            return;
+        };
+        let gross = self.gross(pos.side, pos.entry_price, price, lots);
+        let exit_fee = self.fee(lots, price);
+        self.balance += gross;
+        self.balance -= exit_fee;
+        let full = reason != ExitReason::Partial;
+        let entry_fee_part = if full { pos.entry_fee } else { 0.0 };
+        let fees = entry_fee_part + exit_fee;
+        let row = TradeRow {
+            entry_time: pos.entry_time,
+            exit_time: time,
+            entry_index: pos.entry_index as i64,
+            exit_index: index as i64,
+            side: pos.side.sign(),
+            size: lots,
+            entry_price: pos.entry_price,
+            exit_price: price,
+            sl: pos.stop_loss.unwrap_or(f64::NAN),
+            tp: pos.take_profit.unwrap_or(f64::NAN),
+            exit_reason: reason,
+            gross_pnl: gross,
+            fees,
+            pnl: gross - fees,
+            bars_held: i64::from(pos.bars_held),
+            mfe: pos.mfe,
+            tag: if full { String::new() } else { pos.tag.clone() },
+        };
+        let mut row = row;
+        if full {
+            let pos = self.position.take().expect("checked above");
+            row.tag = pos.tag;
+        } else if let Some(pos) = self.position.as_mut() {
+            pos.size -= lots;
+        }
+        self.trades.push(row);
+    }
+
+    /// Open PnL in account currency: longs at the bid close, shorts at the ask close.
+    pub fn unrealized(&self, bid_close: f64, ask_close: f64) -> f64 {
+        match &self.position {
+            None => 0.0,
+            Some(p) if p.side == Side::Long => {
+                self.gross(Side::Long, p.entry_price, bid_close, p.size)
+            }
+            Some(p) => self.gross(Side::Short, p.entry_price, ask_close, p.size),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Resampling base bars to a coarser timeframe (the contract of docs/engine/execution.md).
+//!
+//! Buckets are `floor(t / tf) * tf` from the UTC epoch; per side open = first, high = max,
+//! low = min, close = last; volume is summed in time order; an empty bucket yields no bar.
+
+use crate::bars::OwnedBars;
+use omega_strategy_api::{BarColumns, Timeframe};
+
+/// Bars of `target` built from `base`, and for each of them the range `[start, end)` of the
+/// base bars it covers (`bounds[k]..bounds[k + 1]`; `bounds` has one more entry than bars).
+pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usize>) {
+    let tf = target.nanos();
+    let n = base.len();
+    let mut out = OwnedBars::with_capacity(n / 2 + 1);
+    let mut bounds = Vec::with_capacity(n / 2 + 2);
+    let mut i = 0;
+    while i < n {
+        let bucket = base.time[i].div_euclid(tf) * tf;
+        bounds.push(i);
+        let (mut bh, mut bl, mut ah, mut al) = (
+            base.bid_high[i],
+            base.bid_low[i],
+            base.ask_high[i],
+            base.ask_low[i],
+        );
+        let mut volume = base.volume[i];
+        let mut j = i + 1;
+        while j < n && base.time[j].div_euclid(tf) * tf == bucket {
+            bh = bh.max(base.bid_high[j]);
+            bl = bl.min(base.bid_low[j]);
+            ah = ah.max(base.ask_high[j]);
+            al = al.min(base.ask_low[j]);
+            volume += base.volume[j];
+            j += 1;
+        }
+        out.time.push(bucket);
+        out.bid_open.push(base.bid_open[i]);
+        out.bid_high.push(bh);
+        out.bid_low.push(bl);
+        out.bid_close.push(base.bid_close[j - 1]);
+        out.ask_open.push(base.ask_open[i]);
+        out.ask_high.push(ah);
+        out.ask_low.push(al);
+        out.ask_close.push(base.ask_close[j - 1]);
+        out.volume.push(volume);
+        i = j;
+    }
+    bounds.push(n);
+    (out, bounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MIN: i64 = 60_000_000_000;
+
+    fn owned(times: &[i64], values: &[f64]) -> OwnedBars {
+        let v = values.to_vec();
+        OwnedBars {
+            time: times.to_vec(),
+            bid_open: v.clone(),
+            bid_high: v.iter().map(|x| x + 0.5).collect(),
+            bid_low: v.iter().map(|x| x - 0.5).collect(),
+            bid_close: v.iter().map(|x| x + 0.25).collect(),
+            ask_open: v.iter().map(|x| x + 1.0).collect(),
+            ask_high: v.iter().map(|x| x + 1.5).collect(),
+            ask_low: v.iter().map(|x| x + 0.5).collect(),
+            ask_close: v.iter().map(|x| x + 1.25).collect(),
+            volume: vec![1.0; v.len()],
+        }
+    }
+
+    #[test]
+    fn hand_worked_m5_buckets_skip_empty_ones() {
+        // Minutes 0,1,4 | (5..9 empty) | 10,14 | 16.
+        let times: Vec<i64> = [0, 1, 4, 10, 14, 16].iter().map(|m| m * MIN).collect();
+        let bars = owned(&times, &[1.0, 3.0, 2.0, 5.0, 4.0, 7.0]);
+        let (m5, bounds) = resample(&bars.columns(), Timeframe::M5);
+        assert_eq!(m5.time, vec![0, 10 * MIN, 15 * MIN]);
+        assert_eq!(bounds, vec![0, 3, 5, 6]);
+        assert_eq!(m5.bid_open, vec![1.0, 5.0, 7.0]);
+        assert_eq!(m5.bid_high, vec![3.5, 5.5, 7.5]);
+        assert_eq!(m5.bid_low, vec![0.5, 3.5, 6.5]);
+        assert_eq!(m5.bid_close, vec![2.25, 4.25, 7.25]);
+        assert_eq!(m5.ask_high, vec![4.5, 6.5, 8.5]);
+        assert_eq!(m5.ask_low, vec![1.5, 4.5, 7.5]);
+        assert_eq!(m5.volume, vec![3.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn negative_times_floor_towards_minus_infinity() {
+        let bars = owned(&[-MIN, 0], &[1.0, 2.0]);
+        let (m5, _) = resample(&bars.columns(), Timeframe::M5);
+        assert_eq!(m5.time, vec![-5 * MIN, 0]);
+    }
+
+    proptest! {
+        #[test]
+        fn every_bucket_matches_a_direct_fold(
+            gaps in proptest::collection::vec(1i64..40, 1..300),
+            values in proptest::collection::vec(0.5f64..2.0, 300),
+            tf_index in 1usize..7,
+        ) {
+            let mut t = 0;
+            let times: Vec<i64> = gaps.iter().map(|g| { t += g * MIN; t }).collect();
+            let bars = owned(&times, &values[..times.len()]);
+            let target = Timeframe::ALL[tf_index];
+            let (out, bounds) = resample(&bars.columns(), target);
+            prop_assert_eq!(bounds.len(), out.time.len() + 1);
+            prop_assert_eq!(*bounds.last().unwrap(), times.len());
+            for k in 0..out.time.len() {
+                let (s, e) = (bounds[k], bounds[k + 1]);
+                prop_assert!(s < e);
+                let tf = target.nanos();
+                for &time in &times[s..e] {
+                    prop_assert_eq!(time.div_euclid(tf) * tf, out.time[k]);
+                }
+                prop_assert_eq!(out.bid_open[k], bars.bid_open[s]);
+                prop_assert_eq!(out.ask_close[k], bars.ask_close[e - 1]);
+                let hi = bars.bid_high[s..e].iter().copied().fold(f64::MIN, f64::max);
+                let lo = bars.ask_low[s..e].iter().copied().fold(f64::MAX, f64::min);
+                prop_assert_eq!(out.bid_high[k], hi);
+                prop_assert_eq!(out.ask_low[k], lo);
+                prop_assert_eq!(out.volume[k], (e - s) as f64);
+            }
+            // Buckets are strictly increasing: no bucket is split or repeated.
+            prop_assert!(out.time.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+}

@@ -1,0 +1,660 @@
+//! The event loop: one primary bar at a time, in the order of docs/engine/execution.md.
+
+use crate::bars::check_input;
+use crate::error::EngineError;
+use crate::market::{compute_indicators, run_timeframes, Frames};
+use crate::output::{ExitReason, RunOutput, SkippedOrder, TraceRow};
+use crate::portfolio::Portfolio;
+use crate::rng::SplitMix64;
+use crate::settings::{EngineSettings, IntrabarPolicy, SizingMode, SlippageModel};
+use crate::visibility::VisibilityCursor;
+use omega_indicators::IndicatorCache;
+use omega_strategy_api::{
+    BarColumns, DataSlice, FrameView, IndicatorKey, IndicatorSpec, IndicatorView, PositionAction,
+    PriceSide, Side, SliceParts, Strategy, Timeframe, TraceRecorder, TradeSignal,
+};
+
+/// Options of one run that do not change its result.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Record the per-bar decision trace (off by default; costs nothing when off).
+    pub trace: bool,
+}
+
+/// An exit decided at a close, filled at the next open.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PendingExit {
+    Full(ExitReason),
+    Partial(f64),
+}
+
+const SIGNAL_LONG: &str = "signal_long";
+const SIGNAL_SHORT: &str = "signal_short";
+const IGNORED_SIGNAL: &str = "ignored_signal";
+const EXIT_QUEUED: &str = "exit_queued";
+const PARTIAL_QUEUED: &str = "partial_queued";
+const MODIFY_SL: &str = "modify_sl";
+const MODIFY_TP: &str = "modify_tp";
+const BREAK_EVEN: &str = "break_even";
+
+/// Slippage of fills at (or inside) primary bar `i`, against the trader.
+#[derive(Debug)]
+struct Slippage {
+    model: SlippageModel,
+    fixed: f64,
+    pips: f64,
+    pip: f64,
+    fraction: f64,
+    rng: SplitMix64,
+    atr: Vec<f64>,
+}
+
+impl Slippage {
+    /// The slip of the next fill at bar `i` and the generator state after taking it; the
+    /// caller commits the state only if the order really fills.
+    fn peek(&self, i: usize) -> (f64, SplitMix64) {
+        let mut rng = self.rng;
+        let slip = match self.model {
+            SlippageModel::None => 0.0,
+            SlippageModel::Fixed => self.fixed,
+            SlippageModel::Random => rng.next_f64() * self.pips * self.pip,
+            SlippageModel::Atr => {
+                if i == 0 || self.atr[i - 1].is_nan() {
+                    0.0
+                } else {
+                    self.fraction * self.atr[i - 1]
+                }
+            }
+        };
+        (slip, rng)
+    }
+
+    fn draw(&mut self, i: usize) -> f64 {
+        let (slip, rng) = self.peek(i);
+        self.rng = rng;
+        slip
+    }
+}
+
+/// One primary bar's prices.
+#[derive(Debug, Clone, Copy)]
+struct Prices {
+    time: i64,
+    bo: f64,
+    bh: f64,
+    bl: f64,
+    bc: f64,
+    ao: f64,
+    ah: f64,
+    al: f64,
+    ac: f64,
+}
+
+fn prices(p: &BarColumns<'_>, i: usize) -> Prices {
+    Prices {
+        time: p.time[i],
+        bo: p.bid_open[i],
+        bh: p.bid_high[i],
+        bl: p.bid_low[i],
+        bc: p.bid_close[i],
+        ao: p.ask_open[i],
+        ah: p.ask_high[i],
+        al: p.ask_low[i],
+        ac: p.ask_close[i],
+    }
+}
+
+/// A level hit: reason, level or open price, and whether a stop slip applies.
+type Hit = (ExitReason, f64, bool);
+
+/// Step 2 for one bar of the position's side (`o`, `h`, `low`): gaps first, then touches.
+/// Returns the hit and whether both levels were touched inside the range.
+fn range_hit(
+    side: Side,
+    sl: Option<f64>,
+    tp: Option<f64>,
+    o: f64,
+    h: f64,
+    low: f64,
+    optimistic: bool,
+) -> (Option<Hit>, bool) {
+    let (sl_touched, tp_touched) = match side {
+        Side::Long => {
+            if sl.is_some_and(|sl| o <= sl) {
+                return (Some((ExitReason::StopLoss, o, true)), false);
+            }
+            if tp.is_some_and(|tp| o >= tp) {
+                return (Some((ExitReason::TakeProfit, o, false)), false);
+            }
+            (sl.is_some_and(|sl| low <= sl), tp.is_some_and(|tp| h >= tp))
+        }
+        Side::Short => {
+            if sl.is_some_and(|sl| o >= sl) {
+                return (Some((ExitReason::StopLoss, o, true)), false);
+            }
+            if tp.is_some_and(|tp| o <= tp) {
+                return (Some((ExitReason::TakeProfit, o, false)), false);
+            }
+            (sl.is_some_and(|sl| h >= sl), tp.is_some_and(|tp| low <= tp))
+        }
+    };
+    let (sl, tp) = (sl.unwrap_or(f64::NAN), tp.unwrap_or(f64::NAN));
+    match (sl_touched, tp_touched) {
+        (true, true) if optimistic => (Some((ExitReason::TakeProfit, tp, false)), true),
+        (true, true) => (Some((ExitReason::StopLoss, sl, true)), true),
+        (true, false) => (Some((ExitReason::StopLoss, sl, true)), false),
+        (false, true) => (Some((ExitReason::TakeProfit, tp, false)), false),
+        (false, false) => (None, false),
+    }
+}
+
+/// Checks a signal the way the Python `TradeSignal` checks itself at construction.
+fn check_signal(signal: &TradeSignal, index: usize) -> Result<(), EngineError> {
+    let bad = |what: String| {
+        Err(EngineError::Strategy(format!(
+            "bar {index}: invalid TradeSignal: {what}"
+        )))
+    };
+    if signal.stop_loss.is_some() && signal.stop_loss_distance.is_some() {
+        return bad("give stop_loss or stop_loss_distance, not both".into());
+    }
+    if signal.take_profit.is_some() && signal.take_profit_distance.is_some() {
+        return bad("give take_profit or take_profit_distance, not both".into());
+    }
+    if signal.size.is_some() && signal.risk_percent.is_some() {
+        return bad("give size or risk_percent, not both".into());
+    }
+    let positive = [
+        ("stop_loss", signal.stop_loss),
+        ("take_profit", signal.take_profit),
+        ("size", signal.size),
+        ("risk_percent", signal.risk_percent),
+    ];
+    for (name, value) in positive {
+        if let Some(v) = value.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            return bad(format!("{name} must be finite and > 0, got {v}"));
+        }
+    }
+    for (name, value) in [
+        ("stop_loss_distance", signal.stop_loss_distance),
+        ("take_profit_distance", signal.take_profit_distance),
+    ] {
+        if let Some(v) = value.filter(|v| !(v.is_finite() && *v >= 0.0)) {
+            return bad(format!("{name} must be finite and >= 0, got {v}"));
+        }
+    }
+    if signal.max_bars == Some(0) {
+        return bad("max_bars must be >= 1".into());
+    }
+    Ok(())
+}
+
+fn check_action(action: &PositionAction, index: usize) -> Result<(), EngineError> {
+    let bad = |what: String| {
+        Err(EngineError::Strategy(format!(
+            "bar {index}: invalid PositionAction: {what}"
+        )))
+    };
+    match *action {
+        PositionAction::PartialClose(f) if !(f > 0.0 && f <= 1.0) => {
+            bad(format!("PartialClose fraction must be in (0, 1], got {f}"))
+        }
+        PositionAction::ModifyStopLoss(Some(p)) | PositionAction::ModifyTakeProfit(Some(p))
+            if !(p.is_finite() && p > 0.0) =>
+        {
+            bad(format!("a level must be finite and > 0, got {p}"))
+        }
+        PositionAction::MoveToBreakEven(o) if !o.is_finite() => {
+            bad(format!("offset_pips must be finite, got {o}"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Runs a backtest of `strategy` over `base` bars of timeframe `base_tf`.
+pub fn run_backtest<S: Strategy>(
+    base: BarColumns<'_>,
+    base_tf: Timeframe,
+    settings: &EngineSettings,
+    strategy: &mut S,
+    options: RunOptions,
+) -> Result<RunOutput, EngineError> {
+    let mut cache = IndicatorCache::new();
+    run_backtest_with_cache(base, base_tf, settings, strategy, options, &mut cache)
+}
+
+/// [`run_backtest`] with a caller-owned indicator cache, so repeated runs over the same data
+/// (an optimizer) compute each (timeframe, side, spec) once. One cache per data set.
+pub fn run_backtest_with_cache<S: Strategy>(
+    base: BarColumns<'_>,
+    base_tf: Timeframe,
+    settings: &EngineSettings,
+    strategy: &mut S,
+    options: RunOptions,
+    cache: &mut IndicatorCache,
+) -> Result<RunOutput, EngineError> {
+    let conversion = settings.validate()?;
+    check_input(&base)?;
+    let primary_tf = settings.primary_timeframe;
+    let mut requests = strategy.indicators(primary_tf);
+    if let Some(e) = strategy.take_error() {
+        return Err(EngineError::Strategy(e));
+    }
+    requests.sort();
+    requests.dedup();
+    let timeframes = run_timeframes(base_tf, primary_tf, &settings.timeframes, &requests)?;
+    let frames = Frames::build(base, base_tf, primary_tf, timeframes);
+
+    let slip_atr_key = IndicatorKey {
+        timeframe: primary_tf,
+        side: PriceSide::Bid,
+        spec: IndicatorSpec::Atr {
+            period: settings.slippage.atr_period,
+        },
+    };
+    let mut all_keys = requests.clone();
+    if settings.slippage.model == SlippageModel::Atr {
+        all_keys.push(slip_atr_key);
+    }
+    compute_indicators(&frames, &all_keys, cache)?;
+
+    let views: Vec<FrameView<'_>> = frames
+        .timeframes
+        .iter()
+        .zip(&frames.stores)
+        .map(|(&timeframe, store)| FrameView {
+            timeframe,
+            bars: store.columns(),
+        })
+        .collect();
+    let indicator_views: Vec<IndicatorView<'_>> = requests
+        .iter()
+        .map(|key| IndicatorView {
+            key: *key,
+            values: cache.get(key).expect("computed above"),
+        })
+        .collect();
+    let primary = views[frames.primary].bars;
+    let n = primary.len();
+    let primary_nanos = primary_tf.nanos();
+    let ins = &settings.instrument;
+    let pip = ins.pip_size;
+    let cs = ins.contract_size;
+    let step = ins.lot_step;
+
+    let mut slippage = Slippage {
+        model: settings.slippage.model,
+        fixed: settings.slippage.pips * pip,
+        pips: settings.slippage.pips,
+        pip,
+        fraction: settings.slippage.atr_fraction,
+        rng: SplitMix64::new(settings.slippage.seed),
+        atr: if settings.slippage.model == SlippageModel::Atr {
+            cache.get(&slip_atr_key).expect("computed above").to_vec()
+        } else {
+            Vec::new()
+        },
+    };
+    // The finer policy walks base bars; with primary == base it is pessimistic.
+    let finer = match (settings.intrabar_policy, &frames.primary_bounds) {
+        (IntrabarPolicy::Finer, Some(bounds)) => Some((bounds.as_slice(), base)),
+        _ => None,
+    };
+    let optimistic = settings.intrabar_policy == IntrabarPolicy::Optimistic;
+
+    let mut book = Portfolio::new(settings.initial_balance, conversion, settings.fees, cs);
+    let mut pending_exit: Option<PendingExit> = None;
+    let mut pending_entry: Option<TradeSignal> = None;
+    let mut ignored_signals = 0usize;
+    let mut skipped_orders: Vec<SkippedOrder> = Vec::new();
+    let mut equity = Vec::with_capacity(n);
+    let mut cursors: Vec<VisibilityCursor> = frames
+        .timeframes
+        .iter()
+        .map(|tf| VisibilityCursor::new(tf.nanos()))
+        .collect();
+    let mut visible = vec![0usize; views.len()];
+    let recorder = TraceRecorder::new();
+    let mut trace_rows: Option<Vec<TraceRow>> = options.trace.then(|| Vec::with_capacity(n));
+    let mut events: Vec<&'static str> = Vec::with_capacity(8);
+
+    macro_rules! poll_strategy {
+        () => {
+            if let Some(message) = strategy.take_error() {
+                return Err(EngineError::Strategy(message));
+            }
+        };
+    }
+
+    for i in 0..n {
+        let px = prices(&primary, i);
+        events.clear();
+
+        // 1. Fills at the open: exit first, then entry.
+        if let Some(exit) = pending_exit.take() {
+            if let Some(pos) = book.position.as_ref() {
+                let (side, size) = (pos.side, pos.size);
+                let full = match exit {
+                    PendingExit::Full(reason) => Some((size, reason)),
+                    PendingExit::Partial(fraction) => {
+                        let q = (size * fraction / step).floor() * step;
+                        if q >= size {
+                            Some((size, ExitReason::Strategy))
+                        } else if q <= 0.0 {
+                            skipped_orders.push(SkippedOrder {
+                                time: px.time,
+                                reason: "partial_below_lot_step",
+                                detail: String::new(),
+                            });
+                            None
+                        } else {
+                            Some((q, ExitReason::Partial))
+                        }
+                    }
+                };
+                if let Some((lots, reason)) = full {
+                    let slip = slippage.draw(i);
+                    let price = match side {
+                        Side::Long => px.bo - slip,
+                        Side::Short => px.ao + slip,
+                    };
+                    book.close(lots, price, reason, px.time, i);
+                }
+            }
+        }
+        if let Some(signal) = pending_entry.take() {
+            let (slip, rng_after) = slippage.peek(i);
+            let fill = match signal.side {
+                Side::Long => px.ao + slip,
+                Side::Short => px.bo - slip,
+            };
+            let sl = signal.stop_loss.or_else(|| {
+                signal.stop_loss_distance.map(|d| match signal.side {
+                    Side::Long => fill - d,
+                    Side::Short => fill + d,
+                })
+            });
+            let tp = signal.take_profit.or_else(|| {
+                signal.take_profit_distance.map(|d| match signal.side {
+                    Side::Long => fill + d,
+                    Side::Short => fill - d,
+                })
+            });
+            let sized: Result<f64, &'static str> = if let Some(size) = signal.size {
+                Ok(size)
+            } else if signal.risk_percent.is_some()
+                || settings.sizing.mode == SizingMode::RiskPercent
+            {
+                let pct = signal.risk_percent.unwrap_or(settings.sizing.risk_percent);
+                let risk = book.balance * (pct / 100.0);
+                match sl {
+                    None => Err("no_stop_loss"),
+                    Some(sl) => {
+                        let dist = match signal.side {
+                            Side::Long => fill - sl,
+                            Side::Short => sl - fill,
+                        };
+                        if dist <= 0.0 {
+                            Err("no_stop_loss")
+                        } else {
+                            let per_lot = book.to_account(dist * cs, fill);
+                            Ok((risk / per_lot / step).floor() * step)
+                        }
+                    }
+                }
+            } else {
+                Ok(settings.sizing.lots)
+            };
+            match sized.and_then(|lots| {
+                if lots < ins.min_lot {
+                    Err("below_min_lot")
+                } else {
+                    Ok(lots)
+                }
+            }) {
+                Ok(lots) => {
+                    slippage.rng = rng_after;
+                    book.open(
+                        signal.side,
+                        px.time,
+                        i,
+                        fill,
+                        lots,
+                        sl,
+                        tp,
+                        signal.max_bars,
+                        signal.tag,
+                    );
+                }
+                // The detail is the signal's tag, as in the Python engine.
+                Err(reason) => skipped_orders.push(SkippedOrder {
+                    time: px.time,
+                    reason,
+                    detail: signal.tag,
+                }),
+            }
+        }
+
+        // 2. The position meets the bar's range.
+        if let Some(pos) = book.position.as_ref() {
+            let (side, sl, tp) = (pos.side, pos.stop_loss, pos.take_profit);
+            let (o, h, low) = match side {
+                Side::Long => (px.bo, px.bh, px.bl),
+                Side::Short => (px.ao, px.ah, px.al),
+            };
+            let (mut hit, both) = range_hit(side, sl, tp, o, h, low, optimistic);
+            let mut exit_time = px.time;
+            if both {
+                if let Some((bounds, base)) = finer {
+                    let (opens, highs, lows) = match side {
+                        Side::Long => (base.bid_open, base.bid_high, base.bid_low),
+                        Side::Short => (base.ask_open, base.ask_high, base.ask_low),
+                    };
+                    // The first finer bar with any hit decides (a primary range is the union
+                    // of its finer ranges, so one always does; else the pessimistic hit stays).
+                    for k in bounds[i]..bounds[i + 1] {
+                        let (finer_hit, _) =
+                            range_hit(side, sl, tp, opens[k], highs[k], lows[k], false);
+                        if finer_hit.is_some() {
+                            hit = finer_hit;
+                            exit_time = base.time[k];
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Some((reason, level, slipped)) = hit {
+                let price = if slipped {
+                    let slip = slippage.draw(i);
+                    match side {
+                        Side::Long => level - slip,
+                        Side::Short => level + slip,
+                    }
+                } else {
+                    level
+                };
+                let size = pos.size;
+                book.close(size, price, reason, exit_time, i);
+            }
+        }
+
+        // The slice sees every timeframe up to this primary close.
+        let close_time = px.time + primary_nanos;
+        for (k, view) in views.iter().enumerate() {
+            visible[k] = cursors[k].advance(view.bars.time, close_time);
+        }
+        let unrealized = book.unrealized(px.bc, px.ac);
+
+        // 3. Management at the close.
+        let mut managed: Option<PositionAction> = None;
+        if let Some(pos) = book.position.as_mut() {
+            pos.bars_held += 1;
+            let fav = match pos.side {
+                Side::Long => px.bh - pos.entry_price,
+                Side::Short => pos.entry_price - px.al,
+            };
+            if fav > pos.mfe {
+                pos.mfe = fav;
+            }
+            pos.unrealized_pnl = unrealized;
+            if let (Some(be), false) = (settings.break_even, book.break_even_done) {
+                let long = pos.side == Side::Long;
+                let gain = if long { px.bc - pos.entry_price } else { pos.entry_price - px.ac };
+                if gain >= be.trigger_pips * pip {
+                    let offset = be.offset_pips * pip;
+                    let new = if long { pos.entry_price + offset } else { pos.entry_price - offset };
+                    let better = match pos.stop_loss {
+                        None => true,
+                        Some(sl) => (long && new > sl) || (!long && new < sl),
+                    };
+                    if better {
+                        pos.stop_loss = Some(new);
+                    }
+                    // Fired once per position, whether or not it moved the stop.
+                    book.break_even_done = true;
+                    events.push(BREAK_EVEN);
+                }
+            }
+            if let Some(trail) = settings.trailing {
+                let long = pos.side == Side::Long;
+                let cand = if long {
+                    px.bc - trail.distance_pips * pip
+                } else {
+                    px.ac + trail.distance_pips * pip
+                };
+                let better = match pos.stop_loss {
+                    None => true,
+                    Some(sl) => (long && cand > sl) || (!long && cand < sl),
+                };
+                if better {
+                    pos.stop_loss = Some(cand);
+                }
+            }
+            // A configured limit of 0 means none (as in the Python settings).
+            let limit = pos.max_bars.or(settings.max_bars_held.filter(|&m| m > 0));
+            if limit.is_some_and(|limit| pos.bars_held >= limit) {
+                pending_exit = Some(PendingExit::Full(ExitReason::MaxBars));
+                events.push(EXIT_QUEUED);
+            } else {
+                let slice = DataSlice::new(SliceParts {
+                    index: i,
+                    primary: primary_tf,
+                    frames: &views,
+                    visible: &visible,
+                    indicators: &indicator_views,
+                    position: Some(pos),
+                    recorder: options.trace.then_some(&recorder),
+                });
+                managed = strategy.manage_position(pos, &slice);
+                poll_strategy!();
+            }
+        }
+        if let Some(action) = managed {
+            check_action(&action, i)?;
+            let pos = book.position.as_mut().expect("managed only while open");
+            match action {
+                PositionAction::Close => {
+                    pending_exit = Some(PendingExit::Full(ExitReason::Strategy));
+                    events.push(EXIT_QUEUED);
+                }
+                PositionAction::PartialClose(fraction) => {
+                    pending_exit = Some(PendingExit::Partial(fraction));
+                    events.push(PARTIAL_QUEUED);
+                }
+                PositionAction::ModifyStopLoss(level) => {
+                    pos.stop_loss = level;
+                    events.push(MODIFY_SL);
+                }
+                PositionAction::ModifyTakeProfit(level) => {
+                    pos.take_profit = level;
+                    events.push(MODIFY_TP);
+                }
+                PositionAction::MoveToBreakEven(offset_pips) => {
+                    pos.stop_loss = Some(match pos.side {
+                        Side::Long => pos.entry_price + offset_pips * pip,
+                        Side::Short => pos.entry_price - offset_pips * pip,
+                    });
+                    events.push(BREAK_EVEN);
+                }
+            }
+        }
+
+        // 4. Evaluation at the close.
+        let flat = book.position.is_none();
+        let signal = {
+            let slice = DataSlice::new(SliceParts {
+                index: i,
+                primary: primary_tf,
+                frames: &views,
+                visible: &visible,
+                indicators: &indicator_views,
+                position: book.position.as_ref(),
+                recorder: options.trace.then_some(&recorder),
+            });
+            strategy.evaluate(&slice)
+        };
+        poll_strategy!();
+        if let Some(signal) = signal {
+            check_signal(&signal, i)?;
+            if flat || matches!(pending_exit, Some(PendingExit::Full(_))) {
+                events.push(if signal.side == Side::Long {
+                    SIGNAL_LONG
+                } else {
+                    SIGNAL_SHORT
+                });
+                pending_entry = Some(signal);
+            } else {
+                ignored_signals += 1;
+                events.push(IGNORED_SIGNAL);
+            }
+        }
+
+        // 5. Equity at the close.
+        equity.push(book.balance + book.unrealized(px.bc, px.ac));
+
+        if let Some(rows) = trace_rows.as_mut() {
+            rows.push(TraceRow {
+                index: i,
+                time: px.time,
+                event: if events.is_empty() {
+                    "none".to_string()
+                } else {
+                    events.join("|")
+                },
+                values: recorder.take(),
+            });
+        }
+    }
+
+    // 6. After the last bar.
+    let last = prices(&primary, n - 1);
+    if let Some(pos) = book.position.as_ref() {
+        let price = match pos.side {
+            Side::Long => last.bc,
+            Side::Short => last.ac,
+        };
+        let size = pos.size;
+        book.close(
+            size,
+            price,
+            ExitReason::EndOfData,
+            last.time + primary_nanos,
+            n - 1,
+        );
+    }
+    equity[n - 1] = book.balance;
+    let dropped_orders = usize::from(pending_entry.is_some()) + usize::from(pending_exit.is_some());
+
+    Ok(RunOutput {
+        trades: book.trades,
+        equity_time: primary.time.to_vec(),
+        equity,
+        final_balance: book.balance,
+        bars_processed: n,
+        base_bars: base.len(),
+        ignored_signals,
+        dropped_orders,
+        skipped_orders,
+        trace: trace_rows,
+    })
+}
