@@ -5,17 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from omega.data.bars import COLUMNS, BarSeries
+from omega.data.resample import last_closed_index, resample
 from omega.engine.settings import EngineSettings
 from omega.errors import ConfigError, StrategyError
 from omega.indicators import IndicatorCache, IndicatorSpec
 from omega.strategy.base import IndicatorRequest, Strategy
 from omega.strategy.data_slice import MarketData
 from omega.timeframes import Timeframe
-
-try:  # the data layer's implementation once it exists
-    from omega.data import last_closed_index, resample
-except ImportError:  # pragma: no cover
-    from omega.engine._interim_data import last_closed_index, resample
 
 SIDES = ("bid", "ask", "mid")
 

@@ -1,0 +1,83 @@
+"""`sma_cross`, line by line from docs/strategies/sma_cross.md."""
+
+from __future__ import annotations
+
+import math
+
+from pydantic import Field, model_validator
+
+from omega.indicators import IndicatorSpec
+from omega.strategy import (
+    Close,
+    DataSlice,
+    IndicatorRequest,
+    Position,
+    PositionAction,
+    Strategy,
+    StrategyParams,
+    TradeSignal,
+    register_strategy,
+)
+from omega.timeframes import Timeframe
+
+
+@register_strategy
+class SmaCross(Strategy):
+    """Always in the market after the first cross of a fast and a slow SMA of the bid close."""
+
+    name = "sma_cross"
+
+    class Params(StrategyParams):
+        fast: int = Field(10, ge=1, le=5000, description="fast SMA period (< slow)")
+        slow: int = Field(30, ge=2, le=5000, description="slow SMA period")
+        size: float = Field(1.0, gt=0, description="lots per trade")
+
+        @model_validator(mode="after")
+        def _fast_below_slow(self):
+            if not self.fast < self.slow:
+                raise ValueError(f"fast ({self.fast}) must be < slow ({self.slow})")
+            return self
+
+    def __init__(self, params=None) -> None:
+        super().__init__(params)
+        self.fast = IndicatorSpec.of("sma", period=self.params.fast)
+        self.slow = IndicatorSpec.of("sma", period=self.params.slow)
+
+    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
+        return [
+            IndicatorRequest(primary_timeframe, "bid", self.fast),
+            IndicatorRequest(primary_timeframe, "bid", self.slow),
+        ]
+
+    def _cross(self, data: DataSlice) -> int:
+        """+1 on a cross above at this close, -1 on a cross below, 0 otherwise."""
+        f1 = data.indicator(self.fast)
+        s1 = data.indicator(self.slow)
+        f0 = data.indicator(self.fast, offset=1)
+        s0 = data.indicator(self.slow, offset=1)
+        data.record("fast", f1)
+        data.record("slow", s1)
+        if math.isnan(f0) or math.isnan(s0) or math.isnan(f1) or math.isnan(s1):
+            return 0
+        if f0 <= s0 and f1 > s1:
+            return 1
+        if f0 >= s0 and f1 < s1:
+            return -1
+        return 0
+
+    def evaluate(self, data: DataSlice) -> TradeSignal | None:
+        cross = self._cross(data)
+        if cross == 0:
+            return None
+        position = data.position
+        if position is not None and position.side == cross:
+            return None
+        if cross == 1:
+            return TradeSignal.long(size=self.params.size, tag="sma_long")
+        return TradeSignal.short(size=self.params.size, tag="sma_short")
+
+    def manage_position(self, position: Position, data: DataSlice) -> PositionAction | None:
+        cross = self._cross(data)
+        if cross != 0 and cross != position.side:
+            return Close()
+        return None
