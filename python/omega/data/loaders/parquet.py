@@ -78,7 +78,7 @@ def load_parquet(
             timeframes.add(tf.decode())
     if len(timeframes) > 1:
         raise ParseError(f"files mix timeframes {sorted(timeframes)}", file=paths[-1])
-    order = np.argsort([int(t.column("time")[0].value) for t in tables], kind="stable")
+    order = np.argsort([int(t.column("time")[0].as_py()) for t in tables], kind="stable")
     tables = [tables[i] for i in order]
     sources = [sources[i] for i in order]
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
