@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -15,7 +15,12 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> Path:
     """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    # Not tempfile.mkstemp: its 0600 mode would survive the rename; 0666 & ~umask is what a
+    # plain open() gives, so the result looks like any other written file.
+    temp_name = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(
+        temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)

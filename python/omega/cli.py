@@ -1,0 +1,227 @@
+"""The ``omega`` command line: backtest, validate-data, schema, strategies.
+
+Errors of the `OmegaError` hierarchy print one line (kind, file, row, column where known) and
+exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from omega.errors import OmegaError
+
+EXIT_OMEGA_ERROR = 2
+DEFAULT_OUT = "omega-out"
+
+app = typer.Typer(
+    name="omega",
+    help="Omega FX backtesting: run backtests, check data, inspect configs and strategies.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(highlight=False)
+error_console = Console(stderr=True, highlight=False)
+
+
+@contextlib.contextmanager
+def _omega_errors() -> Iterator[None]:
+    """Turn an OmegaError into a one-line message and exit status 2."""
+    try:
+        yield
+    except OmegaError as exc:
+        error_console.print(f"[bold red]error[/]: {type(exc).__name__}: {exc}", markup=True)
+        raise typer.Exit(EXIT_OMEGA_ERROR) from None
+
+
+def _metrics_table(metrics: dict[str, Any]) -> Table:
+    from omega.report import format_metric
+
+    table = Table(title="Metrics", show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    for key, value in metrics.items():
+        table.add_row(key, format_metric(value))
+    return table
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Any]:
+    """A rich progress bar fed by ``callback(done, total)``; ``None`` when disabled."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("backtest"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} bars"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("backtest", total=None)
+
+        def callback(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield callback
+
+
+@app.command()
+def backtest(
+    config_file: Annotated[
+        Path | None, typer.Argument(help="YAML or JSON config; default: the default config")
+    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="data file or folder")] = None,
+    data_format: Annotated[
+        str | None, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
+    ] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="time zone of the file")] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="auto, python, hybrid or rust")
+    ] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="KEY=VALUE config override, repeatable"),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path(DEFAULT_OUT),
+    trace: Annotated[bool, typer.Option("--trace", help="record the decision trace")] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="progress bar (on a terminal)")
+    ] = True,
+) -> None:
+    """Run a backtest and write trades.csv, equity.csv, metrics.json and report.html."""
+    from omega.config import BacktestConfig, default_config
+    from omega.runner import run_backtest
+
+    with _omega_errors():
+        config = BacktestConfig.from_file(config_file) if config_file else default_config()
+        if data is not None:
+            config = config.with_data_file(str(data), data_format, tz)
+        elif data_format is not None or tz is not None:
+            raise _usage("--format and --tz need --data")
+        assignments = list(overrides or [])
+        if engine is not None:
+            assignments.append(f"engine={engine}")
+        if trace:
+            assignments.append("trace=true")
+        if assignments:
+            config = config.apply_overrides(assignments)
+        with _progress_bar(progress and console.is_terminal) as callback:
+            result = run_backtest(config, progress=callback)
+        console.print(f"[bold]Engine mode:[/] {result.mode} ({result.mode_reason})")
+        for warning in result.warnings:
+            error_console.print(f"[yellow]warning[/]: {warning}")
+        summary = result.quality_summary()
+        if summary is not None:
+            console.print("[bold]Data quality[/]")
+            console.print(summary if isinstance(summary, str) else json.dumps(summary, indent=2))
+        console.print(_metrics_table(result.metrics))
+        written = result.save(out)
+        console.print(f"Wrote {', '.join(sorted(written))} to {out}/")
+
+
+def _usage(message: str) -> OmegaError:
+    from omega.errors import ConfigError
+
+    return ConfigError(message)
+
+
+@app.command("validate-data")
+def validate_data(
+    file: Annotated[Path, typer.Argument(help="data file or folder")],
+    data_format: Annotated[
+        str, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
+    ],
+    tz: Annotated[str | None, typer.Option("--tz", help="time zone of the file")] = None,
+    symbol: Annotated[str, typer.Option("--symbol", help="instrument symbol")] = "EURUSD",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="treat soft anomalies as errors")
+    ] = False,
+) -> None:
+    """Load a data file and print its quality report; exit status 2 on a hard error."""
+    from omega.data import load
+    from omega.data.bars import Instrument
+
+    with _omega_errors():
+        try:
+            instrument = Instrument.for_symbol(symbol)
+        except ValueError as exc:
+            raise _usage(f"--symbol: {exc}") from None
+        bars = load(str(file), data_format, tz=tz, instrument=instrument, strict_quality=strict)
+        if bars.quality is not None:
+            console.print(bars.quality.summary())
+        else:
+            console.print(f"{file}: {len(bars):,} bars loaded")
+        console.print("[green]OK[/]: no hard errors")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the backtest configuration."""
+    from omega.config import config_json_schema
+
+    sys.stdout.write(json.dumps(config_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def strategies() -> None:
+    """List the registered strategies with their parameters."""
+    from omega.strategy import list_strategies, strategy_schema
+
+    with _omega_errors():
+        for name in list_strategies():
+            params = strategy_schema(name)
+            table = Table(title=name, title_justify="left")
+            for column in ("parameter", "type", "default", "description"):
+                table.add_column(column)
+            for key, spec in params.get("properties", {}).items():
+                table.add_row(
+                    key,
+                    _schema_type(spec),
+                    json.dumps(spec.get("default")) if "default" in spec else "required",
+                    spec.get("description", ""),
+                )
+            console.print(table)
+
+
+def _schema_type(spec: dict[str, Any]) -> str:
+    if "type" in spec:
+        bounds = [
+            f"{label} {spec[key]}"
+            for key, label in (
+                ("minimum", ">="),
+                ("exclusiveMinimum", ">"),
+                ("maximum", "<="),
+                ("exclusiveMaximum", "<"),
+            )
+            if key in spec
+        ]
+        return spec["type"] + (f" ({', '.join(bounds)})" if bounds else "")
+    if "enum" in spec:
+        return " | ".join(map(str, spec["enum"]))
+    if "anyOf" in spec:
+        return " | ".join(_schema_type(s) for s in spec["anyOf"])
+    if "$ref" in spec:
+        return spec["$ref"].rsplit("/", 1)[-1]
+    return "any"
+
+
+def main() -> None:
+    """Entry point of the ``omega`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

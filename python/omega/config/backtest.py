@@ -1,0 +1,195 @@
+"""`BacktestConfig`: the whole run, loaded from YAML/JSON, overridable with ``--set``."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ConfigDict, Field, ValidationError, model_validator
+
+from omega.config.model import (
+    AccountConfig,
+    DataConfig,
+    EngineMode,
+    ExecutionConfig,
+    InstrumentConfig,
+    Section,
+    StrategyConfig,
+    TimeframesConfig,
+    format_validation_error,
+    validate_strategy_params,
+)
+from omega.engine.settings import (
+    BreakEvenSettings,
+    EngineSettings,
+    FeeSettings,
+    SizingSettings,
+    SlippageSettings,
+    TrailingSettings,
+)
+from omega.errors import ConfigError
+from omega.timeframes import Timeframe
+
+
+class BacktestConfig(Section):
+    """One backtest. ``BacktestConfig.from_dict({})`` is the default configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="Omega backtest configuration")
+
+    data: DataConfig = Field(default_factory=DataConfig)
+    instrument: InstrumentConfig = Field(default_factory=InstrumentConfig)
+    timeframes: TimeframesConfig = Field(default_factory=TimeframesConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    account: AccountConfig = Field(default_factory=AccountConfig)
+    engine: EngineMode = "auto"
+    trace: bool = False
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> BacktestConfig:
+        # Raised as ConfigError (not ValueError) so the key path is ours, not pydantic's.
+        instrument = self.instrument.to_instrument()
+        currencies = (instrument.base_currency, instrument.quote_currency)
+        if self.account.currency not in currencies:
+            raise ConfigError(
+                f"account.currency: {self.account.currency} is neither the base nor the quote "
+                f"currency of {instrument.symbol} (cross rates are not supported)"
+            )
+        validate_strategy_params(self.strategy.name, self.strategy.params, self.strategy.module)
+        return self
+
+    # ---------------------------------------------------------------- construction
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> BacktestConfig:
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"<root>: expected a mapping of sections, got {type(data).__name__}")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc)) from None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> BacktestConfig:
+        """Read a ``.yaml``/``.yml`` or ``.json`` file; errors name the file and the key."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
+        try:
+            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+            raise ConfigError(f"{path}: not valid {kind}: {exc}") from None
+        try:
+            return cls.from_dict(data)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+
+    def user_dict(self) -> dict[str, Any]:
+        """The keys the user set (defaults left out), JSON-able: the basis for overrides."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    def apply_overrides(self, assignments: list[str]) -> BacktestConfig:
+        """A new config with ``key.path=value`` assignments applied (values are YAML scalars)."""
+        data = self.user_dict()
+        for assignment in assignments:
+            key, sep, text = assignment.partition("=")
+            key = key.strip()
+            if not sep or not key:
+                raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, e.g. engine=python")
+            try:
+                value = yaml.safe_load(text) if text.strip() else None
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"{key}: cannot parse value {text!r}: {exc}") from None
+            _assign(data, key.split("."), value)
+        return BacktestConfig.from_dict(data)
+
+    def with_data_file(
+        self, path: str, format: str | None = None, tz: str | None = None
+    ) -> BacktestConfig:
+        """The same run on a data file (replaces the data source; keeps strict_quality)."""
+        data = self.user_dict()
+        section = dict(data.get("data", {}))
+        if section.get("path") is None:
+            # From synthetic to a file: synthetic-only and previous file options do not carry over.
+            section = {k: v for k, v in section.items() if k == "strict_quality"}
+        section["path"] = path
+        if format is not None:
+            section["format"] = format
+        if tz is not None:
+            section["tz"] = tz
+        data["data"] = section
+        return BacktestConfig.from_dict(data)
+
+    # ---------------------------------------------------------------- mapping
+
+    def strategy_params(self) -> Any:
+        """The strategy's validated Params model instance."""
+        return validate_strategy_params(
+            self.strategy.name, self.strategy.params, self.strategy.module
+        )
+
+    def build_strategy(self) -> Any:
+        """A fresh instance of the configured Python strategy."""
+        from omega.strategy import get_strategy
+
+        return get_strategy(self.strategy.name)(self.strategy_params())
+
+    def to_engine_settings(self) -> EngineSettings:
+        execution = self.execution
+        timeframes = self.timeframes.all()
+        return EngineSettings(
+            primary_timeframe=timeframes[0],
+            timeframes=timeframes,
+            intrabar_policy=execution.intrabar_policy,
+            slippage=SlippageSettings(**execution.slippage.model_dump()),
+            fees=FeeSettings(**execution.fees.model_dump()),
+            sizing=SizingSettings(**execution.sizing.model_dump()),
+            break_even=(
+                BreakEvenSettings(**execution.break_even.model_dump())
+                if execution.break_even is not None
+                else None
+            ),
+            trailing=(
+                TrailingSettings(**execution.trailing.model_dump())
+                if execution.trailing is not None
+                else None
+            ),
+            max_bars_held=execution.max_bars_held,
+            initial_balance=self.account.initial_balance,
+            account_currency=self.account.currency,
+            instrument=self.instrument.to_instrument(),
+        )
+
+    @property
+    def primary_timeframe(self) -> Timeframe:
+        return Timeframe.parse(self.timeframes.primary)
+
+
+def _assign(data: dict[str, Any], keys: list[str], value: Any) -> None:
+    node = data
+    for depth, key in enumerate(keys[:-1]):
+        child = node.get(key)
+        if child is None:
+            child = node[key] = {}
+        elif not isinstance(child, dict):
+            path = ".".join(keys[: depth + 1])
+            raise ConfigError(f"{path}: is a value, not a section; cannot set {'.'.join(keys)}")
+        node = child
+    node[keys[-1]] = copy.deepcopy(value)
+
+
+def default_config() -> BacktestConfig:
+    """mean_reversion_z_score on seeded synthetic EURUSD M1 bars, M5 primary, H1 trend."""
+    return BacktestConfig.from_dict({})
+
+
+def config_json_schema() -> dict[str, Any]:
+    return BacktestConfig.model_json_schema()

@@ -1,0 +1,275 @@
+"""The backtest configuration: pydantic models, one per YAML/JSON section.
+
+Every key is optional: an omitted key takes the value of the default configuration
+(`default_config()`), so ``{}`` *is* the default config. Unknown keys are errors. Semantics of
+the execution settings: docs/engine/execution.md; the reference: docs/user-guide/config.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from omega.data.bars import Instrument
+from omega.errors import ConfigError
+from omega.timeframes import Timeframe
+
+DataFormat = Literal["mt5", "histdata", "lean", "csv", "parquet"]
+EngineMode = Literal["auto", "python", "hybrid", "rust"]
+
+# The default synthetic size: 1,000,000 M1 bars (~2.7 years, 200,000 M5 bars)
+# runs through the Python reference engine in about a second; see docs/user-guide/config.md.
+DEFAULT_SYNTHETIC_BARS = 1_000_000
+DEFAULT_SYNTHETIC_SEED = 42
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _timeframe_name(value: Any) -> str:
+    try:
+        return Timeframe.parse(value).name
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+class SyntheticData(Section):
+    seed: int = Field(DEFAULT_SYNTHETIC_SEED, ge=0)
+    n_bars: int = Field(DEFAULT_SYNTHETIC_BARS, ge=1)
+
+
+class DataConfig(Section):
+    """Either a file (``path`` + ``format``) or seeded synthetic bars (the default)."""
+
+    path: str | None = None
+    format: DataFormat | None = None
+    tz: str | None = Field(None, description="zone of the file's timestamps (IANA or UTC+-H)")
+    spread_pips: float | None = Field(
+        None, ge=0, description="fixed spread for one-sided files without a spread column"
+    )
+    pattern: str | None = Field(None, description="file glob when path is a directory")
+    synthetic: SyntheticData | None = None
+    strict_quality: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataConfig:
+        if self.path is not None and self.synthetic is not None:
+            raise ValueError("give either path (+ format) or synthetic, not both")
+        if self.path is not None and self.format is None:
+            raise ValueError("format is required with path (mt5, histdata, lean, csv, parquet)")
+        if self.path is None:
+            for name in ("format", "tz", "spread_pips", "pattern"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} needs a path (synthetic data has no file)")
+        return self
+
+    @property
+    def source(self) -> Literal["file", "synthetic"]:
+        return "file" if self.path is not None else "synthetic"
+
+    @property
+    def synthetic_or_default(self) -> SyntheticData:
+        return self.synthetic if self.synthetic is not None else SyntheticData()
+
+
+class InstrumentConfig(Section):
+    """The symbol; any field left out comes from ``Instrument.for_symbol(symbol)``."""
+
+    symbol: str = "EURUSD"
+    pip_size: float | None = Field(None, gt=0)
+    point: float | None = Field(None, gt=0)
+    contract_size: float | None = Field(None, gt=0)
+    lot_step: float | None = Field(None, gt=0)
+    min_lot: float | None = Field(None, gt=0)
+    base_currency: str | None = Field(None, min_length=3, max_length=3)
+    quote_currency: str | None = Field(None, min_length=3, max_length=3)
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> InstrumentConfig:
+        self.to_instrument()
+        return self
+
+    def to_instrument(self) -> Instrument:
+        overrides = {
+            name: getattr(self, name)
+            for name in (
+                "pip_size",
+                "point",
+                "contract_size",
+                "lot_step",
+                "min_lot",
+                "base_currency",
+                "quote_currency",
+            )
+            if getattr(self, name) is not None
+        }
+        try:
+            base = Instrument.for_symbol(self.symbol)
+        except ValueError:
+            missing = {"pip_size", "point", "base_currency", "quote_currency"} - overrides.keys()
+            if missing:
+                raise ValueError(
+                    f"symbol {self.symbol!r} is not a six-letter FX pair; "
+                    f"give {', '.join(sorted(missing))} explicitly"
+                ) from None
+            base = Instrument(symbol=self.symbol)
+        for currency in ("base_currency", "quote_currency"):
+            if currency in overrides:
+                overrides[currency] = overrides[currency].upper()
+        return Instrument(**{**base.__dict__, **overrides, "symbol": self.symbol.upper()})
+
+
+class TimeframesConfig(Section):
+    primary: str = "M5"
+    extra: list[str] = Field(default_factory=lambda: ["H1"])
+
+    _names = field_validator("primary", mode="before")(_timeframe_name)
+
+    @field_validator("extra", mode="before")
+    @classmethod
+    def _extra_names(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [_timeframe_name(v) for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _coarser(self) -> TimeframesConfig:
+        primary = Timeframe.parse(self.primary)
+        for name in self.extra:
+            if Timeframe.parse(name).seconds < primary.seconds:
+                raise ValueError(f"extra timeframe {name} is finer than the primary {primary}")
+        return self
+
+    def all(self) -> tuple[Timeframe, ...]:
+        """Primary first, then the extra ones, coarser last, without duplicates."""
+        primary = Timeframe.parse(self.primary)
+        extra = sorted({Timeframe.parse(n) for n in self.extra} - {primary}, key=lambda t: t.value)
+        return (primary, *extra)
+
+
+class StrategyConfig(Section):
+    name: str = "mean_reversion_z_score"
+    params: dict[str, Any] = Field(default_factory=dict)
+    module: str | None = Field(
+        None,
+        description="Python module (dotted name) or .py file imported first, so that a custom "
+        "strategy it registers with @register_strategy can be named (paths are relative to "
+        "the current directory)",
+    )
+
+
+class SlippageConfig(Section):
+    model: Literal["none", "fixed", "random", "atr"] = "none"
+    pips: float = Field(0.0, ge=0)
+    atr_fraction: float = Field(0.0, ge=0)
+    atr_period: int = Field(14, ge=1)
+    seed: int = Field(0, ge=0, lt=2**64)
+
+
+class FeesConfig(Section):
+    commission_per_lot: float = Field(3.5, ge=0, description="account currency per lot per side")
+    percent_of_notional: float = Field(0.0, ge=0)
+
+
+class SizingConfig(Section):
+    mode: Literal["fixed", "risk_percent"] = "risk_percent"
+    lots: float = Field(1.0, gt=0)
+    risk_percent: float = Field(1.0, gt=0, le=100)
+
+
+class BreakEvenConfig(Section):
+    trigger_pips: float = Field(gt=0)
+    offset_pips: float = 0.0
+
+
+class TrailingConfig(Section):
+    distance_pips: float = Field(gt=0)
+
+
+class ExecutionConfig(Section):
+    intrabar_policy: Literal["pessimistic", "optimistic", "finer"] = "pessimistic"
+    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
+    fees: FeesConfig = Field(default_factory=FeesConfig)
+    sizing: SizingConfig = Field(default_factory=SizingConfig)
+    break_even: BreakEvenConfig | None = None
+    trailing: TrailingConfig | None = None
+    max_bars_held: int | None = Field(None, ge=0, description="0 or null: no limit")
+
+
+class AccountConfig(Section):
+    initial_balance: float = Field(100_000.0, gt=0)
+    currency: str = Field("USD", min_length=3, max_length=3)
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "<root>"
+
+
+def import_strategy_module(module: str) -> None:
+    """Import a dotted module or a ``.py`` file once (re-importing would re-register classes)."""
+    import hashlib
+    import importlib
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if not module.endswith(".py"):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(f"strategy.module: cannot import {module!r}: {exc}") from None
+        return
+    path = Path(module).resolve()
+    key = "omega_user_strategy_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    if key in sys.modules:
+        return
+    if not path.is_file():
+        raise ConfigError(f"strategy.module: no such file {module!r}")
+    spec = importlib.util.spec_from_file_location(key, path)
+    assert spec is not None and spec.loader is not None
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[key] = loaded
+    try:
+        spec.loader.exec_module(loaded)
+    except Exception as exc:
+        del sys.modules[key]
+        raise ConfigError(f"strategy.module: importing {module!r} failed: {exc!r}") from exc
+
+
+def validate_strategy_params(name: str, params: dict[str, Any], module: str | None = None) -> Any:
+    """The strategy's validated Params model; ConfigError naming ``strategy.params.<key>``."""
+    from pydantic import ValidationError
+
+    from omega.errors import StrategyError
+    from omega.strategy import get_strategy, list_strategies
+
+    if module is not None:
+        import_strategy_module(module)
+    try:
+        strategy_class = get_strategy(name)
+    except (KeyError, StrategyError) as exc:
+        known = ", ".join(list_strategies())
+        raise ConfigError(f"strategy.name: unknown strategy {name!r} (known: {known})") from exc
+    params_model = strategy_class.Params
+    try:
+        return params_model.model_validate(params)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, prefix=("strategy", "params"))) from None
+
+
+def format_validation_error(exc: Any, prefix: tuple[str, ...] = ()) -> str:
+    """One line per pydantic error: ``key.path: message``."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"{field_path((*prefix, *error['loc']))}: {message}")
+    return "; ".join(lines)
