@@ -138,6 +138,12 @@ impl ParamSpec {
             (ParamKind::Float, ParamValue::Float(v)) => ParamValue::Float(*v),
             (ParamKind::Float, ParamValue::Int(v)) => ParamValue::Float(*v as f64),
             (ParamKind::Int, ParamValue::Int(v)) => ParamValue::Int(*v),
+            // An integral float is an int (as pydantic's lax mode takes it); 2.5 is not.
+            (ParamKind::Int, ParamValue::Float(v))
+                if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 =>
+            {
+                ParamValue::Int(*v as i64)
+            }
             (ParamKind::Bool, ParamValue::Bool(v)) => ParamValue::Bool(*v),
             (ParamKind::Timeframe, ParamValue::Timeframe(tf)) => ParamValue::Timeframe(*tf),
             (ParamKind::Timeframe, ParamValue::Text(s)) => {
@@ -337,9 +343,11 @@ mod tests {
     fn rejects_unknown_wrong_type_and_out_of_range() {
         let unknown = validate(SPECS, &given(&[("nope", ParamValue::Int(1))])).unwrap_err();
         assert!(matches!(unknown, ParamError::Unknown { .. }));
-        let float_for_int =
-            validate(SPECS, &given(&[("lookback", ParamValue::Float(50.0))])).unwrap_err();
-        assert!(matches!(float_for_int, ParamError::WrongType { .. }));
+        let fractional =
+            validate(SPECS, &given(&[("lookback", ParamValue::Float(50.5))])).unwrap_err();
+        assert!(matches!(fractional, ParamError::WrongType { .. }));
+        let integral = validate(SPECS, &given(&[("lookback", ParamValue::Float(50.0))])).unwrap();
+        assert_eq!(integral.int("lookback"), 50);
         let bool_for_int =
             validate(SPECS, &given(&[("lookback", ParamValue::Bool(true))])).unwrap_err();
         assert!(matches!(bool_for_int, ParamError::WrongType { .. }));

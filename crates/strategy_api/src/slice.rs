@@ -212,6 +212,13 @@ impl<'a> DataSlice<'a> {
     pub fn indicator(&self, key: &IndicatorKey) -> Option<f64> {
         self.indicator_series(key)?.last().copied()
     }
+    /// The indicator `offset` bars before the last closed bar of its timeframe (`offset = 0`
+    /// is [`DataSlice::indicator`]); `None` if not declared or before the series starts.
+    pub fn indicator_offset(&self, key: &IndicatorKey, offset: usize) -> Option<f64> {
+        let series = self.indicator_series(key)?;
+        let k = series.len().checked_sub(1 + offset)?;
+        Some(series[k])
+    }
     /// Shorthand for [`DataSlice::indicator`] with the key's parts.
     pub fn indicator_at(
         &self,
@@ -325,6 +332,8 @@ mod tests {
             ..slice.parts
         });
         assert_eq!(slice.indicator(&sma), Some(10.0));
+        assert_eq!(slice.indicator_offset(&sma, 0), Some(10.0));
+        assert_eq!(slice.indicator_offset(&sma, 1), None);
         assert_eq!(slice.last_closed(Timeframe::H1).unwrap().bid.close, 10.0);
         let undeclared = IndicatorKey {
             spec: IndicatorSpec::Atr { period: 3 },

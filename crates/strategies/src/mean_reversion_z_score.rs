@@ -1,0 +1,198 @@
+//! `mean_reversion_z_score`, line by line from docs/strategies/mean_reversion_z_score.md.
+
+use std::cell::RefCell;
+
+use omega_strategy_api::{
+    validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
+    Position, PositionAction, PriceField, PriceSide, Side, Strategy, Timeframe, TradeSignal,
+};
+
+/// Parameters with the types, defaults and ranges of the docs page.
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::float("kalman_q", 0.01).min(Limit::excl(0.0)),
+    ParamSpec::float("kalman_r", 1.0).min(Limit::excl(0.0)),
+    ParamSpec::float("kalman_p0", 1.0).min(Limit::excl(0.0)),
+    ParamSpec::int("lookback", 50)
+        .min(Limit::incl(5.0))
+        .max(Limit::incl(5000.0)),
+    ParamSpec::float("z_entry", 2.0)
+        .min(Limit::incl(0.1))
+        .max(Limit::incl(10.0)),
+    ParamSpec::float("z_exit", 0.5)
+        .min(Limit::incl(0.0))
+        .max(Limit::incl(10.0)),
+    ParamSpec::int("atr_period", 14)
+        .min(Limit::incl(2.0))
+        .max(Limit::incl(500.0)),
+    ParamSpec::float("sl_atr", 2.0).min(Limit::excl(0.0)),
+    ParamSpec::float("tp_atr", 3.0).min(Limit::incl(0.0)),
+    ParamSpec::int("max_holding_bars", 48).min(Limit::incl(0.0)),
+    ParamSpec::boolean("trend_filter", true),
+    ParamSpec::timeframe("trend_timeframe", Timeframe::H1),
+    ParamSpec::int("trend_ema", 50)
+        .min(Limit::incl(2.0))
+        .max(Limit::incl(1000.0)),
+];
+
+/// Fades large Kalman-residual z-scores in the direction of the higher-timeframe trend.
+#[derive(Debug, Clone)]
+pub struct MeanReversionZScore {
+    zscore: IndicatorSpec,
+    atr: IndicatorSpec,
+    ema: IndicatorSpec,
+    z_entry: f64,
+    z_exit: f64,
+    sl_atr: f64,
+    tp_atr: f64,
+    max_holding_bars: u32,
+    trend_filter: bool,
+    trend_timeframe: Timeframe,
+    /// Keys on the primary timeframe, known once `indicators` was called.
+    primary: Timeframe,
+    /// Set by `indicators` when the trend timeframe is not coarser than the primary one.
+    error: RefCell<Option<String>>,
+}
+
+impl MeanReversionZScore {
+    pub const NAME: &'static str = "mean_reversion_z_score";
+
+    pub fn new(given: &[(String, ParamValue)]) -> Result<Self, ParamError> {
+        let p = validate(PARAMS, given)?;
+        let (z_entry, z_exit) = (p.float("z_entry"), p.float("z_exit"));
+        if z_exit >= z_entry {
+            return Err(ParamError::Invalid {
+                message: format!("z_exit ({z_exit}) must be < z_entry ({z_entry})"),
+            });
+        }
+        Ok(MeanReversionZScore {
+            zscore: IndicatorSpec::KalmanZScore {
+                q: p.float("kalman_q"),
+                r: p.float("kalman_r"),
+                x0: None,
+                p0: p.float("kalman_p0"),
+                lookback: p.int("lookback") as usize,
+                field: PriceField::Close,
+            },
+            atr: IndicatorSpec::Atr {
+                period: p.int("atr_period") as usize,
+            },
+            ema: IndicatorSpec::Ema {
+                period: p.int("trend_ema") as usize,
+                field: PriceField::Close,
+            },
+            z_entry,
+            z_exit,
+            sl_atr: p.float("sl_atr"),
+            tp_atr: p.float("tp_atr"),
+            max_holding_bars: u32::try_from(p.int("max_holding_bars")).unwrap_or(u32::MAX),
+            trend_filter: p.boolean("trend_filter"),
+            trend_timeframe: p.timeframe("trend_timeframe"),
+            primary: Timeframe::M5,
+            error: RefCell::new(None),
+        })
+    }
+
+    fn key(&self, timeframe: Timeframe, spec: IndicatorSpec) -> IndicatorKey {
+        IndicatorKey {
+            timeframe,
+            side: PriceSide::Bid,
+            spec,
+        }
+    }
+
+    fn value(&self, slice: &DataSlice<'_>, timeframe: Timeframe, spec: IndicatorSpec) -> f64 {
+        slice
+            .indicator(&self.key(timeframe, spec))
+            .unwrap_or(f64::NAN)
+    }
+}
+
+impl Strategy for MeanReversionZScore {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
+        let mut keys = vec![self.key(primary, self.zscore), self.key(primary, self.atr)];
+        if self.trend_filter {
+            if self.trend_timeframe.seconds() <= primary.seconds() {
+                *self.error.borrow_mut() = Some(format!(
+                    "strategy {}: parameter trend_timeframe: {} must be coarser than the primary \
+                     timeframe {}",
+                    Self::NAME,
+                    self.trend_timeframe.name(),
+                    primary.name()
+                ));
+            }
+            keys.push(self.key(self.trend_timeframe, self.ema));
+        }
+        keys
+    }
+
+    fn take_error(&mut self) -> Option<String> {
+        self.error.get_mut().take()
+    }
+
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+        self.primary = slice.primary_timeframe();
+        if slice.position().is_some() {
+            return None;
+        }
+        let z = self.value(slice, self.primary, self.zscore);
+        let a = self.value(slice, self.primary, self.atr);
+        slice.record("z", z);
+        slice.record("atr", a);
+        if z.is_nan() || a.is_nan() {
+            return None;
+        }
+        let (mut allow_long, mut allow_short) = (true, true);
+        if self.trend_filter {
+            let htf_close = slice.last_closed(self.trend_timeframe)?.bid.close;
+            let ema = self.value(slice, self.trend_timeframe, self.ema);
+            slice.record("htf_close", htf_close);
+            slice.record("htf_ema", ema);
+            if ema.is_nan() {
+                return None;
+            }
+            allow_long = htf_close >= ema;
+            allow_short = htf_close <= ema;
+        }
+        let sl_distance = self.sl_atr * a;
+        let tp_distance = (self.tp_atr != 0.0).then_some(self.tp_atr * a);
+        let signal = |side: Side, tag: &str| {
+            let mut s = TradeSignal::new(side)
+                .with_stop_loss_distance(sl_distance)
+                .with_tag(tag);
+            if let Some(d) = tp_distance {
+                s = s.with_take_profit_distance(d);
+            }
+            if self.max_holding_bars != 0 {
+                s = s.with_max_bars(self.max_holding_bars);
+            }
+            s
+        };
+        if z < -self.z_entry && allow_long {
+            return Some(signal(Side::Long, "mr_long"));
+        }
+        if z > self.z_entry && allow_short {
+            return Some(signal(Side::Short, "mr_short"));
+        }
+        None
+    }
+
+    fn manage_position(
+        &mut self,
+        position: &Position,
+        slice: &DataSlice<'_>,
+    ) -> Option<PositionAction> {
+        let z = self.value(slice, slice.primary_timeframe(), self.zscore);
+        if z.is_nan() {
+            return None;
+        }
+        let exit = match position.side {
+            Side::Long => z >= -self.z_exit,
+            Side::Short => z <= self.z_exit,
+        };
+        exit.then_some(PositionAction::Close)
+    }
+}

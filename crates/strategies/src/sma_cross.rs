@@ -1,0 +1,122 @@
+//! `sma_cross`, line by line from the Python reference `omega.strategies.sma_cross`.
+
+use omega_strategy_api::{
+    validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
+    Position, PositionAction, PriceField, PriceSide, Strategy, Timeframe, TradeSignal,
+};
+
+pub const PARAMS: &[ParamSpec] = &[
+    ParamSpec::int("fast", 10)
+        .min(Limit::incl(1.0))
+        .max(Limit::incl(5000.0)),
+    ParamSpec::int("slow", 30)
+        .min(Limit::incl(2.0))
+        .max(Limit::incl(5000.0)),
+    ParamSpec::float("size", 1.0).min(Limit::excl(0.0)),
+];
+
+/// Always in the market after the first cross of a fast and a slow SMA of the bid close.
+#[derive(Debug, Clone)]
+pub struct SmaCross {
+    fast: IndicatorSpec,
+    slow: IndicatorSpec,
+    size: f64,
+}
+
+impl SmaCross {
+    pub const NAME: &'static str = "sma_cross";
+
+    pub fn new(given: &[(String, ParamValue)]) -> Result<Self, ParamError> {
+        let p = validate(PARAMS, given)?;
+        let (fast, slow) = (p.int("fast"), p.int("slow"));
+        if fast >= slow {
+            return Err(ParamError::Invalid {
+                message: format!("fast ({fast}) must be < slow ({slow})"),
+            });
+        }
+        Ok(SmaCross {
+            fast: IndicatorSpec::Sma {
+                period: fast as usize,
+                field: PriceField::Close,
+            },
+            slow: IndicatorSpec::Sma {
+                period: slow as usize,
+                field: PriceField::Close,
+            },
+            size: p.float("size"),
+        })
+    }
+
+    fn key(slice: &DataSlice<'_>, spec: IndicatorSpec) -> IndicatorKey {
+        IndicatorKey {
+            timeframe: slice.primary_timeframe(),
+            side: PriceSide::Bid,
+            spec,
+        }
+    }
+
+    /// +1 on a cross above at this close, -1 on a cross below, 0 otherwise.
+    fn cross(&self, slice: &DataSlice<'_>) -> i8 {
+        let (fast, slow) = (Self::key(slice, self.fast), Self::key(slice, self.slow));
+        let at =
+            |key: &IndicatorKey, offset| slice.indicator_offset(key, offset).unwrap_or(f64::NAN);
+        let (f1, s1, f0, s0) = (at(&fast, 0), at(&slow, 0), at(&fast, 1), at(&slow, 1));
+        slice.record("fast", f1);
+        slice.record("slow", s1);
+        if f0.is_nan() || s0.is_nan() || f1.is_nan() || s1.is_nan() {
+            return 0;
+        }
+        if f0 <= s0 && f1 > s1 {
+            return 1;
+        }
+        if f0 >= s0 && f1 < s1 {
+            return -1;
+        }
+        0
+    }
+}
+
+impl Strategy for SmaCross {
+    fn name(&self) -> &str {
+        Self::NAME
+    }
+
+    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
+        [self.fast, self.slow]
+            .into_iter()
+            .map(|spec| IndicatorKey {
+                timeframe: primary,
+                side: PriceSide::Bid,
+                spec,
+            })
+            .collect()
+    }
+
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+        let cross = self.cross(slice);
+        if cross == 0 {
+            return None;
+        }
+        if slice.position().is_some_and(|p| p.side.sign() == cross) {
+            return None;
+        }
+        Some(if cross == 1 {
+            TradeSignal::long()
+                .with_size(self.size)
+                .with_tag("sma_long")
+        } else {
+            TradeSignal::short()
+                .with_size(self.size)
+                .with_tag("sma_short")
+        })
+    }
+
+    fn manage_position(
+        &mut self,
+        position: &Position,
+        slice: &DataSlice<'_>,
+    ) -> Option<PositionAction> {
+        let cross = self.cross(slice);
+        (cross != 0 && cross != position.side.sign()).then_some(PositionAction::Close)
+    }
+}
