@@ -92,9 +92,10 @@ def select_mode(
         raise ConfigError("engine: rust conflicts with OMEGA_USE_RUST_STRATEGY=0")
     if requested == "python":
         return ModeChoice("python", "engine: python requested")
+    missing = f"{CORE_MISSING} ({backend.detail})" if backend.detail else CORE_MISSING
     if requested == "auto":
         if not backend.core_available:
-            return ModeChoice("python", CORE_MISSING)
+            return ModeChoice("python", missing)
         if use_rust is False:
             return ModeChoice("hybrid", "OMEGA_USE_RUST_STRATEGY=0: Python strategy, Rust engine")
         if has_rust:
@@ -107,7 +108,7 @@ def select_mode(
         )
     reason = f"engine: {requested} requested"
     if not backend.core_available:
-        return ModeChoice(requested, reason, unavailable=CORE_MISSING)
+        return ModeChoice(requested, reason, unavailable=missing)
     return ModeChoice(requested, reason)
 
 
