@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from omega.errors import OmegaError
@@ -39,7 +40,8 @@ def _omega_errors() -> Iterator[None]:
     try:
         yield
     except OmegaError as exc:
-        error_console.print(f"[bold red]error[/]: {type(exc).__name__}: {exc}", markup=True)
+        message = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        error_console.print(f"[bold red]error[/]: {escape(message)}", soft_wrap=True)
         raise typer.Exit(EXIT_OMEGA_ERROR) from None
 
 
@@ -120,13 +122,16 @@ def backtest(
             config = config.apply_overrides(assignments)
         with _progress_bar(progress and console.is_terminal) as callback:
             result = run_backtest(config, progress=callback)
-        console.print(f"[bold]Engine mode:[/] {result.mode} ({result.mode_reason})")
+        console.print(
+            f"[bold]Engine mode:[/] {result.mode} ({escape(result.mode_reason)})", soft_wrap=True
+        )
         for warning in result.warnings:
-            error_console.print(f"[yellow]warning[/]: {warning}")
+            error_console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
         summary = result.quality_summary()
         if summary is not None:
             console.print("[bold]Data quality[/]")
-            console.print(summary if isinstance(summary, str) else json.dumps(summary, indent=2))
+            text = summary if isinstance(summary, str) else json.dumps(summary, indent=2)
+            console.print(text, markup=False, soft_wrap=True)
         console.print(_metrics_table(result.metrics))
         written = result.save(out)
         console.print(f"Wrote {', '.join(sorted(written))} to {out}/")
@@ -161,7 +166,7 @@ def validate_data(
             raise _usage(f"--symbol: {exc}") from None
         bars = load(str(file), data_format, tz=tz, instrument=instrument, strict_quality=strict)
         if bars.quality is not None:
-            console.print(bars.quality.summary())
+            console.print(bars.quality.summary(), markup=False, soft_wrap=True)
         else:
             console.print(f"{file}: {len(bars):,} bars loaded")
         console.print("[green]OK[/]: no hard errors")

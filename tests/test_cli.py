@@ -1,0 +1,145 @@
+"""The omega command line: exit codes, one-line errors, output files, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from omega.cli import app
+from omega.config import config_json_schema
+from omega.results import OUTPUT_FILES
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["--set", "data.synthetic.n_bars=20000", "--no-progress"]
+
+
+@pytest.fixture
+def cli():
+    return CliRunner()
+
+
+def test_backtest_without_config_runs_the_default_and_writes_files(cli, tmp_path):
+    result = cli.invoke(app, ["backtest", "--out", str(tmp_path / "out"), *SMALL])
+    assert result.exit_code == 0, result.output
+    assert "Engine mode: " in result.stdout
+    assert "Data quality" in result.stdout
+    assert "net_profit" in result.stdout
+    assert sorted(os.listdir(tmp_path / "out")) == sorted(OUTPUT_FILES)
+    summary = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert summary["config"]["strategy"]["name"] == "mean_reversion_z_score"
+    assert summary["config"]["data"]["synthetic"]["n_bars"] == 20000
+
+
+def test_engine_and_trace_options(cli, tmp_path):
+    result = cli.invoke(
+        app, ["backtest", "--engine", "python", "--trace", "--out", str(tmp_path), *SMALL]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Engine mode: python (engine: python requested)" in result.stdout
+    assert (tmp_path / "trace.csv").is_file()
+
+
+def test_config_file_argument(cli, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("engine: python\ndata:\n  synthetic: {n_bars: 5000, seed: 1}\n")
+    result = cli.invoke(app, ["backtest", str(config), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert summary["metrics"]["base_bars"] == 5000
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "execution.slippage.pips=-1"], "error: ConfigError: execution.slippage.pips:"),
+        (["--set", "nonsense"], "error: ConfigError: --set 'nonsense': expected KEY=VALUE"),
+        (["--engine", "warp"], "error: ConfigError: engine: Input should be"),
+        (["--format", "mt5"], "error: ConfigError: --format and --tz need --data"),
+        (["missing.yaml"], "error: ConfigError: missing.yaml: cannot read config"),
+    ],
+)
+def test_omega_errors_are_one_line_and_exit_2(cli, args, message):
+    result = cli.invoke(app, ["backtest", *args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+BAD_MT5 = (
+    "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
+    "2024.02.01\t00:00:00\t1.1\t1.2\t1.0\t1.1\t1\t0\t2\n"
+    "2024.02.01\t00:01:00\t1.1\t1.0\t1.2\t1.1\t1\t0\t2\n"
+)
+
+
+def test_validate_data_hard_error_names_kind_file_row_and_column(cli, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(BAD_MT5)
+    result = cli.invoke(app, ["validate-data", str(path), "--format", "mt5"])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "OHLCInconsistencyError" in line
+    assert f"file {path}" in line
+    assert "row 3" in line  # line 3 of the file (header = line 1)
+    assert "column <HIGH>" in line
+    assert "Traceback" not in result.output
+
+
+def test_validate_data_prints_the_quality_report(cli, tmp_path):
+    path = tmp_path / "good.csv"
+    path.write_text(BAD_MT5.splitlines(keepends=True)[0] + BAD_MT5.splitlines(True)[1])
+    result = cli.invoke(app, ["validate-data", str(path), "--format", "mt5", "--tz", "EET"])
+    assert result.exit_code == 0, result.output
+    assert "1 M1 bars" in result.stdout
+    assert "OK: no hard errors" in result.stdout
+
+
+@pytest.mark.real_data
+def test_validate_real_mt5_data(cli, real_data_dir):
+    folder = real_data_dir / "mt5_eurusd_2024"
+    result = cli.invoke(app, ["validate-data", str(folder), "--format", "mt5", "--tz", "EET"])
+    assert result.exit_code == 0, result.output
+    assert "95,725 M1 bars" in result.stdout
+
+
+def test_schema_prints_the_config_json_schema(cli):
+    result = cli.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == config_json_schema()
+
+
+def test_strategies_lists_parameters(cli):
+    result = cli.invoke(app, ["strategies"])
+    assert result.exit_code == 0
+    assert "mean_reversion_z_score" in result.stdout
+    assert "z_entry" in result.stdout
+
+
+def _omega_subprocess(out: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
+    env["PYTHONPATH"] = str(REPO / "python")
+    return subprocess.run(
+        [sys.executable, "-m", "omega.cli", "backtest", "--out", str(out), *SMALL],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_same_config_in_fresh_processes_gives_byte_identical_files(tmp_path):
+    first, second = _omega_subprocess(tmp_path / "a"), _omega_subprocess(tmp_path / "b")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    for name in OUTPUT_FILES:
+        a, b = (tmp_path / "a" / name).read_bytes(), (tmp_path / "b" / name).read_bytes()
+        assert a == b, f"{name} differs between two runs of the same config"
