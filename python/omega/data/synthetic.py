@@ -33,9 +33,9 @@ SPREAD_POINTS_BY_HOUR = np.array(
      4, 4, 4, 4, 5, 6, 7, 8, 10, 20, 15, 11]
 )  # fmt: skip
 
-BASE_VOLATILITY = 1.0e-4  # std of a 1-minute log return at relative volatility 1.0
+BASE_VOLATILITY = 0.9e-4  # std of a 1-minute log return at relative volatility 1.0
 WEEKEND_GAP_VOLATILITY = 3.0e-4
-MEAN_REVERSION_RHO = 0.6  # MA(1) coefficient: returns partly undo the previous one
+MEAN_REVERSION_RHO = 0.15  # MA(1) coefficient: returns partly undo the previous one
 TREND_DRIFT_RANGE = (0.01, 0.04)  # |drift| per bar as a fraction of that bar's volatility
 TREND_PROBABILITY = 0.4
 
@@ -79,7 +79,7 @@ def generate_synthetic(
     open_ = np.empty(n_bars)
     open_[0] = np.round(first_price, decimals)
     open_[1:] = close[:-1]
-    wick = np.abs(rng.normal(0.0, 1.0, (2, n_bars))) * (0.6 * sigma * close)
+    wick = np.abs(rng.normal(0.0, 1.0, (2, n_bars))) * (0.35 * sigma * close)
     high = np.round(np.maximum(open_, close) + wick[0], decimals)
     low = np.round(np.minimum(open_, close) - wick[1], decimals)
     del wick
