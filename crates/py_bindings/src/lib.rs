@@ -6,7 +6,11 @@
 
 use pyo3::prelude::*;
 
+mod engine;
+mod errors;
+mod hybrid;
 mod indicators;
+mod settings;
 
 /// Version of the compiled core, checked by `omega` at import time.
 #[pyfunction]
@@ -18,5 +22,6 @@ fn core_version() -> &'static str {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     indicators::register(m)?;
+    engine::register(m)?;
     Ok(())
 }

@@ -1,0 +1,250 @@
+//! Backtests from Python: `run_backtest` (rust mode: Rust engine + built-in Rust strategy,
+//! one call, GIL released) and `run_hybrid` (Rust engine calling a Python strategy back).
+//!
+//! Bar columns are borrowed from numpy without copying; results come back as numpy arrays
+//! that take over the Rust vectors (no copy). Every entry point catches panics, so none
+//! reaches Python as `PanicException`.
+
+use crate::errors::{panic_to_pyerr, strategy_error, to_pyerr};
+use crate::hybrid::HybridStrategy;
+use crate::settings::{engine_settings, timeframe};
+use numpy::{IntoPyArray, PyReadonlyArray1};
+use omega_engine::{run_backtest as engine_run, EngineError, RunOptions, RunOutput};
+use omega_strategy_api::{BarColumns, ParamValue};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Rust `log` records reach Python `logging` (logger names follow the Rust module paths).
+    let _ = pyo3_log::try_init();
+    m.add_function(wrap_pyfunction!(run_backtest, m)?)?;
+    m.add_function(wrap_pyfunction!(run_hybrid, m)?)?;
+    m.add_function(wrap_pyfunction!(rust_strategy_names, m)?)?;
+    m.add_function(wrap_pyfunction!(strategy_api_versions, m)?)?;
+    Ok(())
+}
+
+/// The base bar columns, borrowed.
+type Columns<'py> = (
+    PyReadonlyArray1<'py, i64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+    PyReadonlyArray1<'py, f64>,
+);
+
+fn bar_columns<'a>(c: &'a Columns<'_>) -> PyResult<BarColumns<'a>> {
+    Ok(BarColumns {
+        time: c.0.as_slice()?,
+        bid_open: c.1.as_slice()?,
+        bid_high: c.2.as_slice()?,
+        bid_low: c.3.as_slice()?,
+        bid_close: c.4.as_slice()?,
+        ask_open: c.5.as_slice()?,
+        ask_high: c.6.as_slice()?,
+        ask_low: c.7.as_slice()?,
+        ask_close: c.8.as_slice()?,
+        volume: c.9.as_slice()?,
+    })
+}
+
+/// A user parameter value as the strategy API's `ParamValue` (bool before int: a Python bool
+/// is an int).
+fn param_value(value: &Bound<'_, PyAny>, name: &str) -> PyResult<ParamValue> {
+    if value.is_instance_of::<PyBool>() {
+        return Ok(ParamValue::Bool(value.extract()?));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return Ok(ParamValue::Int(value.extract()?));
+    }
+    if value.is_instance_of::<PyFloat>() {
+        return Ok(ParamValue::Float(value.extract()?));
+    }
+    if value.is_instance_of::<PyString>() {
+        return Ok(ParamValue::Text(value.extract()?));
+    }
+    if let Ok(tf) = timeframe(value, name) {
+        return Ok(ParamValue::Timeframe(tf));
+    }
+    Err(strategy_error(
+        value.py(),
+        format!("parameter {name}: unsupported value {value}"),
+    ))
+}
+
+fn params_from_dict(params: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, ParamValue)>> {
+    let mut out = Vec::new();
+    if let Some(params) = params {
+        for (k, v) in params.iter() {
+            let name: String = k.extract()?;
+            let value = param_value(&v, &name)?;
+            out.push((name, value));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `f` with panics caught (as `EngineError` with the panic message).
+fn guarded<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(panic_to_pyerr(py, payload.as_ref())))
+}
+
+/// `run_backtest(columns, base_timeframe, settings, strategy_name, params, trace=False,
+/// source="<memory>") -> dict`: a whole backtest of a built-in Rust strategy in one call,
+/// with the GIL released while the engine runs.
+#[allow(clippy::too_many_arguments)] // the Python signature, keyword arguments included
+#[pyfunction]
+#[pyo3(signature = (columns, base_timeframe, settings, strategy_name, params=None, trace=false, source="<memory>"))]
+fn run_backtest<'py>(
+    py: Python<'py>,
+    columns: Columns<'py>,
+    base_timeframe: &Bound<'py, PyAny>,
+    settings: &Bound<'py, PyAny>,
+    strategy_name: &str,
+    params: Option<&Bound<'py, PyDict>>,
+    trace: bool,
+    source: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    guarded(py, || {
+        let settings = engine_settings(settings)?;
+        let base_tf = timeframe(base_timeframe, "base_timeframe")?;
+        let given = params_from_dict(params)?;
+        let mut strategy = omega_strategies::build(strategy_name, &given)
+            .map_err(|e| strategy_error(py, e.to_string()))?;
+        let bars = bar_columns(&columns)?;
+        let options = RunOptions { trace };
+        // The engine owns nothing Python: borrowed slices, plain Rust settings and strategy.
+        let result = py.detach(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                engine_run(bars, base_tf, &settings, &mut strategy, options)
+            }))
+        });
+        match result {
+            Ok(Ok(output)) => output_to_dict(py, output),
+            Ok(Err(error)) => Err(to_pyerr(py, error, source)),
+            Err(payload) => Err(panic_to_pyerr(py, payload.as_ref())),
+        }
+    })
+}
+
+/// `run_hybrid(columns, base_timeframe, settings, driver, trace=False, source="<memory>")`:
+/// the Rust engine, calling `driver.evaluate(i, position)` / `driver.manage(i, position)` (a
+/// `omega.engine.hybrid` driver around the Python strategy) at each close. The GIL stays held.
+#[pyfunction]
+#[pyo3(signature = (columns, base_timeframe, settings, driver, trace=false, source="<memory>"))]
+fn run_hybrid<'py>(
+    py: Python<'py>,
+    columns: Columns<'py>,
+    base_timeframe: &Bound<'py, PyAny>,
+    settings: &Bound<'py, PyAny>,
+    driver: &Bound<'py, PyAny>,
+    trace: bool,
+    source: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    guarded(py, || {
+        let settings = engine_settings(settings)?;
+        let base_tf = timeframe(base_timeframe, "base_timeframe")?;
+        let bars = bar_columns(&columns)?;
+        let mut strategy = HybridStrategy::new(driver.clone(), trace)?;
+        match engine_run(
+            bars,
+            base_tf,
+            &settings,
+            &mut strategy,
+            RunOptions { trace },
+        ) {
+            Ok(output) => output_to_dict(py, output),
+            // The Python exception itself (a StrategyError with its cause) when there is one.
+            Err(EngineError::Strategy(message)) => Err(strategy
+                .take_python_error()
+                .unwrap_or_else(|| strategy_error(py, message))),
+            Err(error) => Err(to_pyerr(py, error, source)),
+        }
+    })
+}
+
+/// Names of the built-in Rust strategies.
+#[pyfunction]
+fn rust_strategy_names() -> Vec<&'static str> {
+    omega_strategies::NAMES.to_vec()
+}
+
+/// `(API_VERSION, ABI_VERSION)` of the omega-strategy-api this core was built with.
+#[pyfunction]
+fn strategy_api_versions() -> (&'static str, u32) {
+    (
+        omega_strategy_api::API_VERSION,
+        omega_strategy_api::ABI_VERSION,
+    )
+}
+
+fn output_to_dict(py: Python<'_>, out: RunOutput) -> PyResult<Bound<'_, PyDict>> {
+    let t = out.trades;
+    let trades = PyDict::new(py);
+    trades.set_item("entry_time", t.entry_time.into_pyarray(py))?;
+    trades.set_item("exit_time", t.exit_time.into_pyarray(py))?;
+    trades.set_item("entry_index", t.entry_index.into_pyarray(py))?;
+    trades.set_item("exit_index", t.exit_index.into_pyarray(py))?;
+    trades.set_item("side", t.side.into_pyarray(py))?;
+    trades.set_item("size", t.size.into_pyarray(py))?;
+    trades.set_item("entry_price", t.entry_price.into_pyarray(py))?;
+    trades.set_item("exit_price", t.exit_price.into_pyarray(py))?;
+    trades.set_item("sl", t.sl.into_pyarray(py))?;
+    trades.set_item("tp", t.tp.into_pyarray(py))?;
+    let reasons: Vec<&str> = t.exit_reason.iter().map(|r| r.as_str()).collect();
+    trades.set_item("exit_reason", PyList::new(py, reasons)?)?;
+    trades.set_item("gross_pnl", t.gross_pnl.into_pyarray(py))?;
+    trades.set_item("fees", t.fees.into_pyarray(py))?;
+    trades.set_item("pnl", t.pnl.into_pyarray(py))?;
+    trades.set_item("bars_held", t.bars_held.into_pyarray(py))?;
+    trades.set_item("mfe", t.mfe.into_pyarray(py))?;
+    trades.set_item("tag", PyList::new(py, t.tag)?)?;
+
+    let result = PyDict::new(py);
+    result.set_item("trades", trades)?;
+    result.set_item("equity_time", out.equity_time.into_pyarray(py))?;
+    result.set_item("equity", out.equity.into_pyarray(py))?;
+    result.set_item("final_balance", out.final_balance)?;
+    result.set_item("bars_processed", out.bars_processed)?;
+    result.set_item("base_bars", out.base_bars)?;
+    result.set_item("ignored_signals", out.ignored_signals)?;
+    result.set_item("dropped_orders", out.dropped_orders)?;
+    let skipped = PyList::empty(py);
+    for s in out.skipped_orders {
+        skipped.append(PyTuple::new(
+            py,
+            [
+                s.time.into_pyobject(py)?.into_any(),
+                s.reason.into_pyobject(py)?.into_any(),
+                s.detail.into_pyobject(py)?.into_any(),
+            ],
+        )?)?;
+    }
+    result.set_item("skipped_orders", skipped)?;
+    match out.trace {
+        None => result.set_item("trace", py.None())?,
+        Some(rows) => {
+            let list = PyList::empty(py);
+            for row in rows {
+                let d = PyDict::new(py);
+                d.set_item("index", row.index)?;
+                d.set_item("time", row.time)?;
+                d.set_item("event", row.event)?;
+                // Later records of a name overwrite earlier ones in place, like a Python dict.
+                for (name, value) in row.values {
+                    d.set_item(name, value)?;
+                }
+                list.append(d)?;
+            }
+            result.set_item("trace", list)?;
+        }
+    }
+    Ok(result)
+}
