@@ -137,3 +137,18 @@ def test_a_tiny_span_with_big_growth_gives_infinite_cagr_not_an_exception():
     raw = make_raw([1000.0, 2000.0], step_ns=minute)
     m = compute_metrics(raw, 1000.0, minute)  # two minutes, doubled: 2 ** 262,980 overflows
     assert m["cagr"] == math.inf
+
+
+def test_sums_are_exact_whatever_the_order():
+    # Naive left-to-right summation loses the 1.0 (1e16 + 1.0 rounds back to 1e16).
+    trades = empty_trades()
+    trades.update(
+        side=np.array([1, 1, 1], dtype=np.int8),
+        pnl=np.array([1e16, 1.0, -1e16]),
+        fees=np.array([0.0, 0.0, 0.0]),
+        bars_held=np.array([1, 1, 1], dtype=np.int64),
+        exit_reason=np.array(["strategy"] * 3, dtype=object),
+    )
+    m = compute_metrics(make_raw([1000.0, 1000.0, 1000.0], trades=trades), 1000.0, DAY_NS)
+    assert m["expectancy"] == 1.0 / 3.0
+    assert m["gross_profit"] == 1e16 + 1.0

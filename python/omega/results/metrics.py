@@ -21,6 +21,9 @@ Formulas (also in docs/user-guide/results.md):
 * trade statistics count trade rows (a partial close is a row); a win is ``pnl > 0``.
 
 Undefined values (no trades, zero variance, a span of zero) are NaN, never a made-up number.
+Sums use ``math.fsum`` (correctly rounded, independent of summation order), so every metric but
+``cagr`` (``pow`` comes from the platform's libm) is the same double on every machine, which lets
+golden files compare them exactly.
 """
 
 from __future__ import annotations
@@ -83,14 +86,23 @@ def _risk_ratios(equity: np.ndarray, initial: float, periods_per_year: float) ->
         return {"sharpe": NAN, "sortino": NAN}
     previous = np.concatenate(([initial], equity[:-1]))
     returns = equity / previous - 1.0
-    mean = float(returns.mean())
-    std = float(returns.std(ddof=1))
-    downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)))
+    n = len(returns)
+    mean = _mean(returns)
+    std = math.sqrt(math.fsum(((returns - mean) ** 2).tolist()) / (n - 1))
+    downside = math.sqrt(math.fsum((np.minimum(returns, 0.0) ** 2).tolist()) / n)
     scale = math.sqrt(periods_per_year)
     return {
         "sharpe": _ratio(mean, std) * scale,
         "sortino": _ratio(mean, downside) * scale,
     }
+
+
+def _sum(values: np.ndarray) -> float:
+    return math.fsum(np.asarray(values, dtype=np.float64).tolist())
+
+
+def _mean(values: np.ndarray) -> float:
+    return _sum(values) / len(values) if len(values) else NAN
 
 
 def _trade_stats(trades: dict[str, np.ndarray], bars_processed: int) -> dict[str, Any]:
@@ -99,7 +111,7 @@ def _trade_stats(trades: dict[str, np.ndarray], bars_processed: int) -> dict[str
     reasons = np.asarray(trades["exit_reason"], dtype=object)
     n = len(pnl)
     wins, losses = pnl[pnl > 0], pnl[pnl < 0]
-    gross_profit, gross_loss = float(wins.sum()), float(-losses.sum())
+    gross_profit, gross_loss = _sum(wins), -_sum(losses)
     closing_rows = np.array([r != "partial" for r in reasons.tolist()], dtype=bool)
     bars_in_market = int(np.asarray(trades["bars_held"])[closing_rows].sum()) if n else 0
     if gross_loss > 0:
@@ -116,12 +128,12 @@ def _trade_stats(trades: dict[str, np.ndarray], bars_processed: int) -> dict[str
         "gross_profit": gross_profit,
         "gross_loss": gross_loss,
         "profit_factor": profit_factor,
-        "expectancy": float(pnl.mean()) if n else NAN,
-        "avg_win": float(wins.mean()) if len(wins) else NAN,
-        "avg_loss": float(losses.mean()) if len(losses) else NAN,
+        "expectancy": _mean(pnl),
+        "avg_win": _mean(wins),
+        "avg_loss": _mean(losses),
         "largest_win": float(wins.max()) if len(wins) else NAN,
         "largest_loss": float(losses.min()) if len(losses) else NAN,
-        "total_fees": float(np.asarray(trades["fees"], dtype=np.float64).sum()),
+        "total_fees": _sum(trades["fees"]),
         "avg_bars_held": float(np.asarray(trades["bars_held"])[closing_rows].mean())
         if closing_rows.any()
         else NAN,
