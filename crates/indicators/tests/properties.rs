@@ -1,6 +1,9 @@
 //! Properties every indicator must have: no look-ahead, and batch == fold of update.
 
-use omega_indicators::{compute, hlc_iter, Atr, Indicator, SideColumns, Sma};
+use omega_indicators::{
+    compute, hlc_iter, Atr, Bollinger, BollingerBand, Ema, Indicator, Kalman, KalmanZScore,
+    RollingStd, Rsi, SideColumns, Sma, ZScore,
+};
 use omega_strategy_api::{IndicatorSpec, PriceField};
 use proptest::prelude::*;
 
@@ -104,6 +107,74 @@ proptest! {
                 prop_assert_eq!(v.is_nan(), i < warmup, "index {}", i);
             }
         }
+    }
+}
+
+/// Folds `update` of a freshly built indicator for `spec` (independent of `compute`'s dispatch).
+fn fold(spec: &IndicatorSpec, o: &[f64], h: &[f64], l: &[f64], c: &[f64]) -> Vec<f64> {
+    fn run<I: Indicator<Input = f64>>(mut ind: I, xs: &[f64]) -> Vec<f64> {
+        xs.iter().map(|&x| ind.update(x)).collect()
+    }
+    let col = |f: PriceField| match f {
+        PriceField::Open => o,
+        PriceField::High => h,
+        PriceField::Low => l,
+        PriceField::Close => c,
+    };
+    match *spec {
+        IndicatorSpec::Sma { period, field } => run(Sma::new(period).unwrap(), col(field)),
+        IndicatorSpec::Ema { period, field } => run(Ema::new(period).unwrap(), col(field)),
+        IndicatorSpec::Rsi { period, field } => run(Rsi::new(period).unwrap(), col(field)),
+        IndicatorSpec::Atr { period } => {
+            let mut atr = Atr::new(period).unwrap();
+            hlc_iter(h, l, c).map(|b| atr.update(b)).collect()
+        }
+        IndicatorSpec::RollingStd { period, field } => {
+            run(RollingStd::new(period).unwrap(), col(field))
+        }
+        IndicatorSpec::Bollinger {
+            period,
+            k_up,
+            k_down,
+            band,
+            field,
+        } => {
+            let band = BollingerBand::from_i8(band).unwrap();
+            run(
+                Bollinger::new(period, k_up, k_down, band).unwrap(),
+                col(field),
+            )
+        }
+        IndicatorSpec::ZScore { period, field } => run(ZScore::new(period).unwrap(), col(field)),
+        IndicatorSpec::Kalman {
+            q,
+            r,
+            x0,
+            p0,
+            field,
+        } => run(Kalman::new(q, r, x0, p0).unwrap(), col(field)),
+        IndicatorSpec::KalmanZScore {
+            q,
+            r,
+            x0,
+            p0,
+            lookback,
+            field,
+        } => run(
+            KalmanZScore::new(q, r, x0, p0, lookback).unwrap(),
+            col(field),
+        ),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// compute() (batch) == the fold of `update` for every kind.
+    #[test]
+    fn compute_equals_fold_of_update(spec in specs(), (o, h, l, c) in bars()) {
+        let batch = compute(&spec, &SideColumns { open: &o, high: &h, low: &l, close: &c }).unwrap();
+        prop_assert!(same_bits(&batch, &fold(&spec, &o, &h, &l, &c)), "{spec:?}");
     }
 }
 

@@ -52,7 +52,7 @@ class RollingStd(Indicator):
 
     def update(self, value: float) -> float:
         variance = self.update_variance(value)
-        return variance if variance != variance else math.sqrt(variance)  # NaN stays NaN
+        return NAN if math.isnan(variance) else math.sqrt(variance)
 
     def update_variance(self, value: float) -> float:
         """Feed ``value``; the population variance of the window (NaN during warm-up)."""
