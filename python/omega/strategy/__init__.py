@@ -12,6 +12,7 @@ from omega.strategy.registry import (
     register_strategy,
     strategy_schema,
 )
+from omega.strategy.scripted import ScriptedStrategy
 from omega.strategy.signals import (
     LONG,
     SHORT,
@@ -38,6 +39,7 @@ __all__ = [
     "PartialClose",
     "Position",
     "PositionAction",
+    "ScriptedStrategy",
     "Strategy",
     "StrategyParams",
     "TradeSignal",

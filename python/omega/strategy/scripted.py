@@ -1,0 +1,50 @@
+"""`ScriptedStrategy`: emits given signals and actions at given bars (for tests and demos).
+
+It decides nothing itself, so a test can state exactly what the engine receives and check
+the fills against the contract by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from omega.strategy.base import IndicatorRequest, Strategy
+from omega.strategy.data_slice import DataSlice
+from omega.strategy.position import Position
+from omega.strategy.signals import PositionAction, TradeSignal
+from omega.timeframes import Timeframe
+
+
+class ScriptedStrategy(Strategy):
+    """``signals[i]`` is returned by ``evaluate`` at the close of primary bar ``i``,
+    ``actions[i]`` by ``manage_position``; ``on_bar(data)`` (optional) is called at every
+    ``evaluate`` first, e.g. to record values or raise."""
+
+    name = "scripted"
+
+    def __init__(
+        self,
+        signals: Mapping[int, TradeSignal] | None = None,
+        actions: Mapping[int, PositionAction] | None = None,
+        *,
+        requests: list[IndicatorRequest] | None = None,
+        on_bar: Callable[[DataSlice], object] | None = None,
+    ) -> None:
+        super().__init__({})
+        self.signals = dict(signals or {})
+        self.actions = dict(actions or {})
+        self.requests = list(requests or [])
+        self.on_bar = on_bar
+        self.managed_at: list[int] = []  # bars where manage_position was called
+
+    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
+        return self.requests
+
+    def evaluate(self, data: DataSlice) -> TradeSignal | None:
+        if self.on_bar is not None:
+            self.on_bar(data)
+        return self.signals.get(data.index)
+
+    def manage_position(self, position: Position, data: DataSlice) -> PositionAction | None:
+        self.managed_at.append(data.index)
+        return self.actions.get(data.index)
