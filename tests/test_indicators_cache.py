@@ -32,6 +32,9 @@ def test_spec_normalises_parameters() -> None:
     assert IndicatorSpec.of("atr", period=14).field is None
     assert IndicatorSpec.of("sma", period=5) != IndicatorSpec.of("sma", "open", period=5)
     assert str(IndicatorSpec.of("ema", period=9)) == "ema(period=9) on close"
+    numpy_typed = IndicatorSpec.of("bollinger", period=np.int64(20), k_up=2, k_down=np.float64(1.5))
+    assert numpy_typed == IndicatorSpec.of("bollinger", period=20, k_up=2.0, k_down=1.5)
+    assert [type(v) for _, v in numpy_typed.params] == [int, float, float, int]
 
 
 def test_compute_dispatches_on_field_and_side(bars) -> None:

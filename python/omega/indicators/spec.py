@@ -39,6 +39,13 @@ _KINDS: dict[str, tuple[type, tuple[str, ...], dict[str, Any]]] = {
     ),
 }
 KINDS = tuple(_KINDS)
+_INT_PARAMS = frozenset({"period", "lookback", "band"})
+
+
+def _canonical(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    return int(value) if name in _INT_PARAMS else float(value)
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,11 @@ class IndicatorSpec:
             raise IndicatorParameterError(f"{kind}: missing parameter(s) {', '.join(missing)}")
         if kind == "atr":
             field = None
-        return cls(kind, tuple((name, values[name]) for name in names), field)
+        spec = cls(kind, tuple((name, values[name]) for name in names), field)  # validates
+        # Canonical Python types (np.int64(5) -> 5, 1 -> 1.0) so equal specs hash alike and
+        # the Rust binding receives what it expects.
+        canonical = tuple((name, _canonical(name, value)) for name, value in spec.params)
+        return cls(kind, canonical, field)
 
     @property
     def param_dict(self) -> dict[str, Any]:
