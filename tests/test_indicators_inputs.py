@@ -1,11 +1,11 @@
 """Inputs shared by the indicator tests (synthetic bars, real closes), and checks of them.
 
-Real files are read with a few lines of numpy so these tests depend on nothing but the data.
+Real files (found by the ``real_data_dir`` fixture of conftest.py) are read with a few lines of
+numpy so these tests depend on nothing but the data.
 """
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 
@@ -14,8 +14,6 @@ import pytest
 
 from omega.data import generate_synthetic
 from omega.indicators import SideBars
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @cache
@@ -27,20 +25,6 @@ def synthetic_side(n_bars: int = 20_000, seed: int = 7, side: str = "bid") -> Si
 def random_walk(n: int, seed: int, scale: float = 1e-4) -> np.ndarray:
     """A seeded Gaussian random walk around 1.1 (not on a price grid)."""
     return 1.1 + np.cumsum(np.random.default_rng(seed).normal(0.0, scale, n))
-
-
-def real_data_root() -> Path | None:
-    """``$OMEGA_REAL_DATA`` or ``<repo>/../shared/data``; None where absent."""
-    env = os.environ.get("OMEGA_REAL_DATA")
-    root = Path(env) if env else REPO.parent / "shared" / "data"
-    return root if root.is_dir() else None
-
-
-def require_real_data() -> Path:
-    root = real_data_root()
-    if root is None:
-        pytest.skip("real FX data not found (set OMEGA_REAL_DATA or provide ../shared/data)")
-    return root
 
 
 @cache
@@ -64,9 +48,8 @@ def mt5_side(root: Path) -> SideBars:
 
 
 @pytest.mark.real_data
-def test_real_readers_see_every_row() -> None:
-    root = require_real_data()
-    hist, mt5 = histdata_side(root), mt5_side(root)
+def test_real_readers_see_every_row(real_data_dir: Path) -> None:
+    hist, mt5 = histdata_side(real_data_dir), mt5_side(real_data_dir)
     # Row counts from ../shared/data/README.md.
     assert len(hist.close) == 186_348
     assert len(mt5.close) == 95_725

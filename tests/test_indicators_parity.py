@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,7 +16,7 @@ from omega.indicators import (
     SideBars,
     compute,
 )
-from test_indicators_inputs import histdata_side, random_walk, require_real_data, synthetic_side
+from test_indicators_inputs import histdata_side, random_walk, synthetic_side
 from test_indicators_properties import same, side_from_steps, spec_strategy
 
 try:
@@ -60,8 +62,8 @@ def test_synthetic_parity(spec: IndicatorSpec) -> None:
 
 @pytest.mark.real_data
 @pytest.mark.parametrize("spec", SPECS, ids=str)
-def test_real_parity(spec: IndicatorSpec) -> None:
-    assert_parity(spec, histdata_side(require_real_data(), months=1))
+def test_real_parity(spec: IndicatorSpec, real_data_dir: Path) -> None:
+    assert_parity(spec, histdata_side(real_data_dir, months=1))
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,6 +8,8 @@ asserted as relative error <= 1e-12 (see docs/indicators.md).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -28,7 +30,6 @@ from test_indicators_inputs import (
     histdata_side,
     mt5_side,
     random_walk,
-    require_real_data,
     synthetic_side,
 )
 
@@ -103,10 +104,10 @@ def test_shorter_than_warmup_is_all_nan() -> None:
 
 
 @pytest.mark.real_data
-def test_real_histdata_2017() -> None:
-    check_all(histdata_side(require_real_data(), months=2))
+def test_real_histdata_2017(real_data_dir: Path) -> None:
+    check_all(histdata_side(real_data_dir, months=2))
 
 
 @pytest.mark.real_data
-def test_real_mt5_2024() -> None:
-    check_all(mt5_side(require_real_data()), periods=(2, 14, 50))
+def test_real_mt5_2024(real_data_dir: Path) -> None:
+    check_all(mt5_side(real_data_dir), periods=(2, 14, 50))
