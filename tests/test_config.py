@@ -250,3 +250,12 @@ def test_custom_strategy_module_from_a_file(tmp_path, monkeypatch):
     assert again.strategy_params().level == 2.0
     with pytest.raises(ConfigError, match=r"strategy\.module: no such file"):
         BacktestConfig.from_dict({"strategy": {"module": str(tmp_path / "absent.py")}})
+
+
+def test_effective_dict_fills_in_synthetic_data_and_strategy_parameters():
+    effective = default_config().effective_dict()
+    assert effective["data"]["synthetic"] == {"seed": 42, "n_bars": 1_000_000}
+    assert effective["strategy"]["params"]["z_entry"] == 2.0
+    assert effective["strategy"]["params"]["trend_timeframe"] == "H1"
+    on_file = default_config().with_data_file("x.csv", "mt5").effective_dict()
+    assert on_file["data"]["synthetic"] is None

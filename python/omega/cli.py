@@ -125,8 +125,7 @@ def backtest(
         console.print(
             f"[bold]Engine mode:[/] {result.mode} ({escape(result.mode_reason)})", soft_wrap=True
         )
-        for warning in result.warnings:
-            error_console.print(f"[yellow]warning[/]: {escape(warning)}", soft_wrap=True)
+        # Fallback warnings reach stderr through logging (omega.runner), not printed twice.
         summary = result.quality_summary()
         if summary is not None:
             console.print("[bold]Data quality[/]")

@@ -163,7 +163,9 @@ def _run_mode(
     if mode == "rust":
         from omega.engine.rust import run_rust
 
-        return run_rust(bars, config.strategy.name, dict(config.strategy.params), settings, trace)
+        return run_rust(
+            bars, config.strategy.name, dict(config.strategy.params), settings, trace=trace
+        )
     strategy = config.build_strategy()
     if mode == "hybrid":
         from omega.engine.hybrid import run_hybrid

@@ -96,6 +96,15 @@ class BacktestConfig(Section):
         """The keys the user set (defaults left out), JSON-able: the basis for overrides."""
         return self.model_dump(mode="json", exclude_unset=True)
 
+    def effective_dict(self) -> dict[str, Any]:
+        """Every value that shapes the run, defaults filled in (synthetic data, all strategy
+        parameters): what reports and metrics.json record."""
+        data = self.model_dump(mode="json")
+        if self.data.path is None:
+            data["data"]["synthetic"] = self.data.synthetic_or_default.model_dump(mode="json")
+        data["strategy"]["params"] = self.strategy_params().model_dump(mode="json")
+        return data
+
     def apply_overrides(self, assignments: list[str]) -> BacktestConfig:
         """A new config with ``key.path=value`` assignments applied (values are YAML scalars)."""
         data = self.user_dict()

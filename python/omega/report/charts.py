@@ -18,20 +18,41 @@ def _to_base64_png(figure: Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+MAX_BUCKETS = 2000  # a 1000-pixel-wide chart cannot show more; keeps rendering fast
+
+
+def envelope(times: np.ndarray, values: np.ndarray, buckets: int = MAX_BUCKETS):
+    """At most ``2 * buckets`` points: each bucket's minimum and maximum, in time order,
+    so spikes and the deepest drawdown stay visible when a long curve is thinned."""
+    n = len(values)
+    if n <= 2 * buckets:
+        return times, values
+    edges = np.linspace(0, n, buckets + 1).astype(np.int64)
+    starts = edges[:-1]
+    lows = np.minimum.reduceat(values, starts)
+    highs = np.maximum.reduceat(values, starts)
+    ends = edges[1:] - 1
+    out_times = np.column_stack((times[starts], times[ends])).ravel()
+    out_values = np.column_stack((lows, highs)).ravel()
+    return out_times, out_values
+
+
 def equity_and_drawdown_png(equity: pd.Series, initial_balance: float) -> str:
     figure = Figure(figsize=(10, 5.5), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
-    times = equity.index.tz_convert(None) if len(equity) else equity.index
+    times = (equity.index.tz_convert(None) if len(equity) else equity.index).to_numpy()
     values = equity.to_numpy(dtype=np.float64)
-    top.plot(times, values, color="#1f77b4", linewidth=0.9)
+    top.plot(*envelope(times, values), color="#1f77b4", linewidth=0.9)
     top.axhline(initial_balance, color="grey", linewidth=0.6, linestyle="--")
     top.set_ylabel("equity")
     top.set_title("Equity (marked at each primary bar close, UTC)")
     top.grid(alpha=0.3)
     if len(values):
         peak = np.maximum.accumulate(np.concatenate(([initial_balance], values)))[1:]
-        drawdown_pct = (values - peak) / peak * 100.0
-        bottom.fill_between(times, drawdown_pct, 0.0, color="#d62728", alpha=0.5, linewidth=0)
+        drawdown_times, drawdown_pct = envelope(times, (values - peak) / peak * 100.0)
+        bottom.fill_between(
+            drawdown_times, drawdown_pct, 0.0, color="#d62728", alpha=0.5, linewidth=0
+        )
     bottom.set_ylabel("drawdown %")
     bottom.grid(alpha=0.3)
     return _to_base64_png(figure)

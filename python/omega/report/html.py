@@ -56,7 +56,7 @@ def render_html(result: BacktestResult) -> str:
     """The full report page for ``result``."""
     metrics = result.metrics
     initial = float(metrics.get("initial_balance", 0.0))
-    config = result.config.model_dump(mode="json") if result.config is not None else None
+    config = result.config.effective_dict() if result.config is not None else None
     title = "Omega backtest"
     if result.config is not None:
         title += f": {result.config.strategy.name} on {result.config.instrument.symbol}"

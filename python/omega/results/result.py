@@ -13,7 +13,7 @@ import pandas as pd
 
 from omega.engine.raw import TRADE_COLUMNS, RawRun, SkippedOrder
 from omega.results.atomic import write_atomic
-from omega.results.canonical import trades_sha256
+from omega.results.canonical import format_float, trades_sha256
 from omega.results.metrics import compute_metrics
 
 if TYPE_CHECKING:
@@ -41,6 +41,19 @@ def equity_series(raw: RawRun, timeframe_ns: int) -> pd.Series:
     close_ns = np.asarray(raw.equity_time, dtype=np.int64) + np.int64(timeframe_ns)
     index = pd.DatetimeIndex(pd.to_datetime(close_ns, utc=True), name="time")
     return pd.Series(np.asarray(raw.equity, dtype=np.float64), index=index, name="equity")
+
+
+def equity_csv_text(equity: pd.Series) -> str:
+    """``time,equity`` lines: ISO-8601 UTC close times, exact floats (repr).
+
+    Written directly rather than with ``Series.to_csv``, which is ~20x slower on the 200,000
+    rows of the default run because it formats each timestamp separately.
+    """
+    close_ns = equity.index.asi8 if len(equity) else np.empty(0, dtype=np.int64)
+    times = np.datetime_as_string(close_ns.astype("datetime64[ns]"), unit="s", timezone="UTC")
+    values = [format_float(v) for v in equity.to_numpy(dtype=np.float64).tolist()]
+    rows = "".join(f"{t},{v}\n" for t, v in zip(times.tolist(), values, strict=True))
+    return "time,equity\n" + rows
 
 
 def json_safe(value: Any) -> Any:
@@ -138,7 +151,7 @@ class BacktestResult:
                 ],
                 "data_quality": _plain(self.quality_summary()),
                 "warnings": self.warnings,
-                "config": self.config.model_dump(mode="json") if self.config else None,
+                "config": self.config.effective_dict() if self.config else None,
             }
         )
 
@@ -150,7 +163,7 @@ class BacktestResult:
         folder.mkdir(parents=True, exist_ok=True)
         written = {
             "trades.csv": write_atomic(folder / "trades.csv", self.trades.to_csv(index=False)),
-            "equity.csv": write_atomic(folder / "equity.csv", self.equity.to_csv()),
+            "equity.csv": write_atomic(folder / "equity.csv", equity_csv_text(self.equity)),
             "metrics.json": write_atomic(
                 folder / "metrics.json",
                 json.dumps(self.summary_dict(), indent=2, allow_nan=False) + "\n",
