@@ -114,8 +114,8 @@ def test_resample_matches_a_plain_python_reference(steps, data, tf):
     s = m1_series(times, o, h, lo, c, volume=vol)
     r = resample(s, tf)
     expected = reference_resample(times, {"o": o, "h": h, "l": lo, "c": c, "volume": vol}, tf.nanos)
-    got = list(zip(r.time.tolist(), r.bid_open.tolist(), r.bid_high.tolist(),
-                   r.bid_low.tolist(), r.bid_close.tolist(), r.volume.tolist(), strict=True))  # fmt: skip
+    columns = (r.time, r.bid_open, r.bid_high, r.bid_low, r.bid_close, r.volume)
+    got = list(zip(*(c.tolist() for c in columns), strict=True))
     assert got == expected
 
 

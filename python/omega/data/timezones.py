@@ -29,6 +29,8 @@ _UTC_NAMES = {"utc", "z", "gmt", "etc/utc", "etc/gmt", "utc+0", "utc-0", "+00:00
 _FIXED_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 _NS_PER_SECOND = 1_000_000_000
 _ONE_DAY_NS = 86_400 * _NS_PER_SECOND
+_HOUR_NS = 3_600 * _NS_PER_SECOND
+_INVALID = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1)
 
 Zone = ZoneInfo | timedelta
@@ -61,13 +63,42 @@ def local_to_utc_ns(local_ns: np.ndarray, tz: str | Zone | None) -> np.ndarray:
     if isinstance(zone, timedelta):
         offset_ns = int(zone.total_seconds()) * _NS_PER_SECOND
         return local_ns - offset_ns if offset_ns else local_ns.copy()
+    utc, unresolved = _by_whole_hours(local_ns, zone)
+    if len(unresolved):
+        sub = local_ns[unresolved]
+        localized = pd.DatetimeIndex(sub.view("datetime64[ns]")).tz_localize(
+            zone, ambiguous="NaT", nonexistent="NaT"
+        )
+        utc[unresolved] = np.asarray(localized.as_unit("ns").asi8, dtype=np.int64)
+        flagged = unresolved[np.asarray(localized.isna())]
+        if len(flagged):
+            _resolve_flagged(local_ns, utc, flagged, zone)
+    return utc
+
+
+def _offsets(local_ns: np.ndarray, zone: ZoneInfo) -> np.ndarray:
+    """UTC offset (ns) of each local time; the int64 minimum where ambiguous or nonexistent."""
     index = pd.DatetimeIndex(local_ns.view("datetime64[ns]"))
     localized = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    utc = np.asarray(localized.as_unit("ns").asi8, dtype=np.int64).copy()
-    flagged = np.flatnonzero(np.asarray(localized.isna()))
-    if len(flagged):
-        _resolve_flagged(local_ns, utc, flagged, zone)
-    return utc
+    utc = np.asarray(localized.as_unit("ns").asi8, dtype=np.int64)
+    return np.where(np.asarray(localized.isna()), _INVALID, local_ns - utc)
+
+
+def _by_whole_hours(local_ns: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
+    """Fast path: look the offset up once per distinct local hour (bars share hours).
+
+    An hour whose first and last nanosecond have the same valid offset has no transition in
+    it, so that offset holds for every time inside. Returns UTC (garbage where unresolved)
+    and the indices left for the per-element path.
+    """
+    hours = np.floor_divide(local_ns, _HOUR_NS) * _HOUR_NS
+    distinct, inverse = np.unique(hours, return_inverse=True)
+    start = _offsets(distinct, zone)
+    end = _offsets(distinct + (_HOUR_NS - 1), zone)
+    safe = (start != _INVALID) & (start == end)
+    per_time_safe = safe[inverse]
+    utc = local_ns - np.where(per_time_safe, start[inverse], 0)
+    return utc, np.flatnonzero(~per_time_safe)
 
 
 def _resolve_flagged(

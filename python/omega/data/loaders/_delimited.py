@@ -62,7 +62,9 @@ def read_table(
     """
     labels = labels or {}
     read_options = pacsv.ReadOptions(
-        skip_rows=header_lines, column_names=column_names, use_threads=True
+        skip_rows=header_lines,
+        column_names=column_names,
+        use_threads=True,
     )
     parse_options = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False)
     convert_options = pacsv.ConvertOptions(

@@ -94,6 +94,16 @@ def parse_fixed(columns: list[tuple[pa.Array, Layout]]) -> np.ndarray:
     Returns naive int64 nanoseconds. Raises FixedParseFailure naming the first bad row.
     Missing fields default to 1970-01-01 00:00:00.
     """
+    values, bad = parse_fixed_masked(columns)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        text = " ".join(str(array[first].as_py()) for array, _ in columns)
+        raise FixedParseFailure(first, text, "is not a valid date/time")
+    return values
+
+
+def parse_fixed_masked(columns: list[tuple[pa.Array, Layout]]) -> tuple[np.ndarray, np.ndarray]:
+    """Like parse_fixed, but returns (values, bad-row mask) for well-formed-width input."""
     n = len(columns[0][0])
     values = {code: np.zeros(n, dtype=np.int64) for code in _FIELDS}
     values["Y"][:] = 1970  # a time-only layout then yields nanoseconds since midnight
@@ -116,9 +126,5 @@ def parse_fixed(columns: list[tuple[pa.Array, Layout]]) -> np.ndarray:
     hh, mm, ss = values["H"], values["M"], values["S"]
     bad |= (m < 1) | (m > 12) | (d < 1) | (hh > 23) | (mm > 59) | (ss > 59)
     bad |= d > _days_in_month(y, m)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        text = " ".join(str(array[first].as_py()) for array, _ in columns)
-        raise FixedParseFailure(first, text, "is not a valid date/time")
     seconds = _days_from_civil(y, m, d) * 86_400 + hh * 3600 + mm * 60 + ss
-    return seconds * _NS_PER_SECOND
+    return seconds * _NS_PER_SECOND, bad

@@ -20,6 +20,8 @@ def parse_column(
 
     ``layouts`` lists accepted patterns (e.g. ``["%H:%M:%S", "%H:%M"]``).
     """
+    if pa.types.is_dictionary(array.type):
+        return _parse_dictionary(array, layouts, source, column)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if array.type == pa.large_string() or array.type == pa.string():
@@ -39,3 +41,44 @@ def parse_column(
             row=source.line_of(failure.index),
             column=column,
         ) from None
+
+
+def _parse_dictionary(
+    array: pa.ChunkedArray | pa.Array, layouts: list[str], source: SourceFile, column: str
+) -> np.ndarray:
+    """Dictionary-encoded text (dates repeat ~1440 times a day): parse each distinct value once,
+    then gather. Errors still name the first bad row of the file."""
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    parts, offset = [], 0
+    for chunk in chunks:
+        indices = chunk.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        try:
+            values = parse_column(chunk.dictionary, layouts, _NO_ROWS, column)
+        except ParseError:
+            bad_entries = _bad_entries(chunk.dictionary, layouts)
+            row = int(np.flatnonzero(bad_entries[indices])[0])
+            value = chunk.dictionary[int(indices[row])].as_py()
+            expected = " or ".join(repr(p) for p in layouts)
+            raise ParseError(
+                f"cannot parse {value!r} as a time of layout {expected}",
+                file=source.path,
+                row=source.line_of(offset + row),
+                column=column,
+            ) from None
+        parts.append(values[indices])
+        offset += len(chunk)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _bad_entries(dictionary: pa.Array, layouts: list[str]) -> np.ndarray:
+    """Which distinct values fail to parse (a handful: checked one by one)."""
+    bad = np.zeros(len(dictionary), dtype=bool)
+    for k in range(len(dictionary)):
+        try:
+            parse_column(dictionary.slice(k, 1), layouts, _NO_ROWS, "")
+        except ParseError:
+            bad[k] = True
+    return bad
+
+
+_NO_ROWS = SourceFile("<dictionary>", 0, 0)

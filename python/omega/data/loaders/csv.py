@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from omega.data.bars import PRICE_COLUMNS, Instrument
 from omega.data.loaders._delimited import _first_uncastable, read_header, read_table
 from omega.data.loaders._raw import FIELDS, FilePart, RawBars, add_spread, gather
-from omega.data.loaders._source import SourceFile, SourceMap, resolve_files
+from omega.data.loaders._source import SourceFile, SourceMap, map_files, resolve_files
 from omega.data.timezones import format_ns, local_to_utc_ns
 from omega.errors import AlignmentError, ConfigError, MissingColumnError, ParseError
 
@@ -72,7 +72,7 @@ def load_csv(
         return _load_pair(bid_path, ask_path, opts, pattern)
     if path is None:
         raise ConfigError("csv: a path (or bid_path and ask_path) is required")
-    parts = [_read_one(p, opts) for p in resolve_files(path, pattern)]
+    parts = map_files(lambda p: _read_one(p, opts), resolve_files(path, pattern))
     layouts = {tuple(sorted(p.columns)) for p in parts}
     if len(layouts) > 1:
         raise MissingColumnError(

@@ -13,7 +13,7 @@ import pyarrow as pa
 from omega.data.bars import Instrument
 from omega.data.loaders._delimited import read_table
 from omega.data.loaders._raw import FIELDS, FilePart, RawBars, add_spread, gather
-from omega.data.loaders._source import SourceMap, resolve_files
+from omega.data.loaders._source import SourceMap, map_files, resolve_files
 from omega.data.loaders._times import parse_column
 from omega.data.timezones import local_to_utc_ns
 from omega.errors import ConfigError
@@ -36,7 +36,7 @@ def load_histdata(
     if not np.isfinite(spread_pips) or spread_pips < 0:
         raise ConfigError(f"spread_pips must be a finite number >= 0, got {spread_pips!r}")
     paths = resolve_files(path, pattern)
-    local, columns, sources, blank = gather([_read_one(p) for p in paths])
+    local, columns, sources, blank = gather(map_files(_read_one, paths))
     time = local_to_utc_ns(local, DEFAULT_TZ if tz is None else tz)
     bid = {f: columns[f] for f in FIELDS}
     prices = add_spread(bid, spread_pips * instrument.pip_size, instrument.point)

@@ -16,7 +16,7 @@ import pyarrow as pa
 from omega.data.bars import Instrument
 from omega.data.loaders._delimited import read_table
 from omega.data.loaders._raw import FIELDS, FilePart, RawBars, gather
-from omega.data.loaders._source import SourceMap, resolve_files
+from omega.data.loaders._source import SourceMap, map_files, resolve_files
 from omega.data.loaders._timeparse import FixedParseFailure, Layout, parse_fixed
 from omega.data.timezones import local_to_utc_ns
 from omega.errors import ParseError
@@ -43,7 +43,7 @@ def load_lean(
     """Parse LEAN daily quote files (a file, a directory of days, or a glob)."""
     del instrument  # both sides are in the file; nothing to derive
     paths = resolve_files(path, pattern)
-    local, columns, sources, blank = gather([_read_one(p) for p in paths])
+    local, columns, sources, blank = gather(map_files(_read_one, paths))
     time = local_to_utc_ns(local, tz)
     labels = {name: LABELS[name] for name in NAMES[1:]}
     labels.update({"time": LABELS["ms"], "volume": "fields 6+11 (bid size + ask size)"})

@@ -13,7 +13,7 @@ import pyarrow as pa
 from omega.data.bars import Instrument
 from omega.data.loaders._delimited import read_header, read_table, require_columns
 from omega.data.loaders._raw import FilePart, RawBars, add_spread, gather
-from omega.data.loaders._source import SourceMap, resolve_files
+from omega.data.loaders._source import SourceMap, map_files, resolve_files
 from omega.data.loaders._times import parse_column
 from omega.data.timezones import local_to_utc_ns
 
@@ -33,8 +33,7 @@ def load_mt5(
 ) -> RawBars:
     """Parse one MT5 export, or every file of a directory/glob, into two-sided UTC bars."""
     paths = resolve_files(path, pattern)
-    parts = [_read_one(p) for p in paths]
-    local, columns, sources, blank = gather(parts)
+    local, columns, sources, blank = gather(map_files(_read_one, paths))
     time = local_to_utc_ns(local, tz)
     bid = {f: columns[f] for f in PRICE_FIELDS}
     prices = add_spread(bid, columns["spread"] * instrument.point, instrument.point)
@@ -56,7 +55,9 @@ def _read_one(path: str) -> FilePart:
     header = read_header(path, DELIMITER)
     require_columns(path, header, REQUIRED)
     types = {name: pa.float64() for name in REQUIRED[2:]}
-    types.update({"<DATE>": pa.string(), "<TIME>": pa.string()})
+    # Dictionary-encoded: a date repeats on every bar of its day, a time on every day.
+    text = pa.dictionary(pa.int32(), pa.string())
+    types.update({"<DATE>": text, "<TIME>": text})
     ft = read_table(
         path,
         delimiter=DELIMITER,
