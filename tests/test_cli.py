@@ -143,3 +143,17 @@ def test_same_config_in_fresh_processes_gives_byte_identical_files(tmp_path):
     for name in OUTPUT_FILES:
         a, b = (tmp_path / "a" / name).read_bytes(), (tmp_path / "b" / name).read_bytes()
         assert a == b, f"{name} differs between two runs of the same config"
+
+
+def test_import_omega_is_light_and_public_names_resolve_lazily():
+    code = (
+        "import sys, omega\n"
+        "heavy = [m for m in ('numpy', 'pandas', 'matplotlib', 'pydantic') if m in sys.modules]\n"
+        "print(','.join(heavy) or 'none')\n"
+        "print(omega.run_backtest.__module__, omega.BacktestConfig.__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["none", "omega.runner", "BacktestConfig"]
