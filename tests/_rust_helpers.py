@@ -36,6 +36,9 @@ def assert_same_run(a: RawRun, b: RawRun, *, trace: bool = False) -> None:
             for key in row_a:
                 va, vb = row_a[key], row_b[key]
                 same = va == vb or (
-                    isinstance(va, float) and isinstance(vb, float) and math.isnan(va) and math.isnan(vb)
+                    isinstance(va, float)
+                    and isinstance(vb, float)
+                    and math.isnan(va)
+                    and math.isnan(vb)
                 )
                 assert same, (key, row_a, row_b)

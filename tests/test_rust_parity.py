@@ -14,8 +14,8 @@ from dataclasses import replace
 
 import pytest
 
+from _rust_helpers import assert_same_run
 from omega.data import generate_synthetic
-from omega.data.bars import Instrument
 from omega.engine.settings import (
     BreakEvenSettings,
     EngineSettings,
@@ -36,13 +36,11 @@ from omega.strategy import (
 )
 from omega.timeframes import Timeframe
 
-from _rust_helpers import assert_same_run
-
 pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")
 
-from omega.engine.hybrid import run_hybrid  # noqa: E402
-from omega.engine.loop import run_python  # noqa: E402
-from omega.engine.rust import run_rust, rust_strategy_names  # noqa: E402
+from omega.engine.hybrid import run_hybrid
+from omega.engine.loop import run_python
+from omega.engine.rust import run_rust, rust_strategy_names
 
 M5, M15, H1 = Timeframe.M5, Timeframe.M15, Timeframe.H1
 

@@ -22,6 +22,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_hybrid, m)?)?;
     m.add_function(wrap_pyfunction!(rust_strategy_names, m)?)?;
     m.add_function(wrap_pyfunction!(strategy_api_versions, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_at_boundary, m)?)?;
     Ok(())
 }
 
@@ -166,6 +167,22 @@ fn run_hybrid<'py>(
                 .take_python_error()
                 .unwrap_or_else(|| strategy_error(py, message))),
             Err(error) => Err(to_pyerr(py, error, source)),
+        }
+    })
+}
+
+/// Panics inside the same guards as `run_backtest` (detached, caught twice), so tests can
+/// prove that no panic reaches Python as `PanicException`. Not part of the API.
+#[pyfunction]
+fn _panic_at_boundary(py: Python<'_>, message: String, detached: bool) -> PyResult<()> {
+    guarded(py, || {
+        if !detached {
+            panic!("{message}");
+        }
+        let result = py.detach(|| catch_unwind(AssertUnwindSafe(|| -> () { panic!("{message}") })));
+        match result {
+            Ok(()) => Ok(()),
+            Err(payload) => Err(panic_to_pyerr(py, payload.as_ref())),
         }
     })
 }

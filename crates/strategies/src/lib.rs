@@ -50,7 +50,7 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::UnknownStrategy(name) => {
-                write!(f, "unknown strategy {name:?}; known: {}", NAMES.join(", "))
+                write!(f, "unknown strategy '{name}'; known: {}", NAMES.join(", "))
             }
             BuildError::Params { strategy, error } => write!(f, "strategy {strategy}: {error}"),
         }

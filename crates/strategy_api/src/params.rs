@@ -213,7 +213,7 @@ impl fmt::Display for ParamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ParamError::Unknown { name, known } => {
-                write!(f, "unknown parameter {name:?}; known: {}", known.join(", "))
+                write!(f, "unknown parameter '{name}'; known: {}", known.join(", "))
             }
             ParamError::WrongType {
                 name,
