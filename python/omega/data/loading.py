@@ -68,9 +68,9 @@ def load(
     )
     quality.source = source
     series = BarSeries(
-        raw.time,
-        *(raw.prices[name] for name in _PRICE_ORDER),
-        raw.volume,
+        time=raw.time,
+        **raw.prices,
+        volume=raw.volume,
         timeframe=tf,
         instrument=inst,
         source=source,
@@ -79,18 +79,6 @@ def load(
     if strict_quality:
         quality.raise_if_any()
     return series
-
-
-_PRICE_ORDER = (
-    "bid_open",
-    "bid_high",
-    "bid_low",
-    "bid_close",
-    "ask_open",
-    "ask_high",
-    "ask_low",
-    "ask_close",
-)
 
 
 def _check_options(fmt: str, loader, options: dict[str, object]) -> None:

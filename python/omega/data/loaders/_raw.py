@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from omega.data.bars import PRICE_COLUMNS
-from omega.data.loaders._source import SourceMap
+from omega.data.loaders._source import SourceFile, SourceMap
 
 FIELDS = ("open", "high", "low", "close")
 
@@ -92,11 +92,13 @@ class FilePart:
 
     time: np.ndarray
     columns: dict[str, np.ndarray]
-    source: object  # SourceFile
+    source: SourceFile
     blank_lines: int = 0
 
 
-def gather(parts: list[FilePart]) -> tuple[np.ndarray, dict[str, np.ndarray], list, int]:
+def gather(
+    parts: list[FilePart],
+) -> tuple[np.ndarray, dict[str, np.ndarray], list[SourceFile], int]:
     """Order files by their first timestamp and concatenate (rows within a file keep order).
 
     Overlapping files are not merged: validation then reports the first decreasing or

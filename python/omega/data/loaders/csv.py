@@ -15,6 +15,8 @@ absolute) or epoch integers when ``time_unit`` is "s", "ms", "us" or "ns" (alway
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,9 +31,15 @@ from omega.errors import AlignmentError, ConfigError, MissingColumnError, ParseE
 TIME_UNITS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 
+@dataclass(frozen=True)
 class _Options:
-    def __init__(self, **kw) -> None:
-        self.__dict__.update(kw)
+    tz: str | None
+    delimiter: str
+    time_column: str  # lower-cased, as header names are
+    time_unit: str | None
+    spread_column: str | None
+    volume_column: str
+    spread_pips: float | None
 
 
 def load_csv(
@@ -94,7 +102,9 @@ def load_csv(
     return RawBars(time, prices, volume, source_map, labels, ask_source, blank)
 
 
-def _spread_price(columns, opts: _Options, instrument: Instrument) -> tuple[object, str]:
+def _spread_price(
+    columns: dict[str, np.ndarray], opts: _Options, instrument: Instrument
+) -> tuple[np.ndarray | float, str]:
     if opts.spread_pips is not None:
         return opts.spread_pips * instrument.pip_size, "fixed spread"
     if "spread" in columns:
