@@ -137,6 +137,7 @@ def load_bars(config: BacktestConfig) -> BarSeries:
         options["spread_pips"] = data.spread_pips
     if data.pattern is not None:
         options["pattern"] = data.pattern
+    assert data.format is not None  # DataConfig requires a format with a path
     return load(data.path, data.format, strict_quality=data.strict_quality, **options)
 
 

@@ -36,8 +36,8 @@ def _timeframe_name(value: Any) -> str:
 
 
 class SyntheticData(Section):
-    seed: int = Field(DEFAULT_SYNTHETIC_SEED, ge=0)
-    n_bars: int = Field(DEFAULT_SYNTHETIC_BARS, ge=1)
+    seed: int = Field(default=DEFAULT_SYNTHETIC_SEED, ge=0)
+    n_bars: int = Field(default=DEFAULT_SYNTHETIC_BARS, ge=1)
 
 
 class DataConfig(Section):
@@ -45,11 +45,13 @@ class DataConfig(Section):
 
     path: str | None = None
     format: DataFormat | None = None
-    tz: str | None = Field(None, description="zone of the file's timestamps (IANA or UTC+-H)")
-    spread_pips: float | None = Field(
-        None, ge=0, description="fixed spread for one-sided files without a spread column"
+    tz: str | None = Field(
+        default=None, description="zone of the file's timestamps (IANA or UTC+-H)"
     )
-    pattern: str | None = Field(None, description="file glob when path is a directory")
+    spread_pips: float | None = Field(
+        default=None, ge=0, description="fixed spread for one-sided files without a spread column"
+    )
+    pattern: str | None = Field(default=None, description="file glob when path is a directory")
     synthetic: SyntheticData | None = None
     strict_quality: bool = False
 
@@ -78,13 +80,13 @@ class InstrumentConfig(Section):
     """The symbol; any field left out comes from ``Instrument.for_symbol(symbol)``."""
 
     symbol: str = "EURUSD"
-    pip_size: float | None = Field(None, gt=0)
-    point: float | None = Field(None, gt=0)
-    contract_size: float | None = Field(None, gt=0)
-    lot_step: float | None = Field(None, gt=0)
-    min_lot: float | None = Field(None, gt=0)
-    base_currency: str | None = Field(None, min_length=3, max_length=3)
-    quote_currency: str | None = Field(None, min_length=3, max_length=3)
+    pip_size: float | None = Field(default=None, gt=0)
+    point: float | None = Field(default=None, gt=0)
+    contract_size: float | None = Field(default=None, gt=0)
+    lot_step: float | None = Field(default=None, gt=0)
+    min_lot: float | None = Field(default=None, gt=0)
+    base_currency: str | None = Field(default=None, min_length=3, max_length=3)
+    quote_currency: str | None = Field(default=None, min_length=3, max_length=3)
 
     @model_validator(mode="after")
     def _resolvable(self) -> InstrumentConfig:
@@ -153,7 +155,7 @@ class StrategyConfig(Section):
     name: str = "mean_reversion_z_score"
     params: dict[str, Any] = Field(default_factory=dict)
     module: str | None = Field(
-        None,
+        default=None,
         description="Python module (dotted name) or .py file imported first, so that a custom "
         "strategy it registers with @register_strategy can be named (paths are relative to "
         "the current directory)",
@@ -162,21 +164,23 @@ class StrategyConfig(Section):
 
 class SlippageConfig(Section):
     model: Literal["none", "fixed", "random", "atr"] = "none"
-    pips: float = Field(0.0, ge=0)
-    atr_fraction: float = Field(0.0, ge=0)
-    atr_period: int = Field(14, ge=1)
-    seed: int = Field(0, ge=0, lt=2**64)
+    pips: float = Field(default=0.0, ge=0)
+    atr_fraction: float = Field(default=0.0, ge=0)
+    atr_period: int = Field(default=14, ge=1)
+    seed: int = Field(default=0, ge=0, lt=2**64)
 
 
 class FeesConfig(Section):
-    commission_per_lot: float = Field(3.5, ge=0, description="account currency per lot per side")
-    percent_of_notional: float = Field(0.0, ge=0)
+    commission_per_lot: float = Field(
+        default=3.5, ge=0, description="account currency per lot per side"
+    )
+    percent_of_notional: float = Field(default=0.0, ge=0)
 
 
 class SizingConfig(Section):
     mode: Literal["fixed", "risk_percent"] = "risk_percent"
-    lots: float = Field(1.0, gt=0)
-    risk_percent: float = Field(1.0, gt=0, le=100)
+    lots: float = Field(default=1.0, gt=0)
+    risk_percent: float = Field(default=1.0, gt=0, le=100)
 
 
 class BreakEvenConfig(Section):
@@ -195,12 +199,12 @@ class ExecutionConfig(Section):
     sizing: SizingConfig = Field(default_factory=SizingConfig)
     break_even: BreakEvenConfig | None = None
     trailing: TrailingConfig | None = None
-    max_bars_held: int | None = Field(None, ge=0, description="0 or null: no limit")
+    max_bars_held: int | None = Field(default=None, ge=0, description="0 or null: no limit")
 
 
 class AccountConfig(Section):
-    initial_balance: float = Field(100_000.0, gt=0)
-    currency: str = Field("USD", min_length=3, max_length=3)
+    initial_balance: float = Field(default=100_000.0, gt=0)
+    currency: str = Field(default="USD", min_length=3, max_length=3)
 
     @field_validator("currency")
     @classmethod

@@ -64,8 +64,8 @@ def _drawdown(
     for i, below in enumerate((depth > 0).tolist()):
         if below and run_start is None:
             run_start = i
-        end_of_run = run_start is not None and (not below or i == len(equity) - 1)
-        if end_of_run:
+        end_of_run = not below or i == len(equity) - 1
+        if run_start is not None and end_of_run:
             last = i if below else i - 1
             length = last - run_start + 1
             if length > longest_bars:
