@@ -32,9 +32,8 @@ class RawBars:
     ask_source_map: SourceMap | None = None  # set when ask prices come from their own file
 
     def __post_init__(self) -> None:
-        missing = [c for c in PRICE_COLUMNS if c not in self.prices]
-        if missing:
-            raise ValueError(f"RawBars lacks price columns {missing}")
+        if sorted(self.prices) != sorted(PRICE_COLUMNS):
+            raise ValueError(f"RawBars needs exactly {PRICE_COLUMNS}, got {sorted(self.prices)}")
 
     def __len__(self) -> int:
         return len(self.time)

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from omega.data.bars import Instrument
+from omega.data.bars import PRICE_COLUMNS, Instrument
 from omega.data.loaders._delimited import read_table
 from omega.data.loaders._raw import FIELDS, FilePart, RawBars, gather
 from omega.data.loaders._source import SourceMap, map_files, resolve_files
@@ -49,7 +49,7 @@ def load_lean(
     labels.update({"time": LABELS["ms"], "volume": "fields 6+11 (bid size + ask size)"})
     return RawBars(
         time=time,
-        prices={name: columns[name] for name in NAMES if name[:4] in ("bid_", "ask_")},
+        prices={name: columns[name] for name in PRICE_COLUMNS},
         volume=columns["bid_size"] + columns["ask_size"],
         source_map=SourceMap(sources, path),
         labels=labels,
