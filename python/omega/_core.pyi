@@ -1,0 +1,73 @@
+"""Type stubs of the compiled Rust core `omega._core` (kept true by `mypy.stubtest`)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from omega.engine.settings import EngineSettings
+from omega.timeframes import Timeframe
+
+__all__ = [
+    "_panic_at_boundary",
+    "core_version",
+    "indicator_batch",
+    "run_backtest",
+    "run_hybrid",
+    "rust_strategy_names",
+    "strategy_api_versions",
+]
+
+_F64 = npt.NDArray[np.float64]
+_I64 = npt.NDArray[np.int64]
+_Columns = tuple[_I64, _F64, _F64, _F64, _F64, _F64, _F64, _F64, _F64, _F64]
+
+def core_version() -> str:
+    """Version of the compiled core."""
+
+def indicator_batch(
+    kind: str,
+    params: Mapping[str, Any],
+    values: _F64 | None = None,
+    *,
+    high: _F64 | None = None,
+    low: _F64 | None = None,
+    close: _F64 | None = None,
+) -> _F64:
+    """The full series of one indicator (NaN during warm-up), computed in Rust."""
+
+def run_backtest(
+    columns: _Columns,
+    base_timeframe: str | Timeframe,
+    settings: EngineSettings,
+    strategy_name: str,
+    params: Mapping[str, Any] | None = None,
+    trace: bool = False,
+    source: str = "<memory>",
+) -> dict[str, Any]:
+    """A whole backtest of a built-in Rust strategy (rust mode); the GIL is released.
+
+    ``columns`` are the base bars (time, bid OHLC, ask OHLC, volume), borrowed without
+    copying. The result holds the fields of `omega.engine.raw.RawRun` (see
+    `omega.engine.rust.raw_run_from_core`).
+    """
+
+def run_hybrid(
+    columns: _Columns,
+    base_timeframe: str | Timeframe,
+    settings: EngineSettings,
+    driver: Any,
+    trace: bool = False,
+    source: str = "<memory>",
+) -> dict[str, Any]:
+    """The Rust engine calling a Python strategy back through ``driver`` (hybrid mode)."""
+
+def rust_strategy_names() -> list[str]:
+    """Names of the built-in Rust strategies."""
+
+def strategy_api_versions() -> tuple[str, int]:
+    """``(API_VERSION, ABI_VERSION)`` of the omega-strategy-api the core was built with."""
+
+def _panic_at_boundary(message: str, detached: bool) -> None:
+    """Test hook: panics behind the same guards as ``run_backtest``."""
