@@ -157,3 +157,13 @@ def test_import_omega_is_light_and_public_names_resolve_lazily():
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["none", "omega.runner", "BacktestConfig"]
+
+
+@pytest.mark.real_data
+def test_validate_data_strict_fails_on_soft_anomalies_of_real_data(cli, real_data_dir):
+    folder = real_data_dir / "mt5_eurusd_2024"
+    args = ["validate-data", str(folder), "--format", "mt5", "--tz", "EET", "--strict"]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: DataQualityError: data_quality:")
+    assert "Traceback" not in result.output

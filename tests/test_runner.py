@@ -175,3 +175,31 @@ def test_trace_is_returned_as_a_frame(small_config):
     assert result.trace is not None
     assert len(result.trace) == result.bars_processed
     assert {"index", "time", "event"} <= set(result.trace.columns)
+
+
+def test_progress_reaches_the_total_in_python_mode(small_config):
+    calls = []
+    run_backtest(
+        small_config,
+        env={},
+        backend=NO_CORE,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls, "the Python engine reported no progress"
+    assert calls[-1] == (4000, 4000)
+    assert all(done <= total for done, total in calls)
+
+
+def test_custom_strategy_example_runs(monkeypatch):
+    from pathlib import Path
+
+    from omega.config import BacktestConfig
+
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(repo)  # strategy.module is relative to the current directory
+    config = BacktestConfig.from_file(repo / "examples" / "custom_strategy.yaml")
+    config = config.apply_overrides(["data.synthetic.n_bars=30000"])
+    result = run_backtest(config, env={}, backend=NO_CORE)
+    assert result.mode == "python"
+    assert result.raw.n_trades > 0
+    assert set(result.trades["tag"]) <= {"rsi_long", "rsi_short"}
