@@ -167,3 +167,12 @@ def test_validate_data_strict_fails_on_soft_anomalies_of_real_data(cli, real_dat
     assert result.exit_code == 2
     assert result.stderr.startswith("error: DataQualityError: data_quality:")
     assert "Traceback" not in result.output
+
+
+def test_unwritable_output_folder_is_one_line_and_exit_2(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = cli.invoke(app, ["backtest", "--out", str(blocker / "out"), *SMALL])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: cannot write to {blocker / 'out'}")
+    assert "Traceback" not in result.output

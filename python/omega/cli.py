@@ -132,7 +132,11 @@ def backtest(
             text = summary if isinstance(summary, str) else json.dumps(summary, indent=2)
             console.print(text, markup=False, soft_wrap=True)
         console.print(_metrics_table(result.metrics))
-        written = result.save(out)
+        try:
+            written = result.save(out)
+        except OSError as exc:
+            error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_OMEGA_ERROR) from None
         console.print(f"Wrote {', '.join(sorted(written))} to {out}/")
 
 
