@@ -499,10 +499,18 @@ pub fn run_backtest_with_cache<S: Strategy>(
             pos.unrealized_pnl = unrealized;
             if let (Some(be), false) = (settings.break_even, book.break_even_done) {
                 let long = pos.side == Side::Long;
-                let gain = if long { px.bc - pos.entry_price } else { pos.entry_price - px.ac };
+                let gain = if long {
+                    px.bc - pos.entry_price
+                } else {
+                    pos.entry_price - px.ac
+                };
                 if gain >= be.trigger_pips * pip {
                     let offset = be.offset_pips * pip;
-                    let new = if long { pos.entry_price + offset } else { pos.entry_price - offset };
+                    let new = if long {
+                        pos.entry_price + offset
+                    } else {
+                        pos.entry_price - offset
+                    };
                     let better = match pos.stop_loss {
                         None => true,
                         Some(sl) => (long && new > sl) || (!long && new < sl),
@@ -658,3 +666,7 @@ pub fn run_backtest_with_cache<S: Strategy>(
         trace: trace_rows,
     })
 }
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

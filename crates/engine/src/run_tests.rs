@@ -1,0 +1,519 @@
+//! The event loop against hand-worked cases. Prices, fees and sizes are chosen so every
+//! operation is exact in binary floating point, and each expectation is derived by hand in
+//! the comment above it (not by running the engine).
+
+use super::*;
+use crate::bars::OwnedBars;
+use crate::settings::{FeeSettings, Instrument, SizingSettings, SlippageSettings};
+use omega_strategy_api::{Position, PositionAction, Side, Strategy, Timeframe, TradeSignal};
+
+const MIN: i64 = 60_000_000_000;
+
+/// Bars from bid (open, high, low, close); the ask is the bid plus a spread of 1.0.
+fn bars(bid: &[(f64, f64, f64, f64)]) -> OwnedBars {
+    let mut b = OwnedBars::default();
+    for (i, &(o, h, l, c)) in bid.iter().enumerate() {
+        b.time.push(i as i64 * MIN);
+        b.bid_open.push(o);
+        b.bid_high.push(h);
+        b.bid_low.push(l);
+        b.bid_close.push(c);
+        b.ask_open.push(o + 1.0);
+        b.ask_high.push(h + 1.0);
+        b.ask_low.push(l + 1.0);
+        b.ask_close.push(c + 1.0);
+        b.volume.push(1.0);
+    }
+    b
+}
+
+/// M1 primary = base, pip 0.25, contract size 10, lot step and minimum 0.5, 2 lots fixed.
+fn settings() -> EngineSettings {
+    EngineSettings {
+        primary_timeframe: Timeframe::M1,
+        timeframes: vec![Timeframe::M1],
+        sizing: SizingSettings {
+            mode: SizingMode::Fixed,
+            lots: 2.0,
+            risk_percent: 1.0,
+        },
+        initial_balance: 1000.0,
+        instrument: Instrument {
+            symbol: "TEST".into(),
+            pip_size: 0.25,
+            point: 0.25,
+            contract_size: 10.0,
+            lot_step: 0.5,
+            min_lot: 0.5,
+            base_currency: "EUR".into(),
+            quote_currency: "USD".into(),
+        },
+        ..EngineSettings::default()
+    }
+}
+
+/// Returns prepared signals and actions at given bar indices.
+#[derive(Debug, Default)]
+struct Script {
+    signals: Vec<(usize, TradeSignal)>,
+    actions: Vec<(usize, PositionAction)>,
+    managed_at: Vec<usize>,
+}
+
+impl Strategy for Script {
+    fn name(&self) -> &str {
+        "script"
+    }
+    fn indicators(&self, _primary: Timeframe) -> Vec<omega_strategy_api::IndicatorKey> {
+        Vec::new()
+    }
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+        let i = slice.index();
+        self.signals
+            .iter()
+            .find(|(at, _)| *at == i)
+            .map(|(_, s)| s.clone())
+    }
+    fn manage_position(&mut self, _p: &Position, slice: &DataSlice<'_>) -> Option<PositionAction> {
+        let i = slice.index();
+        self.managed_at.push(i);
+        self.actions
+            .iter()
+            .find(|(at, _)| *at == i)
+            .map(|(_, a)| *a)
+    }
+}
+
+fn run(b: &OwnedBars, s: &EngineSettings, script: &mut Script) -> RunOutput {
+    run_backtest(
+        b.columns(),
+        Timeframe::M1,
+        s,
+        script,
+        RunOptions { trace: true },
+    )
+    .unwrap()
+}
+
+#[test]
+fn long_fills_at_ask_open_plus_slip_and_takes_profit_at_the_level() {
+    let b = bars(&[
+        (100.0, 101.0, 99.0, 100.0),
+        (100.0, 102.0, 99.0, 101.0),
+        (103.0, 105.0, 102.0, 104.0),
+        (104.0, 104.0, 104.0, 104.0),
+    ]);
+    let mut s = settings();
+    s.slippage = SlippageSettings {
+        model: SlippageModel::Fixed,
+        pips: 1.0,
+        ..s.slippage
+    };
+    s.fees = FeeSettings {
+        commission_per_lot: 1.5,
+        percent_of_notional: 0.0,
+    };
+    let signal = TradeSignal::long()
+        .with_stop_loss_distance(5.0)
+        .with_take_profit_distance(3.0)
+        .with_tag("x");
+    let out = run(
+        &b,
+        &s,
+        &mut Script {
+            signals: vec![(0, signal)],
+            ..Script::default()
+        },
+    );
+    let t = &out.trades;
+    assert_eq!(t.len(), 1);
+    // fill = ask_open 101 + 1 pip (0.25); sl = 101.25 - 5, tp = 101.25 + 3.
+    assert_eq!(
+        (t.entry_price[0], t.sl[0], t.tp[0]),
+        (101.25, 96.25, 104.25)
+    );
+    // bar 2: no gap (bid open 103 < 104.25), bid high 105 touches: exit at the level, no slip.
+    assert_eq!(
+        (
+            t.exit_price[0],
+            t.exit_reason[0],
+            t.exit_time[0],
+            t.exit_index[0]
+        ),
+        (104.25, ExitReason::TakeProfit, 2 * MIN, 2)
+    );
+    // gross = 3 * 2 lots * 10 = 60; fees 2 * 1.5 per side.
+    assert_eq!((t.gross_pnl[0], t.fees[0], t.pnl[0]), (60.0, 6.0, 54.0));
+    // held one close (bar 1); MFE at bar 1 = bid high 102 - 101.25.
+    assert_eq!(
+        (t.bars_held[0], t.mfe[0], t.tag[0].as_str()),
+        (1, 0.75, "x")
+    );
+    // equity: flat 1000; bar 1: 1000 - 3 + (101 - 101.25) * 20 = 992; then 1054.
+    assert_eq!(out.equity, vec![1000.0, 992.0, 1054.0, 1054.0]);
+    assert_eq!(out.final_balance, 1054.0);
+    let events: Vec<&str> = out
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|r| r.event.as_str())
+        .collect();
+    assert_eq!(events, ["signal_long", "none", "none", "none"]);
+}
+
+#[test]
+fn short_stop_gapped_at_the_open_fills_at_the_open_plus_slip_then_end_of_data() {
+    let b = bars(&[
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 100.0, 99.0, 99.0),
+        (104.0, 104.0, 103.0, 103.0),
+        (103.0, 103.0, 103.0, 103.0),
+        (103.0, 103.0, 102.0, 102.0),
+    ]);
+    let mut s = settings();
+    s.slippage = SlippageSettings {
+        model: SlippageModel::Fixed,
+        pips: 2.0,
+        ..s.slippage
+    };
+    let short = TradeSignal::short().with_stop_loss(103.0);
+    let long = TradeSignal::long();
+    let mut script = Script {
+        signals: vec![(0, short), (2, long), (4, TradeSignal::long())],
+        ..Script::default()
+    };
+    let out = run(&b, &s, &mut script);
+    let t = &out.trades;
+    assert_eq!(t.len(), 2);
+    // short fill = bid_open 100 - 0.5; the stop 103 is below ask_open 105 at bar 2: gap exit
+    // at ask_open + slip = 105.5; gross = (99.5 - 105.5) * 2 * 10 = -120.
+    assert_eq!(
+        (t.side[0], t.entry_price[0], t.exit_price[0]),
+        (-1, 99.5, 105.5)
+    );
+    assert_eq!(
+        (t.exit_reason[0], t.exit_time[0], t.gross_pnl[0]),
+        (ExitReason::StopLoss, 2 * MIN, -120.0)
+    );
+    // the long from bar 2 fills at bar 3's ask open 104 + 0.5 and is still open after bar 4:
+    // closed at bar 4's bid close 102, no slip, dated at the close of bar 4.
+    assert_eq!(
+        (t.entry_price[1], t.exit_price[1], t.exit_reason[1]),
+        (104.5, 102.0, ExitReason::EndOfData)
+    );
+    assert_eq!(
+        (t.exit_time[1], t.exit_index[1], t.bars_held[1]),
+        (5 * MIN, 4, 2)
+    );
+    assert_eq!(out.final_balance, 1000.0 - 120.0 - 50.0);
+    assert_eq!(*out.equity.last().unwrap(), out.final_balance);
+    // the long signal at bar 4 arrived while a position stayed open: ignored, nothing pending.
+    assert_eq!((out.ignored_signals, out.dropped_orders), (1, 0));
+}
+
+#[test]
+fn partial_close_rounds_down_to_the_lot_step_and_skips_zero() {
+    let flat = (100.0, 100.0, 100.0, 100.0);
+    let b = bars(&[flat; 6]);
+    let s = settings();
+    let mut script = Script {
+        signals: vec![(0, TradeSignal::long())],
+        // floor(2 * 0.3 / 0.5) * 0.5 = 0.5 lots; then floor(1.5 * 0.1 / 0.5) = 0: skipped.
+        actions: vec![
+            (1, PositionAction::PartialClose(0.3)),
+            (2, PositionAction::PartialClose(0.1)),
+        ],
+        ..Script::default()
+    };
+    let out = run(&b, &s, &mut script);
+    let t = &out.trades;
+    assert_eq!(t.size, vec![0.5, 1.5]);
+    assert_eq!(
+        t.exit_reason,
+        vec![ExitReason::Partial, ExitReason::EndOfData]
+    );
+    // long at ask 101, exits at bid 100: -1 per lot unit; partial at bar 2's open.
+    assert_eq!((t.exit_time[0], t.gross_pnl[0]), (2 * MIN, -5.0));
+    assert_eq!(
+        out.skipped_orders,
+        vec![SkippedOrder {
+            time: 3 * MIN,
+            reason: "partial_below_lot_step",
+            detail: String::new()
+        }]
+    );
+    let events: Vec<&str> = out
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|r| r.event.as_str())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "signal_long",
+            "partial_queued",
+            "partial_queued",
+            "none",
+            "none",
+            "none"
+        ]
+    );
+}
+
+#[test]
+fn max_bars_queues_an_exit_without_calling_manage_and_a_reversal_follows() {
+    let flat = (100.0, 100.0, 100.0, 100.0);
+    let b = bars(&[flat; 6]);
+    let mut s = settings();
+    s.max_bars_held = Some(2);
+    let mut script = Script {
+        signals: vec![
+            (0, TradeSignal::long().with_tag("first")),
+            (2, TradeSignal::short().with_tag("second")),
+        ],
+        ..Script::default()
+    };
+    let out = run(&b, &s, &mut script);
+    let t = &out.trades;
+    // filled at bar 1, held 2 closes at bar 2: exit queued, manage not called at bar 2; the
+    // short signal of bar 2 is a reversal: exit then entry at bar 3's open. The short is
+    // managed at bar 3 (held 1) and reaches the limit at bar 4 (held 2).
+    assert_eq!(script.managed_at, vec![1, 3]);
+    assert_eq!(
+        (t.exit_reason[0], t.exit_time[0], t.bars_held[0]),
+        (ExitReason::MaxBars, 3 * MIN, 2)
+    );
+    assert_eq!(
+        (t.side[1], t.entry_time[1], t.tag[1].as_str()),
+        (-1, 3 * MIN, "second")
+    );
+    // its max-bars exit fills at bar 5's open.
+    assert_eq!(
+        (t.exit_reason[1], t.exit_time[1], t.bars_held[1]),
+        (ExitReason::MaxBars, 5 * MIN, 2)
+    );
+    assert_eq!((t.len(), out.dropped_orders), (2, 0));
+}
+
+#[test]
+fn risk_sizing_uses_the_fill_and_the_stop_and_skips_below_min_lot() {
+    let flat = (100.0, 100.0, 100.0, 100.0);
+    let b = bars(&[flat; 4]);
+    let mut s = settings();
+    s.sizing.mode = SizingMode::RiskPercent;
+    let mut script = Script {
+        signals: vec![
+            // risk 1000 * 1% = 10; dist 2 * cs 10 = 20 per lot; floor(10 / 20 / 0.5) * 0.5 = 0.5.
+            (0, TradeSignal::long().with_stop_loss_distance(2.0)),
+            // no stop to size against: skipped with the tag as detail.
+            (2, TradeSignal::long().with_tag("naked")),
+        ],
+        actions: vec![(1, PositionAction::Close)],
+        ..Script::default()
+    };
+    let out = run(&b, &s, &mut script);
+    assert_eq!(out.trades.size, vec![0.5]);
+    assert_eq!(
+        out.skipped_orders,
+        vec![SkippedOrder {
+            time: 3 * MIN,
+            reason: "no_stop_loss",
+            detail: "naked".into()
+        }]
+    );
+    // half a percent: floor(5 / 20 / 0.5) = 0 lots < min_lot.
+    let mut script = Script {
+        signals: vec![(
+            0,
+            TradeSignal::long()
+                .with_stop_loss_distance(2.0)
+                .with_risk_percent(0.5),
+        )],
+        ..Script::default()
+    };
+    let out = run(&b, &settings(), &mut script);
+    assert_eq!(out.skipped_orders[0].reason, "below_min_lot");
+    assert!(out.trades.is_empty());
+}
+
+#[test]
+fn random_slippage_draws_once_per_fill_in_fill_order_and_not_for_skipped_orders() {
+    let flat = (100.0, 100.0, 100.0, 100.0);
+    let b = bars(&[flat; 5]);
+    let mut s = settings();
+    s.slippage = SlippageSettings {
+        model: SlippageModel::Random,
+        pips: 4.0,
+        seed: 99,
+        ..s.slippage
+    };
+    let mut script = Script {
+        signals: vec![
+            (0, TradeSignal::long().with_size(0.25)),
+            (1, TradeSignal::long()),
+            (3, TradeSignal::short()),
+        ],
+        actions: vec![(2, PositionAction::Close)],
+        ..Script::default()
+    };
+    let out = run(&b, &s, &mut script);
+    // bar 1: 0.25 lots < min_lot: skipped, no draw. bar 2: long fill (draw 1); bar 3: exit
+    // (draw 2); bar 4: short fill (draw 3). Each slip is u * 4 * 0.25.
+    let mut rng = SplitMix64::new(99);
+    let mut slip = || rng.next_f64() * 4.0 * 0.25;
+    let (d1, d2, d3) = (slip(), slip(), slip());
+    let t = &out.trades;
+    assert_eq!(t.entry_price[0], 101.0 + d1);
+    assert_eq!(t.exit_price[0], 100.0 - d2);
+    assert_eq!(t.entry_price[1], 100.0 - d3);
+    assert_eq!(out.skipped_orders[0].reason, "below_min_lot");
+}
+
+#[test]
+fn finer_policy_walks_base_bars_and_dates_the_exit_at_the_deciding_one() {
+    // Five M1 bars make one M5 bar; a second M5 bar holds the entry's range test.
+    let mut rows = vec![(100.0, 100.0, 100.0, 100.0); 5];
+    // M5 bar 1 (minutes 5..9): the long's TP 103 is touched at minute 7, SL 97 at minute 8.
+    rows.extend([
+        (100.0, 101.0, 99.0, 100.0),
+        (100.0, 101.0, 99.0, 100.0),
+        (100.0, 103.0, 99.0, 100.0),
+        (100.0, 101.0, 96.0, 100.0),
+        (100.0, 100.0, 100.0, 100.0),
+    ]);
+    let b = bars(&rows);
+    let mut s = settings();
+    s.primary_timeframe = Timeframe::M5;
+    s.timeframes = vec![Timeframe::M5];
+    let signal = TradeSignal::long()
+        .with_stop_loss(97.0)
+        .with_take_profit(103.0);
+    let run_with = |policy| {
+        let mut s = s.clone();
+        s.intrabar_policy = policy;
+        let mut script = Script {
+            signals: vec![(0, signal.clone())],
+            ..Script::default()
+        };
+        run_backtest(
+            b.columns(),
+            Timeframe::M1,
+            &s,
+            &mut script,
+            RunOptions::default(),
+        )
+        .unwrap()
+    };
+    let finer = run_with(IntrabarPolicy::Finer);
+    assert_eq!(
+        (finer.trades.exit_reason[0], finer.trades.exit_time[0]),
+        (ExitReason::TakeProfit, 7 * MIN)
+    );
+    let pessimistic = run_with(IntrabarPolicy::Pessimistic);
+    assert_eq!(
+        (
+            pessimistic.trades.exit_reason[0],
+            pessimistic.trades.exit_time[0]
+        ),
+        (ExitReason::StopLoss, 5 * MIN)
+    );
+    let optimistic = run_with(IntrabarPolicy::Optimistic);
+    assert_eq!(
+        (
+            optimistic.trades.exit_reason[0],
+            optimistic.trades.exit_price[0]
+        ),
+        (ExitReason::TakeProfit, 103.0)
+    );
+    assert_eq!((finer.bars_processed, finer.base_bars), (2, 10));
+}
+
+#[test]
+fn break_even_fires_once_and_trailing_only_tightens() {
+    let b = bars(&[
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 104.0, 100.0, 104.0),
+        (104.0, 104.0, 102.0, 102.0),
+        (102.0, 106.0, 102.0, 106.0),
+    ]);
+    let mut s = settings();
+    // trigger 2 pips = 0.5 of price; offset 1 pip = 0.25; trailing 8 pips = 2.0.
+    s.break_even = Some(crate::settings::BreakEvenSettings {
+        trigger_pips: 2.0,
+        offset_pips: 1.0,
+    });
+    s.trailing = Some(crate::settings::TrailingSettings { distance_pips: 8.0 });
+    let out = run(
+        &b,
+        &s,
+        &mut Script {
+            signals: vec![(0, TradeSignal::long())],
+            ..Script::default()
+        },
+    );
+    let t = &out.trades;
+    // entry 101. bar 1 close 104: BE -> 101.25; trailing 104 - 2 = 102 is higher -> 102.
+    // bar 2: low 102 touches 102: stop exit at 102 (no slip model), with sl 102 on the row.
+    assert_eq!(
+        (t.exit_reason[0], t.exit_price[0], t.sl[0], t.exit_time[0]),
+        (ExitReason::StopLoss, 102.0, 102.0, 2 * MIN)
+    );
+    let events: Vec<&str> = out
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|r| r.event.as_str())
+        .collect();
+    assert_eq!(events, ["signal_long", "break_even", "none", "none"]);
+    assert_eq!(t.side[0], Side::Long.sign());
+}
+
+#[test]
+fn invalid_settings_and_data_are_named_errors() {
+    let b = bars(&[(100.0, 100.0, 100.0, 100.0); 3]);
+    let mut s = settings();
+    s.account_currency = "GBP".into();
+    let err = run_backtest(
+        b.columns(),
+        Timeframe::M1,
+        &s,
+        &mut Script::default(),
+        RunOptions::default(),
+    );
+    assert!(matches!(err, Err(EngineError::Config(m)) if m.contains("cross rates")));
+    let mut unordered = bars(&[(100.0, 100.0, 100.0, 100.0); 3]);
+    unordered.time[2] = unordered.time[1];
+    let err = run_backtest(
+        unordered.columns(),
+        Timeframe::M1,
+        &settings(),
+        &mut Script::default(),
+        RunOptions::default(),
+    );
+    assert!(matches!(
+        err,
+        Err(EngineError::Data {
+            row: Some(2),
+            column: Some("time"),
+            ..
+        })
+    ));
+    let mut bad = Script {
+        signals: vec![(0, TradeSignal::long().with_size(-1.0))],
+        ..Script::default()
+    };
+    let err = run_backtest(
+        b.columns(),
+        Timeframe::M1,
+        &settings(),
+        &mut bad,
+        RunOptions::default(),
+    );
+    assert!(
+        matches!(err, Err(EngineError::Strategy(m)) if m.contains("size must be finite and > 0"))
+    );
+}
