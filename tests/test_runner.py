@@ -203,3 +203,20 @@ def test_custom_strategy_example_runs(monkeypatch):
     assert result.mode == "python"
     assert result.raw.n_trades > 0
     assert set(result.trades["tag"]) <= {"rsi_long", "rsi_short"}
+
+
+def test_a_stale_core_without_the_strategy_list_counts_as_unavailable(monkeypatch):
+    from omega.runner import probe_backend
+
+    def stale():
+        raise AttributeError("module 'omega._core' has no attribute 'rust_strategy_names'")
+
+    rust = types.ModuleType("omega.engine.rust")
+    rust.rust_strategy_names = stale
+    monkeypatch.setitem(sys.modules, "omega.engine.rust", rust)
+    monkeypatch.setitem(sys.modules, "omega._core", types.ModuleType("omega._core"))
+    backend = probe_backend()
+    assert backend.core_available is False
+    assert "rust_strategy_names" in backend.detail
+    choice = select_mode("auto", MR, backend, {})
+    assert (choice.mode, choice.reason.split(" (")[0]) == ("python", "omega._core not available")

@@ -56,9 +56,11 @@ def probe_backend() -> Backend:
         return Backend(core_available=False, detail=str(exc))
     try:
         from omega.engine.rust import rust_strategy_names
-    except ImportError as exc:
-        return Backend(core_available=False, detail=f"omega.engine.rust incomplete: {exc}")
-    return Backend(core_available=True, rust_strategies=frozenset(rust_strategy_names()))
+
+        names = frozenset(rust_strategy_names())
+    except Exception as exc:  # a stale or partial build: treat as absent, say why
+        return Backend(core_available=False, detail=f"{type(exc).__name__}: {exc}")
+    return Backend(core_available=True, rust_strategies=names)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool | None:
