@@ -89,6 +89,18 @@ def test_mt5_directory_concatenates_files_in_time_order(tmp_path):
     assert s_glob.bid_close.tolist() == [1.1, 1.2]
 
 
+def test_mt5_utf16_export_and_utf8_bom(tmp_path):
+    text = MT5_HEADER + "2024.02.01\t00:05:00\t1.1\t1.2\t1.0\t1.15\t3\t0\t2\n"
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(text.encode("utf-16"))  # with BOM, as MetaTrader writes it
+    s = load(utf16, "mt5")
+    assert s.time.tolist() == [utc("2024-02-01 00:05")]
+    assert s.ask_high.tolist() == [1.20002]
+    bom = tmp_path / "h.csv"
+    bom.write_bytes(b"\xef\xbb\xbf20170102 020000;1.05;1.06;1.04;1.055;0\n")
+    assert load(bom, "histdata").time.tolist() == [utc("2017-01-02 07:00")]
+
+
 def test_blank_lines_are_skipped_and_counted(tmp_path):
     f = write(
         tmp_path / "x.csv",

@@ -27,14 +27,24 @@ class FileTable:
     blank_lines: int
 
 
+def detect_encoding(path: str) -> str:
+    """UTF-16 when the file starts with a UTF-16 byte-order mark (MetaTrader can export
+    UTF-16), else UTF-8 (a UTF-8 BOM is skipped by arrow)."""
+    with open(path, "rb") as handle:
+        start = handle.read(2)
+    return "utf-16" if start in (b"\xff\xfe", b"\xfe\xff") else "utf8"
+
+
 def read_header(path: str, delimiter: str) -> list[str]:
     """The first line split on ``delimiter`` (BOM and surrounding whitespace stripped)."""
-    with open(path, "rb") as handle:
-        first = handle.readline()
+    encoding = detect_encoding(path)
+    with open(
+        path, encoding="utf-8-sig" if encoding == "utf8" else encoding, errors="replace"
+    ) as f:
+        first = f.readline()
     if not first.strip():
         raise EmptyDataError("file is empty or has no header line", file=path, row=1)
-    text = first.decode("utf-8-sig", errors="replace").rstrip("\r\n")
-    return [name.strip() for name in text.split(delimiter)]
+    return [name.strip() for name in first.rstrip("\r\n").split(delimiter)]
 
 
 def require_columns(path: str, header: list[str], needed: list[str]) -> None:
@@ -65,6 +75,7 @@ def read_table(
         skip_rows=header_lines,
         column_names=column_names,
         use_threads=True,
+        encoding=detect_encoding(path),
     )
     parse_options = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False)
     convert_options = pacsv.ConvertOptions(
@@ -153,7 +164,9 @@ def _diagnose(
         return
     as_text = pacsv.read_csv(
         path,
-        read_options=pacsv.ReadOptions(skip_rows=header_lines, column_names=column_names),
+        read_options=pacsv.ReadOptions(
+            skip_rows=header_lines, column_names=column_names, encoding=detect_encoding(path)
+        ),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(column_names, pa.string()),
