@@ -78,7 +78,7 @@ class MarketData:
 class DataSlice:
     """The strategy's window on the market at the close of primary bar ``index``."""
 
-    __slots__ = ("_closed_cache", "_i", "_market", "_position", "_values")
+    __slots__ = ("_closed_cache", "_i", "_market", "_memo", "_position", "_tf_memo", "_values")
 
     def __init__(self, market: MarketData) -> None:
         self._market = market
@@ -86,6 +86,8 @@ class DataSlice:
         self._position: Position | None = None
         self._values: dict[str, float] | None = None
         self._closed_cache: dict[Timeframe, tuple[int, BarSeries]] = {}
+        self._memo: dict[tuple[int, int, str], tuple] = {}
+        self._tf_memo: dict[int, tuple] = {}
 
     # -- moved by the engine -------------------------------------------------------------
     def _move(
@@ -130,15 +132,13 @@ class DataSlice:
 
     def last_closed(self, timeframe: Timeframe | str) -> int:
         """Index of the last closed bar of ``timeframe`` (-1 if none closed yet)."""
-        tf = self._timeframe(timeframe)
-        if tf is self._market.primary_timeframe:
-            return self._i
-        return self._market.visible[tf][self._i]
+        visible = self._resolve(timeframe)[1]
+        return self._i if visible is None else visible[self._i]
 
     def closed_bars(self, timeframe: Timeframe | str | None = None) -> BarSeries:
         """The closed bars of ``timeframe`` up to now, as a read-only BarSeries view."""
-        tf = self._timeframe(timeframe)
-        j = self.last_closed(tf)
+        tf, visible = self._resolve(timeframe)
+        j = self._i if visible is None else visible[self._i]
         cached = self._closed_cache.get(tf)
         if cached is not None and cached[0] == j:
             return cached[1]
@@ -155,31 +155,51 @@ class DataSlice:
     ) -> float:
         """Value of a declared indicator at the last visible bar of ``timeframe`` minus
         ``offset`` bars (NaN before the series starts or during its warm-up)."""
-        tf = self._timeframe(timeframe)
+        # Hot path: strategies pass the same spec objects every bar, so a memo keyed by
+        # object identity skips hashing the spec and the timeframe enum (both Python-level).
+        memo_key = (id(spec), id(timeframe), side)
+        hit = self._memo.get(memo_key)
+        if hit is None or hit[0] is not spec or hit[1] is not timeframe:
+            hit = self._lookup(spec, timeframe, side)
+            self._memo[memo_key] = hit
+        if offset < 0:
+            raise StrategyError(f"indicator offset must be >= 0 (no look-ahead), got {offset}")
+        visible = hit[3]
+        j = self._i if visible is None else visible[self._i]
+        k = j - offset
+        if k < 0 or j < 0:
+            return NAN
+        return hit[2][k]
+
+    def _lookup(self, spec: IndicatorSpec, timeframe: Timeframe | str | None, side: str) -> tuple:
+        tf, visible = self._resolve(timeframe)
         values = self._market.indicators.get((tf, side, spec))
         if values is None:
             raise StrategyError(
                 f"indicator {spec} on {tf} {side} was not declared by the strategy's "
                 "indicators(); declare every series it reads"
             )
-        if offset < 0:
-            raise StrategyError(f"indicator offset must be >= 0 (no look-ahead), got {offset}")
-        j = self._i if tf is self._market.primary_timeframe else self._market.visible[tf][self._i]
-        k = j - offset
-        if k < 0 or j < 0:
-            return NAN
-        return values[k]
+        # the memo entry holds spec and timeframe, so their ids cannot be reused meanwhile
+        return (spec, timeframe, values, visible)
 
     def record(self, name: str, value: float) -> None:
         """Add ``name = value`` to this bar's decision-trace row (a no-op without a trace)."""
         if self._values is not None:
             self._values[name] = value
 
-    def _timeframe(self, timeframe: Timeframe | str | None) -> Timeframe:
+    def _resolve(self, timeframe: Timeframe | str | None) -> tuple[Timeframe, list[int] | None]:
+        """The run timeframe and its visibility map (None for the primary: index = i)."""
+        hit = self._tf_memo.get(id(timeframe))
+        if hit is not None and hit[0] is timeframe:
+            return hit[1], hit[2]
+        market = self._market
         if timeframe is None:
-            return self._market.primary_timeframe
-        tf = timeframe if isinstance(timeframe, Timeframe) else Timeframe.parse(timeframe)
-        if tf not in self._market.series:
+            tf = market.primary_timeframe
+        else:
+            tf = timeframe if isinstance(timeframe, Timeframe) else Timeframe.parse(timeframe)
+        if tf not in market.series:
             configured = ", ".join(str(t) for t in self.timeframes)
             raise StrategyError(f"timeframe {tf} is not configured for this run ({configured})")
-        return tf
+        visible = None if tf is market.primary_timeframe else market.visible[tf]
+        self._tf_memo[id(timeframe)] = (timeframe, tf, visible)
+        return tf, visible
