@@ -34,7 +34,7 @@ from omega.timeframes import Timeframe
 M1, M5, H1 = Timeframe.M1, Timeframe.M5, Timeframe.H1
 PIP = 0.0001
 CS = 100_000.0
-SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SLOW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def random_orders(seed: int, n: int, price: float) -> ScriptedStrategy:
@@ -91,7 +91,9 @@ def run_case(data_seed: int, order_seed: int, engine: EngineSettings) -> tuple[B
     bars = generate_synthetic(n_bars=1500, seed=data_seed)
     n_primary = len(bars) if engine.primary_timeframe == M1 else len(bars) // 4
     strategy = random_orders(order_seed, n_primary, float(bars.bid_close[0]))
-    return bars, run_python(bars, strategy, engine)
+    raw = run_python(bars, strategy, engine)
+    assert raw.n_trades >= 5  # every case exercises the properties on real trades
+    return bars, raw
 
 
 def fee(engine: EngineSettings, lots: float, price: float) -> float:
