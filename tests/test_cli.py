@@ -176,3 +176,12 @@ def test_unwritable_output_folder_is_one_line_and_exit_2(cli, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: cannot write to {blocker / 'out'}")
     assert "Traceback" not in result.output
+
+
+def test_loader_config_errors_name_the_data_section(cli, tmp_path):
+    path = tmp_path / "bars.csv"
+    path.write_text(BAD_MT5.splitlines(keepends=True)[0] + BAD_MT5.splitlines(True)[1])
+    args = ["backtest", "--data", str(path), "--format", "mt5", "--tz", "Mars/Base"]
+    result = cli.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ConfigError: data: unknown time zone 'Mars/Base'")

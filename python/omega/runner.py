@@ -140,7 +140,10 @@ def load_bars(config: BacktestConfig) -> BarSeries:
     if data.pattern is not None:
         options["pattern"] = data.pattern
     assert data.format is not None  # DataConfig requires a format with a path
-    return load(data.path, data.format, strict_quality=data.strict_quality, **options)
+    try:
+        return load(data.path, data.format, strict_quality=data.strict_quality, **options)
+    except ConfigError as exc:  # e.g. an unknown zone: name the config section it came from
+        raise ConfigError(f"data: {exc}") from None
 
 
 def _check_timeframes(bars: BarSeries, settings: EngineSettings) -> None:
