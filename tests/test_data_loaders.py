@@ -330,3 +330,52 @@ def test_instrument_guessed_from_file_name(tmp_path):
     s = load(f, "histdata", spread_pips=1.0)
     assert s.instrument.symbol == "USDJPY"
     assert s.ask_close.tolist() == [117.16]
+
+
+# --- round trips: synthetic bars written in each text format and loaded back ------------
+
+
+def test_round_trip_mt5_text_in_eet(tmp_path, synthetic_bars):
+    s = synthetic_bars
+    server = pd.to_datetime(s.time, utc=True).tz_convert("EET")  # the writer's direction
+    spread_points = np.round((s.ask_close - s.bid_close) / 1e-5).astype(int)
+    lines = [MT5_HEADER.rstrip("\n")]
+    for i in range(len(s)):
+        lines.append(
+            f"{server[i]:%Y.%m.%d}\t{server[i]:%H:%M:%S}\t{s.bid_open[i]:.5f}\t{s.bid_high[i]:.5f}"
+            f"\t{s.bid_low[i]:.5f}\t{s.bid_close[i]:.5f}\t{int(s.volume[i])}\t0\t{spread_points[i]}"
+        )
+    path = write(tmp_path / "EURUSD_M1.csv", "\n".join(lines) + "\n")
+    back = load(path, "mt5", tz="EET")
+    for name in ("time", "bid_open", "bid_high", "bid_low", "bid_close", "ask_open", "ask_high",
+                 "ask_low", "ask_close", "volume"):  # fmt: skip
+        assert np.array_equal(getattr(back, name), getattr(s, name)), name
+    assert back.quality.weekend_gaps == s.quality.weekend_gaps
+
+
+def test_round_trip_lean_days(tmp_path, synthetic_bars):
+    s = synthetic_bars
+    ts = pd.to_datetime(s.time, utc=True)
+    days = ts.strftime("%Y%m%d")
+    ms = (s.time % 86_400_000_000_000) // 1_000_000
+    for day in sorted(set(days)):
+        rows = np.flatnonzero(days == day)
+        text = "".join(
+            f"{ms[i]},{s.bid_open[i]:.5f},{s.bid_high[i]:.5f},{s.bid_low[i]:.5f},"
+            f"{s.bid_close[i]:.5f},0,{s.ask_open[i]:.5f},{s.ask_high[i]:.5f},{s.ask_low[i]:.5f},"
+            f"{s.ask_close[i]:.5f},0\n"
+            for i in rows
+        )
+        write(tmp_path / f"{day}_eurusd_minute_quote.csv", text, newline="\r\n")
+    back = load(tmp_path, "lean")
+    assert np.array_equal(back.time, s.time)
+    assert np.array_equal(back.ask_low, s.ask_low)
+    assert np.array_equal(back.bid_close, s.bid_close)
+
+
+def test_csv_pair_options_must_be_complete(tmp_path):
+    bid = write(tmp_path / "bid.csv", "time,open,high,low,close\n2024-01-02 10:00,1,1,1,1\n")
+    with pytest.raises(ConfigError, match="both bid_path and ask_path"):
+        load(None, "csv", bid_path=str(bid))
+    with pytest.raises(ConfigError, match="path=None"):
+        load(bid, "csv", bid_path=str(bid), ask_path=str(bid))

@@ -77,6 +77,8 @@ def load_csv(
     if bid_path is not None or ask_path is not None:
         if bid_path is None or ask_path is None:
             raise ConfigError("csv: give both bid_path and ask_path (or neither)")
+        if path is not None:
+            raise ConfigError("csv: pass path=None when bid_path and ask_path are given")
         return _load_pair(bid_path, ask_path, opts, pattern)
     if path is None:
         raise ConfigError("csv: a path (or bid_path and ask_path) is required")
