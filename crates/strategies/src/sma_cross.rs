@@ -1,4 +1,4 @@
-//! `sma_cross`, line by line from the Python reference `omega.strategies.sma_cross`.
+//! `sma_cross`, line by line from docs/strategies/sma_cross.md (as `omega.strategies.sma_cross`).
 
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,

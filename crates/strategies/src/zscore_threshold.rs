@@ -1,4 +1,4 @@
-//! `zscore_threshold`, line by line from the Python reference `omega.strategies.zscore_threshold`.
+//! `zscore_threshold`, line by line from docs/strategies/zscore_threshold.md.
 
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
