@@ -36,22 +36,22 @@ def range_hit(
         if tp is not None and o >= tp:
             return (TAKE_PROFIT, o, False), False
         sl_touched = sl is not None and low <= sl
-        tp_touched = tp is not None and h >= tp
+        tp_level = tp if tp is not None and h >= tp else None
     else:
         if sl is not None and o >= sl:
             return (STOP_LOSS, o, True), False
         if tp is not None and o <= tp:
             return (TAKE_PROFIT, o, False), False
         sl_touched = sl is not None and h >= sl
-        tp_touched = tp is not None and low <= tp
-    if sl_touched and tp_touched:
+        tp_level = tp if tp is not None and low <= tp else None
+    if sl_touched and sl is not None:
+        if tp_level is None:
+            return (STOP_LOSS, sl, True), False
         if policy == "optimistic":
-            return (TAKE_PROFIT, tp, False), True  # type: ignore[arg-type]
-        return (STOP_LOSS, sl, True), True  # type: ignore[arg-type]
-    if sl_touched:
-        return (STOP_LOSS, sl, True), False  # type: ignore[arg-type]
-    if tp_touched:
-        return (TAKE_PROFIT, tp, False), False  # type: ignore[arg-type]
+            return (TAKE_PROFIT, tp_level, False), True
+        return (STOP_LOSS, sl, True), True
+    if tp_level is not None:
+        return (TAKE_PROFIT, tp_level, False), False
     return None, False
 
 

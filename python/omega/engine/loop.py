@@ -274,18 +274,18 @@ def run_python(
         # 4. evaluation at the close
         data._move(i, view, values)
         try:
-            signal = evaluate(data)
+            decided = evaluate(data)
         except Exception as exc:
             raise _strategy_failure(strategy, i, t, exc) from exc
-        if signal is not None:
-            if not isinstance(signal, TradeSignal):
+        if decided is not None:
+            if not isinstance(decided, TradeSignal):
                 raise _strategy_failure(
-                    strategy, i, t, TypeError(f"evaluate returned {signal!r}, not a TradeSignal")
+                    strategy, i, t, TypeError(f"evaluate returned {decided!r}, not a TradeSignal")
                 )
             if portfolio.position is None or (exit_reason is not None and exit_fraction is None):
-                entry = signal
+                entry = decided
                 if recorder is not None:
-                    recorder.event(ev.SIGNAL_LONG if signal.direction == 1 else ev.SIGNAL_SHORT)
+                    recorder.event(ev.SIGNAL_LONG if decided.direction == 1 else ev.SIGNAL_SHORT)
             else:
                 ignored += 1
                 if recorder is not None:
