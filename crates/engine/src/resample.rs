@@ -11,8 +11,15 @@ use omega_strategy_api::{BarColumns, Timeframe};
 pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usize>) {
     let tf = target.nanos();
     let n = base.len();
-    let mut out = OwnedBars::with_capacity(n / 2 + 1);
-    let mut bounds = Vec::with_capacity(n / 2 + 2);
+    // At most one bar per bucket between the first and the last: no reallocation, and no
+    // over-allocation for coarse timeframes.
+    let buckets = match (base.time.first(), base.time.last()) {
+        (Some(first), Some(last)) => (last.div_euclid(tf) - first.div_euclid(tf)) as usize + 1,
+        _ => 0,
+    };
+    let capacity = buckets.min(n);
+    let mut out = OwnedBars::with_capacity(capacity);
+    let mut bounds = Vec::with_capacity(capacity + 1);
     let mut i = 0;
     while i < n {
         let bucket = base.time[i].div_euclid(tf) * tf;
