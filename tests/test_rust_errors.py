@@ -172,3 +172,10 @@ def test_non_contiguous_columns_are_rejected_not_copied(bars):
     strided.bid_open = np.repeat(bars.bid_open, 2)[::2]
     with pytest.raises(Exception, match="contiguous"):
         run_rust(strided, "sma_cross", {}, settings_for(bars))
+
+
+def test_rust_log_records_reach_python_logging(bars, caplog):
+    with caplog.at_level("DEBUG", logger="omega_engine"):
+        run = run_rust(bars, "sma_cross", {}, settings_for(bars))
+    messages = [r.getMessage() for r in caplog.records if r.name.startswith("omega_engine")]
+    assert any(f"{run.n_trades} trade rows" in m for m in messages), messages

@@ -652,6 +652,14 @@ pub fn run_backtest_with_cache<S: Strategy>(
     }
     equity[n - 1] = book.balance;
     let dropped_orders = usize::from(pending_entry.is_some()) + usize::from(pending_exit.is_some());
+    log::debug!(
+        "{}: {} primary bars ({} base), {} trade rows, final balance {}",
+        strategy.name(),
+        n,
+        base.len(),
+        book.trades.len(),
+        book.balance
+    );
 
     Ok(RunOutput {
         trades: book.trades,

@@ -17,7 +17,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Rust `log` records reach Python `logging` (logger names follow the Rust module paths).
-    let _ = pyo3_log::try_init();
+    // Levels are looked up per record (not cached), so `logging` configured after import is
+    // honoured; the engine logs a few records per run, never per bar.
+    if let Ok(logger) = pyo3_log::Logger::new(m.py(), pyo3_log::Caching::Loggers) {
+        let _ = logger.install();
+    }
     m.add_function(wrap_pyfunction!(run_backtest, m)?)?;
     m.add_function(wrap_pyfunction!(run_hybrid, m)?)?;
     m.add_function(wrap_pyfunction!(rust_strategy_names, m)?)?;
