@@ -23,7 +23,7 @@ from omega.engine.slippage import Slippage
 from omega.errors import ConfigError, EmptyDataError, StrategyError
 from omega.indicators import IndicatorCache, IndicatorSpec
 from omega.strategy.base import Strategy
-from omega.strategy.data_slice import DataSlice
+from omega.strategy.data_slice import DataSlice, compact
 from omega.strategy.position import Position
 from omega.strategy.signals import (
     Close,
@@ -89,7 +89,7 @@ def run_python(
     atr = None
     if settings.slippage.model == "atr":
         atr_spec = IndicatorSpec.of("atr", period=settings.slippage.atr_period)
-        atr = cache.get(primary_bars, "bid", atr_spec).tolist()
+        atr = compact(cache.get(primary_bars, "bid", atr_spec))
     slippage = Slippage(settings.slippage, pip, atr)
 
     # finer policy: the base bars inside each primary bar, per side
@@ -97,12 +97,12 @@ def run_python(
     use_finer = policy == "finer" and primary != bars.timeframe
     if use_finer:
         base_time = bars.time
-        finer_start = np.searchsorted(base_time, primary_bars.time, "left").tolist()
-        finer_stop = np.searchsorted(base_time, primary_bars.time + primary.nanos, "left").tolist()
-        finer_time = base_time.tolist()
+        finer_start = compact(np.searchsorted(base_time, primary_bars.time, "left"))
+        finer_stop = compact(np.searchsorted(base_time, primary_bars.time + primary.nanos, "left"))
+        finer_time = compact(base_time)
         finer_side = {
-            1: (bars.bid_open.tolist(), bars.bid_high.tolist(), bars.bid_low.tolist()),
-            -1: (bars.ask_open.tolist(), bars.ask_high.tolist(), bars.ask_low.tolist()),
+            1: (compact(bars.bid_open), compact(bars.bid_high), compact(bars.bid_low)),
+            -1: (compact(bars.ask_open), compact(bars.ask_high), compact(bars.ask_low)),
         }
 
     be = settings.break_even
@@ -119,7 +119,7 @@ def run_python(
     evaluate = strategy.evaluate
     manage = strategy.manage_position
 
-    equity = [0.0] * n
+    equity = compact(np.zeros(n))
     skipped: list[SkippedOrder] = []
     ignored = 0
     view: Position | None = None
@@ -311,8 +311,8 @@ def run_python(
 
     return RawRun(
         trades=portfolio.trade_columns(),
-        equity_time=np.array(time, dtype=np.int64),
-        equity=np.array(equity, dtype=np.float64),
+        equity_time=np.frombuffer(time, dtype=np.int64).copy(),
+        equity=np.frombuffer(equity, dtype=np.float64).copy(),
         final_balance=portfolio.balance,
         bars_processed=n,
         base_bars=len(bars),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from omega.data.bars import COLUMNS, BarSeries
@@ -10,7 +12,7 @@ from omega.engine.settings import EngineSettings
 from omega.errors import ConfigError, StrategyError
 from omega.indicators import IndicatorCache, IndicatorSpec
 from omega.strategy.base import IndicatorRequest, Strategy
-from omega.strategy.data_slice import MarketData
+from omega.strategy.data_slice import MarketData, compact
 from omega.timeframes import Timeframe
 
 SIDES = ("bid", "ask", "mid")
@@ -79,15 +81,13 @@ def build_market(
         resampled = bars if tf == bars.timeframe else resample(bars, tf)
         series[tf] = read_only(resampled)
     primary_time = series[primary].time
-    visible = {
-        tf: np.asarray(
-            last_closed_index(primary_time, primary, s.time, tf), dtype=np.int64
-        ).tolist()
+    visible: dict[Timeframe, Sequence[int]] = {
+        tf: compact(np.asarray(last_closed_index(primary_time, primary, s.time, tf)))
         for tf, s in series.items()
         if tf != primary
     }
-    indicators = {}
+    indicators: dict[tuple[Timeframe, str, IndicatorSpec], Sequence[float]] = {}
     for tf, side, spec in requests:
         values = cache.get(series[tf], side, spec)
-        indicators[(tf, side, spec)] = values.tolist()
+        indicators[(tf, side, spec)] = compact(values)
     return MarketData(primary, series, visible, indicators)

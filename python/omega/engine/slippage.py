@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from omega.engine.prng import SplitMix64
 from omega.engine.settings import SlippageSettings
@@ -18,7 +19,7 @@ class Slippage:
 
     __slots__ = ("_atr", "_fixed", "_fraction", "_model", "_pip", "_pips", "_rng")
 
-    def __init__(self, settings: SlippageSettings, pip: float, atr: list[float] | None) -> None:
+    def __init__(self, settings: SlippageSettings, pip: float, atr: Sequence[float] | None) -> None:
         self._model = settings.model
         self._pip = pip
         self._pips = settings.pips

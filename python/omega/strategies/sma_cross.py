@@ -42,6 +42,7 @@ class SmaCross(Strategy):
         super().__init__(params)
         self.fast = IndicatorSpec.of("sma", period=self.params.fast)
         self.slow = IndicatorSpec.of("sma", period=self.params.slow)
+        self._cross_at = (-1, 0)  # (bar index, cross) of the last computed bar
 
     def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
         return [
@@ -50,7 +51,15 @@ class SmaCross(Strategy):
         ]
 
     def _cross(self, data: DataSlice) -> int:
-        """+1 on a cross above at this close, -1 on a cross below, 0 otherwise."""
+        """+1 on a cross above at this close, -1 on a cross below, 0 otherwise (computed
+        once per bar: manage_position and evaluate both ask at the same close)."""
+        if self._cross_at[0] == data.index:
+            return self._cross_at[1]
+        cross = self._compute_cross(data)
+        self._cross_at = (data.index, cross)
+        return cross
+
+    def _compute_cross(self, data: DataSlice) -> int:
         f1 = data.indicator(self.fast)
         s1 = data.indicator(self.slow)
         f0 = data.indicator(self.fast, offset=1)

@@ -9,8 +9,12 @@ current bar's close time. Arrays handed out are read-only views.
 from __future__ import annotations
 
 import math
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
 
 from omega.errors import StrategyError
 from omega.timeframes import Timeframe
@@ -47,19 +51,21 @@ class MarketData:
     ``series`` holds every configured timeframe (read-only arrays); ``visible[tf][i]`` is the
     last index of ``tf`` visible at the close of primary bar ``i`` (-1 if none; the primary
     timeframe maps to ``i`` itself and has no entry); ``indicators`` maps each declared
-    (timeframe, side, spec) to its full series as a list of floats.
+    (timeframe, side, spec) to its full series (any float sequence; the engine uses
+    ``array.array``).
     """
 
     primary_timeframe: Timeframe
     series: dict[Timeframe, BarSeries]
-    visible: dict[Timeframe, list[int]]
-    indicators: dict[IndicatorKey, list[float]]
+    visible: dict[Timeframe, Sequence[int]]
+    indicators: dict[IndicatorKey, Sequence[float]]
 
     def __post_init__(self) -> None:
         p = self.series[self.primary_timeframe]
-        # Plain lists: indexing a list is several times faster than indexing a numpy array.
-        self.primary_columns = tuple(
-            getattr(p, name).tolist()
+        # array.array: item access almost as fast as a list's, at a quarter of the memory
+        # (8 bytes per value instead of a pointer plus a float object).
+        self.primary_columns: tuple[Any, ...] = tuple(
+            compact(getattr(p, name))
             for name in (
                 "time",
                 "bid_open",
@@ -73,6 +79,14 @@ class MarketData:
                 "volume",
             )
         )
+
+
+def compact(values: np.ndarray | list) -> array:
+    """An ``array.array`` copy of a 1-D int64 or float64 column (values unchanged)."""
+    values = np.ascontiguousarray(values)
+    out = array("q" if values.dtype.kind in "iu" else "d")
+    out.frombytes(values.astype(np.int64 if values.dtype.kind in "iu" else np.float64).tobytes())
+    return out
 
 
 class DataSlice:
@@ -187,7 +201,7 @@ class DataSlice:
         if self._values is not None:
             self._values[name] = value
 
-    def _resolve(self, timeframe: Timeframe | str | None) -> tuple[Timeframe, list[int] | None]:
+    def _resolve(self, timeframe: Timeframe | str | None) -> tuple[Timeframe, Sequence[int] | None]:
         """The run timeframe and its visibility map (None for the primary: index = i)."""
         hit = self._tf_memo.get(id(timeframe))
         if hit is not None and hit[0] is timeframe:
