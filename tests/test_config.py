@@ -255,7 +255,7 @@ def test_custom_strategy_module_from_a_file(tmp_path, monkeypatch):
 def test_effective_dict_fills_in_synthetic_data_and_strategy_parameters():
     effective = default_config().effective_dict()
     assert effective["data"]["synthetic"] == {"seed": 42, "n_bars": 1_000_000}
-    assert effective["strategy"]["params"]["z_entry"] == 2.0
+    assert effective["strategy"]["params"]["z_entry"] == 3.5
     assert effective["strategy"]["params"]["trend_timeframe"] == "H1"
     on_file = default_config().with_data_file("x.csv", "mt5").effective_dict()
     assert on_file["data"]["synthetic"] is None

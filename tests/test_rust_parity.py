@@ -93,7 +93,12 @@ CONFIGS = {
 
 STRATEGIES = {
     "mean_reversion_z_score": {"lookback": 20, "z_entry": 1.5, "kalman_q": 0.05},
-    "mean_reversion_z_score_no_filter": {"lookback": 30, "trend_filter": False, "tp_atr": 0.0},
+    "mean_reversion_z_score_no_filter": {
+        "lookback": 30,
+        "z_entry": 2.0,
+        "trend_filter": False,
+        "tp_atr": 0.0,
+    },
     "sma_cross": {"fast": 5, "slow": 20},
     "zscore_threshold": {"period": 20, "entry": 1.5},
 }

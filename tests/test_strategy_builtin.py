@@ -58,7 +58,7 @@ def test_registry_lists_the_builtins() -> None:
     assert {"mean_reversion_z_score", "sma_cross", "zscore_threshold"} <= set(list_strategies())
     schema = strategy_schema("mean_reversion_z_score")["properties"]
     assert schema["lookback"]["minimum"] == 5 and schema["lookback"]["maximum"] == 5000
-    assert schema["z_entry"]["default"] == 2.0
+    assert schema["z_entry"]["default"] == 3.5
     assert set(schema["trend_timeframe"]["enum"]) >= {"H1", "H4"}
 
 
@@ -136,8 +136,8 @@ def test_mean_reversion_parameter_errors_name_the_parameter() -> None:
     cls = get_strategy("mean_reversion_z_score")
     with pytest.raises(StrategyError, match="parameter lookback"):
         cls({"lookback": 2})
-    with pytest.raises(StrategyError, match=r"z_exit \(2.5\) must be < z_entry"):
-        cls({"z_exit": 2.5})
+    with pytest.raises(StrategyError, match=r"z_exit \(3.6\) must be < z_entry"):
+        cls({"z_exit": 3.6})
     with pytest.raises(StrategyError, match="parameter bogus"):
         cls({"bogus": 1})
     with pytest.raises(StrategyError, match="trend_timeframe: M5 must be coarser"):

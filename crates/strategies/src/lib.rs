@@ -151,11 +151,11 @@ mod tests {
         assert!(e.to_string().contains("lookback"), "{e}");
         let e = build(
             MeanReversionZScore::NAME,
-            &given(&[("z_exit", ParamValue::Float(2.0))]),
+            &given(&[("z_exit", ParamValue::Float(3.5))]),
         )
         .unwrap_err();
         assert!(
-            e.to_string().contains("z_exit (2) must be < z_entry (2)"),
+            e.to_string().contains("z_exit (3.5) must be < z_entry (3.5)"),
             "{e}"
         );
         let e = build(SmaCross::NAME, &given(&[("fast", ParamValue::Int(30))])).unwrap_err();

@@ -12,10 +12,10 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::float("kalman_q", 0.01).min(Limit::excl(0.0)),
     ParamSpec::float("kalman_r", 1.0).min(Limit::excl(0.0)),
     ParamSpec::float("kalman_p0", 1.0).min(Limit::excl(0.0)),
-    ParamSpec::int("lookback", 50)
+    ParamSpec::int("lookback", 200)
         .min(Limit::incl(5.0))
         .max(Limit::incl(5000.0)),
-    ParamSpec::float("z_entry", 2.0)
+    ParamSpec::float("z_entry", 3.5)
         .min(Limit::incl(0.1))
         .max(Limit::incl(10.0)),
     ParamSpec::float("z_exit", 0.5)
@@ -24,8 +24,8 @@ pub const PARAMS: &[ParamSpec] = &[
     ParamSpec::int("atr_period", 14)
         .min(Limit::incl(2.0))
         .max(Limit::incl(500.0)),
-    ParamSpec::float("sl_atr", 2.0).min(Limit::excl(0.0)),
-    ParamSpec::float("tp_atr", 3.0).min(Limit::incl(0.0)),
+    ParamSpec::float("sl_atr", 3.0).min(Limit::excl(0.0)),
+    ParamSpec::float("tp_atr", 4.0).min(Limit::incl(0.0)),
     ParamSpec::int("max_holding_bars", 48).min(Limit::incl(0.0)),
     ParamSpec::boolean("trend_filter", true),
     ParamSpec::timeframe("trend_timeframe", Timeframe::H1),
