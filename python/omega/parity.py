@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import random
 import sys
 import time
@@ -47,12 +48,14 @@ class ParityCase:
     strategy: str
     params: dict
     settings: EngineSettings
+    real_data: str | None = None  # name of a REAL_DATASETS entry instead of synthetic bars
 
     def describe(self) -> str:
         s = self.settings
+        data = self.real_data or f"synthetic seed={self.data_seed} bars={self.n_bars}"
         return (
             f"case {self.case_id}: {self.strategy} {self.params} on {self.symbol} "
-            f"seed={self.data_seed} bars={self.n_bars} primary={s.primary_timeframe} "
+            f"{data} primary={s.primary_timeframe} "
             f"tfs={[str(t) for t in s.timeframes]} policy={s.intrabar_policy} "
             f"slippage={s.slippage.model} sizing={s.sizing.mode} be={s.break_even is not None} "
             f"trail={s.trailing is not None} max_bars={s.max_bars_held}"
@@ -251,6 +254,47 @@ def _trace_context(rows_a: list[dict], rows_b: list[dict], bar: int, names: tupl
     return "\n".join(lines)
 
 
+# Real EURUSD minute bars (../shared/data, see its README): folder, format, loader options.
+REAL_DATASETS: dict[str, tuple[str, str, dict]] = {
+    "mt5_eurusd_2024": ("mt5_eurusd_2024", "mt5", {"tz": "EET"}),
+    "histdata_eurusd_2017": ("histdata_eurusd_2017", "histdata", {"spread_pips": 0.8}),
+    "lean_oanda_eurusd_2014": ("lean_oanda_eurusd_2014", "lean", {}),
+}
+
+
+def default_real_data_dir() -> Path | None:
+    """env OMEGA_REAL_DATA, else ../shared/data beside the working directory (the repository
+    root under nox) or beside this source tree; None where absent."""
+    env = os.environ.get("OMEGA_REAL_DATA")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        path = root.parent / "shared" / "data"
+        if path.is_dir():
+            return path
+    return None
+
+
+def real_data_cases(count_per_dataset: int, seed: int = 0) -> Iterator[ParityCase]:
+    """Seeded configurations over each real data set (EURUSD, so no USDJPY draws)."""
+    eurusd = Instrument.for_symbol("EURUSD")
+    case_id = 100_000
+    for offset, name in enumerate(REAL_DATASETS):
+        for case in generate_cases(count_per_dataset, seed=seed + 7919 * (offset + 1)):
+            settings = dataclasses.replace(case.settings, instrument=eurusd)
+            yield dataclasses.replace(
+                case, case_id=case_id, symbol="EURUSD", settings=settings, real_data=name
+            )
+            case_id += 1
+
+
+def load_real(root: Path, name: str) -> BarSeries:
+    from omega.data import load
+
+    folder, fmt, options = REAL_DATASETS[name]
+    return load(root / folder, fmt, **options)
+
+
 def synthetic_bars(case: ParityCase) -> BarSeries:
     from omega.data import generate_synthetic
 
@@ -295,27 +339,37 @@ def run_parity(
     n_bars: int = 6000,
     modes: tuple[str, ...] | None = None,
     out=sys.stdout,
+    real_data_dir: Path | None = None,
+    real_count: int = 0,
 ) -> tuple[int, int, list[Mismatch]]:
-    """Runs `count` cases; returns (cases run, trades compared, mismatches)."""
+    """Runs `count` synthetic cases (+ `real_count` per real data set when `real_data_dir` is
+    given); returns (cases run, trades compared, mismatches)."""
     modes = modes or available_modes()
     runners = _runners()
     mismatches: list[Mismatch] = []
     trades = 0
     started = time.perf_counter()
-    for case in generate_cases(count, seed, n_bars):
-        bars = synthetic_bars(case)
+    cases: list[ParityCase] = list(generate_cases(count, seed, n_bars))
+    real: dict[str, BarSeries] = {}
+    if real_data_dir is not None and real_count > 0:
+        cases.extend(real_data_cases(real_count, seed))
+        real = {name: load_real(real_data_dir, name) for name in REAL_DATASETS}
+    for case in cases:
+        bars = real[case.real_data] if case.real_data else synthetic_bars(case)
         runs, found = run_case(case, bars, modes, runners)
         mismatches.extend(found)
         trades += runs[modes[0]].n_trades
         for m in found:
             print(m.report(), file=out)
     elapsed = time.perf_counter() - started
+    n_real = sum(1 for case in cases if case.real_data)
     print(
-        f"parity: {count} configurations x modes {', '.join(modes)}: "
+        f"parity: {len(cases)} configurations ({len(cases) - n_real} synthetic, {n_real} on "
+        f"real data: {', '.join(real) or 'none'}) x modes {', '.join(modes)}: "
         f"{len(mismatches)} mismatches, {trades} trades compared, {elapsed:.1f} s",
         file=out,
     )
-    return count, trades, mismatches
+    return len(cases), trades, mismatches
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,13 +377,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=200, help="configurations (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the configuration draw")
     parser.add_argument("--bars", type=int, default=6000, help="M1 bars per configuration")
-    parser.add_argument("--real-data", type=Path, default=None, help="folder of ../shared/data")
+    parser.add_argument(
+        "--real-data",
+        type=Path,
+        default=None,
+        help="folder of the real data (default: $OMEGA_REAL_DATA or ../shared/data)",
+    )
+    parser.add_argument(
+        "--real-count", type=int, default=20, help="configurations per real data set (default 20)"
+    )
     args = parser.parse_args(argv)
     modes = available_modes()
     if len(modes) < 2:
         print("parity: omega._core is not importable; nothing to compare", file=sys.stderr)
         return 2
-    _, _, mismatches = run_parity(args.count, args.seed, args.bars, modes)
+    real_dir = args.real_data or default_real_data_dir()
+    if real_dir is None:
+        print("parity: real data not found (set OMEGA_REAL_DATA); synthetic cases only")
+    _, _, mismatches = run_parity(
+        args.count, args.seed, args.bars, modes, real_data_dir=real_dir, real_count=args.real_count
+    )
     return 1 if mismatches else 0
 
 
