@@ -60,3 +60,15 @@ def test_compare_runs_reports_first_divergence():
     what, bar = compare_runs(run, altered)
     assert "trade 1 field exit_price" in what
     assert bar == int(run.trades["entry_index"][1])
+
+
+@pytest.mark.real_data
+def test_all_modes_identical_on_real_data(real_data_dir):
+    pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")
+    out = io.StringIO()
+    count, trades, mismatches = run_parity(
+        0, seed=1, out=out, real_data_dir=real_data_dir, real_count=8
+    )
+    assert count == 24
+    assert not mismatches, out.getvalue()
+    assert trades > 10 * count, f"only {trades} trades compared"
