@@ -155,7 +155,8 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            e.to_string().contains("z_exit (3.5) must be < z_entry (3.5)"),
+            e.to_string()
+                .contains("z_exit (3.5) must be < z_entry (3.5)"),
             "{e}"
         );
         let e = build(SmaCross::NAME, &given(&[("fast", ParamValue::Int(30))])).unwrap_err();
