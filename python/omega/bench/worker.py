@@ -1,0 +1,77 @@
+"""One timed backtest in a fresh interpreter: `python -m omega.bench.worker SPEC_JSON`.
+
+Memory is read at three points: after the imports (the interpreter + import baseline), after
+loading the input, and the process peak after the run. With ``tracemalloc`` the run is traced
+instead (slower, so its time is not reported): the traced peak is what Python objects and
+numpy buffers added, which the Rust side's allocations are not part of.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from omega.bench.inputs import load_bars
+from omega.bench.memory import peak_rss_bytes, rss_bytes
+from omega.bench.workloads import WORKLOADS
+from omega.engine.raw import RawRun
+
+
+def _runner(mode: str, strategy_name: str, params: dict[str, Any]):
+    """The run function of a mode, with everything it imports imported now (baseline)."""
+    if mode == "rust":
+        from omega import _core  # noqa: F401
+        from omega.engine.rust import run_rust
+
+        return lambda bars, settings: run_rust(bars, strategy_name, params, settings)
+    from omega.strategy import get_strategy
+
+    cls = get_strategy(strategy_name)
+    if mode == "hybrid":
+        from omega import _core  # noqa: F401
+        from omega.engine.hybrid import run_hybrid
+
+        return lambda bars, settings: run_hybrid(bars, cls(params), settings)
+    from omega.engine.loop import run_python
+
+    return lambda bars, settings: run_python(bars, cls(params), settings)
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    workload = WORKLOADS[spec["workload"]]
+    settings = workload.settings()
+    run_backtest = _runner(spec["mode"], workload.strategy, workload.params)
+    baseline = rss_bytes()
+    bars = load_bars(Path(spec["input"]))
+    loaded = rss_bytes()
+    traced = spec.get("tracemalloc", False)
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    raw: RawRun = run_backtest(bars, settings)
+    seconds = time.perf_counter() - started
+    traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
+    peak = peak_rss_bytes()
+    if spec.get("trades_out"):
+        t = raw.trades
+        np.save(spec["trades_out"], np.stack([t["entry_time"], t["exit_time"], t["side"]], 1))
+    return {
+        "seconds": seconds,
+        "trades": raw.n_trades,
+        "bars": len(bars),
+        "input_bytes": bars.nbytes,
+        "baseline_bytes": baseline,
+        "loaded_bytes": loaded,
+        "peak_bytes": peak,
+        "traced_peak_bytes": traced_peak,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(json.loads(sys.argv[1]))))
