@@ -1,17 +1,221 @@
-//! The `Strategy` the Rust engine drives in hybrid mode: each call goes to a Python driver
-//! (`omega.engine.hybrid._Driver`) that moves one prebuilt Python `DataSlice` to the bar and
-//! calls the Python strategy. Signals and actions come back as plain tuples.
+//! The `Strategy` the Rust engine drives in hybrid mode.
+//!
+//! Per close the engine calls the Python strategy's own `evaluate` / `manage_position`
+//! directly, with one Python `DataSlice` (built once by `omega.engine.hybrid`) moved in place:
+//! its index slot is set from here, its position slot only when a position opens or closes,
+//! and the `Position` view reads a [`PositionMirror`] whose fields are overwritten in place.
+//! The slice's `indicator` is an [`IndicatorReader`] method, so the strategy's most frequent
+//! read costs one call into Rust instead of a Python method. Nothing is allocated per bar
+//! when the strategy returns `None`; signals and actions (rare) go through the Python driver,
+//! which checks them exactly as the Python engine does.
 
+use crate::errors::strategy_error;
 use omega_strategy_api::{
     DataSlice, IndicatorKey, Position, PositionAction, Side, Strategy, Timeframe, TradeSignal,
 };
+use pyo3::buffer::PyBuffer;
+use pyo3::exceptions::{PyException, PyIndexError, PyTypeError};
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 
-/// Holds the Python driver; a Python exception is kept and the run stops through `take_error`.
+/// The engine's open position as the attributes a Python `Position` view reads
+/// (`omega.strategy.position.PositionState`); overwritten in place at every call.
+#[pyclass(module = "omega._core")]
+#[derive(Debug, Default)]
+pub struct PositionMirror {
+    #[pyo3(get)]
+    side: i8,
+    #[pyo3(get)]
+    entry_time: i64,
+    #[pyo3(get)]
+    entry_index: usize,
+    #[pyo3(get)]
+    entry_price: f64,
+    #[pyo3(get)]
+    size: f64,
+    #[pyo3(get)]
+    sl: Option<f64>,
+    #[pyo3(get)]
+    tp: Option<f64>,
+    #[pyo3(get)]
+    bars_held: u32,
+    #[pyo3(get)]
+    mfe: f64,
+    #[pyo3(get)]
+    unrealized_pnl: f64,
+    #[pyo3(get)]
+    tag: String,
+}
+
+impl PositionMirror {
+    fn update(&mut self, p: &Position) {
+        self.side = p.side.sign();
+        self.entry_time = p.entry_time;
+        self.entry_index = p.entry_index;
+        self.entry_price = p.entry_price;
+        self.size = p.size;
+        self.sl = p.stop_loss;
+        self.tp = p.take_profit;
+        self.bars_held = p.bars_held;
+        self.mfe = p.mfe;
+        self.unrealized_pnl = p.unrealized_pnl;
+        if self.tag != p.tag {
+            self.tag.clone_from(&p.tag);
+        }
+    }
+}
+
+/// One resolved `(spec, timeframe, side)` of the identity memo: the Python objects are held so
+/// their addresses cannot be reused by other objects while the entry exists.
+#[derive(Debug)]
+struct MemoEntry {
+    spec: Py<PyAny>,
+    timeframe: Option<Py<PyAny>>,
+    side: String,
+    values: usize,
+    visible: Option<usize>,
+}
+
+/// A series copied out of the market once, keyed by the address of its Python object.
+#[derive(Debug)]
+struct Column<T> {
+    source: Py<PyAny>,
+    data: Vec<T>,
+}
+
+/// Entries above this are dropped at once: a strategy that builds a new spec object per bar
+/// stays correct (each read resolves again through Python) without an ever-growing memo.
+const MEMO_LIMIT: usize = 64;
+
+/// `DataSlice.indicator` in Rust, with the same rules and values as the Python method
+/// (`omega.strategy.data_slice`): a first read of a `(spec, timeframe, side)` resolves through
+/// the Python `DataSlice._lookup` (same errors), later reads are found by object identity.
+#[pyclass(module = "omega._core")]
+#[derive(Debug)]
+pub struct IndicatorReader {
+    index: i64,
+    lookup: Py<PyAny>,
+    memo: Vec<MemoEntry>,
+    values: Vec<Column<f64>>,
+    visible: Vec<Column<i64>>,
+}
+
+fn find_or_copy<T: pyo3::buffer::Element + Copy>(
+    columns: &mut Vec<Column<T>>,
+    source: &Bound<'_, PyAny>,
+) -> PyResult<usize> {
+    if let Some(k) = columns.iter().position(|c| c.source.is(source)) {
+        return Ok(k);
+    }
+    let buffer = PyBuffer::<T>::get(source)?;
+    let data = buffer.to_vec(source.py())?;
+    columns.push(Column {
+        source: source.clone().unbind(),
+        data,
+    });
+    Ok(columns.len() - 1)
+}
+
+fn same(held: Option<&Py<PyAny>>, given: Option<&Bound<'_, PyAny>>) -> bool {
+    match (held, given) {
+        (None, None) => true,
+        (Some(h), Some(g)) => h.is(g),
+        _ => false,
+    }
+}
+
+impl IndicatorReader {
+    fn resolve(
+        &mut self,
+        spec: &Bound<'_, PyAny>,
+        timeframe: Option<&Bound<'_, PyAny>>,
+        side: &str,
+    ) -> PyResult<(usize, Option<usize>)> {
+        if let Some(hit) = self
+            .memo
+            .iter()
+            .find(|e| e.spec.is(spec) && same(e.timeframe.as_ref(), timeframe) && e.side == side)
+        {
+            return Ok((hit.values, hit.visible));
+        }
+        let py = spec.py();
+        let found = self.lookup.bind(py).call1((spec, timeframe, side))?;
+        let values = find_or_copy(&mut self.values, &found.get_item(2)?)?;
+        let visible_obj = found.get_item(3)?;
+        let visible = if visible_obj.is_none() {
+            None
+        } else {
+            Some(find_or_copy(&mut self.visible, &visible_obj)?)
+        };
+        if self.memo.len() >= MEMO_LIMIT {
+            self.memo.clear();
+        }
+        self.memo.push(MemoEntry {
+            spec: spec.clone().unbind(),
+            timeframe: timeframe.map(|t| t.clone().unbind()),
+            side: side.to_owned(),
+            values,
+            visible,
+        });
+        Ok((values, visible))
+    }
+}
+
+#[pymethods]
+impl IndicatorReader {
+    /// `indicator(spec, timeframe=None, side="bid", offset=0)`: the value at the last visible
+    /// bar of `timeframe` minus `offset` bars (NaN before the series starts).
+    #[pyo3(signature = (spec, timeframe=None, side="bid", offset=0))]
+    fn indicator(
+        &mut self,
+        spec: &Bound<'_, PyAny>,
+        timeframe: Option<&Bound<'_, PyAny>>,
+        side: &str,
+        offset: i64,
+    ) -> PyResult<f64> {
+        let timeframe = timeframe.filter(|t| !t.is_none());
+        let (values, visible) = self.resolve(spec, timeframe, side)?;
+        if offset < 0 {
+            return Err(strategy_error(
+                spec.py(),
+                format!("indicator offset must be >= 0 (no look-ahead), got {offset}"),
+            ));
+        }
+        let i = self.index;
+        let j = match visible {
+            None => i,
+            Some(v) => *self.visible[v]
+                .data
+                .get(usize::try_from(i).unwrap_or(usize::MAX))
+                .ok_or_else(|| PyIndexError::new_err("array index out of range"))?,
+        };
+        let k = j - offset;
+        if k < 0 || j < 0 {
+            return Ok(f64::NAN);
+        }
+        self.values[values]
+            .data
+            .get(k as usize)
+            .copied()
+            .ok_or_else(|| PyIndexError::new_err("array index out of range"))
+    }
+}
+
+/// Calls the Python strategy per close; a Python exception is kept and the run stops
+/// through `take_error`.
 #[derive(Debug)]
 pub struct HybridStrategy<'py> {
     driver: Bound<'py, PyAny>,
+    evaluate: Bound<'py, PyAny>,
+    /// `None` when the strategy keeps the base `manage_position` (always `None`): not called.
+    manage: Option<Bound<'py, PyAny>>,
+    slice: Bound<'py, PyAny>,
+    reader: Bound<'py, IndicatorReader>,
+    mirror: Bound<'py, PositionMirror>,
+    view: Bound<'py, PyAny>,
+    /// Whether the slice's position slot currently holds `view` (else `None`).
+    showing_position: bool,
     name: String,
     trace: bool,
     error: Option<PyErr>,
@@ -31,9 +235,32 @@ type SignalTuple = (
 );
 
 impl<'py> HybridStrategy<'py> {
+    /// `driver` is an `omega.engine.hybrid._Driver`: it provides the strategy's methods, the
+    /// slice, and `attach(reader, mirror) -> Position view`.
     pub fn new(driver: Bound<'py, PyAny>, trace: bool) -> PyResult<Self> {
+        let py = driver.py();
         let name = driver.getattr("name")?.extract()?;
+        let reader = Bound::new(
+            py,
+            IndicatorReader {
+                index: -1,
+                lookup: driver.getattr("lookup")?.unbind(),
+                memo: Vec::new(),
+                values: Vec::new(),
+                visible: Vec::new(),
+            },
+        )?;
+        let mirror = Bound::new(py, PositionMirror::default())?;
+        let view = driver.call_method1("attach", (&reader, &mirror))?;
+        let manage = driver.getattr("manage")?;
         Ok(HybridStrategy {
+            evaluate: driver.getattr("evaluate")?,
+            manage: (!manage.is_none()).then_some(manage),
+            slice: driver.getattr("slice")?,
+            reader,
+            mirror,
+            view,
+            showing_position: false,
             driver,
             name,
             trace,
@@ -47,38 +274,62 @@ impl<'py> HybridStrategy<'py> {
         self.error.take()
     }
 
-    fn position_arg(&self, position: Option<&Position>) -> PyResult<Bound<'py, PyAny>> {
-        let py = self.driver.py();
-        Ok(match position {
-            None => py.None().into_bound(py),
-            Some(p) => (
-                p.side.sign(),
-                p.entry_time,
-                p.entry_index,
-                p.entry_price,
-                p.size,
-                p.stop_loss,
-                p.take_profit,
-                p.bars_held,
-                p.mfe,
-                p.unrealized_pnl,
-                p.tag.as_str(),
-            )
-                .into_pyobject(py)?
-                .into_any(),
-        })
+    /// Points the Python slice (and the reader) at this close and this position; returns
+    /// the per-call trace dict when a trace is recorded.
+    fn move_slice(
+        &mut self,
+        slice: &DataSlice<'_>,
+        position: Option<&Position>,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let py = self.slice.py();
+        let index = slice.index();
+        self.reader.borrow_mut().index = index as i64;
+        self.slice.setattr(intern!(py, "_i"), index)?;
+        match position {
+            Some(p) => {
+                self.mirror.borrow_mut().update(p);
+                if !self.showing_position {
+                    self.slice.setattr(intern!(py, "_position"), &self.view)?;
+                    self.showing_position = true;
+                }
+            }
+            None if self.showing_position => {
+                self.slice.setattr(intern!(py, "_position"), py.None())?;
+                self.showing_position = false;
+            }
+            None => {}
+        }
+        if !self.trace {
+            return Ok(None);
+        }
+        let values = PyDict::new(py);
+        self.slice.setattr(intern!(py, "_values"), &values)?;
+        Ok(Some(values))
     }
 
     /// Replays the values the Python strategy recorded during the call into the Rust trace.
-    fn replay_records(&self, slice: &DataSlice<'_>) -> PyResult<()> {
-        if !self.trace {
-            return Ok(());
-        }
-        let values: Vec<(String, f64)> = self.driver.call_method0("take_values")?.extract()?;
-        for (name, value) in values {
-            slice.record(&name, value);
+    fn replay(values: Option<Bound<'py, PyDict>>, slice: &DataSlice<'_>) -> PyResult<()> {
+        if let Some(values) = values {
+            for (name, value) in values.iter() {
+                slice.record(&name.extract::<String>()?, value.extract()?);
+            }
         }
         Ok(())
+    }
+
+    /// A strategy exception as the `StrategyError` the Python engine raises (bar, time, cause).
+    fn strategy_failure(&self, index: usize, error: PyErr) -> PyErr {
+        let py = self.driver.py();
+        if !error.is_instance_of::<PyException>(py) {
+            return error; // KeyboardInterrupt and friends pass through, as in the Python engine
+        }
+        match self
+            .driver
+            .call_method1("failure", (index, error.value(py)))
+        {
+            Ok(wrapped) => PyErr::from_value(wrapped),
+            Err(e) => e,
+        }
     }
 
     fn fail(&mut self, error: PyErr) {
@@ -88,16 +339,18 @@ impl<'py> HybridStrategy<'py> {
     }
 
     fn call_evaluate(&mut self, slice: &DataSlice<'_>) -> PyResult<Option<TradeSignal>> {
-        let position = self.position_arg(slice.position())?;
+        let values = self.move_slice(slice, slice.position())?;
         let out = self
-            .driver
-            .call_method1("evaluate", (slice.index(), position))?;
-        self.replay_records(slice)?;
+            .evaluate
+            .call1((&self.slice,))
+            .map_err(|e| self.strategy_failure(slice.index(), e))?;
+        Self::replay(values, slice)?;
         if out.is_none() {
             return Ok(None);
         }
+        let checked = self.driver.call_method1("signal", (slice.index(), out))?;
         let (direction, sl, tp, sld, tpd, size, risk, max_bars, tag): SignalTuple =
-            out.extract()?;
+            checked.extract()?;
         let mut signal = TradeSignal::new(if direction == 1 {
             Side::Long
         } else {
@@ -119,13 +372,20 @@ impl<'py> HybridStrategy<'py> {
         position: &Position,
         slice: &DataSlice<'_>,
     ) -> PyResult<Option<PositionAction>> {
-        let arg = self.position_arg(Some(position))?;
-        let out = self.driver.call_method1("manage", (slice.index(), arg))?;
-        self.replay_records(slice)?;
+        let Some(manage) = &self.manage else {
+            return Ok(None);
+        };
+        let manage = manage.clone();
+        let values = self.move_slice(slice, Some(position))?;
+        let out = manage
+            .call1((&self.view, &self.slice))
+            .map_err(|e| self.strategy_failure(slice.index(), e))?;
+        Self::replay(values, slice)?;
         if out.is_none() {
             return Ok(None);
         }
-        let tuple = out.cast_into::<PyTuple>().map_err(PyErr::from)?;
+        let checked = self.driver.call_method1("action", (slice.index(), out))?;
+        let tuple = checked.cast_into::<PyTuple>().map_err(PyErr::from)?;
         let kind: String = tuple.get_item(0)?.extract()?;
         let value: Option<f64> = tuple.get_item(1)?.extract()?;
         Ok(Some(match (kind.as_str(), value) {
@@ -135,7 +395,7 @@ impl<'py> HybridStrategy<'py> {
             ("tp", level) => PositionAction::ModifyTakeProfit(level),
             ("break_even", Some(o)) => PositionAction::MoveToBreakEven(o),
             _ => {
-                return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                return Err(PyTypeError::new_err(format!(
                     "hybrid driver returned an unknown action {kind:?}"
                 )))
             }
@@ -148,7 +408,7 @@ impl Strategy for HybridStrategy<'_> {
         &self.name
     }
 
-    /// The Python side reads indicators it computed itself; the engine computes none for it.
+    /// The Python side reads indicators through its own market; the engine computes none.
     fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
         Vec::new()
     }

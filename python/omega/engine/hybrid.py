@@ -1,14 +1,19 @@
 """`hybrid` mode: the Rust engine runs the loop and calls a Python strategy back per bar.
 
-The Python side builds the market (timeframes, visibility, indicators) and one `DataSlice`
-once; per call the driver only moves the slice to the bar and hands the strategy a position
-view. Signals and actions go back to Rust as plain tuples, so each callback costs one Python
-call plus a few conversions.
+Before the loop the market (timeframes, visibility) is built as in the Python engine, but every
+declared indicator series is computed by omega-indicators in Rust (`_core.indicator_batch`,
+bit-identical to the Python recurrences by construction). During the loop the Rust
+`HybridStrategy` (crates/py_bindings/src/hybrid.rs) calls the strategy's own ``evaluate`` and
+``manage_position`` directly on one slice it moves in place; this driver only supplies the
+pieces and checks the (rare) signals and actions the strategy returns. The cost per bar and
+why: docs/engine/hybrid.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from omega.data.bars import BarSeries
 from omega.engine.loop import _strategy_failure, check_settings
@@ -16,10 +21,10 @@ from omega.engine.market import build_market, declared_indicators
 from omega.engine.raw import RawRun
 from omega.engine.rust import _core, bar_columns, raw_run_from_core
 from omega.engine.settings import EngineSettings
-from omega.errors import EmptyDataError
-from omega.indicators import IndicatorCache
+from omega.errors import EmptyDataError, StrategyError
+from omega.indicators import IndicatorSpec
 from omega.strategy.base import Strategy
-from omega.strategy.data_slice import DataSlice
+from omega.strategy.data_slice import DataSlice, MarketData
 from omega.strategy.position import Position
 from omega.strategy.signals import (
     Close,
@@ -29,88 +34,83 @@ from omega.strategy.signals import (
     PartialClose,
     TradeSignal,
 )
+from omega.timeframes import Timeframe
 
 
-class _PositionMirror:
-    """The Rust engine's open position, as the `PositionState` a `Position` view reads."""
+class RustIndicators:
+    """The ``get`` of `omega.indicators.IndicatorCache`, computed by omega-indicators in Rust.
 
-    __slots__ = (
-        "bars_held",
-        "entry_index",
-        "entry_price",
-        "entry_time",
-        "mfe",
-        "side",
-        "size",
-        "sl",
-        "tag",
-        "tp",
-        "unrealized_pnl",
-    )
+    Same inputs as the Python cache (`BarSeries.column` per side, ``mid`` included), same
+    recurrences in the same float order, so the same values; each series once per run.
+    """
 
-    def update(self, state: tuple) -> None:
-        (
-            self.side,
-            self.entry_time,
-            self.entry_index,
-            self.entry_price,
-            self.size,
-            self.sl,
-            self.tp,
-            self.bars_held,
-            self.mfe,
-            self.unrealized_pnl,
-            self.tag,
-        ) = state
+    def __init__(self) -> None:
+        self._series: dict[tuple[Timeframe, str, IndicatorSpec], np.ndarray] = {}
+
+    def get(self, bars: BarSeries, side: str, spec: IndicatorSpec) -> np.ndarray:
+        key = (bars.timeframe, side, spec)
+        series = self._series.get(key)
+        if series is None:
+            core = _core()
+            if spec.field is None:  # atr reads high, low and close
+                series = core.indicator_batch(
+                    spec.kind,
+                    spec.param_dict,
+                    high=np.ascontiguousarray(bars.column(side, "high")),
+                    low=np.ascontiguousarray(bars.column(side, "low")),
+                    close=np.ascontiguousarray(bars.column(side, "close")),
+                )
+            else:
+                values = np.ascontiguousarray(bars.column(side, spec.field))
+                series = core.indicator_batch(spec.kind, spec.param_dict, values)
+            series.flags.writeable = False
+            self._series[key] = series
+        return series
+
+
+class _HybridSlice(DataSlice):
+    """A `DataSlice` whose ``indicator`` is the Rust reader's method (an instance attribute,
+    so it shadows the class's Python method); everything else is the Python `DataSlice`."""
+
+
+def _overrides_manage(strategy: Strategy) -> bool:
+    return getattr(type(strategy), "manage_position", None) is not Strategy.manage_position
 
 
 class _Driver:
-    """What the Rust `HybridStrategy` calls: ``evaluate``, ``manage``, ``take_values``."""
+    """What the Rust `HybridStrategy` reads: ``name``, ``evaluate``, ``manage`` (None when
+    not overridden: the base returns None, so the call is skipped), ``slice``, ``lookup``;
+    and calls: ``attach`` once, ``signal`` / ``action`` / ``failure`` on the rare paths."""
 
-    def __init__(self, strategy: Strategy, data: DataSlice, times: list[int], trace: bool):
+    def __init__(self, strategy: Strategy, market: MarketData) -> None:
         self.name = strategy.name or type(strategy).__name__
         self._strategy = strategy
-        self._evaluate = strategy.evaluate
-        self._manage = strategy.manage_position
-        self._data = data
-        self._times = times
-        self._trace = trace
-        self._values: dict[str, float] = {}
-        self._mirror = _PositionMirror()
-        self._view = Position(self._mirror)
+        self.evaluate = strategy.evaluate
+        self.manage = strategy.manage_position if _overrides_manage(strategy) else None
+        self.slice = _HybridSlice(market)
+        # first reads of a (spec, timeframe, side) resolve through a plain slice: same errors
+        self.lookup = DataSlice(market)._lookup
+        self._times = market.primary_columns[0]
 
-    def _position(self, state: tuple | None) -> Position | None:
-        if state is None:
-            return None
-        self._mirror.update(state)
-        return self._view
+    def attach(self, reader: Any, mirror: Any) -> Position:
+        """Install the Rust indicator reader; the `Position` view over the Rust mirror."""
+        self.slice.indicator = reader.indicator  # type: ignore[method-assign]
+        return Position(mirror)
 
-    def _values_dict(self) -> dict[str, float] | None:
-        if not self._trace:
-            return None
-        self._values = {}
-        return self._values
+    def detach(self) -> None:
+        """Drop the reader (and the series it copied) once the run is over."""
+        self.slice.__dict__.pop("indicator", None)
 
-    def take_values(self) -> list[tuple[str, float]]:
-        """Values the strategy recorded during the last call, in recording order."""
-        return list(self._values.items())
+    def failure(self, i: int, exc: Exception) -> StrategyError:
+        """The exception raised by the strategy at bar ``i``, as the Python engine raises it."""
+        error = _strategy_failure(self._strategy, i, self._times[i], exc)
+        error.__cause__ = exc
+        return error
 
-    def evaluate(self, i: int, state: tuple | None) -> tuple | None:
-        view = self._position(state)
-        self._data._move(i, view, self._values_dict())
-        try:
-            signal = self._evaluate(self._data)
-        except Exception as exc:
-            raise _strategy_failure(self._strategy, i, self._times[i], exc) from exc
-        if signal is None:
-            return None
+    def signal(self, i: int, signal: object) -> tuple:
+        """A returned signal, checked, as the tuple the Rust side converts."""
         if not isinstance(signal, TradeSignal):
-            raise _strategy_failure(
-                self._strategy,
-                i,
-                self._times[i],
-                TypeError(f"evaluate returned {signal!r}, not a TradeSignal"),
-            )
+            raise self.failure(i, TypeError(f"evaluate returned {signal!r}, not a TradeSignal"))
         return (
             signal.direction,
             signal.stop_loss,
@@ -123,15 +123,8 @@ class _Driver:
             signal.tag,
         )
 
-    def manage(self, i: int, state: tuple) -> tuple[str, float | None] | None:
-        view = self._position(state)
-        self._data._move(i, view, self._values_dict())
-        try:
-            action = self._manage(view, self._data)  # type: ignore[arg-type]
-        except Exception as exc:
-            raise _strategy_failure(self._strategy, i, self._times[i], exc) from exc
-        if action is None:
-            return None
+    def action(self, i: int, action: object) -> tuple[str, float | None]:
+        """A returned position action as ``(kind, value)``."""
         if isinstance(action, Close):
             return ("close", None)
         if isinstance(action, PartialClose):
@@ -142,9 +135,7 @@ class _Driver:
             return ("tp", action.price)
         if isinstance(action, MoveToBreakEven):
             return ("break_even", action.offset_pips)
-        raise _strategy_failure(
-            self._strategy, i, self._times[i], TypeError(f"manage_position returned {action!r}")
-        )
+        raise self.failure(i, TypeError(f"manage_position returned {action!r}"))
 
 
 def run_hybrid(
@@ -159,9 +150,12 @@ def run_hybrid(
         raise EmptyDataError("no bars to backtest", file=bars.source)
     check_settings(settings)
     requests = declared_indicators(strategy, settings.primary_timeframe)
-    market = build_market(bars, settings, requests, IndicatorCache())
-    driver = _Driver(strategy, DataSlice(market), market.primary_columns[0], trace)
-    out: dict[str, Any] = _core().run_hybrid(
-        bar_columns(bars), bars.timeframe.name, settings, driver, trace, bars.source
-    )
+    market = build_market(bars, settings, requests, RustIndicators())  # type: ignore[arg-type]
+    driver = _Driver(strategy, market)
+    try:
+        out: dict[str, Any] = _core().run_hybrid(
+            bar_columns(bars), bars.timeframe.name, settings, driver, trace, bars.source
+        )
+    finally:
+        driver.detach()
     return raw_run_from_core(out)
