@@ -53,7 +53,4 @@ def load_bars(folder: Path) -> BarSeries:
     meta = json.loads((folder / "meta.json").read_text())
     columns = {name: np.load(folder / f"{name}.npy") for name in COLUMNS}
     instrument = replace(Instrument(), point=meta["point"])
-    return BarSeries(
-        **columns, timeframe=Timeframe.M1, instrument=instrument, source=str(folder)
-    )
-
+    return BarSeries(**columns, timeframe=Timeframe.M1, instrument=instrument, source=str(folder))
