@@ -60,8 +60,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--peers", action="store_true", help="backtesting.py, vectorbt, TA-Lib")
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs per process")
     parser.add_argument("--no-micro", action="store_true", help="skip import/loader timings")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 3,000 bars, one repeat (checks the tooling, not speed)")  # fmt: skip
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 3,000 bars, one repeat (not timing)"
+    )
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write all figures as JSON")
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables as Markdown")

@@ -10,9 +10,8 @@ from omega.bench.workloads import PEER_WORKLOADS
 
 def _find(rows: list[Row], workload: str, engine: str, bars: int | None = None) -> Row | None:
     for r in rows:
-        if r.workload == workload and r.engine == engine and r.ok:
-            if bars is None or r.bars == bars:
-                return r
+        if (r.workload, r.engine) == (workload, engine) and r.ok and bars in (None, r.bars):
+            return r
     return None
 
 
@@ -97,7 +96,7 @@ def evaluate_targets(rows: list[Row], peers: list[Row], micro: dict[str, Any]) -
                     f"mean_reversion {n:,}: rust peak RSS >= 70% below python",
                     f"{saving:.0%} below",
                     saving >= 0.70,
-                )  # fmt: skip
+                )
             )
 
     if micro:

@@ -1,9 +1,10 @@
 """One timed backtest in a fresh interpreter: `python -m omega.bench.worker SPEC_JSON`.
 
-The time is the best of ``repeat`` runs in the process. Memory is read at three points: after the imports (the interpreter + import baseline), after
-loading the input, and the process peak after the run. With ``tracemalloc`` the run is traced
-instead (slower, so its time is not reported): the traced peak is what Python objects and
-numpy buffers added, which the Rust side's allocations are not part of.
+The time is the best of ``repeat`` runs in the process. Memory is read at three points:
+after the imports (the interpreter + import baseline), after loading the input, and the
+process peak after the run. With ``tracemalloc`` the run is traced instead (slower, so its
+time is not reported): the traced peak is what Python objects and numpy buffers added, which
+the Rust side's allocations are not part of.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from omega.engine.raw import RawRun
 def _runner(mode: str, strategy_name: str, params: dict[str, Any]):
     """The run function of a mode, with everything it imports imported now (baseline)."""
     if mode == "rust":
-        from omega import _core  # noqa: F401
+        from omega import _core
         from omega.engine.rust import run_rust
 
         return lambda bars, settings: run_rust(bars, strategy_name, params, settings)
@@ -34,7 +35,7 @@ def _runner(mode: str, strategy_name: str, params: dict[str, Any]):
 
     cls = get_strategy(strategy_name)
     if mode == "hybrid":
-        from omega import _core  # noqa: F401
+        from omega import _core  # noqa: F401  (part of the baseline)
         from omega.engine.hybrid import run_hybrid
 
         return lambda bars, settings: run_hybrid(bars, cls(params), settings)
