@@ -109,9 +109,16 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Side-by-side timing and peak memory of each mode: `nox -s bench -- --bars 1000000`."""
+    """Criterion (short), asv against the installed build (+ `asv publish` into
+    asv_bench/html), then the side-by-side tables of `python -m omega.bench`.
+
+    `nox -s bench -- --peers` also installs backtesting.py and vectorbt (with its Rust engine)
+    and compares them on the peer workloads; other arguments go to `omega.bench` (e.g.
+    `--bars 1000000`, `--quick`). OMEGA_BENCH_CRITERION=0 / OMEGA_BENCH_ASV=0 skip those parts.
+    """
     install_omega(session, "test", "bench")
-    session.run("python", "-m", "omega.bench", *session.posargs, env={"OMEGA_STRICT": "1"})
+    if "--peers" in session.posargs:
+        session.install("backtesting", "vectorbt", "vectorbt-rust")
     if os.environ.get("OMEGA_BENCH_CRITERION", "1") == "1":
         session.run(
             "cargo",
@@ -127,3 +134,14 @@ def bench(session: nox.Session) -> None:
             external=True,
             env=CARGO_ENV,
         )
+    if os.environ.get("OMEGA_BENCH_ASV", "1") == "1":
+        conf = str(ROOT / "asv_bench" / "asv.conf.json")
+        commit = session.run("git", "rev-parse", "HEAD", silent=True, external=True).strip()
+        session.run("asv", "machine", "--yes", "--config", conf)
+        # --python=same: the build installed above, no asv-managed environments; the commit
+        # hash makes the results part of the history that `asv publish` renders.
+        session.run("asv", "run", "--python=same", "--quick", "--show-stderr",
+                    f"--set-commit-hash={commit}", "--config", conf)  # fmt: skip
+        session.run("asv", "publish", "--config", conf)
+        session.log(f"asv history: {ROOT / 'asv_bench' / 'html' / 'index.html'}")
+    session.run("python", "-m", "omega.bench", *session.posargs, env={"OMEGA_STRICT": "1"})
