@@ -1,5 +1,7 @@
 //! `sma_cross`, line by line from docs/strategies/sma_cross.md (as `omega.strategies.sma_cross`).
 
+use std::cell::Cell;
+
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
     Position, PositionAction, PriceField, PriceSide, Strategy, Timeframe, TradeSignal,
@@ -21,6 +23,9 @@ pub struct SmaCross {
     fast: IndicatorSpec,
     slow: IndicatorSpec,
     size: f64,
+    /// (bar index, cross) of the last bar computed: `manage_position` and `evaluate` ask at
+    /// the same close (as the Python twin). Cleared by `indicators`, i.e. at each run start.
+    cross_at: Cell<Option<(usize, i8)>>,
 }
 
 impl SmaCross {
@@ -44,6 +49,7 @@ impl SmaCross {
                 field: PriceField::Close,
             },
             size: p.float("size"),
+            cross_at: Cell::new(None),
         })
     }
 
@@ -55,8 +61,19 @@ impl SmaCross {
         }
     }
 
-    /// +1 on a cross above at this close, -1 on a cross below, 0 otherwise.
+    /// +1 on a cross above at this close, -1 on a cross below, 0 otherwise (once per bar).
     fn cross(&self, slice: &DataSlice<'_>) -> i8 {
+        match self.cross_at.get() {
+            Some((index, cross)) if index == slice.index() => cross,
+            _ => {
+                let cross = self.compute_cross(slice);
+                self.cross_at.set(Some((slice.index(), cross)));
+                cross
+            }
+        }
+    }
+
+    fn compute_cross(&self, slice: &DataSlice<'_>) -> i8 {
         let (fast, slow) = (Self::key(slice, self.fast), Self::key(slice, self.slow));
         let at =
             |key: &IndicatorKey, offset| slice.indicator_offset(key, offset).unwrap_or(f64::NAN);
@@ -82,6 +99,7 @@ impl Strategy for SmaCross {
     }
 
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
+        self.cross_at.set(None);
         [self.fast, self.slow]
             .into_iter()
             .map(|spec| IndicatorKey {

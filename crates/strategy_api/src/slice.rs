@@ -199,11 +199,14 @@ impl<'a> DataSlice<'a> {
     /// The indicator's values up to the last closed bar of its timeframe, or `None` if the
     /// strategy did not declare it in `Strategy::indicators`.
     pub fn indicator_series(&self, key: &IndicatorKey) -> Option<&'a [f64]> {
-        let found = self
-            .parts
-            .indicators
-            .binary_search_by(|v| v.key.cmp(key))
-            .ok()?;
+        // A strategy declares a handful of indicators: a scan by equality beats a binary
+        // search by `Ord` (which builds both keys at each step) until the list is long.
+        let indicators = self.parts.indicators;
+        let found = if indicators.len() <= 16 {
+            indicators.iter().position(|v| v.key == *key)?
+        } else {
+            indicators.binary_search_by(|v| v.key.cmp(key)).ok()?
+        };
         let k = self.frame(key.timeframe)?;
         Some(&self.parts.indicators[found].values[..self.parts.visible[k]])
     }

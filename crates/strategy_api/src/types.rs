@@ -217,8 +217,118 @@ impl IndicatorSpec {
 }
 
 impl PartialEq for IndicatorSpec {
+    /// The same relation as comparing `key()`s, field by field without building them: a
+    /// strategy looks its indicators up by key several times per bar.
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        use IndicatorSpec::*;
+        let f = |a: f64, b: f64| a.to_bits() == b.to_bits();
+        // Encoded as in `key()`, so `==` and `Ord` agree on every bit pattern.
+        let enc = |x: Option<f64>| x.map_or(u64::MAX, |v| v.to_bits() ^ 1);
+        let o = |a: Option<f64>, b: Option<f64>| enc(a) == enc(b);
+        match (*self, *other) {
+            (
+                Sma {
+                    period: p,
+                    field: x,
+                },
+                Sma {
+                    period: q,
+                    field: y,
+                },
+            )
+            | (
+                Ema {
+                    period: p,
+                    field: x,
+                },
+                Ema {
+                    period: q,
+                    field: y,
+                },
+            )
+            | (
+                Rsi {
+                    period: p,
+                    field: x,
+                },
+                Rsi {
+                    period: q,
+                    field: y,
+                },
+            )
+            | (
+                RollingStd {
+                    period: p,
+                    field: x,
+                },
+                RollingStd {
+                    period: q,
+                    field: y,
+                },
+            )
+            | (
+                ZScore {
+                    period: p,
+                    field: x,
+                },
+                ZScore {
+                    period: q,
+                    field: y,
+                },
+            ) => p == q && x == y,
+            (Atr { period: p }, Atr { period: q }) => p == q,
+            (
+                Bollinger {
+                    period: p1,
+                    k_up: u1,
+                    k_down: d1,
+                    band: b1,
+                    field: x1,
+                },
+                Bollinger {
+                    period: p2,
+                    k_up: u2,
+                    k_down: d2,
+                    band: b2,
+                    field: x2,
+                },
+            ) => p1 == p2 && f(u1, u2) && f(d1, d2) && b1 == b2 && x1 == x2,
+            (
+                Kalman {
+                    q: q1,
+                    r: r1,
+                    x0: a1,
+                    p0: p1,
+                    field: x1,
+                },
+                Kalman {
+                    q: q2,
+                    r: r2,
+                    x0: a2,
+                    p0: p2,
+                    field: x2,
+                },
+            ) => f(q1, q2) && f(r1, r2) && o(a1, a2) && f(p1, p2) && x1 == x2,
+            (
+                KalmanZScore {
+                    q: q1,
+                    r: r1,
+                    x0: a1,
+                    p0: p1,
+                    lookback: l1,
+                    field: x1,
+                },
+                KalmanZScore {
+                    q: q2,
+                    r: r2,
+                    x0: a2,
+                    p0: p2,
+                    lookback: l2,
+                    field: x2,
+                },
+            ) => f(q1, q2) && f(r1, r2) && o(a1, a2) && f(p1, p2) && l1 == l2 && x1 == x2,
+            _ => false,
+        }
     }
 }
 impl Eq for IndicatorSpec {}
@@ -244,4 +354,66 @@ pub struct IndicatorKey {
     pub timeframe: Timeframe,
     pub side: PriceSide,
     pub spec: IndicatorSpec,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn spec_equality_agrees_with_the_ordering_key() {
+        let mut specs = Vec::new();
+        for period in [1, 2] {
+            for field in [PriceField::Open, PriceField::Close] {
+                specs.push(IndicatorSpec::Sma { period, field });
+                specs.push(IndicatorSpec::Ema { period, field });
+                specs.push(IndicatorSpec::Rsi { period, field });
+                specs.push(IndicatorSpec::RollingStd { period, field });
+                specs.push(IndicatorSpec::ZScore { period, field });
+                for (k_up, k_down, band) in [(2.0, 2.0, 1), (2.0, 1.5, 1), (2.0, 2.0, -1)] {
+                    specs.push(IndicatorSpec::Bollinger {
+                        period,
+                        k_up,
+                        k_down,
+                        band,
+                        field,
+                    });
+                }
+            }
+            specs.push(IndicatorSpec::Atr { period });
+        }
+        let nan_like_none = f64::from_bits(u64::MAX ^ 1);
+        for x0 in [None, Some(1.0), Some(-0.0), Some(0.0), Some(nan_like_none)] {
+            for (q, r) in [(0.01, 1.0), (0.02, 1.0), (0.01, 0.5)] {
+                specs.push(IndicatorSpec::Kalman {
+                    q,
+                    r,
+                    x0,
+                    p0: 1.0,
+                    field: PriceField::Close,
+                });
+                for lookback in [5, 6] {
+                    specs.push(IndicatorSpec::KalmanZScore {
+                        q,
+                        r,
+                        x0,
+                        p0: 1.0,
+                        lookback,
+                        field: PriceField::Close,
+                    });
+                }
+            }
+        }
+        let mut equal_pairs = 0;
+        for a in &specs {
+            for b in &specs {
+                let same = a.cmp(b) == Ordering::Equal;
+                assert_eq!(a == b, same, "{a:?} vs {b:?}");
+                equal_pairs += usize::from(same);
+            }
+        }
+        // Each spec equals itself, and None equals the one NaN pattern `key()` maps onto it.
+        assert!(equal_pairs > specs.len(), "{equal_pairs}");
+    }
 }
