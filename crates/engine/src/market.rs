@@ -2,7 +2,7 @@
 
 use crate::bars::OwnedBars;
 use crate::error::EngineError;
-use crate::resample::resample;
+use crate::resample::{resample, resample_coarser};
 use omega_indicators::{IndicatorCache, SideColumns};
 use omega_strategy_api::{BarColumns, IndicatorKey, PriceSide, Timeframe};
 
@@ -65,18 +65,35 @@ impl<'a> Frames<'a> {
         timeframes: Vec<Timeframe>,
     ) -> Self {
         let mut stores = Vec::with_capacity(timeframes.len());
-        let mut primary_bounds = None;
-        for &tf in &timeframes {
+        // Base ranges of each owned frame, parallel to `stores` (None for the base itself).
+        let mut all_bounds: Vec<Option<Vec<usize>>> = Vec::with_capacity(timeframes.len());
+        for (k, &tf) in timeframes.iter().enumerate() {
             if tf == base_tf {
                 stores.push(FrameStore::Borrowed(base));
-            } else {
-                let (bars, bounds) = resample(&base, tf);
-                if tf == primary {
-                    primary_bounds = Some(bounds);
-                }
-                stores.push(FrameStore::Owned(bars));
+                all_bounds.push(None);
+                continue;
             }
+            // Timeframes come finest first: the coarsest finer frame that divides `tf` has
+            // the fewest bars to read (H1 from M5 instead of from M1).
+            let finer = (0..k)
+                .rev()
+                .find(|&f| tf.nanos() % timeframes[f].nanos() == 0 && all_bounds[f].is_some());
+            let (bars, bounds) = match finer {
+                Some(f) => resample_coarser(
+                    &stores[f].columns(),
+                    all_bounds[f].as_deref().expect("owned frames have bounds"),
+                    base.volume,
+                    tf,
+                ),
+                None => resample(&base, tf),
+            };
+            stores.push(FrameStore::Owned(bars));
+            all_bounds.push(Some(bounds));
         }
+        let primary_bounds = timeframes
+            .iter()
+            .position(|&tf| tf == primary)
+            .and_then(|k| all_bounds.swap_remove(k));
         let primary_index = timeframes
             .iter()
             .position(|&tf| tf == primary)

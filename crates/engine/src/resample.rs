@@ -8,21 +8,19 @@ use omega_strategy_api::{BarColumns, Timeframe};
 
 /// Bars of `target` built from `base`, and for each of them the range `[start, end)` of the
 /// base bars it covers (`bounds[k]..bounds[k + 1]`; `bounds` has one more entry than bars).
+///
+/// `base.time` must increase strictly (checked by `check_input` before): a bucket then ends
+/// at the first bar at or past its end, found by comparison instead of a division per bar.
 pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usize>) {
     let tf = target.nanos();
     let n = base.len();
-    // At most one bar per bucket between the first and the last: no reallocation, and no
-    // over-allocation for coarse timeframes.
-    let buckets = match (base.time.first(), base.time.last()) {
-        (Some(first), Some(last)) => (last.div_euclid(tf) - first.div_euclid(tf)) as usize + 1,
-        _ => 0,
-    };
-    let capacity = buckets.min(n);
+    let capacity = bucket_capacity(base.time, tf);
     let mut out = OwnedBars::with_capacity(capacity);
     let mut bounds = Vec::with_capacity(capacity + 1);
     let mut i = 0;
     while i < n {
         let bucket = base.time[i].div_euclid(tf) * tf;
+        let end = bucket + tf;
         bounds.push(i);
         let (mut bh, mut bl, mut ah, mut al) = (
             base.bid_high[i],
@@ -32,7 +30,7 @@ pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usi
         );
         let mut volume = base.volume[i];
         let mut j = i + 1;
-        while j < n && base.time[j].div_euclid(tf) * tf == bucket {
+        while j < n && base.time[j] < end {
             bh = bh.max(base.bid_high[j]);
             bl = bl.min(base.bid_low[j]);
             ah = ah.max(base.ask_high[j]);
@@ -54,6 +52,69 @@ pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usi
     }
     bounds.push(n);
     (out, bounds)
+}
+
+/// [`resample`] from an already resampled `fine` frame whose timeframe divides `target`
+/// (every fine bucket lies inside one target bucket, both floored from the epoch), reading
+/// the few fine bars instead of all base bars. Open, high, low and close do not depend on the
+/// grouping; volume is summed again over the base bars in time order (`fine_bounds`, the
+/// fine frame's base ranges), so every value equals `resample(base, target)` bit for bit.
+pub fn resample_coarser(
+    fine: &BarColumns<'_>,
+    fine_bounds: &[usize],
+    base_volume: &[f64],
+    target: Timeframe,
+) -> (OwnedBars, Vec<usize>) {
+    let tf = target.nanos();
+    let n = fine.len();
+    let capacity = bucket_capacity(fine.time, tf);
+    let mut out = OwnedBars::with_capacity(capacity);
+    let mut bounds = Vec::with_capacity(capacity + 1);
+    let mut i = 0;
+    while i < n {
+        let bucket = fine.time[i].div_euclid(tf) * tf;
+        let end = bucket + tf;
+        bounds.push(fine_bounds[i]);
+        let (mut bh, mut bl, mut ah, mut al) = (
+            fine.bid_high[i],
+            fine.bid_low[i],
+            fine.ask_high[i],
+            fine.ask_low[i],
+        );
+        let mut j = i + 1;
+        while j < n && fine.time[j] < end {
+            bh = bh.max(fine.bid_high[j]);
+            bl = bl.min(fine.bid_low[j]);
+            ah = ah.max(fine.ask_high[j]);
+            al = al.min(fine.ask_low[j]);
+            j += 1;
+        }
+        let base_range = &base_volume[fine_bounds[i]..fine_bounds[j]];
+        let volume = base_range[1..].iter().fold(base_range[0], |sum, v| sum + v);
+        out.time.push(bucket);
+        out.bid_open.push(fine.bid_open[i]);
+        out.bid_high.push(bh);
+        out.bid_low.push(bl);
+        out.bid_close.push(fine.bid_close[j - 1]);
+        out.ask_open.push(fine.ask_open[i]);
+        out.ask_high.push(ah);
+        out.ask_low.push(al);
+        out.ask_close.push(fine.ask_close[j - 1]);
+        out.volume.push(volume);
+        i = j;
+    }
+    bounds.push(fine_bounds[n]);
+    (out, bounds)
+}
+
+/// At most one bar per bucket between the first and the last: no reallocation, and no
+/// over-allocation for coarse timeframes.
+fn bucket_capacity(times: &[i64], tf: i64) -> usize {
+    let buckets = match (times.first(), times.last()) {
+        (Some(first), Some(last)) => (last.div_euclid(tf) - first.div_euclid(tf)) as usize + 1,
+        _ => 0,
+    };
+    buckets.min(times.len())
 }
 
 #[cfg(test)]
@@ -134,6 +195,26 @@ mod tests {
             }
             // Buckets are strictly increasing: no bucket is split or repeated.
             prop_assert!(out.time.windows(2).all(|w| w[0] < w[1]));
+        }
+
+        #[test]
+        fn coarser_from_a_fine_frame_equals_coarser_from_the_base(
+            gaps in proptest::collection::vec(1i64..40, 1..300),
+            values in proptest::collection::vec(0.5f64..2.0, 300),
+            volumes in proptest::collection::vec(0.1f64..3.0, 300),
+            fine_index in 1usize..6,
+            steps in 1usize..3,
+        ) {
+            let mut t = -5000 * MIN; // negative times too
+            let times: Vec<i64> = gaps.iter().map(|g| { t += g * MIN; t }).collect();
+            let mut bars = owned(&times, &values[..times.len()]);
+            bars.volume = volumes[..times.len()].to_vec(); // sums that round differently
+            let fine_tf = Timeframe::ALL[fine_index];
+            let target = Timeframe::ALL[(fine_index + steps).min(6)];
+            let (fine, fine_bounds) = resample(&bars.columns(), fine_tf);
+            let direct = resample(&bars.columns(), target);
+            let via_fine = resample_coarser(&fine.columns(), &fine_bounds, &bars.volume, target);
+            prop_assert_eq!(direct, via_fine);
         }
     }
 }
