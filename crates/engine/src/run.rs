@@ -233,8 +233,10 @@ pub fn run_backtest_with_cache<S: Strategy>(
     options: RunOptions,
     cache: &mut IndicatorCache,
 ) -> Result<RunOutput, EngineError> {
+    let started = std::time::Instant::now();
     let conversion = settings.validate()?;
     check_input(&base)?;
+    let checked = started.elapsed();
     let primary_tf = settings.primary_timeframe;
     let mut requests = strategy.indicators(primary_tf);
     if let Some(e) = strategy.take_error() {
@@ -244,6 +246,7 @@ pub fn run_backtest_with_cache<S: Strategy>(
     requests.dedup();
     let timeframes = run_timeframes(base_tf, primary_tf, &settings.timeframes, &requests)?;
     let frames = Frames::build(base, base_tf, primary_tf, timeframes);
+    let resampled = started.elapsed();
 
     let slip_atr_key = IndicatorKey {
         timeframe: primary_tf,
@@ -257,6 +260,7 @@ pub fn run_backtest_with_cache<S: Strategy>(
         all_keys.push(slip_atr_key);
     }
     compute_indicators(&frames, &all_keys, cache)?;
+    let computed = started.elapsed();
 
     let views: Vec<FrameView<'_>> = frames
         .timeframes
@@ -634,6 +638,8 @@ pub fn run_backtest_with_cache<S: Strategy>(
         }
     }
 
+    let looped = started.elapsed();
+
     // 6. After the last bar.
     let last = prices(&primary, n - 1);
     if let Some(pos) = book.position.as_ref() {
@@ -659,6 +665,14 @@ pub fn run_backtest_with_cache<S: Strategy>(
         base.len(),
         book.trades.len(),
         book.balance
+    );
+    // Stage times (cumulative), to see where a run's time goes without a profiler.
+    log::debug!(
+        "stages (ms, cumulative): checked {:.2}, resampled {:.2}, indicators {:.2}, loop {:.2}",
+        checked.as_secs_f64() * 1e3,
+        resampled.as_secs_f64() * 1e3,
+        computed.as_secs_f64() * 1e3,
+        looped.as_secs_f64() * 1e3,
     );
 
     Ok(RunOutput {
