@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from omega.bench.inputs import default_cache_root, ensure_input
+from omega.bench.inputs import default_cache_root
+from omega.bench.inputs import ensure_input as _ensure_in_process
 from omega.bench.report import Row, mode_table, peer_table, table
 from omega.bench.targets import evaluate_targets
 from omega.bench.workloads import MODES, PEER_WORKLOADS, WORKLOADS
@@ -33,6 +34,19 @@ def _child(args: list[str], env: dict[str, str] | None = None) -> tuple[dict[str
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {}, tail
     return json.loads(lines[-1]), ""
+
+
+def ensure_input(cache: Path, n_bars: int, *, peer: bool) -> Path:
+    """Writes an input in a child process, so the parent never holds the generator's
+    temporaries (several GiB at 10M bars) while it runs the timed children."""
+    folder = _ensure_in_process.__module__
+    code = (
+        f"import sys; from pathlib import Path; from {folder} import ensure_input; "
+        f"print(ensure_input(Path(sys.argv[1]), {n_bars}, peer={peer}))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(cache)], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return Path(proc.stdout.strip().splitlines()[-1])
 
 
 def run_mode(workload: str, mode: str, folder: Path, repeat: int, **extra: Any) -> Row:
