@@ -128,6 +128,8 @@ def test_quick_run_prints_the_tables_and_agrees_across_modes(tmp_path, capsys):
     assert len({r["data"]["trades"] for r in rows}) == 1
 
 
+# backtesting.py itself still uses pandas APIs that pandas 3 deprecates.
+@pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofweek is deprecated")
 @pytest.mark.parametrize("workload", ["sma_cross", "zscore_threshold"])
 @needs_core
 def test_backtesting_py_peer_trades_like_omega(tmp_path, workload):

@@ -52,7 +52,7 @@ def pandas_mt5(paths: list[Path], tz: str) -> pd.DataFrame:
         raw = pd.read_csv(path, sep="\t")
         local = pd.to_datetime(raw["<DATE>"] + " " + raw["<TIME>"], format="%Y.%m.%d %H:%M:%S")
         utc = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-        frame = pd.DataFrame({"time": utc.astype("int64")})
+        frame = pd.DataFrame({"time": utc.dt.as_unit("ns").astype("int64")})
         spread = raw["<SPREAD>"].to_numpy(dtype=np.float64) * POINT
         for field in ("OPEN", "HIGH", "LOW", "CLOSE"):
             bid = raw[f"<{field}>"].to_numpy(dtype=np.float64)
