@@ -84,6 +84,15 @@ struct Column<T> {
     data: Vec<T>,
 }
 
+/// The last `closed_bars` view of one timeframe object (`None`: the primary by default).
+#[derive(Debug)]
+struct ClosedEntry {
+    timeframe: Option<Py<PyAny>>,
+    visible: Option<usize>,
+    j: i64,
+    view: Py<PyAny>,
+}
+
 /// Entries above this are dropped at once: a strategy that builds a new spec object per bar
 /// stays correct (each read resolves again through Python) without an ever-growing memo.
 const MEMO_LIMIT: usize = 64;
@@ -96,7 +105,13 @@ const MEMO_LIMIT: usize = 64;
 pub struct IndicatorReader {
     index: i64,
     lookup: Py<PyAny>,
+    resolve: Py<PyAny>,
     memo: Vec<MemoEntry>,
+    /// `last_closed`'s identity memo: timeframe object as given -> its visibility column.
+    timeframes: Vec<(Py<PyAny>, Option<usize>)>,
+    closed_view: Py<PyAny>,
+    /// `closed_bars`' identity memo, with the last view handed out per timeframe object.
+    closed: Vec<ClosedEntry>,
     values: Vec<Column<f64>>,
     visible: Vec<Column<i64>>,
 }
@@ -160,6 +175,19 @@ impl IndicatorReader {
         });
         Ok((values, visible))
     }
+
+    /// Index of the last visible bar of the visibility column `visible` (the current primary
+    /// index itself for the primary timeframe).
+    fn visible_index(&self, visible: Option<usize>) -> PyResult<i64> {
+        match visible {
+            None => Ok(self.index),
+            Some(v) => self.visible[v]
+                .data
+                .get(usize::try_from(self.index).unwrap_or(usize::MAX))
+                .copied()
+                .ok_or_else(|| PyIndexError::new_err("array index out of range")),
+        }
+    }
 }
 
 #[pymethods]
@@ -182,14 +210,7 @@ impl IndicatorReader {
                 format!("indicator offset must be >= 0 (no look-ahead), got {offset}"),
             ));
         }
-        let i = self.index;
-        let j = match visible {
-            None => i,
-            Some(v) => *self.visible[v]
-                .data
-                .get(usize::try_from(i).unwrap_or(usize::MAX))
-                .ok_or_else(|| PyIndexError::new_err("array index out of range"))?,
-        };
+        let j = self.visible_index(visible)?;
         let k = j - offset;
         if k < 0 || j < 0 {
             return Ok(f64::NAN);
@@ -199,6 +220,81 @@ impl IndicatorReader {
             .get(k as usize)
             .copied()
             .ok_or_else(|| PyIndexError::new_err("array index out of range"))
+    }
+
+    /// `closed_bars(timeframe=None)`: the closed bars of `timeframe` as a read-only
+    /// `BarSeries`, built by `DataSlice._closed_view` only when a new bar has closed.
+    #[pyo3(signature = (timeframe=None))]
+    fn closed_bars(
+        &mut self,
+        py: Python<'_>,
+        timeframe: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let k = match self
+            .closed
+            .iter()
+            .position(|e| same(e.timeframe.as_ref(), timeframe))
+        {
+            Some(k) => k,
+            None => {
+                let arg = timeframe
+                    .cloned()
+                    .unwrap_or_else(|| py.None().into_bound(py));
+                let visible_obj = self.resolve.bind(py).call1((&arg,))?.get_item(1)?;
+                let visible = if visible_obj.is_none() {
+                    None
+                } else {
+                    Some(find_or_copy(&mut self.visible, &visible_obj)?)
+                };
+                if self.closed.len() >= MEMO_LIMIT {
+                    self.closed.clear();
+                }
+                self.closed.push(ClosedEntry {
+                    timeframe: timeframe.map(|t| t.clone().unbind()),
+                    visible,
+                    j: -2,
+                    view: py.None(),
+                });
+                self.closed.len() - 1
+            }
+        };
+        let j = self.visible_index(self.closed[k].visible)?;
+        if self.closed[k].j != j {
+            let view = self.closed_view.bind(py).call1((timeframe, j))?.unbind();
+            let entry = &mut self.closed[k];
+            entry.j = j;
+            entry.view = view;
+        }
+        Ok(self.closed[k].view.clone_ref(py))
+    }
+
+    /// `last_closed(timeframe)`: index of the last closed bar of `timeframe` (-1 if none);
+    /// a first call per timeframe object resolves through `DataSlice._resolve` (same errors).
+    fn last_closed(&mut self, timeframe: &Bound<'_, PyAny>) -> PyResult<i64> {
+        if let Some((_, visible)) = self.timeframes.iter().find(|(t, _)| t.is(timeframe)) {
+            return self.visible_index(*visible);
+        }
+        let visible_obj = self
+            .resolve
+            .bind(timeframe.py())
+            .call1((timeframe,))?
+            .get_item(1)?;
+        let visible = if visible_obj.is_none() {
+            None
+        } else {
+            Some(find_or_copy(&mut self.visible, &visible_obj)?)
+        };
+        if self.timeframes.len() >= MEMO_LIMIT {
+            self.timeframes.clear();
+        }
+        self.timeframes.push((timeframe.clone().unbind(), visible));
+        self.visible_index(visible)
+    }
+
+    /// `record(name, value)` when no decision trace is recorded: nothing to keep.
+    #[pyo3(signature = (name, value))]
+    fn ignore(&self, name: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) {
+        let _ = (name, value);
     }
 }
 
@@ -245,13 +341,17 @@ impl<'py> HybridStrategy<'py> {
             IndicatorReader {
                 index: -1,
                 lookup: driver.getattr("lookup")?.unbind(),
+                resolve: driver.getattr("resolve")?.unbind(),
                 memo: Vec::new(),
+                timeframes: Vec::new(),
+                closed_view: driver.getattr("closed_view")?.unbind(),
+                closed: Vec::new(),
                 values: Vec::new(),
                 visible: Vec::new(),
             },
         )?;
         let mirror = Bound::new(py, PositionMirror::default())?;
-        let view = driver.call_method1("attach", (&reader, &mirror))?;
+        let view = driver.call_method1("attach", (&reader, &mirror, trace))?;
         let manage = driver.getattr("manage")?;
         Ok(HybridStrategy {
             evaluate: driver.getattr("evaluate")?,

@@ -69,8 +69,9 @@ class RustIndicators:
 
 
 class _HybridSlice(DataSlice):
-    """A `DataSlice` whose ``indicator`` is the Rust reader's method (an instance attribute,
-    so it shadows the class's Python method); everything else is the Python `DataSlice`."""
+    """A `DataSlice` whose ``indicator``, ``last_closed``, ``closed_bars`` and ``record`` are
+    the Rust reader's methods (instance attributes shadow the class's Python methods);
+    everything else is the Python `DataSlice`."""
 
 
 def _overrides_manage(strategy: Strategy) -> bool:
@@ -88,18 +89,28 @@ class _Driver:
         self.evaluate = strategy.evaluate
         self.manage = strategy.manage_position if _overrides_manage(strategy) else None
         self.slice = _HybridSlice(market)
-        # first reads of a (spec, timeframe, side) resolve through a plain slice: same errors
-        self.lookup = DataSlice(market)._lookup
+        # first reads of a (spec, timeframe, side) or a timeframe resolve through a plain
+        # slice: same errors (bound to that slice, not to the driver: no reference cycle)
+        resolver = DataSlice(market)
+        self.lookup = resolver._lookup
+        self.resolve = resolver._resolve
+        self.closed_view = resolver._closed_view
         self._times = market.primary_columns[0]
 
-    def attach(self, reader: Any, mirror: Any) -> Position:
-        """Install the Rust indicator reader; the `Position` view over the Rust mirror."""
-        self.slice.indicator = reader.indicator  # type: ignore[method-assign]
+    def attach(self, reader: Any, mirror: Any, trace: bool) -> Position:
+        """Install the Rust reader's methods on the slice; the `Position` view over the Rust
+        mirror. Without a trace ``record`` has nothing to keep, so it is a Rust no-op."""
+        slice_dict = self.slice.__dict__
+        slice_dict["indicator"] = reader.indicator
+        slice_dict["last_closed"] = reader.last_closed
+        slice_dict["closed_bars"] = reader.closed_bars
+        if not trace:
+            slice_dict["record"] = reader.ignore
         return Position(mirror)
 
     def detach(self) -> None:
         """Drop the reader (and the series it copied) once the run is over."""
-        self.slice.__dict__.pop("indicator", None)
+        self.slice.__dict__.clear()
 
     def failure(self, i: int, exc: Exception) -> StrategyError:
         """The exception raised by the strategy at bar ``i``, as the Python engine raises it."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from omega.data.bars import COLUMNS
 from omega.errors import StrategyError
 from omega.timeframes import Timeframe
 
@@ -89,19 +90,35 @@ def compact(values: np.ndarray | list) -> array:
     return out
 
 
+def prefix_view(series: BarSeries, stop: int) -> BarSeries:
+    """``series.slice(0, stop)`` without its per-call validation.
+
+    A new higher-timeframe bar closes often enough (once per hour for an H1 filter) that
+    `dataclasses.replace` and `BarSeries.__post_init__` show up in profiles. Prefixes of an
+    already validated series keep its invariants (equal lengths, C-contiguous, right dtypes),
+    so the view is assembled directly: every field copied, the columns cut, no quality report.
+    """
+    view = object.__new__(type(series))
+    fields = view.__dict__
+    fields.update(series.__dict__)
+    for name in COLUMNS:
+        fields[name] = fields[name][:stop]
+    fields["quality"] = None
+    return view
+
+
 class DataSlice:
     """The strategy's window on the market at the close of primary bar ``index``."""
 
-    __slots__ = ("_closed_cache", "_i", "_market", "_memo", "_position", "_tf_memo", "_values")
+    __slots__ = ("_i", "_market", "_memo", "_position", "_tf_memo", "_values")
 
     def __init__(self, market: MarketData) -> None:
         self._market = market
         self._i = -1
         self._position: Position | None = None
         self._values: dict[str, float] | None = None
-        self._closed_cache: dict[Timeframe, tuple[int, BarSeries]] = {}
         self._memo: dict[tuple[int, int, str], tuple] = {}
-        self._tf_memo: dict[int, tuple] = {}
+        self._tf_memo: dict[int, list] = {}
 
     # -- moved by the engine -------------------------------------------------------------
     def _move(
@@ -146,18 +163,24 @@ class DataSlice:
 
     def last_closed(self, timeframe: Timeframe | str) -> int:
         """Index of the last closed bar of ``timeframe`` (-1 if none closed yet)."""
-        visible = self._resolve(timeframe)[1]
+        entry = self._tf_memo.get(id(timeframe))  # inlined _timeframe_entry hit: hot path
+        if entry is None or entry[0] is not timeframe:
+            entry = self._timeframe_entry(timeframe)
+        visible = entry[2]
         return self._i if visible is None else visible[self._i]
 
     def closed_bars(self, timeframe: Timeframe | str | None = None) -> BarSeries:
         """The closed bars of ``timeframe`` up to now, as a read-only BarSeries view."""
-        tf, visible = self._resolve(timeframe)
+        entry = self._tf_memo.get(id(timeframe))
+        if entry is None or entry[0] is not timeframe:
+            entry = self._timeframe_entry(timeframe)
+        visible = entry[2]
         j = self._i if visible is None else visible[self._i]
-        cached = self._closed_cache.get(tf)
-        if cached is not None and cached[0] == j:
-            return cached[1]
-        view = self._market.series[tf].slice(0, j + 1)
-        self._closed_cache[tf] = (j, view)
+        if entry[3] == j:
+            return entry[4]
+        view = prefix_view(self._market.series[entry[1]], j + 1)
+        entry[3] = j
+        entry[4] = view
         return view
 
     def indicator(
@@ -196,6 +219,10 @@ class DataSlice:
         # the memo entry holds spec and timeframe, so their ids cannot be reused meanwhile
         return (spec, timeframe, values, visible)
 
+    def _closed_view(self, timeframe: Timeframe | str | None, j: int) -> BarSeries:
+        """Bars ``0..=j`` of ``timeframe`` (engine use: hybrid mode's `closed_bars`)."""
+        return prefix_view(self._market.series[self._timeframe_entry(timeframe)[1]], j + 1)
+
     def record(self, name: str, value: float) -> None:
         """Add ``name = value`` to this bar's decision-trace row (a no-op without a trace)."""
         if self._values is not None:
@@ -203,9 +230,19 @@ class DataSlice:
 
     def _resolve(self, timeframe: Timeframe | str | None) -> tuple[Timeframe, Sequence[int] | None]:
         """The run timeframe and its visibility map (None for the primary: index = i)."""
-        hit = self._tf_memo.get(id(timeframe))
-        if hit is not None and hit[0] is timeframe:
-            return hit[1], hit[2]
+        entry = self._timeframe_entry(timeframe)
+        return entry[1], entry[2]
+
+    def _timeframe_entry(self, timeframe: Timeframe | str | None) -> list:
+        """``[timeframe as given, run timeframe, visibility map, j, closed view at j]``.
+
+        Hot path: strategies pass the same timeframe object every bar, so the entry is found
+        by object identity (hashing a Timeframe enum member runs Python code); it also holds
+        the last `closed_bars` view, rebuilt only when a new bar of that timeframe closes.
+        """
+        entry = self._tf_memo.get(id(timeframe))
+        if entry is not None and entry[0] is timeframe:
+            return entry
         market = self._market
         if timeframe is None:
             tf = market.primary_timeframe
@@ -215,5 +252,7 @@ class DataSlice:
             configured = ", ".join(str(t) for t in self.timeframes)
             raise StrategyError(f"timeframe {tf} is not configured for this run ({configured})")
         visible = None if tf is market.primary_timeframe else market.visible[tf]
-        self._tf_memo[id(timeframe)] = (timeframe, tf, visible)
-        return tf, visible
+        # the entry holds the timeframe object, so its id cannot be reused meanwhile
+        entry = [timeframe, tf, visible, -2, None]
+        self._tf_memo[id(timeframe)] = entry
+        return entry
