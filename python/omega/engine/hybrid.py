@@ -75,7 +75,10 @@ class _HybridSlice(DataSlice):
 
 
 def _overrides_manage(strategy: Strategy) -> bool:
-    return getattr(type(strategy), "manage_position", None) is not Strategy.manage_position
+    """False only when ``manage_position`` is the base method (which always returns None);
+    an override on the class or on the instance counts."""
+    manage = strategy.manage_position
+    return getattr(manage, "__func__", None) is not Strategy.manage_position
 
 
 class _Driver:

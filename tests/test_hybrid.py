@@ -1,0 +1,265 @@
+"""hybrid mode's slice: every read a strategy makes gives what the Python engine's slice gives.
+
+In hybrid mode `indicator`, `last_closed`, `closed_bars` and (without a trace) `record` are
+Rust methods and the position view reads a Rust mirror (crates/py_bindings/src/hybrid.rs).
+A probe strategy reads everything at every close in both modes; the logs must be identical,
+value for value. Errors must be the same exceptions with the same messages.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from _rust_helpers import assert_same_run
+from omega.data import generate_synthetic
+from omega.engine.loop import run_python
+from omega.engine.settings import EngineSettings
+from omega.errors import StrategyError
+from omega.indicators import IndicatorSpec
+from omega.strategy import IndicatorRequest, Strategy, TradeSignal
+from omega.strategy.data_slice import prefix_view
+from omega.timeframes import Timeframe
+
+pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")
+
+from omega.engine.hybrid import _Driver, _overrides_manage, run_hybrid
+
+M1, M5, M15, H1 = Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.H1
+SMA = IndicatorSpec.of("sma", period=7)
+EMA_ASK = IndicatorSpec.of("ema", period=5)
+STD_MID = IndicatorSpec.of("rolling_std", period=9)
+ATR = IndicatorSpec.of("atr", period=4)
+EMA_H1 = IndicatorSpec.of("ema", period=3)
+KZ_M15 = IndicatorSpec.of("kalman_zscore", q=0.01, r=1.0, x0=None, p0=1.0, lookback=6)
+
+
+def exact(value: object) -> object:
+    """A float as its bit pattern (NaN included), so logs compare exactly with ==."""
+    if isinstance(value, float | np.floating):
+        return ("f", float(value).hex() if not math.isnan(value) else "nan")
+    return value
+
+
+class Probe(Strategy):
+    """Reads every slice accessor at every close and trades now and then (so the position
+    view is seen open, partially held and closed)."""
+
+    name = "probe"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[tuple] = []
+
+    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
+        return [
+            IndicatorRequest(primary_timeframe, "bid", SMA),
+            IndicatorRequest(primary_timeframe, "ask", EMA_ASK),
+            IndicatorRequest(primary_timeframe, "mid", STD_MID),
+            IndicatorRequest(primary_timeframe, "bid", ATR),
+            IndicatorRequest(H1, "bid", EMA_H1),
+            IndicatorRequest(M15, "ask", KZ_M15),
+        ]
+
+    def _read(self, data, where: str) -> None:
+        h1 = data.closed_bars(H1)
+        h1_again = data.closed_bars("H1")
+        primary = data.closed_bars()
+        row = (
+            where,
+            data.index,
+            data.time,
+            tuple(exact(v) for v in data.bar),
+            data.indicator(SMA),
+            data.indicator(SMA, offset=1),
+            data.indicator(SMA, None, "bid", 6),
+            data.indicator(SMA, offset=10_000),
+            data.indicator(EMA_ASK, side="ask"),
+            data.indicator(STD_MID, data.primary_timeframe, "mid"),
+            data.indicator(ATR),
+            data.indicator(EMA_H1, H1),
+            data.indicator(EMA_H1, "H1", offset=2),
+            data.indicator(KZ_M15, M15, "ask"),
+            data.indicator(KZ_M15, "m15", "ask", 1),
+            data.last_closed(H1),
+            data.last_closed("M15"),
+            data.last_closed(data.primary_timeframe),
+            len(h1),
+            len(h1_again),
+            h1.bid_close[-1] if len(h1) else None,
+            h1.volume[-1] if len(h1) else None,
+            h1.time[-1] if len(h1) else None,
+            len(primary),
+            primary.ask_close[-1],
+        )
+        position = data.position
+        if position is not None:
+            row += (
+                position.side,
+                position.is_long,
+                position.entry_time,
+                position.entry_index,
+                position.entry_price,
+                position.size,
+                position.sl,
+                position.tp,
+                position.bars_held,
+                position.mfe,
+                position.unrealized_pnl,
+                position.tag,
+                repr(position),
+            )
+        self.log.append(tuple(exact(v) for v in row))
+        data.record("probe", 1.0)
+
+    def evaluate(self, data):
+        self._read(data, "evaluate")
+        if data.position is None and data.index % 17 == 5:
+            side = TradeSignal.long if data.index % 2 else TradeSignal.short
+            return side(
+                stop_loss_distance=0.002, take_profit_distance=0.003, size=0.3, max_bars=6, tag="p"
+            )
+        return None
+
+    def manage_position(self, position, data):
+        self._read(data, "manage")
+        return None
+
+
+@pytest.fixture(scope="module")
+def bars():
+    return generate_synthetic(n_bars=6_000, seed=21, symbol="EURUSD")
+
+
+def settings_for(bars, primary: Timeframe = M5) -> EngineSettings:
+    return replace(
+        EngineSettings(instrument=bars.instrument),
+        primary_timeframe=primary,
+        timeframes=(primary, M15, H1),
+    )
+
+
+@pytest.mark.parametrize("primary", [M1, M5])
+@pytest.mark.parametrize("trace", [False, True])
+def test_every_slice_read_is_the_same_in_hybrid_and_python_mode(bars, primary, trace):
+    settings = settings_for(bars, primary)
+    in_python, in_hybrid = Probe(), Probe()
+    expected = run_python(bars, in_python, settings, trace=trace)
+    got = run_hybrid(bars, in_hybrid, settings, trace=trace)
+    assert expected.n_trades > 10  # the position view was really exercised
+    assert any(row[0] == "manage" for row in in_python.log)
+    assert in_hybrid.log == in_python.log
+    assert_same_run(got, expected, trace=trace)
+
+
+class ReadsUndeclared(Strategy):
+    name = "reads_undeclared"
+
+    def evaluate(self, data):
+        return data.indicator(SMA) and None
+
+
+class ReadsAhead(Strategy):
+    name = "reads_ahead"
+
+    def indicators(self, primary_timeframe):
+        return [IndicatorRequest(primary_timeframe, "bid", SMA)]
+
+    def evaluate(self, data):
+        return data.indicator(SMA, offset=-1) and None
+
+
+class ReadsUnconfiguredTimeframe(Strategy):
+    name = "reads_unconfigured"
+
+    def evaluate(self, data):
+        return data.last_closed("D1") and None
+
+
+class ReadsUnconfiguredBars(Strategy):
+    name = "reads_unconfigured_bars"
+
+    def evaluate(self, data):
+        return data.closed_bars(Timeframe.H4) and None
+
+
+@pytest.mark.parametrize(
+    "strategy_class",
+    [ReadsUndeclared, ReadsAhead, ReadsUnconfiguredTimeframe, ReadsUnconfiguredBars],
+)
+def test_bad_reads_fail_with_the_python_engines_error(bars, strategy_class):
+    settings = settings_for(bars)
+    with pytest.raises(StrategyError) as in_python:
+        run_python(bars, strategy_class(), settings)
+    with pytest.raises(StrategyError) as in_hybrid:
+        run_hybrid(bars, strategy_class(), settings)
+    assert str(in_hybrid.value) == str(in_python.value)
+    assert type(in_hybrid.value.__cause__) is type(in_python.value.__cause__) is StrategyError
+
+
+def test_prefix_view_is_the_slice_of_the_series(bars):
+    source = replace(bars, source="x.csv")
+    for stop in (0, 1, 17, len(source)):
+        view = prefix_view(source, stop)
+        expected = source.slice(0, stop)
+        for name in ("time", "bid_open", "bid_close", "ask_high", "ask_low", "volume"):
+            assert np.array_equal(getattr(view, name), getattr(expected, name))
+            assert getattr(view, name).dtype == getattr(expected, name).dtype
+        assert len(view) == stop
+        assert (view.timeframe, view.instrument, view.source, view.quality) == (
+            expected.timeframe,
+            expected.instrument,
+            "x.csv",
+            None,
+        )
+    assert view.bid_close.base is not None  # a view, not a copy
+
+
+class NoManage(Strategy):
+    name = "no_manage"
+
+    def evaluate(self, data):
+        if data.position is None and data.index % 50 == 3:
+            return TradeSignal.long(stop_loss_distance=0.001, max_bars=9, size=0.1)
+        return None
+
+
+def test_manage_position_is_skipped_only_when_it_is_the_base_method(bars):
+    assert not _overrides_manage(NoManage())
+    assert _overrides_manage(Probe())
+    patched = NoManage()
+    patched.manage_position = lambda position, data: None  # type: ignore[method-assign]
+    assert _overrides_manage(patched)
+
+    settings = settings_for(bars)
+    expected = run_python(bars, NoManage(), settings)
+    got = run_hybrid(bars, NoManage(), settings)
+    assert expected.n_trades > 5
+    assert_same_run(got, expected)
+
+
+def test_the_reader_is_released_after_the_run(bars):
+    settings = settings_for(bars)
+    from omega.engine.hybrid import RustIndicators
+    from omega.engine.market import build_market, declared_indicators
+
+    probe = Probe()
+    market = build_market(
+        bars, settings, declared_indicators(probe, settings.primary_timeframe), RustIndicators()
+    )
+    driver = _Driver(probe, market)
+    driver.attach(_FakeReader(), object(), False)
+    assert "indicator" in driver.slice.__dict__
+    driver.detach()
+    assert driver.slice.__dict__ == {}
+    assert driver.slice.indicator.__func__ is type(driver.slice).indicator  # the Python method
+
+
+class _FakeReader:
+    def indicator(self, *args):
+        raise AssertionError("not called")
+
+    last_closed = closed_bars = ignore = indicator
