@@ -172,7 +172,10 @@ def run_peers(args: argparse.Namespace, cache: Path, rows: list[Row], emit) -> l
                 comparisons[peer] = result.summary()
         peer_rows += group
         emit(f"\n### peers: {workload}, {args.other_bars:,} M1 bars (bid only, no fees)\n")
-        emit(peer_table(group, comparisons))
+        cells = {
+            p: t if t.startswith("identical") else "no (below)" for p, t in comparisons.items()
+        }
+        emit(peer_table(group, cells))
         for peer, text in comparisons.items():
             if not text.startswith("identical"):
                 emit(f"\n{peer}: {text}")
