@@ -5,6 +5,7 @@
 //! Rust and Python runs of one configuration trade identically.
 #![deny(unsafe_code)]
 
+mod cached_slot;
 pub mod mean_reversion_z_score;
 pub mod sma_cross;
 pub mod zscore_threshold;
@@ -102,9 +103,11 @@ impl Strategy for BuiltinStrategy {
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
         dispatch!(self, s => s.indicators(primary))
     }
+    #[inline]
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
         dispatch!(self, s => s.evaluate(slice))
     }
+    #[inline]
     fn manage_position(
         &mut self,
         position: &Position,
@@ -112,6 +115,7 @@ impl Strategy for BuiltinStrategy {
     ) -> Option<PositionAction> {
         dispatch!(self, s => s.manage_position(position, slice))
     }
+    #[inline]
     fn take_error(&mut self) -> Option<String> {
         dispatch!(self, s => s.take_error())
     }

@@ -2,6 +2,8 @@
 
 use std::cell::RefCell;
 
+use crate::cached_slot::{CachedSlot, RunStart};
+
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
     Position, PositionAction, PriceField, PriceSide, Side, Strategy, Timeframe, TradeSignal,
@@ -51,6 +53,10 @@ pub struct MeanReversionZScore {
     primary: Timeframe,
     /// Set by `indicators` when the trend timeframe is not coarser than the primary one.
     error: RefCell<Option<String>>,
+    zscore_slot: CachedSlot,
+    atr_slot: CachedSlot,
+    ema_slot: CachedSlot,
+    run_start: RunStart,
 }
 
 impl MeanReversionZScore {
@@ -89,6 +95,10 @@ impl MeanReversionZScore {
             trend_timeframe: p.timeframe("trend_timeframe"),
             primary: Timeframe::M5,
             error: RefCell::new(None),
+            zscore_slot: CachedSlot::default(),
+            atr_slot: CachedSlot::default(),
+            ema_slot: CachedSlot::default(),
+            run_start: RunStart::default(),
         })
     }
 
@@ -100,10 +110,12 @@ impl MeanReversionZScore {
         }
     }
 
-    fn value(&self, slice: &DataSlice<'_>, timeframe: Timeframe, spec: IndicatorSpec) -> f64 {
-        slice
-            .indicator(&self.key(timeframe, spec))
-            .unwrap_or(f64::NAN)
+    fn forget_slots_at_run_start(&mut self) {
+        if self.run_start.take() {
+            self.zscore_slot.clear();
+            self.atr_slot.clear();
+            self.ema_slot.clear();
+        }
     }
 }
 
@@ -113,6 +125,7 @@ impl Strategy for MeanReversionZScore {
     }
 
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
+        self.run_start.mark();
         let mut keys = vec![self.key(primary, self.zscore), self.key(primary, self.atr)];
         if self.trend_filter {
             if self.trend_timeframe.seconds() <= primary.seconds() {
@@ -134,12 +147,17 @@ impl Strategy for MeanReversionZScore {
     }
 
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+        self.forget_slots_at_run_start();
         self.primary = slice.primary_timeframe();
         if slice.position().is_some() {
             return None;
         }
-        let z = self.value(slice, self.primary, self.zscore);
-        let a = self.value(slice, self.primary, self.atr);
+        let (z_key, atr_key) = (
+            self.key(self.primary, self.zscore),
+            self.key(self.primary, self.atr),
+        );
+        let z = self.zscore_slot.value(slice, &z_key, 0);
+        let a = self.atr_slot.value(slice, &atr_key, 0);
         slice.record("z", z);
         slice.record("atr", a);
         if z.is_nan() || a.is_nan() {
@@ -148,7 +166,8 @@ impl Strategy for MeanReversionZScore {
         let (mut allow_long, mut allow_short) = (true, true);
         if self.trend_filter {
             let htf_close = slice.last_closed(self.trend_timeframe)?.bid.close;
-            let ema = self.value(slice, self.trend_timeframe, self.ema);
+            let ema_key = self.key(self.trend_timeframe, self.ema);
+            let ema = self.ema_slot.value(slice, &ema_key, 0);
             slice.record("htf_close", htf_close);
             slice.record("htf_ema", ema);
             if ema.is_nan() {
@@ -185,7 +204,9 @@ impl Strategy for MeanReversionZScore {
         position: &Position,
         slice: &DataSlice<'_>,
     ) -> Option<PositionAction> {
-        let z = self.value(slice, slice.primary_timeframe(), self.zscore);
+        self.forget_slots_at_run_start();
+        let z_key = self.key(slice.primary_timeframe(), self.zscore);
+        let z = self.zscore_slot.value(slice, &z_key, 0);
         if z.is_nan() {
             return None;
         }

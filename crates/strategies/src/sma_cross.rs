@@ -1,6 +1,6 @@
 //! `sma_cross`, line by line from docs/strategies/sma_cross.md (as `omega.strategies.sma_cross`).
 
-use std::cell::Cell;
+use crate::cached_slot::{CachedSlot, RunStart};
 
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
@@ -24,8 +24,11 @@ pub struct SmaCross {
     slow: IndicatorSpec,
     size: f64,
     /// (bar index, cross) of the last bar computed: `manage_position` and `evaluate` ask at
-    /// the same close (as the Python twin). Cleared by `indicators`, i.e. at each run start.
-    cross_at: Cell<Option<(usize, i8)>>,
+    /// the same close (as the Python twin). Per-run memos, like the slots.
+    cross_at: Option<(usize, i8)>,
+    fast_slot: CachedSlot,
+    slow_slot: CachedSlot,
+    run_start: RunStart,
 }
 
 impl SmaCross {
@@ -49,7 +52,10 @@ impl SmaCross {
                 field: PriceField::Close,
             },
             size: p.float("size"),
-            cross_at: Cell::new(None),
+            cross_at: None,
+            fast_slot: CachedSlot::default(),
+            slow_slot: CachedSlot::default(),
+            run_start: RunStart::default(),
         })
     }
 
@@ -62,22 +68,32 @@ impl SmaCross {
     }
 
     /// +1 on a cross above at this close, -1 on a cross below, 0 otherwise (once per bar).
-    fn cross(&self, slice: &DataSlice<'_>) -> i8 {
-        match self.cross_at.get() {
+    fn cross(&mut self, slice: &DataSlice<'_>) -> i8 {
+        if self.run_start.take() {
+            self.cross_at = None;
+            self.fast_slot.clear();
+            self.slow_slot.clear();
+        }
+        match self.cross_at {
             Some((index, cross)) if index == slice.index() => cross,
             _ => {
                 let cross = self.compute_cross(slice);
-                self.cross_at.set(Some((slice.index(), cross)));
+                self.cross_at = Some((slice.index(), cross));
                 cross
             }
         }
     }
 
-    fn compute_cross(&self, slice: &DataSlice<'_>) -> i8 {
+    fn compute_cross(&mut self, slice: &DataSlice<'_>) -> i8 {
         let (fast, slow) = (Self::key(slice, self.fast), Self::key(slice, self.slow));
-        let at =
-            |key: &IndicatorKey, offset| slice.indicator_offset(key, offset).unwrap_or(f64::NAN);
-        let (f1, s1, f0, s0) = (at(&fast, 0), at(&slow, 0), at(&fast, 1), at(&slow, 1));
+        let (f1, s1) = (
+            self.fast_slot.value(slice, &fast, 0),
+            self.slow_slot.value(slice, &slow, 0),
+        );
+        let (f0, s0) = (
+            self.fast_slot.value(slice, &fast, 1),
+            self.slow_slot.value(slice, &slow, 1),
+        );
         slice.record("fast", f1);
         slice.record("slow", s1);
         if f0.is_nan() || s0.is_nan() || f1.is_nan() || s1.is_nan() {
@@ -99,7 +115,7 @@ impl Strategy for SmaCross {
     }
 
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        self.cross_at.set(None);
+        self.run_start.mark();
         [self.fast, self.slow]
             .into_iter()
             .map(|spec| IndicatorKey {

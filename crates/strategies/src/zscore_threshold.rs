@@ -1,5 +1,6 @@
 //! `zscore_threshold`, line by line from docs/strategies/zscore_threshold.md.
 
+use crate::cached_slot::{CachedSlot, RunStart};
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
     Position, PositionAction, PriceField, PriceSide, Strategy, Timeframe, TradeSignal,
@@ -30,6 +31,9 @@ pub struct ZScoreThreshold {
     sl_mult: f64,
     tp_mult: f64,
     size: f64,
+    zscore_slot: CachedSlot,
+    std_slot: CachedSlot,
+    run_start: RunStart,
 }
 
 impl ZScoreThreshold {
@@ -58,16 +62,26 @@ impl ZScoreThreshold {
             sl_mult: p.float("sl_mult"),
             tp_mult: p.float("tp_mult"),
             size: p.float("size"),
+            zscore_slot: CachedSlot::default(),
+            std_slot: CachedSlot::default(),
+            run_start: RunStart::default(),
         })
     }
 
-    fn value(slice: &DataSlice<'_>, spec: IndicatorSpec) -> f64 {
+    fn forget_slots_at_run_start(&mut self) {
+        if self.run_start.take() {
+            self.zscore_slot.clear();
+            self.std_slot.clear();
+        }
+    }
+
+    fn value(slice: &DataSlice<'_>, spec: IndicatorSpec, slot: &mut CachedSlot) -> f64 {
         let key = IndicatorKey {
             timeframe: slice.primary_timeframe(),
             side: PriceSide::Bid,
             spec,
         };
-        slice.indicator(&key).unwrap_or(f64::NAN)
+        slot.value(slice, &key, 0)
     }
 }
 
@@ -77,6 +91,7 @@ impl Strategy for ZScoreThreshold {
     }
 
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
+        self.run_start.mark();
         [self.zscore, self.std]
             .into_iter()
             .map(|spec| IndicatorKey {
@@ -88,11 +103,12 @@ impl Strategy for ZScoreThreshold {
     }
 
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+        self.forget_slots_at_run_start();
         if slice.position().is_some() {
             return None;
         }
-        let z = Self::value(slice, self.zscore);
-        let s = Self::value(slice, self.std);
+        let z = Self::value(slice, self.zscore, &mut self.zscore_slot);
+        let s = Self::value(slice, self.std, &mut self.std_slot);
         slice.record("z", z);
         slice.record("std", s);
         if z.is_nan() || s.is_nan() {
@@ -119,7 +135,8 @@ impl Strategy for ZScoreThreshold {
         _position: &Position,
         slice: &DataSlice<'_>,
     ) -> Option<PositionAction> {
-        let z = Self::value(slice, self.zscore);
+        self.forget_slots_at_run_start();
+        let z = Self::value(slice, self.zscore, &mut self.zscore_slot);
         if z.is_nan() {
             return None;
         }

@@ -91,7 +91,9 @@ pub mod types;
 
 pub use params::{validate, Limit, ParamError, ParamKind, ParamSpec, ParamValue, Params};
 pub use signal::{Position, PositionAction, Side, TradeSignal};
-pub use slice::{BarColumns, DataSlice, FrameView, IndicatorView, SliceParts, TraceRecorder};
+pub use slice::{
+    BarColumns, DataSlice, FrameView, IndicatorSlot, IndicatorView, SliceParts, TraceRecorder,
+};
 pub use strategy::Strategy;
 pub use types::*;
 

@@ -25,13 +25,16 @@ pub struct BarColumns<'a> {
 }
 
 impl<'a> BarColumns<'a> {
+    #[inline]
     pub fn len(&self) -> usize {
         self.time.len()
     }
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.time.is_empty()
     }
     /// Bar `i` (panics if out of range, like slice indexing).
+    #[inline]
     pub fn bar(&self, i: usize) -> Bar {
         Bar {
             time: self.time[i],
@@ -51,6 +54,7 @@ impl<'a> BarColumns<'a> {
         }
     }
     /// The first `n` bars (views, no copy).
+    #[inline]
     pub fn head(&self, n: usize) -> BarColumns<'a> {
         BarColumns {
             time: &self.time[..n],
@@ -105,6 +109,24 @@ pub struct IndicatorView<'a> {
     pub values: &'a [f64],
 }
 
+/// Where a declared indicator sits in the slices of one run: found by key once
+/// ([`DataSlice::indicator_slot`]), then read at every bar without a search
+/// ([`DataSlice::slot_value`]). A slot from slices laid out differently (another run) is
+/// detected and falls back to the search by key: slower, never wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndicatorSlot {
+    key: IndicatorKey,
+    indicator: usize,
+    frame: usize,
+}
+
+impl IndicatorSlot {
+    /// The key this slot was found for.
+    pub fn key(&self) -> &IndicatorKey {
+        &self.key
+    }
+}
+
 /// Values a strategy records for the decision trace during one bar.
 ///
 /// The engine owns one recorder and hands it to the slice only when a trace was requested,
@@ -118,6 +140,7 @@ impl TraceRecorder {
     pub fn new() -> Self {
         Self::default()
     }
+    #[inline]
     pub fn record(&self, name: &str, value: f64) {
         self.values.borrow_mut().push((name.to_string(), value));
     }
@@ -164,22 +187,27 @@ impl<'a> DataSlice<'a> {
     }
 
     /// Index of the current primary bar.
+    #[inline]
     pub fn index(&self) -> usize {
         self.parts.index
     }
+    #[inline]
     pub fn primary_timeframe(&self) -> Timeframe {
         self.parts.primary
     }
     /// The current (just closed) primary bar.
+    #[inline]
     pub fn bar(&self) -> Bar {
         self.bars(self.parts.primary)
             .map(|b| b.bar(b.len() - 1))
             .expect("the primary timeframe is always configured and has a closed bar")
     }
     /// Open time (UTC ns) of the current primary bar.
+    #[inline]
     pub fn time(&self) -> i64 {
         self.bar().time
     }
+    #[inline]
     fn frame(&self, timeframe: Timeframe) -> Option<usize> {
         self.parts
             .frames
@@ -187,17 +215,20 @@ impl<'a> DataSlice<'a> {
             .position(|f| f.timeframe == timeframe)
     }
     /// Closed bars of `timeframe` (oldest first), or `None` if it is not configured.
+    #[inline]
     pub fn bars(&self, timeframe: Timeframe) -> Option<BarColumns<'a>> {
         let k = self.frame(timeframe)?;
         Some(self.parts.frames[k].bars.head(self.parts.visible[k]))
     }
     /// The last closed bar of `timeframe`, if it is configured and one has closed.
+    #[inline]
     pub fn last_closed(&self, timeframe: Timeframe) -> Option<Bar> {
         let bars = self.bars(timeframe)?;
         (!bars.is_empty()).then(|| bars.bar(bars.len() - 1))
     }
     /// The indicator's values up to the last closed bar of its timeframe, or `None` if the
     /// strategy did not declare it in `Strategy::indicators`.
+    #[inline]
     pub fn indicator_series(&self, key: &IndicatorKey) -> Option<&'a [f64]> {
         // A strategy declares a handful of indicators: a scan by equality beats a binary
         // search by `Ord` (which builds both keys at each step) until the list is long.
@@ -212,17 +243,50 @@ impl<'a> DataSlice<'a> {
     }
     /// The indicator at the last closed bar of its timeframe; `None` if not declared or no
     /// bar of that timeframe has closed yet. NaN during warm-up.
+    #[inline]
     pub fn indicator(&self, key: &IndicatorKey) -> Option<f64> {
         self.indicator_series(key)?.last().copied()
     }
     /// The indicator `offset` bars before the last closed bar of its timeframe (`offset = 0`
     /// is [`DataSlice::indicator`]); `None` if not declared or before the series starts.
+    #[inline]
     pub fn indicator_offset(&self, key: &IndicatorKey, offset: usize) -> Option<f64> {
         let series = self.indicator_series(key)?;
         let k = series.len().checked_sub(1 + offset)?;
         Some(series[k])
     }
+    /// The slot of a declared indicator (`None` if it was not declared), for
+    /// [`DataSlice::slot_value`]. Valid for every slice of the same run.
+    pub fn indicator_slot(&self, key: &IndicatorKey) -> Option<IndicatorSlot> {
+        let indicator = self.parts.indicators.iter().position(|v| v.key == *key)?;
+        let frame = self.frame(key.timeframe)?;
+        Some(IndicatorSlot {
+            key: *key,
+            indicator,
+            frame,
+        })
+    }
+    /// [`DataSlice::indicator_offset`] of the slot's key, read without a search when the slot
+    /// belongs to this slice's layout (one key comparison checks that).
+    #[inline]
+    pub fn slot_value(&self, slot: &IndicatorSlot, offset: usize) -> Option<f64> {
+        let parts = &self.parts;
+        match (
+            parts.indicators.get(slot.indicator),
+            parts.frames.get(slot.frame),
+        ) {
+            (Some(view), Some(frame))
+                if view.key == slot.key && frame.timeframe == slot.key.timeframe =>
+            {
+                let visible = parts.visible[slot.frame];
+                let k = visible.checked_sub(1 + offset)?;
+                Some(view.values[k])
+            }
+            _ => self.indicator_offset(&slot.key, offset),
+        }
+    }
     /// Shorthand for [`DataSlice::indicator`] with the key's parts.
+    #[inline]
     pub fn indicator_at(
         &self,
         timeframe: Timeframe,
@@ -236,16 +300,19 @@ impl<'a> DataSlice<'a> {
         })
     }
     /// The open position, if any.
+    #[inline]
     pub fn position(&self) -> Option<&'a Position> {
         self.parts.position
     }
     /// Records a value for the decision trace of this bar (no-op when tracing is off).
+    #[inline]
     pub fn record(&self, name: &str, value: f64) {
         if let Some(recorder) = self.parts.recorder {
             recorder.record(name, value);
         }
     }
     /// Whether a decision trace is being recorded (to skip computing values only traced).
+    #[inline]
     pub fn tracing(&self) -> bool {
         self.parts.recorder.is_some()
     }
@@ -343,5 +410,35 @@ mod tests {
             ..sma
         };
         assert_eq!(slice.indicator(&undeclared), None);
+
+        // Slots read the same values; a slot of another layout falls back to the key.
+        let slot = slice.indicator_slot(&sma).unwrap();
+        assert_eq!(slot.key(), &sma);
+        assert_eq!(slice.slot_value(&slot, 0), Some(10.0));
+        assert_eq!(slice.slot_value(&slot, 1), None);
+        assert!(slice.indicator_slot(&undeclared).is_none());
+        let other_values = [7.0, 8.0, 9.0, 9.5];
+        let m5_sma = IndicatorKey {
+            timeframe: Timeframe::M5,
+            ..sma
+        };
+        let two = [
+            IndicatorView {
+                key: m5_sma,
+                values: &other_values,
+            },
+            IndicatorView {
+                key: sma,
+                values: &values,
+            },
+        ];
+        let visible = [4, 2];
+        let reordered = DataSlice::new(SliceParts {
+            visible: &visible,
+            indicators: &two,
+            ..slice.parts
+        });
+        assert_eq!(reordered.slot_value(&slot, 0), Some(20.0)); // H1 sma, not the M5 one at index 0
+        assert_eq!(reordered.slot_value(&slot, 1), Some(10.0));
     }
 }

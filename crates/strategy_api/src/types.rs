@@ -219,6 +219,7 @@ impl IndicatorSpec {
 impl PartialEq for IndicatorSpec {
     /// The same relation as comparing `key()`s, field by field without building them: a
     /// strategy looks its indicators up by key several times per bar.
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         use IndicatorSpec::*;
         let f = |a: f64, b: f64| a.to_bits() == b.to_bits();
