@@ -11,6 +11,7 @@
 pub mod bars;
 pub mod error;
 pub mod market;
+pub mod metrics;
 pub mod money;
 pub mod output;
 pub mod portfolio;

@@ -1,0 +1,826 @@
+//! Result metrics of one run, value for value `omega.results.metrics.compute_metrics`.
+//!
+//! The Python metrics are the reference; this port exists so Rust code (an optimizer ranking
+//! runs) gets the same numbers without Python. "The same" means the same doubles: every sum is
+//! [`fsum`] (a port of CPython's `math.fsum`, correctly rounded, so independent of the order
+//! and of the algorithm), every other operation is the same IEEE operation in the same order
+//! as the Python code, integer divisions are Python's correctly rounded `int / int`
+//! ([`int_true_div`]), and `cagr`'s power is libm `pow`, which Python's `**` calls too.
+//! Formulas: docs/user-guide/results.md.
+
+use crate::output::RunOutput;
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// Seconds in a 365.25-day year (`SECONDS_PER_YEAR`).
+pub const SECONDS_PER_YEAR: f64 = 365.25 * 86_400.0;
+const NS_PER_SECOND: i64 = 1_000_000_000;
+
+/// Where Python's `compute_metrics` raises, this raises the same kind with the same message.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MetricsError {
+    /// Python: `ZeroDivisionError` from `net_profit / initial_balance`.
+    #[error("float division by zero")]
+    ZeroInitialBalance,
+    /// Python: `ValueError` from `math.fsum` given both infinities.
+    #[error("-inf + inf in fsum")]
+    FsumInfMinusInf,
+    /// Python: `OverflowError` from `math.fsum` when finite summands overflow.
+    #[error("intermediate overflow in fsum")]
+    FsumOverflow,
+    /// Columns of one table with different lengths (Python would fail in numpy instead).
+    #[error("metrics input: column {column} has {len} rows, {reference} has {expected}")]
+    ColumnLength {
+        column: &'static str,
+        len: usize,
+        reference: &'static str,
+        expected: usize,
+    },
+}
+
+/// `math.fsum`: the correctly rounded sum (Shewchuk's partials, as CPython's mathmodule.c),
+/// with CPython's special cases: NaN in -> NaN, infinities of one sign -> that infinity,
+/// both signs -> [`MetricsError::FsumInfMinusInf`], finite overflow -> `FsumOverflow`.
+pub fn fsum(values: impl IntoIterator<Item = f64>) -> Result<f64, MetricsError> {
+    let mut partials: Vec<f64> = Vec::new();
+    let mut special_sum = 0.0_f64;
+    let mut inf_sum = 0.0_f64;
+    for value in values {
+        let mut x = value;
+        let mut kept = 0;
+        for j in 0..partials.len() {
+            let mut y = partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(kept);
+        if x != 0.0 {
+            if !x.is_finite() {
+                if value.is_finite() {
+                    return Err(MetricsError::FsumOverflow);
+                }
+                if value.is_infinite() {
+                    inf_sum += value;
+                }
+                special_sum += value;
+                partials.clear();
+            } else {
+                partials.push(x);
+            }
+        }
+    }
+    if special_sum != 0.0 {
+        // Also true for NaN (NaN != 0).
+        return if inf_sum.is_nan() {
+            Err(MetricsError::FsumInfMinusInf)
+        } else {
+            Ok(special_sum)
+        };
+    }
+    let Some(mut hi) = partials.pop() else {
+        return Ok(0.0);
+    };
+    // Add the partials from the largest down; stop when the sum becomes inexact.
+    let mut lo = 0.0_f64;
+    while let Some(y) = partials.pop() {
+        let x = hi;
+        hi = x + y;
+        lo = y - (hi - x);
+        if lo != 0.0 {
+            break;
+        }
+    }
+    // Half-even rounding across partials (CPython: sum([1e-16, 1, 1e16]) rounds up).
+    if let Some(&next) = partials.last() {
+        if (lo < 0.0 && next < 0.0) || (lo > 0.0 && next > 0.0) {
+            let y = lo * 2.0;
+            let x = hi + y;
+            if y == x - hi {
+                hi = x;
+            }
+        }
+    }
+    Ok(hi)
+}
+
+/// Python's `a / b` for integers: the exact quotient correctly rounded to a double (not
+/// `a as f64 / b as f64`, which rounds twice once `|a|` exceeds 2^53, e.g. a span of a few
+/// months in nanoseconds). `b != 0`.
+pub fn int_true_div(a: i128, b: i64) -> f64 {
+    const EXACT: u128 = 1 << 53;
+    let (ua, ub) = (a.unsigned_abs(), u128::from(b.unsigned_abs()));
+    if ua <= EXACT && ub <= EXACT {
+        // Both exact as doubles: one rounding, as CPython's fast path.
+        return a as f64 / b as f64;
+    }
+    let bits = |v: u128| 128 - v.leading_zeros() as i32;
+    // Scale so the integer quotient has at least 55 bits: 53 kept, a guard bit, and bit 0
+    // below it that can carry the sticky remainder without changing the rounding.
+    let shift = 55 + bits(ub) - bits(ua);
+    let (quotient, remainder) = if shift >= 0 {
+        let num = ua << shift;
+        (num / ub, num % ub)
+    } else {
+        (ua / ub, ua % ub)
+    };
+    let sticky = u128::from(remainder != 0);
+    let magnitude = (quotient | sticky) as f64; // round-to-nearest-even, once
+    let scaled = if shift > 0 {
+        // Exact: a power of two, and the result stays a normal double.
+        magnitude * f64::from_bits(((1023 - shift) as u64) << 52)
+    } else {
+        magnitude
+    };
+    if (a < 0) != (b < 0) {
+        -scaled
+    } else {
+        scaled
+    }
+}
+
+/// numpy's `maximum`: NaN if either is NaN.
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// `_ratio`: NaN for a zero denominator.
+fn ratio(numerator: f64, denominator: f64) -> f64 {
+    if denominator != 0.0 {
+        numerator / denominator
+    } else {
+        f64::NAN
+    }
+}
+
+/// `_mean`: fsum / len, NaN when empty.
+fn mean(values: &[f64]) -> Result<f64, MetricsError> {
+    if values.is_empty() {
+        return Ok(f64::NAN);
+    }
+    Ok(fsum(values.iter().copied())? / values.len() as f64)
+}
+
+/// The trade columns the metrics read (of `RawRun.trades`).
+#[derive(Debug, Clone, Copy)]
+pub struct TradeColumns<'a> {
+    pub pnl: &'a [f64],
+    pub side: &'a [i8],
+    pub fees: &'a [f64],
+    pub bars_held: &'a [i64],
+    pub exit_reason: &'a [&'a str],
+}
+
+/// The fields of `RawRun` the metrics read, plus the run's settings they depend on.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsInput<'a> {
+    pub trades: TradeColumns<'a>,
+    /// Open times of the primary bars (UTC ns).
+    pub equity_time: &'a [i64],
+    /// Equity at each primary bar's close.
+    pub equity: &'a [f64],
+    pub final_balance: f64,
+    pub bars_processed: usize,
+    pub base_bars: usize,
+    pub ignored_signals: usize,
+    pub dropped_orders: usize,
+    pub skipped_orders: usize,
+    pub initial_balance: f64,
+    /// The primary timeframe: bar close = open + it.
+    pub timeframe_ns: i64,
+}
+
+/// Every metric of `omega.results.metrics.compute_metrics`, same names and meanings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub initial_balance: f64,
+    pub final_balance: f64,
+    pub net_profit: f64,
+    pub return_pct: f64,
+    pub cagr: f64,
+    pub span_days: f64,
+    pub periods_per_year: f64,
+    pub max_drawdown: f64,
+    pub max_drawdown_pct: f64,
+    pub max_drawdown_duration_bars: usize,
+    pub max_drawdown_duration_seconds: f64,
+    pub sharpe: f64,
+    pub sortino: f64,
+    pub n_trades: usize,
+    pub n_long: usize,
+    pub n_short: usize,
+    pub n_wins: usize,
+    pub n_losses: usize,
+    pub win_rate: f64,
+    pub gross_profit: f64,
+    pub gross_loss: f64,
+    pub profit_factor: f64,
+    pub expectancy: f64,
+    pub avg_win: f64,
+    pub avg_loss: f64,
+    pub largest_win: f64,
+    pub largest_loss: f64,
+    pub total_fees: f64,
+    pub avg_bars_held: f64,
+    pub exposure: f64,
+    /// Rows per exit reason, sorted by reason.
+    pub exit_reasons: BTreeMap<String, usize>,
+    pub bars_processed: usize,
+    pub base_bars: usize,
+    pub ignored_signals: usize,
+    pub dropped_orders: usize,
+    pub skipped_orders: usize,
+}
+
+struct Drawdown {
+    max: f64,
+    max_pct: f64,
+    duration_bars: usize,
+    duration_seconds: f64,
+}
+
+/// `_drawdown`; `close_ns[i]` is the time equity `i` was marked.
+fn drawdown(equity: &[f64], initial: f64, close_ns: &[i64], start_ns: i64) -> Drawdown {
+    if equity.is_empty() {
+        return Drawdown {
+            max: 0.0,
+            max_pct: 0.0,
+            duration_bars: 0,
+            duration_seconds: 0.0,
+        };
+    }
+    let mut peak = initial;
+    let mut depth = Vec::with_capacity(equity.len());
+    let mut max = f64::NEG_INFINITY;
+    let mut max_pct = f64::NEG_INFINITY; // over the non-NaN percentages (`nanmax`)
+    let mut any_finite_pct = false;
+    for &e in equity {
+        peak = nan_max(peak, e);
+        let d = peak - e;
+        max = nan_max(max, d);
+        let pct = (if peak > 0.0 { d / peak } else { f64::NAN }) * 100.0;
+        any_finite_pct |= pct.is_finite();
+        if !pct.is_nan() && pct > max_pct {
+            max_pct = pct;
+        }
+        depth.push(d);
+    }
+    // Longest run of bars below the running peak.
+    let (mut longest_bars, mut longest_seconds) = (0_usize, 0.0_f64);
+    let mut run_start: Option<usize> = None;
+    let last_index = equity.len() - 1;
+    for (i, &d) in depth.iter().enumerate() {
+        let below = d > 0.0;
+        if below && run_start.is_none() {
+            run_start = Some(i);
+        }
+        let end_of_run = !below || i == last_index;
+        if let (Some(start), true) = (run_start, end_of_run) {
+            let last = if below { i } else { i - 1 };
+            let length = last - start + 1;
+            if length > longest_bars {
+                let peak_time = if start == 0 {
+                    start_ns
+                } else {
+                    close_ns[start - 1]
+                };
+                longest_bars = length;
+                longest_seconds = int_true_div(
+                    i128::from(close_ns[last]) - i128::from(peak_time),
+                    NS_PER_SECOND,
+                );
+            }
+            run_start = None;
+        }
+    }
+    Drawdown {
+        max,
+        max_pct: if any_finite_pct { max_pct } else { f64::NAN },
+        duration_bars: longest_bars,
+        duration_seconds: longest_seconds,
+    }
+}
+
+/// `_risk_ratios`: (sharpe, sortino).
+fn risk_ratios(
+    equity: &[f64],
+    initial: f64,
+    periods_per_year: f64,
+) -> Result<(f64, f64), MetricsError> {
+    if equity.len() < 2 || !periods_per_year.is_finite() {
+        return Ok((f64::NAN, f64::NAN));
+    }
+    let mut previous = initial;
+    let mut returns = Vec::with_capacity(equity.len());
+    for &e in equity {
+        returns.push(e / previous - 1.0);
+        previous = e;
+    }
+    let n = returns.len() as f64;
+    let mean = mean(&returns)?;
+    let squares = returns.iter().map(|r| (r - mean) * (r - mean));
+    let std = (fsum(squares)? / (n - 1.0)).sqrt();
+    // numpy's minimum: NaN propagates.
+    let downsides = returns.iter().map(|&r| {
+        let m = if r.is_nan() || r < 0.0 { r } else { 0.0 };
+        m * m
+    });
+    let downside = (fsum(downsides)? / n).sqrt();
+    let scale = periods_per_year.sqrt();
+    Ok((ratio(mean, std) * scale, ratio(mean, downside) * scale))
+}
+
+struct TradeStats {
+    n_trades: usize,
+    n_long: usize,
+    n_short: usize,
+    n_wins: usize,
+    n_losses: usize,
+    win_rate: f64,
+    gross_profit: f64,
+    gross_loss: f64,
+    profit_factor: f64,
+    expectancy: f64,
+    avg_win: f64,
+    avg_loss: f64,
+    largest_win: f64,
+    largest_loss: f64,
+    total_fees: f64,
+    avg_bars_held: f64,
+    exposure: f64,
+    exit_reasons: BTreeMap<String, usize>,
+}
+
+/// `_trade_stats`.
+fn trade_stats(t: &TradeColumns<'_>, bars_processed: usize) -> Result<TradeStats, MetricsError> {
+    let n = t.pnl.len();
+    let wins: Vec<f64> = t.pnl.iter().copied().filter(|&p| p > 0.0).collect();
+    let losses: Vec<f64> = t.pnl.iter().copied().filter(|&p| p < 0.0).collect();
+    let gross_profit = fsum(wins.iter().copied())?;
+    let gross_loss = -fsum(losses.iter().copied())?; // -0.0 without losses, as in Python
+    let closing_bars: Vec<i64> = t
+        .bars_held
+        .iter()
+        .zip(t.exit_reason)
+        .filter(|(_, reason)| **reason != "partial")
+        .map(|(&bars, _)| bars)
+        .collect();
+    // numpy's int64 sum wraps; it cannot in practice (bars are counted in an i64 too).
+    let bars_in_market = closing_bars.iter().fold(0_i64, |s, &b| s.wrapping_add(b));
+    let profit_factor = if gross_loss > 0.0 {
+        gross_profit / gross_loss
+    } else if gross_profit > 0.0 {
+        f64::INFINITY
+    } else {
+        f64::NAN
+    };
+    let mut exit_reasons = BTreeMap::new();
+    for reason in t.exit_reason {
+        *exit_reasons.entry((*reason).to_owned()).or_insert(0) += 1;
+    }
+    let count_ratio = |a: usize, b: usize| {
+        if b == 0 {
+            f64::NAN
+        } else {
+            int_true_div(a as i128, b as i64)
+        }
+    };
+    Ok(TradeStats {
+        n_trades: n,
+        n_long: t.side.iter().filter(|&&s| s > 0).count(),
+        n_short: t.side.iter().filter(|&&s| s < 0).count(),
+        n_wins: wins.len(),
+        n_losses: losses.len(),
+        win_rate: count_ratio(wins.len(), n),
+        gross_profit,
+        gross_loss,
+        profit_factor,
+        expectancy: mean(t.pnl)?,
+        avg_win: mean(&wins)?,
+        avg_loss: mean(&losses)?,
+        largest_win: wins.iter().copied().reduce(f64::max).unwrap_or(f64::NAN),
+        largest_loss: losses.iter().copied().reduce(f64::min).unwrap_or(f64::NAN),
+        total_fees: fsum(t.fees.iter().copied())?,
+        // numpy's mean of int64: a float64 sum (exact below 2^53 bars) / the count.
+        avg_bars_held: if closing_bars.is_empty() {
+            f64::NAN
+        } else {
+            let total: i128 = closing_bars.iter().map(|&b| i128::from(b)).sum();
+            total as f64 / closing_bars.len() as f64
+        },
+        exposure: if bars_processed == 0 {
+            f64::NAN
+        } else {
+            int_true_div(i128::from(bars_in_market), bars_processed as i64)
+        },
+        exit_reasons,
+    })
+}
+
+/// `_cagr`: libm `pow`, as CPython's float `**` (whose overflow Python maps to `inf`).
+fn cagr(growth: f64, years: f64) -> f64 {
+    if years <= 0.0 || growth <= 0.0 {
+        return f64::NAN;
+    }
+    growth.powf(1.0 / years) - 1.0
+}
+
+fn check_lengths(input: &MetricsInput<'_>) -> Result<(), MetricsError> {
+    let t = &input.trades;
+    let columns: [(&'static str, usize); 4] = [
+        ("side", t.side.len()),
+        ("fees", t.fees.len()),
+        ("bars_held", t.bars_held.len()),
+        ("exit_reason", t.exit_reason.len()),
+    ];
+    for (column, len) in columns {
+        if len != t.pnl.len() {
+            return Err(MetricsError::ColumnLength {
+                column,
+                len,
+                reference: "pnl",
+                expected: t.pnl.len(),
+            });
+        }
+    }
+    if input.equity.len() != input.equity_time.len() {
+        return Err(MetricsError::ColumnLength {
+            column: "equity",
+            len: input.equity.len(),
+            reference: "equity_time",
+            expected: input.equity_time.len(),
+        });
+    }
+    Ok(())
+}
+
+/// All metrics of one run, identical to Python's `compute_metrics`.
+pub fn compute_metrics(input: &MetricsInput<'_>) -> Result<Metrics, MetricsError> {
+    check_lengths(input)?;
+    let initial = input.initial_balance;
+    let equity = input.equity;
+    // numpy int64 addition wraps; mirrored, though real times never come near.
+    let close_ns: Vec<i64> = input
+        .equity_time
+        .iter()
+        .map(|&t| t.wrapping_add(input.timeframe_ns))
+        .collect();
+    let final_balance = input.final_balance;
+    let net_profit = final_balance - initial;
+    let start_ns = input.equity_time.first().copied().unwrap_or(0);
+    let span_seconds = match close_ns.last() {
+        Some(&last) => int_true_div(i128::from(last) - i128::from(start_ns), NS_PER_SECOND),
+        None => 0.0,
+    };
+    let years = span_seconds / SECONDS_PER_YEAR;
+    let periods_per_year = ratio(equity.len() as f64, years);
+    let cagr = if initial > 0.0 {
+        cagr(final_balance / initial, years)
+    } else {
+        f64::NAN
+    };
+    if initial == 0.0 {
+        return Err(MetricsError::ZeroInitialBalance);
+    }
+    let return_pct = net_profit / initial * 100.0;
+    let dd = drawdown(equity, initial, &close_ns, start_ns);
+    let (sharpe, sortino) = risk_ratios(equity, initial, periods_per_year)?;
+    let t = trade_stats(&input.trades, input.bars_processed)?;
+    Ok(Metrics {
+        initial_balance: initial,
+        final_balance,
+        net_profit,
+        return_pct,
+        cagr,
+        span_days: span_seconds / 86_400.0,
+        periods_per_year,
+        max_drawdown: dd.max,
+        max_drawdown_pct: dd.max_pct,
+        max_drawdown_duration_bars: dd.duration_bars,
+        max_drawdown_duration_seconds: dd.duration_seconds,
+        sharpe,
+        sortino,
+        n_trades: t.n_trades,
+        n_long: t.n_long,
+        n_short: t.n_short,
+        n_wins: t.n_wins,
+        n_losses: t.n_losses,
+        win_rate: t.win_rate,
+        gross_profit: t.gross_profit,
+        gross_loss: t.gross_loss,
+        profit_factor: t.profit_factor,
+        expectancy: t.expectancy,
+        avg_win: t.avg_win,
+        avg_loss: t.avg_loss,
+        largest_win: t.largest_win,
+        largest_loss: t.largest_loss,
+        total_fees: t.total_fees,
+        avg_bars_held: t.avg_bars_held,
+        exposure: t.exposure,
+        exit_reasons: t.exit_reasons,
+        bars_processed: input.bars_processed,
+        base_bars: input.base_bars,
+        ignored_signals: input.ignored_signals,
+        dropped_orders: input.dropped_orders,
+        skipped_orders: input.skipped_orders,
+    })
+}
+
+impl Metrics {
+    /// The metrics of a Rust engine run, for ranking runs without Python.
+    pub fn from_run(
+        run: &RunOutput,
+        initial_balance: f64,
+        timeframe_ns: i64,
+    ) -> Result<Metrics, MetricsError> {
+        let reasons: Vec<&str> = run.trades.exit_reason.iter().map(|r| r.as_str()).collect();
+        compute_metrics(&MetricsInput {
+            trades: TradeColumns {
+                pnl: &run.trades.pnl,
+                side: &run.trades.side,
+                fees: &run.trades.fees,
+                bars_held: &run.trades.bars_held,
+                exit_reason: &reasons,
+            },
+            equity_time: &run.equity_time,
+            equity: &run.equity,
+            final_balance: run.final_balance,
+            bars_processed: run.bars_processed,
+            base_bars: run.base_bars,
+            ignored_signals: run.ignored_signals,
+            dropped_orders: run.dropped_orders,
+            skipped_orders: run.skipped_orders.len(),
+            initial_balance,
+            timeframe_ns,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY_NS: i64 = 86_400 * 1_000_000_000;
+    const TWO_53: f64 = 9_007_199_254_740_992.0;
+
+    fn sum(values: &[f64]) -> Result<f64, MetricsError> {
+        fsum(values.iter().copied())
+    }
+
+    #[test]
+    fn fsum_is_exact_where_naive_summation_is_not() {
+        assert_eq!(sum(&[1e16, 1.0, -1e16]), Ok(1.0));
+        // 2^53 + 1 + 1 = 2^53 + 2 exactly; left to right, each +1 rounds back to 2^53.
+        assert_eq!(sum(&[TWO_53, 1.0, 1.0]), Ok(TWO_53 + 2.0));
+        // Ten times the double nearest 0.1 is 1 + 5.55e-17: rounds to 1.0 (naively 0.9999...).
+        assert_eq!(sum(&[0.1; 10]), Ok(1.0));
+        // 1e16 + 1 is a tie between 1e16 and 1e16 + 2; the 1e-16 breaks it upwards.
+        assert_eq!(sum(&[1e-16, 1.0, 1e16]), Ok(1e16 + 2.0));
+        assert_eq!(sum(&[1e16, 1.0, 1e-16]), Ok(1e16 + 2.0));
+    }
+
+    #[test]
+    fn fsum_of_nothing_and_of_negative_zero_is_positive_zero() {
+        for values in [&[][..], &[-0.0], &[-0.0, -0.0]] {
+            let total = sum(values).unwrap();
+            assert!(total == 0.0 && total.is_sign_positive(), "{values:?}");
+        }
+    }
+
+    #[test]
+    fn fsum_special_values_follow_cpython() {
+        assert_eq!(sum(&[f64::INFINITY, 1.0, f64::INFINITY]), Ok(f64::INFINITY));
+        assert_eq!(sum(&[-1.0, f64::NEG_INFINITY]), Ok(f64::NEG_INFINITY));
+        assert!(sum(&[1.0, f64::NAN, 2.0]).unwrap().is_nan());
+        assert!(sum(&[f64::INFINITY, f64::NAN]).unwrap().is_nan());
+        assert_eq!(
+            sum(&[f64::INFINITY, f64::NEG_INFINITY]),
+            Err(MetricsError::FsumInfMinusInf)
+        );
+        assert_eq!(sum(&[1e308, 1e308]), Err(MetricsError::FsumOverflow));
+        // Not an overflow once the partials cancel again.
+        assert_eq!(sum(&[1e308, -1e308, 1e308]), Ok(1e308));
+    }
+
+    #[test]
+    fn integer_division_rounds_once_like_python() {
+        let m = (1_i128 << 53) + 1; // odd, between 2^53 and 2^54: not a double
+                                    // 3m / 3 = m, a tie between 2^53 and 2^53 + 2: to even, 2^53.
+        assert_eq!(int_true_div(3 * m, 3), TWO_53);
+        assert_eq!(int_true_div(-3 * m, 3), -TWO_53);
+        assert_eq!(int_true_div(3 * m, -3), -TWO_53);
+        // Converting first rounds 3m = 3 * 2^53 + 3 up to 3 * 2^53 + 4, and then / 3 goes up.
+        assert_eq!((3 * m) as f64 / 3.0, TWO_53 + 2.0);
+        // (2^54 + 3) / 2 = 2^53 + 1.5: nearer to 2^53 + 2.
+        assert_eq!(int_true_div((1 << 54) + 3, 2), TWO_53 + 2.0);
+        // A 365-day span in ns (3.2e16 > 2^53) is exactly 31,536,000 s.
+        assert_eq!(
+            int_true_div(365 * i128::from(DAY_NS), 1_000_000_000),
+            31_536_000.0
+        );
+        // Small operands: plain division; a huge divisor: exact powers of two.
+        assert_eq!(int_true_div(1, 3), 1.0 / 3.0);
+        assert_eq!(int_true_div(1, 1 << 60), 1.0 / (1_u64 << 60) as f64);
+        assert_eq!(int_true_div(3, 1 << 62), 0.75 / (1_u64 << 60) as f64);
+        assert_eq!(int_true_div(0, 7), 0.0);
+    }
+
+    fn input<'a>(
+        equity_time: &'a [i64],
+        equity: &'a [f64],
+        trades: TradeColumns<'a>,
+    ) -> MetricsInput<'a> {
+        MetricsInput {
+            trades,
+            equity_time,
+            equity,
+            final_balance: equity.last().copied().unwrap_or(1000.0),
+            bars_processed: equity.len(),
+            base_bars: equity.len() * 1440,
+            ignored_signals: 4,
+            dropped_orders: 1,
+            skipped_orders: 2,
+            initial_balance: 1000.0,
+            timeframe_ns: DAY_NS,
+        }
+    }
+
+    const NO_TRADES: TradeColumns<'static> = TradeColumns {
+        pnl: &[],
+        side: &[],
+        fees: &[],
+        bars_held: &[],
+        exit_reason: &[],
+    };
+
+    fn days(n: i64) -> Vec<i64> {
+        (0..n).map(|i| i * DAY_NS).collect()
+    }
+
+    #[test]
+    fn drawdown_and_returns_by_hand() {
+        let equity = [1010.0, 990.0, 1000.0, 1030.0, 1020.0];
+        let m = compute_metrics(&input(&days(5), &equity, NO_TRADES)).unwrap();
+        assert_eq!(m.net_profit, 20.0);
+        assert_eq!(m.return_pct, 2.0);
+        // Peak 1010 at bar 0, deepest 990: 20 below it; the run below is bars 1..2, from
+        // bar 0's close (day 1) to bar 2's close (day 3).
+        assert_eq!(m.max_drawdown, 20.0);
+        assert_eq!(m.max_drawdown_pct, 20.0 / 1010.0 * 100.0);
+        assert_eq!(m.max_drawdown_duration_bars, 2);
+        assert_eq!(m.max_drawdown_duration_seconds, 2.0 * 86_400.0);
+        assert_eq!(m.span_days, 5.0);
+        assert_eq!(
+            m.periods_per_year,
+            5.0 / (5.0 * 86_400.0 / SECONDS_PER_YEAR)
+        );
+        assert!(m.sharpe > 0.0 && m.sortino > m.sharpe);
+        assert_eq!(
+            (
+                m.bars_processed,
+                m.base_bars,
+                m.ignored_signals,
+                m.dropped_orders
+            ),
+            (5, 7200, 4, 1)
+        );
+        assert_eq!(m.skipped_orders, 2);
+    }
+
+    #[test]
+    fn a_drawdown_from_the_first_bar_is_dated_from_the_first_open() {
+        let m = compute_metrics(&input(&days(3), &[990.0, 980.0, 1005.0], NO_TRADES)).unwrap();
+        assert_eq!(m.max_drawdown, 20.0);
+        assert_eq!(m.max_drawdown_duration_bars, 2);
+        assert_eq!(m.max_drawdown_duration_seconds, 2.0 * 86_400.0);
+    }
+
+    #[test]
+    fn trade_statistics_by_hand() {
+        let trades = TradeColumns {
+            pnl: &[30.0, -10.0, 5.0],
+            side: &[1, 1, -1],
+            fees: &[0.0, 1.0, 1.0],
+            bars_held: &[2, 3, 1],
+            exit_reason: &["partial", "stop_loss", "take_profit"],
+        };
+        let equity = [1000.0, 1010.0, 1020.0, 1015.0, 1025.0];
+        let m = compute_metrics(&input(&days(5), &equity, trades)).unwrap();
+        assert_eq!((m.n_trades, m.n_long, m.n_short), (3, 2, 1));
+        assert_eq!((m.n_wins, m.n_losses), (2, 1));
+        assert_eq!(m.win_rate, 2.0 / 3.0);
+        assert_eq!(
+            (m.gross_profit, m.gross_loss, m.profit_factor),
+            (35.0, 10.0, 3.5)
+        );
+        assert_eq!(m.expectancy, 25.0 / 3.0);
+        assert_eq!((m.avg_win, m.avg_loss), (17.5, -10.0));
+        assert_eq!((m.largest_win, m.largest_loss), (30.0, -10.0));
+        assert_eq!(m.total_fees, 2.0);
+        // The partial row is not a separate stretch in the market: (3 + 1) / 5 bars.
+        assert_eq!((m.exposure, m.avg_bars_held), (0.8, 2.0));
+        let reasons: Vec<(&str, usize)> = m
+            .exit_reasons
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(
+            reasons,
+            [("partial", 1), ("stop_loss", 1), ("take_profit", 1)]
+        );
+    }
+
+    #[test]
+    fn no_trades_give_nan_ratios_and_a_negative_zero_gross_loss() {
+        let m = compute_metrics(&input(&days(3), &[1000.0; 3], NO_TRADES)).unwrap();
+        assert_eq!((m.n_trades, m.exposure), (0, 0.0));
+        for v in [
+            m.win_rate,
+            m.profit_factor,
+            m.expectancy,
+            m.sharpe,
+            m.sortino,
+        ] {
+            assert!(v.is_nan());
+        }
+        // Python: -math.fsum([]) is -0.0.
+        assert!(m.gross_loss == 0.0 && m.gross_loss.is_sign_negative());
+        assert!(m.avg_bars_held.is_nan() && m.largest_win.is_nan());
+        assert_eq!((m.max_drawdown, m.max_drawdown_duration_bars), (0.0, 0));
+        assert!(m.exit_reasons.is_empty());
+    }
+
+    #[test]
+    fn only_winners_give_an_infinite_profit_factor() {
+        let trades = TradeColumns {
+            pnl: &[5.0],
+            side: &[1],
+            fees: &[0.0],
+            bars_held: &[1],
+            exit_reason: &["take_profit"],
+        };
+        let m = compute_metrics(&input(&days(2), &[1000.0, 1005.0], trades)).unwrap();
+        assert_eq!(m.profit_factor, f64::INFINITY);
+    }
+
+    #[test]
+    fn huge_growth_over_a_tiny_span_gives_infinite_cagr() {
+        let minute = 60_000_000_000;
+        let times = [0, minute];
+        let mut run = input(&times, &[1000.0, 2000.0], NO_TRADES);
+        run.timeframe_ns = minute;
+        assert_eq!(compute_metrics(&run).unwrap().cagr, f64::INFINITY);
+    }
+
+    #[test]
+    fn empty_equity_and_bad_inputs() {
+        let m = compute_metrics(&MetricsInput {
+            final_balance: 1000.0,
+            bars_processed: 0,
+            ..input(&[], &[], NO_TRADES)
+        });
+        let m = m.unwrap();
+        assert_eq!(
+            (m.span_days, m.max_drawdown, m.max_drawdown_pct),
+            (0.0, 0.0, 0.0)
+        );
+        assert!(m.periods_per_year.is_nan() && m.cagr.is_nan() && m.exposure.is_nan());
+
+        let times = days(2);
+        let mut zero = input(&times, &[1000.0, 1005.0], NO_TRADES);
+        zero.initial_balance = 0.0;
+        assert_eq!(
+            compute_metrics(&zero),
+            Err(MetricsError::ZeroInitialBalance)
+        );
+
+        let short = TradeColumns {
+            fees: &[],
+            ..TradeColumns {
+                pnl: &[5.0],
+                side: &[1],
+                fees: &[0.0],
+                bars_held: &[1],
+                exit_reason: &["strategy"],
+            }
+        };
+        let err = compute_metrics(&input(&days(2), &[1000.0, 1005.0], short)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "metrics input: column fees has 0 rows, pnl has 1"
+        );
+    }
+}
