@@ -10,6 +10,7 @@ mod engine;
 mod errors;
 mod hybrid;
 mod indicators;
+mod metrics;
 mod settings;
 
 /// Version of the compiled core, checked by `omega` at import time.
@@ -23,5 +24,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     indicators::register(m)?;
     engine::register(m)?;
+    metrics::register(m)?;
     Ok(())
 }
