@@ -16,7 +16,10 @@ import pytest
 
 from _rust_helpers import assert_same_run
 from omega.data import generate_synthetic
+from omega.data.bars import COLUMNS
+from omega.data.resample import resample as resample_series
 from omega.engine.loop import run_python
+from omega.engine.market import declared_indicators
 from omega.engine.settings import EngineSettings
 from omega.errors import StrategyError
 from omega.indicators import IndicatorSpec
@@ -243,14 +246,10 @@ def test_manage_position_is_skipped_only_when_it_is_the_base_method(bars):
 
 def test_the_reader_is_released_after_the_run(bars):
     settings = settings_for(bars)
-    from omega.engine.hybrid import RustIndicators
-    from omega.engine.market import build_market, declared_indicators
-
     probe = Probe()
-    market = build_market(
-        bars, settings, declared_indicators(probe, settings.primary_timeframe), RustIndicators()
-    )
-    driver = _Driver(probe, market)
+    requests = declared_indicators(probe, settings.primary_timeframe)
+    driver = _Driver(probe, bars, settings, requests)
+    driver.build([resampled_columns(bars, tf) for tf in driver.resample_to])
     driver.attach(_FakeReader(), object(), False)
     assert "indicator" in driver.slice.__dict__
     driver.detach()
@@ -263,3 +262,8 @@ class _FakeReader:
         raise AssertionError("not called")
 
     last_closed = closed_bars = ignore = indicator
+
+
+def resampled_columns(bars, timeframe):
+    frame = resample_series(bars, timeframe)
+    return tuple(getattr(frame, name) for name in COLUMNS)

@@ -1,12 +1,12 @@
 """`hybrid` mode: the Rust engine runs the loop and calls a Python strategy back per bar.
 
-Before the loop the market (timeframes, visibility) is built as in the Python engine, but every
-declared indicator series is computed by omega-indicators in Rust (`_core.indicator_batch`,
-bit-identical to the Python recurrences by construction). During the loop the Rust
-`HybridStrategy` (crates/py_bindings/src/hybrid.rs) calls the strategy's own ``evaluate`` and
-``manage_position`` directly on one slice it moves in place; this driver only supplies the
-pieces and checks the (rare) signals and actions the strategy returns. The cost per bar and
-why: docs/engine/hybrid.md.
+Before the loop the market is built as in the Python engine, but on bars resampled by
+omega-engine and with every declared indicator series computed by omega-indicators in Rust
+(`_core.indicator_batch`): the same contract and recurrences, so the same values. During the
+loop the Rust `HybridStrategy` (crates/py_bindings/src/hybrid.rs) calls the strategy's own
+``evaluate`` and ``manage_position`` directly on one slice it moves in place; this driver only
+supplies the pieces and checks the (rare) signals and actions the strategy returns. The cost
+per bar and why: docs/engine/hybrid.md.
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from typing import Any
 import numpy as np
 
 from omega.data.bars import BarSeries
+from omega.data.resample import resample
 from omega.engine.loop import _strategy_failure, check_settings
-from omega.engine.market import build_market, declared_indicators
+from omega.engine.market import declared_indicators, market_from_series, run_timeframes
 from omega.engine.raw import RawRun
 from omega.engine.rust import _core, bar_columns, raw_run_from_core
 from omega.engine.settings import EngineSettings
 from omega.errors import EmptyDataError, StrategyError
 from omega.indicators import IndicatorSpec
-from omega.strategy.base import Strategy
-from omega.strategy.data_slice import DataSlice, MarketData
+from omega.strategy.base import IndicatorRequest, Strategy
+from omega.strategy.data_slice import DataSlice
 from omega.strategy.position import Position
 from omega.strategy.signals import (
     Close,
@@ -68,6 +69,28 @@ class RustIndicators:
         return series
 
 
+def _frame(columns: tuple[np.ndarray, ...], timeframe: Timeframe, base: BarSeries) -> BarSeries:
+    """One resampled frame (ten columns in `omega.data.bars.COLUMNS` order) as a BarSeries."""
+    time, bid_open, bid_high, bid_low, bid_close, ask_open, ask_high, ask_low, ask_close, vol = (
+        columns
+    )
+    return BarSeries(
+        time,
+        bid_open,
+        bid_high,
+        bid_low,
+        bid_close,
+        ask_open,
+        ask_high,
+        ask_low,
+        ask_close,
+        vol,
+        timeframe=timeframe,
+        instrument=base.instrument,
+        source=base.source,
+    )
+
+
 class _HybridSlice(DataSlice):
     """A `DataSlice` whose ``indicator``, ``last_closed``, ``closed_bars`` and ``record`` are
     the Rust reader's methods (instance attributes shadow the class's Python methods);
@@ -82,15 +105,43 @@ def _overrides_manage(strategy: Strategy) -> bool:
 
 
 class _Driver:
-    """What the Rust `HybridStrategy` reads: ``name``, ``evaluate``, ``manage`` (None when
-    not overridden: the base returns None, so the call is skipped), ``slice``, ``lookup``;
-    and calls: ``attach`` once, ``signal`` / ``action`` / ``failure`` on the rare paths."""
+    """What the Rust `HybridStrategy` reads: ``name``, ``base_columns``, ``resample_to``;
+    after ``build``: ``evaluate``, ``manage`` (None when not overridden: the base returns
+    None, so the call is skipped), ``slice``, ``lookup``, ``resolve``, ``closed_view``; and
+    calls ``attach`` once, ``signal`` / ``action`` / ``failure`` on the rare paths."""
 
-    def __init__(self, strategy: Strategy, market: MarketData) -> None:
+    def __init__(
+        self,
+        strategy: Strategy,
+        bars: BarSeries,
+        settings: EngineSettings,
+        requests: list[IndicatorRequest],
+    ) -> None:
         self.name = strategy.name or type(strategy).__name__
         self._strategy = strategy
+        self._bars = bars
+        self._settings = settings
+        self._requests = requests
+        self._timeframes = run_timeframes(bars.timeframe, settings, requests)
+        base = bars.timeframe
+        for tf in self._timeframes:
+            if tf.nanos % base.nanos:
+                resample(bars, tf)  # raises the Python engine's ConfigError for this pair
+        self.base_columns = bar_columns(bars)
+        self.resample_to = [tf.name for tf in self._timeframes if tf != base]
         self.evaluate = strategy.evaluate
         self.manage = strategy.manage_position if _overrides_manage(strategy) else None
+
+    def build(self, frames: list[tuple[np.ndarray, ...]]) -> None:
+        """The market over ``frames`` (the base bars resampled in Rust to ``resample_to``)
+        and the slice the strategy sees."""
+        bars = self._bars
+        resampled = dict(zip(self.resample_to, frames, strict=True))
+        series = {
+            tf: bars if tf == bars.timeframe else _frame(resampled[tf.name], tf, bars)
+            for tf in self._timeframes
+        }
+        market = market_from_series(series, self._settings, self._requests, RustIndicators())
         self.slice = _HybridSlice(market)
         # first reads of a (spec, timeframe, side) or a timeframe resolve through a plain
         # slice: same errors (bound to that slice, not to the driver: no reference cycle)
@@ -113,7 +164,8 @@ class _Driver:
 
     def detach(self) -> None:
         """Drop the reader (and the series it copied) once the run is over."""
-        self.slice.__dict__.clear()
+        if hasattr(self, "slice"):
+            self.slice.__dict__.clear()
 
     def failure(self, i: int, exc: Exception) -> StrategyError:
         """The exception raised by the strategy at bar ``i``, as the Python engine raises it."""
@@ -164,8 +216,7 @@ def run_hybrid(
         raise EmptyDataError("no bars to backtest", file=bars.source)
     check_settings(settings)
     requests = declared_indicators(strategy, settings.primary_timeframe)
-    market = build_market(bars, settings, requests, RustIndicators())  # type: ignore[arg-type]
-    driver = _Driver(strategy, market)
+    driver = _Driver(strategy, bars, settings, requests)
     try:
         out: dict[str, Any] = _core().run_hybrid(
             bar_columns(bars), bars.timeframe.name, settings, driver, trace, bars.source

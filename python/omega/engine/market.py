@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -10,12 +11,18 @@ from omega.data.bars import COLUMNS, BarSeries
 from omega.data.resample import last_closed_index, resample
 from omega.engine.settings import EngineSettings
 from omega.errors import ConfigError, StrategyError
-from omega.indicators import IndicatorCache, IndicatorSpec
+from omega.indicators import IndicatorSpec
 from omega.strategy.base import IndicatorRequest, Strategy
 from omega.strategy.data_slice import MarketData, compact
 from omega.timeframes import Timeframe
 
 SIDES = ("bid", "ask", "mid")
+
+
+class SeriesSource(Protocol):
+    """Where the market gets indicator series: `IndicatorCache`, or hybrid mode's Rust one."""
+
+    def get(self, bars: BarSeries, side: str, spec: IndicatorSpec) -> np.ndarray: ...
 
 
 def read_only(series: BarSeries) -> BarSeries:
@@ -72,22 +79,33 @@ def build_market(
     bars: BarSeries,
     settings: EngineSettings,
     requests: list[IndicatorRequest],
-    cache: IndicatorCache,
+    cache: SeriesSource,
 ) -> MarketData:
     """Resample to every run timeframe, map visibility, compute every declared series."""
-    primary = settings.primary_timeframe
     series: dict[Timeframe, BarSeries] = {}
     for tf in run_timeframes(bars.timeframe, settings, requests):
-        resampled = bars if tf == bars.timeframe else resample(bars, tf)
-        series[tf] = read_only(resampled)
-    primary_time = series[primary].time
+        series[tf] = bars if tf == bars.timeframe else resample(bars, tf)
+    return market_from_series(series, settings, requests, cache)
+
+
+def market_from_series(
+    series: dict[Timeframe, BarSeries],
+    settings: EngineSettings,
+    requests: list[IndicatorRequest],
+    cache: SeriesSource,
+) -> MarketData:
+    """The market over already resampled ``series`` (every run timeframe): read-only views,
+    visibility maps, every declared indicator series."""
+    primary = settings.primary_timeframe
+    views = {tf: read_only(s) for tf, s in series.items()}
+    primary_time = views[primary].time
     visible: dict[Timeframe, Sequence[int]] = {
         tf: compact(np.asarray(last_closed_index(primary_time, primary, s.time, tf)))
-        for tf, s in series.items()
+        for tf, s in views.items()
         if tf != primary
     }
     indicators: dict[tuple[Timeframe, str, IndicatorSpec], Sequence[float]] = {}
     for tf, side, spec in requests:
-        values = cache.get(series[tf], side, spec)
+        values = cache.get(views[tf], side, spec)
         indicators[(tf, side, spec)] = compact(values)
-    return MarketData(primary, series, visible, indicators)
+    return MarketData(primary, views, visible, indicators)
