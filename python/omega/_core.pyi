@@ -11,6 +11,7 @@ from omega.timeframes import Timeframe
 
 __all__ = [
     "_panic_at_boundary",
+    "compute_metrics",
     "core_version",
     "indicator_batch",
     "run_backtest",
@@ -62,6 +63,26 @@ def run_hybrid(
     source: str = "<memory>",
 ) -> dict[str, Any]:
     """The Rust engine calling a Python strategy back through ``driver`` (hybrid mode)."""
+
+def compute_metrics(
+    trades: Mapping[str, npt.ArrayLike],
+    equity_time: npt.ArrayLike,
+    equity: npt.ArrayLike,
+    final_balance: float,
+    bars_processed: int,
+    base_bars: int,
+    ignored_signals: int,
+    dropped_orders: int,
+    skipped_orders: int,
+    initial_balance: float,
+    timeframe_ns: int,
+) -> dict[str, Any]:
+    """The metrics of one run computed in Rust, identical (==) to
+    `omega.results.metrics.compute_metrics`: same keys in the same order, same values.
+
+    The arguments are the `RawRun` fields (``trades`` needs ``pnl``, ``side``, ``fees``,
+    ``bars_held`` and ``exit_reason``; ``skipped_orders`` is their count).
+    """
 
 def rust_strategy_names() -> list[str]:
     """Names of the built-in Rust strategies."""
