@@ -51,6 +51,26 @@ impl OwnedBars {
     }
 }
 
+/// Whether every column has the length of `time` and there is at least one bar (the part of
+/// [`check_input`] resampling needs before it can read the columns).
+pub fn has_shape(bars: &BarColumns<'_>) -> bool {
+    let n = bars.time.len();
+    n > 0
+        && [
+            bars.bid_open,
+            bars.bid_high,
+            bars.bid_low,
+            bars.bid_close,
+            bars.ask_open,
+            bars.ask_high,
+            bars.ask_low,
+            bars.ask_close,
+            bars.volume,
+        ]
+        .iter()
+        .all(|c| c.len() == n)
+}
+
 /// Checks what the engine relies on: equal lengths, at least one bar, strictly increasing
 /// times, finite prices. Rows are 0-based bar indices.
 pub fn check_input(bars: &BarColumns<'_>) -> Result<(), EngineError> {

@@ -2,7 +2,7 @@
 
 use crate::bars::OwnedBars;
 use crate::error::EngineError;
-use crate::resample::{resample, resample_coarser};
+use crate::resample::{resample_checking, resample_coarser};
 use omega_indicators::{IndicatorCache, SideColumns};
 use omega_strategy_api::{BarColumns, IndicatorKey, PriceSide, Timeframe};
 
@@ -32,6 +32,9 @@ pub struct Frames<'a> {
     /// `None` when the primary timeframe is the base timeframe.
     pub primary_bounds: Option<Vec<usize>>,
     pub primary: usize,
+    /// Whether the frame resampled from the base found it valid (see `resample_checking`);
+    /// `None` when no frame was resampled from the base.
+    pub base_checked: Option<bool>,
 }
 
 /// Configured + primary + requested timeframes, finest first; none finer than the base.
@@ -58,6 +61,8 @@ pub fn run_timeframes(
 }
 
 impl<'a> Frames<'a> {
+    /// Resamples every run timeframe from `base`, which must have columns of equal length
+    /// but is otherwise unchecked: see `base_checked`.
     pub fn build(
         base: BarColumns<'a>,
         base_tf: Timeframe,
@@ -67,6 +72,7 @@ impl<'a> Frames<'a> {
         let mut stores = Vec::with_capacity(timeframes.len());
         // Base ranges of each owned frame, parallel to `stores` (None for the base itself).
         let mut all_bounds: Vec<Option<Vec<usize>>> = Vec::with_capacity(timeframes.len());
+        let mut base_checked = None;
         for (k, &tf) in timeframes.iter().enumerate() {
             if tf == base_tf {
                 stores.push(FrameStore::Borrowed(base));
@@ -85,7 +91,11 @@ impl<'a> Frames<'a> {
                     base.volume,
                     tf,
                 ),
-                None => resample(&base, tf),
+                None => {
+                    let (bars, bounds, ok) = resample_checking(&base, tf);
+                    base_checked = Some(base_checked.unwrap_or(true) && ok);
+                    (bars, bounds)
+                }
             };
             stores.push(FrameStore::Owned(bars));
             all_bounds.push(Some(bounds));
@@ -103,6 +113,15 @@ impl<'a> Frames<'a> {
             stores,
             primary_bounds,
             primary: primary_index,
+            base_checked,
+        }
+    }
+
+    /// The primary frame's bar times, moved out when the frame was resampled (no copy).
+    pub fn into_primary_time(mut self) -> Vec<i64> {
+        match self.stores.swap_remove(self.primary) {
+            FrameStore::Borrowed(c) => c.time.to_vec(),
+            FrameStore::Owned(o) => o.time,
         }
     }
 

@@ -12,11 +12,27 @@ use omega_strategy_api::{BarColumns, Timeframe};
 /// `base.time` must increase strictly (checked by `check_input` before): a bucket then ends
 /// at the first bar at or past its end, found by comparison instead of a division per bar.
 pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usize>) {
+    let (bars, bounds, _) = resample_checking(base, target);
+    (bars, bounds)
+}
+
+/// [`resample`] of unchecked input (equal column lengths assumed) that also reports whether
+/// the input passes `check_input` (every value finite, times strictly increasing): the run
+/// reads the base columns once instead of twice. When it does not, the bars are meaningless
+/// and `check_input` names the problem.
+pub fn resample_checking(
+    base: &BarColumns<'_>,
+    target: Timeframe,
+) -> (OwnedBars, Vec<usize>, bool) {
     let tf = target.nanos();
     let n = base.len();
     let capacity = bucket_capacity(base.time, tf);
     let mut out = OwnedBars::with_capacity(capacity);
     let mut bounds = Vec::with_capacity(capacity + 1);
+    // Finite means not NaN or infinite: `x * 0` is (+/-)0 then and NaN otherwise, so a sum of
+    // these per bucket stays 0 exactly when every value was finite.
+    let mut finite = true;
+    let mut increasing = true;
     let mut i = 0;
     while i < n {
         let bucket = base.time[i].div_euclid(tf) * tf;
@@ -29,15 +45,36 @@ pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usi
             base.ask_low[i],
         );
         let mut volume = base.volume[i];
-        let mut j = i + 1;
-        while j < n && base.time[j] < end {
-            bh = bh.max(base.bid_high[j]);
-            bl = bl.min(base.bid_low[j]);
-            ah = ah.max(base.ask_high[j]);
-            al = al.min(base.ask_low[j]);
-            volume += base.volume[j];
+        let mut probe = 0.0;
+        let mut j = i;
+        loop {
+            for v in [
+                base.bid_open[j],
+                base.bid_high[j],
+                base.bid_low[j],
+                base.bid_close[j],
+                base.ask_open[j],
+                base.ask_high[j],
+                base.ask_low[j],
+                base.ask_close[j],
+                base.volume[j],
+            ] {
+                probe += v * 0.0;
+            }
+            if j > i {
+                bh = bh.max(base.bid_high[j]);
+                bl = bl.min(base.bid_low[j]);
+                ah = ah.max(base.ask_high[j]);
+                al = al.min(base.ask_low[j]);
+                volume += base.volume[j];
+            }
             j += 1;
+            if j >= n || base.time[j] >= end {
+                break;
+            }
+            increasing &= base.time[j] > base.time[j - 1];
         }
+        finite &= probe == 0.0;
         out.time.push(bucket);
         out.bid_open.push(base.bid_open[i]);
         out.bid_high.push(bh);
@@ -48,10 +85,11 @@ pub fn resample(base: &BarColumns<'_>, target: Timeframe) -> (OwnedBars, Vec<usi
         out.ask_low.push(al);
         out.ask_close.push(base.ask_close[j - 1]);
         out.volume.push(volume);
+        // (A bar at or past `end` is later than every bar of this bucket: no check needed.)
         i = j;
     }
     bounds.push(n);
-    (out, bounds)
+    (out, bounds, finite && increasing && n > 0)
 }
 
 /// [`resample`] from an already resampled `fine` frame whose timeframe divides `target`
@@ -155,6 +193,40 @@ mod tests {
         assert_eq!(m5.ask_high, vec![4.5, 6.5, 8.5]);
         assert_eq!(m5.ask_low, vec![1.5, 4.5, 7.5]);
         assert_eq!(m5.volume, vec![3.0, 2.0, 1.0]);
+    }
+
+    #[test]
+    fn checking_flags_what_check_input_rejects() {
+        use crate::bars::check_input;
+        let times: Vec<i64> = [0, 1, 4, 10, 14, 16].iter().map(|m| m * MIN).collect();
+        let good = owned(&times, &[1.0, 3.0, 2.0, 5.0, 4.0, 7.0]);
+        let (bars, bounds, ok) = resample_checking(&good.columns(), Timeframe::M5);
+        assert!(ok);
+        assert_eq!((bars, bounds), resample(&good.columns(), Timeframe::M5));
+        let mut broken = Vec::new();
+        for row in 0..times.len() {
+            for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                let mut b = good.clone();
+                b.ask_low[row] = bad;
+                broken.push(b.clone());
+                let mut b = good.clone();
+                b.volume[row] = bad;
+                broken.push(b);
+            }
+            if row > 0 {
+                for t in [times[row - 1], times[row - 1] - 7 * MIN] {
+                    let mut b = good.clone();
+                    b.time[row] = t; // repeated or going back, inside or across buckets
+                    broken.push(b);
+                }
+            }
+        }
+        for b in &broken {
+            assert!(check_input(&b.columns()).is_err());
+            assert!(!resample_checking(&b.columns(), Timeframe::M5).2, "{b:?}");
+        }
+        let empty = owned(&[], &[]);
+        assert!(!resample_checking(&empty.columns(), Timeframe::M5).2);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The event loop: one primary bar at a time, in the order of docs/engine/execution.md.
 
-use crate::bars::check_input;
+use crate::bars::{check_input, has_shape};
 use crate::error::EngineError;
 use crate::market::{compute_indicators, run_timeframes, Frames};
 use crate::output::{ExitReason, RunOutput, SkippedOrder, TraceRow};
@@ -211,6 +211,23 @@ fn check_action(action: &PositionAction, index: usize) -> Result<(), EngineError
     }
 }
 
+/// The strategy's indicator requests (sorted, deduplicated) and the run's timeframes.
+fn plan<S: Strategy>(
+    strategy: &mut S,
+    base_tf: Timeframe,
+    settings: &EngineSettings,
+) -> Result<(Vec<IndicatorKey>, Vec<Timeframe>), EngineError> {
+    let primary_tf = settings.primary_timeframe;
+    let mut requests = strategy.indicators(primary_tf);
+    if let Some(e) = strategy.take_error() {
+        return Err(EngineError::Strategy(e));
+    }
+    requests.sort();
+    requests.dedup();
+    let timeframes = run_timeframes(base_tf, primary_tf, &settings.timeframes, &requests)?;
+    Ok((requests, timeframes))
+}
+
 /// Runs a backtest of `strategy` over `base` bars of timeframe `base_tf`.
 pub fn run_backtest<S: Strategy>(
     base: BarColumns<'_>,
@@ -235,17 +252,24 @@ pub fn run_backtest_with_cache<S: Strategy>(
 ) -> Result<RunOutput, EngineError> {
     let started = std::time::Instant::now();
     let conversion = settings.validate()?;
-    check_input(&base)?;
-    let checked = started.elapsed();
-    let primary_tf = settings.primary_timeframe;
-    let mut requests = strategy.indicators(primary_tf);
-    if let Some(e) = strategy.take_error() {
-        return Err(EngineError::Strategy(e));
+    if !has_shape(&base) {
+        check_input(&base)?;
     }
-    requests.sort();
-    requests.dedup();
-    let timeframes = run_timeframes(base_tf, primary_tf, &settings.timeframes, &requests)?;
+    let primary_tf = settings.primary_timeframe;
+    // Errors in the order of the checks: input data before the strategy's requests. The
+    // input's content is checked while resampling it when a frame is resampled from it.
+    let planned = plan(strategy, base_tf, settings)
+        .map_err(|error| check_input(&base).err().unwrap_or(error));
+    let (requests, timeframes) = planned?;
     let frames = Frames::build(base, base_tf, primary_tf, timeframes);
+    if frames.base_checked != Some(true) {
+        check_input(&base)?;
+        if frames.base_checked == Some(false) {
+            return Err(EngineError::Internal(
+                "resampling flagged input that check_input accepts".into(),
+            ));
+        }
+    }
     let resampled = started.elapsed();
 
     let slip_atr_key = IndicatorKey {
@@ -658,6 +682,8 @@ pub fn run_backtest_with_cache<S: Strategy>(
     }
     equity[n - 1] = book.balance;
     let dropped_orders = usize::from(pending_entry.is_some()) + usize::from(pending_exit.is_some());
+    let base_bars = base.len();
+    let equity_time = frames.into_primary_time();
     log::debug!(
         "{}: {} primary bars ({} base), {} trade rows, final balance {}",
         strategy.name(),
@@ -668,8 +694,7 @@ pub fn run_backtest_with_cache<S: Strategy>(
     );
     // Stage times (cumulative), to see where a run's time goes without a profiler.
     log::debug!(
-        "stages (ms, cumulative): checked {:.2}, resampled {:.2}, indicators {:.2}, loop {:.2}",
-        checked.as_secs_f64() * 1e3,
+        "stages (ms, cumulative): checked and resampled {:.2}, indicators {:.2}, loop {:.2}",
         resampled.as_secs_f64() * 1e3,
         computed.as_secs_f64() * 1e3,
         looped.as_secs_f64() * 1e3,
@@ -677,11 +702,11 @@ pub fn run_backtest_with_cache<S: Strategy>(
 
     Ok(RunOutput {
         trades: book.trades,
-        equity_time: primary.time.to_vec(),
+        equity_time,
         equity,
         final_balance: book.balance,
         bars_processed: n,
-        base_bars: base.len(),
+        base_bars,
         ignored_signals,
         dropped_orders,
         skipped_orders,
