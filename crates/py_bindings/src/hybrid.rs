@@ -52,7 +52,13 @@ pub struct PositionMirror {
 }
 
 impl PositionMirror {
-    fn update(&mut self, p: &Position) {
+    /// Copies `p`. The tag is fixed when a position opens, so it is copied only for another
+    /// position (`fresh`, or another entry): comparing strings at every call showed up in
+    /// profiles.
+    fn update(&mut self, p: &Position, fresh: bool) {
+        if fresh || self.entry_index != p.entry_index || self.entry_time != p.entry_time {
+            self.tag.clone_from(&p.tag);
+        }
         self.side = p.side.sign();
         self.entry_time = p.entry_time;
         self.entry_index = p.entry_index;
@@ -63,9 +69,6 @@ impl PositionMirror {
         self.bars_held = p.bars_held;
         self.mfe = p.mfe;
         self.unrealized_pnl = p.unrealized_pnl;
-        if self.tag != p.tag {
-            self.tag.clone_from(&p.tag);
-        }
     }
 }
 
@@ -446,7 +449,7 @@ impl<'py> HybridStrategy<'py> {
         self.slice.setattr(intern!(py, "_i"), index)?;
         match position {
             Some(p) => {
-                self.mirror.borrow_mut().update(p);
+                self.mirror.borrow_mut().update(p, !self.showing_position);
                 if !self.showing_position {
                     self.slice.setattr(intern!(py, "_position"), &self.view)?;
                     self.showing_position = true;
