@@ -139,6 +139,8 @@ EDGE_CASES = {
     "drawdown_to_the_end": make_raw([1100.0, 1050.0, 1000.0, 900.0]),
     "below_zero": make_raw([500.0, 0.0, -250.0, 100.0]),
     "nan_pnl": make_raw([1000.0, 1000.0], make_trades([math.nan, 3.0, -2.0])),
+    "nan_equity": make_raw([1000.0, math.nan, 1010.0, 990.0]),
+    "infinite_equity": make_raw([1000.0, math.inf, 1000.0]),
     "tiny_span_huge_growth": make_raw([1000.0, 2000.0], step_ns=MINUTE_NS),
     "shrinking_to_nothing": make_raw([1e-300, 1e-305], step_ns=MINUTE_NS),
 }
@@ -171,6 +173,9 @@ def test_edge_cases_hit_the_special_values():
     assert rust("tiny_span_huge_growth")["cagr"] == math.inf
     assert rust("shrinking_to_nothing")["cagr"] == -1.0  # pow underflows to 0
     assert rust("empty_equity")["max_drawdown"] == 0.0
+    # numpy's running maximum propagates NaN; nanmax skips it.
+    assert math.isnan(rust("nan_equity")["max_drawdown"])
+    assert rust("nan_equity")["max_drawdown_pct"] == 0.0
 
 
 def test_a_zero_initial_balance_raises_like_python():

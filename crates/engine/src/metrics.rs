@@ -823,4 +823,62 @@ mod tests {
             "metrics input: column fees has 0 rows, pnl has 1"
         );
     }
+
+    #[test]
+    fn from_run_reads_the_run_output_columns() {
+        use crate::output::{ExitReason, SkippedOrder, TradeLog, TradeRow};
+        let mut trades = TradeLog::default();
+        for (pnl, reason) in [(12.0, ExitReason::Partial), (-4.0, ExitReason::StopLoss)] {
+            trades.push(TradeRow {
+                entry_time: 0,
+                exit_time: DAY_NS,
+                entry_index: 0,
+                exit_index: 1,
+                side: -1,
+                size: 1.0,
+                entry_price: 1.1,
+                exit_price: 1.2,
+                sl: f64::NAN,
+                tp: f64::NAN,
+                exit_reason: reason,
+                gross_pnl: pnl + 0.5,
+                fees: 0.5,
+                pnl,
+                bars_held: 3,
+                mfe: 0.0,
+                tag: String::new(),
+            });
+        }
+        let skipped = SkippedOrder {
+            time: 0,
+            reason: "below_min_lot",
+            detail: String::new(),
+        };
+        let run = RunOutput {
+            trades,
+            equity_time: days(4),
+            equity: vec![1000.0, 1012.0, 1008.0, 1008.0],
+            final_balance: 1008.0,
+            bars_processed: 4,
+            base_bars: 5760,
+            ignored_signals: 1,
+            dropped_orders: 0,
+            skipped_orders: vec![skipped],
+            trace: None,
+        };
+        let m = Metrics::from_run(&run, 1000.0, DAY_NS).unwrap();
+        assert_eq!((m.n_trades, m.n_short, m.n_wins, m.n_losses), (2, 2, 1, 1));
+        assert_eq!(
+            (m.gross_profit, m.gross_loss, m.total_fees),
+            (12.0, 4.0, 1.0)
+        );
+        // Only the stop-loss row closes the position: 3 of 4 bars in the market.
+        assert_eq!((m.exposure, m.avg_bars_held), (0.75, 3.0));
+        assert_eq!(m.exit_reasons.get("partial"), Some(&1));
+        assert_eq!(
+            (m.skipped_orders, m.base_bars, m.net_profit),
+            (1, 5760, 8.0)
+        );
+        assert_eq!(m.max_drawdown, 4.0);
+    }
 }
