@@ -83,6 +83,7 @@
 //! `#[repr(C)]` type that crosses the run-time plugin boundary changes layout.
 #![deny(unsafe_code)]
 
+pub mod abi; // the run-time plugin C ABI and `export_strategy!` (the only `unsafe` module)
 pub mod params;
 pub mod signal;
 pub mod slice;
