@@ -131,64 +131,66 @@ impl<'a> Frames<'a> {
     }
 }
 
-/// Computes every requested series into `cache` (one `mid` column set per timeframe if asked).
+/// Computes every requested series into `cache` (one `mid` column set per timeframe if asked;
+/// series are computed on up to two threads, see `IndicatorCache::ensure_all`).
 pub fn compute_indicators(
     frames: &Frames<'_>,
     requests: &[IndicatorKey],
     cache: &mut IndicatorCache,
 ) -> Result<(), EngineError> {
-    let mut mid: Vec<(Timeframe, [Vec<f64>; 4])> = Vec::new();
-    for key in requests {
-        let bars = frames.columns(key.timeframe).ok_or_else(|| {
+    let columns_of = |key: &IndicatorKey| {
+        frames.columns(key.timeframe).ok_or_else(|| {
             EngineError::Internal(format!(
                 "indicator timeframe {} has no frame",
                 key.timeframe.name()
             ))
-        })?;
-        let result = match key.side {
-            PriceSide::Bid | PriceSide::Ask => {
-                let [open, high, low, close] = bars.side(key.side).expect("bid and ask are stored");
-                cache.ensure(
-                    *key,
-                    &SideColumns {
-                        open,
-                        high,
-                        low,
-                        close,
-                    },
-                )
-            }
-            PriceSide::Mid => {
-                if !mid.iter().any(|(tf, _)| *tf == key.timeframe) {
-                    let avg = |b: &[f64], a: &[f64]| {
-                        b.iter().zip(a).map(|(b, a)| (b + a) * 0.5).collect()
-                    };
-                    mid.push((
-                        key.timeframe,
-                        [
-                            avg(bars.bid_open, bars.ask_open),
-                            avg(bars.bid_high, bars.ask_high),
-                            avg(bars.bid_low, bars.ask_low),
-                            avg(bars.bid_close, bars.ask_close),
-                        ],
-                    ));
-                }
+        })
+    };
+    let mut mid: Vec<(Timeframe, [Vec<f64>; 4])> = Vec::new();
+    for key in requests {
+        let bars = columns_of(key)?;
+        if key.side == PriceSide::Mid && !mid.iter().any(|(tf, _)| *tf == key.timeframe) {
+            let avg = |b: &[f64], a: &[f64]| b.iter().zip(a).map(|(b, a)| (b + a) * 0.5).collect();
+            mid.push((
+                key.timeframe,
+                [
+                    avg(bars.bid_open, bars.ask_open),
+                    avg(bars.bid_high, bars.ask_high),
+                    avg(bars.bid_low, bars.ask_low),
+                    avg(bars.bid_close, bars.ask_close),
+                ],
+            ));
+        }
+    }
+    let mut jobs = Vec::with_capacity(requests.len());
+    for key in requests {
+        let bars = columns_of(key)?;
+        let [open, high, low, close] = match bars.side(key.side) {
+            Some(columns) => columns,
+            None => {
                 let (_, [open, high, low, close]) = mid
                     .iter()
                     .find(|(tf, _)| *tf == key.timeframe)
                     .expect("inserted above");
-                cache.ensure(
-                    *key,
-                    &SideColumns {
-                        open,
-                        high,
-                        low,
-                        close,
-                    },
-                )
+                [&open[..], &high[..], &low[..], &close[..]]
             }
         };
-        result.map_err(|e| EngineError::Config(format!("indicator {:?}: {e}", key.spec)))?;
+        jobs.push((
+            *key,
+            SideColumns {
+                open,
+                high,
+                low,
+                close,
+            },
+        ));
     }
-    Ok(())
+    cache.ensure_all(&jobs).map_err(|e| {
+        // The failing key, for the message: the first job whose series is still missing.
+        let spec = jobs
+            .iter()
+            .find(|(key, _)| cache.get(key).is_none())
+            .map(|(key, _)| key.spec);
+        EngineError::Config(format!("indicator {spec:?}: {e}"))
+    })
 }

@@ -53,6 +53,38 @@ impl IndicatorCache {
         self.get_or_compute(key, columns).map(|_| ())
     }
 
+    /// [`ensure`](Self::ensure) of every job in order, with the same result, cache state and
+    /// counts as that sequence (it stops at the first error), but the missing series are
+    /// computed on up to two threads when there is enough work to pay for one.
+    pub fn ensure_all(
+        &mut self,
+        jobs: &[(IndicatorKey, SideColumns<'_>)],
+    ) -> Result<(), IndicatorError> {
+        // The first occurrence of each key not cached yet computes; the others are hits.
+        let todo: Vec<usize> = (0..jobs.len())
+            .filter(|&k| {
+                let key = &jobs[k].0;
+                !self.series.contains_key(key) && !jobs[..k].iter().any(|(other, _)| other == key)
+            })
+            .collect();
+        let mut computed: Vec<Option<Result<Vec<f64>, IndicatorError>>> =
+            (0..jobs.len()).map(|_| None).collect();
+        for (k, result) in compute_jobs(jobs, &todo) {
+            computed[k] = Some(result);
+        }
+        for ((key, _), result) in jobs.iter().zip(computed) {
+            match result {
+                Some(result) => {
+                    let series = result?;
+                    self.misses += 1;
+                    self.series.insert(*key, series);
+                }
+                None => self.hits += 1,
+            }
+        }
+        Ok(())
+    }
+
     /// A series computed earlier (no counting, no computing).
     pub fn get(&self, key: &IndicatorKey) -> Option<&[f64]> {
         self.series.get(key).map(Vec::as_slice)
@@ -79,6 +111,52 @@ impl IndicatorCache {
         self.hits = 0;
         self.misses = 0;
     }
+}
+
+/// Below this many bars in all, a second thread costs more than it saves.
+const PARALLEL_MIN_BARS: usize = 100_000;
+
+/// Computes `jobs[k]` for each `k` in `todo`: on the calling thread, or split over it and one
+/// more (longest series first, each to the less loaded thread). Every series is computed by
+/// the same sequential code either way, so the values do not depend on the split.
+fn compute_jobs(
+    jobs: &[(IndicatorKey, SideColumns<'_>)],
+    todo: &[usize],
+) -> Vec<(usize, Result<Vec<f64>, IndicatorError>)> {
+    let run = |share: &[usize]| -> Vec<(usize, Result<Vec<f64>, IndicatorError>)> {
+        share
+            .iter()
+            .map(|&k| (k, compute(&jobs[k].0.spec, &jobs[k].1)))
+            .collect()
+    };
+    let size = |k: usize| jobs[k].1.close.len();
+    let total: usize = todo.iter().map(|&k| size(k)).sum();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if todo.len() < 2 || total < PARALLEL_MIN_BARS || threads < 2 {
+        return run(todo);
+    }
+    let mut by_size = todo.to_vec();
+    by_size.sort_by_key(|&k| std::cmp::Reverse(size(k)));
+    let (mut mine, mut other) = (Vec::new(), Vec::new());
+    let (mut mine_load, mut other_load) = (0, 0);
+    for k in by_size {
+        if mine_load <= other_load {
+            mine_load += size(k);
+            mine.push(k);
+        } else {
+            other_load += size(k);
+            other.push(k);
+        }
+    }
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| run(&other));
+        let mut results = run(&mine);
+        match helper.join() {
+            Ok(theirs) => results.extend(theirs),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+        results
+    })
 }
 
 #[cfg(test)]
@@ -126,6 +204,60 @@ mod tests {
         );
         assert_eq!(a[1], 1.5);
         assert_eq!(b[2], 2.0);
+    }
+
+    fn cols(c: &[f64]) -> SideColumns<'_> {
+        SideColumns {
+            open: c,
+            high: c,
+            low: c,
+            close: c,
+        }
+    }
+
+    #[test]
+    fn ensure_all_matches_ensure_in_sequence_on_one_thread_or_two() {
+        // 2 x 60k bars: above the threshold, so two threads compute.
+        let c: Vec<f64> = (0..60_000)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.001)
+            .collect();
+        let small = [1.0, 2.0, 3.0];
+        for data in [&c[..], &small[..]] {
+            let jobs = [
+                (key(3, PriceSide::Bid), cols(data)),
+                (key(5, PriceSide::Ask), cols(data)),
+                (key(3, PriceSide::Bid), cols(data)), // repeated: a hit
+                (key(2, PriceSide::Bid), cols(data)),
+            ];
+            let mut one_by_one = IndicatorCache::new();
+            one_by_one
+                .ensure(key(2, PriceSide::Bid), &cols(data))
+                .unwrap();
+            let mut together = IndicatorCache::new();
+            together
+                .ensure(key(2, PriceSide::Bid), &cols(data))
+                .unwrap();
+            for (key, columns) in &jobs {
+                one_by_one.ensure(*key, columns).unwrap();
+            }
+            together.ensure_all(&jobs).unwrap();
+            assert_eq!((together.hits(), together.misses()), (2, 3));
+            assert_eq!((one_by_one.hits(), one_by_one.misses()), (2, 3));
+            for (key, _) in &jobs {
+                let (a, b) = (together.get(key).unwrap(), one_by_one.get(key).unwrap());
+                assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            }
+        }
+        // The first failing job stops it, as in sequence: later keys are not cached.
+        let bad = [
+            (key(2, PriceSide::Bid), cols(&c)),
+            (key(0, PriceSide::Bid), cols(&c)),
+            (key(4, PriceSide::Bid), cols(&c)),
+        ];
+        let mut cache = IndicatorCache::new();
+        assert!(cache.ensure_all(&bad).is_err());
+        assert_eq!((cache.len(), cache.misses()), (1, 1));
+        assert!(cache.get(&key(4, PriceSide::Bid)).is_none());
     }
 
     #[test]
