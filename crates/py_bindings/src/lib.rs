@@ -11,6 +11,7 @@ mod errors;
 mod hybrid;
 mod indicators;
 mod metrics;
+mod plugin;
 mod settings;
 
 /// Version of the compiled core, checked by `omega` at import time.
@@ -25,5 +26,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     indicators::register(m)?;
     engine::register(m)?;
     metrics::register(m)?;
+    plugin::register(m)?;
     Ok(())
 }

@@ -1028,9 +1028,9 @@ impl<T: PluginStrategy> Instance<T> {
 /// The text of a panic payload.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
-        format!("panic: {s}")
+        (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        format!("panic: {s}")
+        s.clone()
     } else {
         "panic with a non-text payload".to_string()
     }

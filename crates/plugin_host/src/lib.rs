@@ -1,0 +1,73 @@
+//! omega-plugin-host: loads strategy plugins at run time and runs them as [`Strategy`]s.
+//!
+//! A plugin is a `cdylib` built against omega-strategy-api that exports
+//! [`omega_strategy_api::abi::PLUGIN_SYMBOL`] (see `export_strategy!`). [`Plugin::load`] opens
+//! it with libloading, refuses it unless its ABI version and the size of every boundary type
+//! equal this build's, and never unloads it. [`Plugin::create`] builds an instance from user
+//! parameters; the returned [`PluginStrategy`] implements [`Strategy`], so the engine runs it
+//! like a built-in strategy (`run_backtest::<PluginStrategy>`), with the same results.
+//!
+//! A plugin that panics or breaks the protocol stops the run: the adapter reports an error
+//! through `Strategy::take_error` (the engine stops there) and keeps the cause as a
+//! [`PluginError`] for the caller ([`PluginStrategy::take_fault`]).
+#![deny(unsafe_code)]
+
+mod adapter;
+mod loader;
+
+pub use adapter::PluginStrategy;
+pub use loader::Plugin;
+
+use std::path::PathBuf;
+
+/// Why a plugin could not be loaded, built or run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginError {
+    /// The file could not be opened as a shared library.
+    #[error("plugin {path}: cannot load the library: {message}")]
+    Load { path: PathBuf, message: String },
+    /// The library does not export the plugin symbol.
+    #[error("plugin {path}: no symbol {symbol} (not an Omega strategy plugin, or built without export_strategy!): {message}")]
+    MissingSymbol {
+        path: PathBuf,
+        symbol: &'static str,
+        message: String,
+    },
+    /// Built against another ABI version of omega-strategy-api.
+    #[error("plugin {path}: ABI version mismatch: expected {expected}, found {found}")]
+    AbiVersion {
+        path: PathBuf,
+        expected: u32,
+        found: u32,
+    },
+    /// A boundary type has another size in the plugin than here.
+    #[error(
+        "plugin {path}: size of {type_name} mismatch: expected {expected} bytes, found {found}"
+    )]
+    Size {
+        path: PathBuf,
+        type_name: &'static str,
+        expected: usize,
+        found: usize,
+    },
+    /// The descriptor is unusable (null, or a name that is not UTF-8).
+    #[error("plugin {path}: invalid descriptor: {message}")]
+    Descriptor { path: PathBuf, message: String },
+    /// The strategy rejected its parameters or reported an error of its own.
+    #[error("{message}")]
+    Strategy { message: String },
+    /// The plugin panicked inside one of its functions.
+    #[error("plugin strategy {strategy}: panic in {function}: {message}")]
+    Panic {
+        strategy: String,
+        function: &'static str,
+        message: String,
+    },
+    /// The plugin returned something the ABI does not allow.
+    #[error("plugin strategy {strategy}: invalid answer from {function}: {message}")]
+    Protocol {
+        strategy: String,
+        function: &'static str,
+        message: String,
+    },
+}

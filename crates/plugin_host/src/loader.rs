@@ -1,0 +1,205 @@
+//! Opening a plugin library and checking its descriptor before anything else is called.
+#![allow(unsafe_code)] // dlopen, the symbol lookup and reading the plugin's descriptor
+
+use crate::adapter::PluginStrategy;
+use crate::PluginError;
+use libloading::Library;
+use omega_strategy_api::abi::{
+    AbiSizes, ParamAbi, PluginDescriptor, PLUGIN_SYMBOL, STATUS_ERROR, STATUS_PANIC, STATUS_SOME,
+};
+use omega_strategy_api::{ParamValue, ABI_VERSION};
+use std::ffi::c_void;
+use std::path::{Path, PathBuf};
+
+/// A loaded, checked plugin library. The library stays loaded for the life of the process,
+/// so its descriptor, name and functions never dangle.
+#[derive(Debug, Clone)]
+pub struct Plugin {
+    path: PathBuf,
+    descriptor: &'static PluginDescriptor,
+    name: String,
+    api_version: String,
+}
+
+type DescriptorFn = unsafe extern "C" fn() -> *const PluginDescriptor;
+
+impl Plugin {
+    /// Opens the library at `path` (used as given: pass an absolute path to avoid the
+    /// loader's search path) and checks its ABI version and boundary type sizes.
+    pub fn load(path: impl AsRef<Path>) -> Result<Plugin, PluginError> {
+        let path = path.as_ref().to_path_buf();
+        // SAFETY: opening a library runs its initialisers; loading a plugin means trusting
+        // its code, which is what the user asked for by naming it.
+        let library = unsafe { Library::new(&path) }.map_err(|e| PluginError::Load {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        // Never unloaded: every pointer the plugin hands out may point into it.
+        let library: &'static Library = Box::leak(Box::new(library));
+        let symbol = format!("{PLUGIN_SYMBOL}\0");
+        // SAFETY: the symbol is declared with the type `export_strategy!` gives it.
+        let get = unsafe { library.get::<DescriptorFn>(symbol.as_bytes()) }.map_err(|e| {
+            PluginError::MissingSymbol {
+                path: path.clone(),
+                symbol: PLUGIN_SYMBOL,
+                message: e.to_string(),
+            }
+        })?;
+        // SAFETY: the generated function only returns the address of a static.
+        let raw = unsafe { get() };
+        if raw.is_null() {
+            return Err(PluginError::Descriptor {
+                path,
+                message: "the descriptor pointer is null".into(),
+            });
+        }
+        // SAFETY: every ABI version starts the descriptor with `abi_version: u32`; nothing
+        // else is read before it matched.
+        let found = unsafe { raw.cast::<u32>().read() };
+        check_version(&path, found)?;
+        // SAFETY: in this ABI version `sizes` follows `abi_version`, so it can be read now;
+        // the rest of the descriptor only after every size matched.
+        let sizes = unsafe { std::ptr::addr_of!((*raw).sizes).read() };
+        check_sizes(&path, &sizes)?;
+        // SAFETY: version and layout match ours, and the descriptor is a static of a library
+        // that is never unloaded.
+        let descriptor: &'static PluginDescriptor = unsafe { &*raw };
+        // SAFETY: the strings point to statics of the plugin.
+        let text = |s: omega_strategy_api::abi::AbiStr, what: &str| {
+            unsafe { s.to_str() }
+                .map(str::to_string)
+                .map_err(|e| PluginError::Descriptor {
+                    path: path.clone(),
+                    message: format!("{what}: {e}"),
+                })
+        };
+        let name = text(descriptor.name, "name")?;
+        let api_version = text(descriptor.api_version, "api_version")?;
+        Ok(Plugin {
+            path,
+            descriptor,
+            name,
+            api_version,
+        })
+    }
+
+    /// The strategy's name, as the plugin declares it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The omega-strategy-api version the plugin was built with.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A new strategy instance from user parameters; the plugin validates them
+    /// (`PluginError::Strategy` with its message when it rejects them).
+    pub fn create(&self, params: &[(String, ParamValue)]) -> Result<PluginStrategy, PluginError> {
+        let abi: Vec<ParamAbi> = params.iter().map(|(n, v)| ParamAbi::new(n, v)).collect();
+        let mut instance: *mut c_void = std::ptr::null_mut();
+        let d = self.descriptor;
+        // SAFETY: `abi` (and the strings it borrows from `params`) live across the call;
+        // `instance` is a valid place for the pointer `create` writes.
+        let status = unsafe { (d.create)(abi.as_ptr(), abi.len(), &mut instance) };
+        let protocol = |message: String| PluginError::Protocol {
+            strategy: self.name.clone(),
+            function: "create",
+            message,
+        };
+        if instance.is_null() {
+            return Err(protocol(format!("no instance (status {status})")));
+        }
+        if status == STATUS_SOME {
+            return Ok(PluginStrategy::new(d, instance, self.name.clone()));
+        }
+        // SAFETY: `instance` is the live instance `create` just returned; it is destroyed
+        // right after its message was copied.
+        let message = unsafe {
+            let m = (d.last_error)(instance)
+                .to_str()
+                .map_or_else(|e| format!("(message not UTF-8: {e})"), str::to_string);
+            (d.destroy)(instance);
+            m
+        };
+        Err(match status {
+            STATUS_ERROR => PluginError::Strategy { message },
+            STATUS_PANIC => PluginError::Panic {
+                strategy: self.name.clone(),
+                function: "create",
+                message,
+            },
+            other => protocol(format!("unknown status {other}: {message}")),
+        })
+    }
+}
+
+fn check_version(path: &Path, found: u32) -> Result<(), PluginError> {
+    if found == ABI_VERSION {
+        return Ok(());
+    }
+    Err(PluginError::AbiVersion {
+        path: path.to_path_buf(),
+        expected: ABI_VERSION,
+        found,
+    })
+}
+
+/// Every boundary type must have this build's size (the first difference is reported).
+fn check_sizes(path: &Path, found: &AbiSizes) -> Result<(), PluginError> {
+    let expected = AbiSizes::CURRENT.entries();
+    for ((type_name, want), (_, got)) in expected.into_iter().zip(found.entries()) {
+        if want != got {
+            return Err(PluginError::Size {
+                path: path.to_path_buf(),
+                type_name,
+                expected: want,
+                found: got,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_another_abi_version_naming_both() {
+        let e = check_version(Path::new("/x/p.so"), 2).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "plugin /x/p.so: ABI version mismatch: expected 1, found 2"
+        );
+        assert!(check_version(Path::new("p"), ABI_VERSION).is_ok());
+    }
+
+    #[test]
+    fn refuses_the_first_size_that_differs() {
+        let mut sizes = AbiSizes::CURRENT;
+        assert!(check_sizes(Path::new("p"), &sizes).is_ok());
+        sizes.slice += 8;
+        sizes.action += 8;
+        let e = check_sizes(Path::new("p"), &sizes).unwrap_err();
+        assert_eq!(
+            e,
+            PluginError::Size {
+                path: "p".into(),
+                type_name: "SliceAbi",
+                expected: AbiSizes::CURRENT.slice,
+                found: AbiSizes::CURRENT.slice + 8,
+            }
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_a_load_error() {
+        let e = Plugin::load("/nonexistent/libnothing.so").unwrap_err();
+        assert!(matches!(e, PluginError::Load { .. }), "{e}");
+    }
+}
