@@ -14,7 +14,9 @@ __all__ = [
     "compute_metrics",
     "core_version",
     "indicator_batch",
+    "plugin_info",
     "run_backtest",
+    "run_backtest_plugin",
     "run_hybrid",
     "rust_strategy_names",
     "strategy_api_versions",
@@ -53,6 +55,25 @@ def run_backtest(
     copying. The result holds the fields of `omega.engine.raw.RawRun` (see
     `omega.engine.rust.raw_run_from_core`).
     """
+
+def run_backtest_plugin(
+    path: str,
+    columns: _Columns,
+    base_timeframe: str | Timeframe,
+    settings: EngineSettings,
+    params: Mapping[str, Any] | None = None,
+    trace: bool = False,
+    source: str = "<memory>",
+) -> dict[str, Any]:
+    """`run_backtest` for the strategy exported by the plugin library at ``path``.
+
+    Raises `omega.errors.PluginError` when the library cannot be loaded, lacks the plugin
+    symbol, was built for another ABI version or with other boundary type sizes, or panics;
+    `StrategyError` when the strategy rejects ``params`` or reports an error.
+    """
+
+def plugin_info(path: str) -> tuple[str, str]:
+    """``(strategy name, omega-strategy-api version)`` of a loaded and checked plugin."""
 
 def run_hybrid(
     columns: _Columns,

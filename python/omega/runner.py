@@ -21,7 +21,7 @@ from omega.config import BacktestConfig
 from omega.data.bars import BarSeries
 from omega.engine.raw import RawRun
 from omega.engine.settings import EngineSettings
-from omega.errors import ConfigError, EngineError, OmegaError, StrategyError
+from omega.errors import ConfigError, EngineError, OmegaError, PluginError, StrategyError
 from omega.results import BacktestResult
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,16 @@ def select_mode(
     return ModeChoice(requested, reason)
 
 
+def plugin_mode(requested: str, backend: Backend, env: Mapping[str, str]) -> ModeChoice:
+    """A config naming ``strategy.plugin`` runs in ``rust`` mode through the plugin; there is
+    no other implementation to choose or fall back to."""
+    if _flag(env, "OMEGA_USE_RUST_STRATEGY") is False:
+        raise ConfigError("strategy.plugin conflicts with OMEGA_USE_RUST_STRATEGY=0")
+    if not backend.core_available:
+        raise PluginError(f"strategy.plugin needs {CORE_MISSING} ({backend.detail})")
+    return ModeChoice("rust", f"strategy.plugin (engine: {requested})")
+
+
 # ------------------------------------------------------------------------------- data
 
 
@@ -166,6 +176,12 @@ def _run_mode(
     progress: ProgressCallback | None,
 ) -> RawRun:
     trace = config.trace
+    if mode == "rust" and config.strategy.plugin is not None:
+        from omega.engine.plugin import run_plugin
+
+        return run_plugin(
+            bars, config.strategy.plugin, dict(config.strategy.params), settings, trace=trace
+        )
     if mode == "rust":
         from omega.engine.rust import run_rust
 
@@ -201,7 +217,12 @@ def run_backtest(
     """
     env = os.environ if env is None else env
     settings = config.to_engine_settings()
-    choice = select_mode(config.engine, config.strategy.name, backend or probe_backend(), env)
+    backend = backend or probe_backend()
+    plugin = config.strategy.plugin
+    if plugin is None:
+        choice = select_mode(config.engine, config.strategy.name, backend, env)
+    else:
+        choice = plugin_mode(config.engine, backend, env)
     if bars is None:
         bars = load_bars(config)
     _check_timeframes(bars, settings)
@@ -214,6 +235,8 @@ def run_backtest(
         except (ConfigError, KeyboardInterrupt):
             raise  # the config is wrong for every mode; falling back would not help
         except Exception as exc:
+            if plugin is not None:
+                raise  # a plugin has no Python implementation to fall back to
             failure = f"{type(exc).__name__}: {exc}"
             if _strict(env):
                 if isinstance(exc, OmegaError):

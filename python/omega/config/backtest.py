@@ -58,7 +58,13 @@ class BacktestConfig(Section):
                 f"account.currency: {self.account.currency} is neither the base nor the quote "
                 f"currency of {instrument.symbol} (cross rates are not supported)"
             )
-        validate_strategy_params(self.strategy.name, self.strategy.params, self.strategy.module)
+        if self.strategy.plugin is None:
+            validate_strategy_params(self.strategy.name, self.strategy.params, self.strategy.module)
+        elif self.engine in ("python", "hybrid"):
+            raise ConfigError(
+                f"engine: {self.engine} conflicts with strategy.plugin "
+                "(a plugin strategy runs in rust mode)"
+            )
         return self
 
     # ---------------------------------------------------------------- construction
@@ -102,7 +108,9 @@ class BacktestConfig(Section):
         data = self.model_dump(mode="json")
         if self.data.path is None:
             data["data"]["synthetic"] = self.data.synthetic_or_default.model_dump(mode="json")
-        data["strategy"]["params"] = self.strategy_params().model_dump(mode="json")
+        if self.strategy.plugin is None:
+            data["strategy"]["params"] = self.strategy_params().model_dump(mode="json")
+        # A plugin fills in its own defaults: its params are recorded as given.
         return data
 
     def apply_overrides(self, assignments: list[str]) -> BacktestConfig:

@@ -160,6 +160,13 @@ class StrategyConfig(Section):
         "strategy it registers with @register_strategy can be named (paths are relative to "
         "the current directory)",
     )
+    plugin: str | None = Field(
+        default=None,
+        description="Path of a strategy plugin library (a cdylib exporting its strategy with "
+        "omega-strategy-api's export_strategy!; relative to the current directory). The "
+        "backtest then runs in rust mode through the plugin, which validates params itself; "
+        "name is not used",
+    )
 
 
 class SlippageConfig(Section):
