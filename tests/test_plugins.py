@@ -129,9 +129,9 @@ def test_a_size_mismatch_is_refused_naming_the_type_and_both_sizes(plugins):
         r"size of SliceAbi mismatch: expected (\d+) bytes, found (\d+)", str(caught.value)
     )
     assert found, str(caught.value)
-    # SliceAbi on a 64-bit target: u64 index, two u32, then 3 (pointer, usize) pairs less one
-    # usize... counted field by field: 8 + 4 + 4 + 8 * 7 (frames, n_frames, indicators,
-    # n_indicators, position, record_context, record) = 72; the broken build adds 8.
+    # SliceAbi on a 64-bit target, counted field by field: u64 index, two u32, then seven
+    # pointer-sized fields (frames, n_frames, indicators, n_indicators, position,
+    # record_context, record): 8 + 4 + 4 + 8 * 7 = 72; the broken build adds 8.
     assert (int(found[1]), int(found[2])) == (72, 80)
 
 
@@ -202,5 +202,5 @@ def test_a_config_naming_a_plugin_runs_in_rust_mode_through_it(plugins, eurusd):
     broken = {"strategy": {**plugged["strategy"], "plugin": str(plugins["abi_mismatch"])}}
     with pytest.raises(PluginError, match="ABI version mismatch"):
         run_backtest(BacktestConfig.from_dict(broken), bars=eurusd, env={})
-    with pytest.raises(ConfigError, match="engine: python conflicts with strategy.plugin"):
+    with pytest.raises(ConfigError, match=r"engine: python conflicts with strategy\.plugin"):
         BacktestConfig.from_dict({**plugged, "engine": "python"})
