@@ -139,8 +139,11 @@ impl PluginStrategy {
         self.frames.clear();
         for &tf in timeframes.iter() {
             if let Some(bars) = slice.bars(tf) {
+                // `DataSlice` shows only the closed bars: those are sent (the ABI also takes
+                // full columns with a smaller `visible`).
                 self.frames.push(FrameAbi {
                     timeframe: tf as u32,
+                    visible: bars.len(),
                     bars: ColumnsAbi::from_columns(&bars),
                 });
             }

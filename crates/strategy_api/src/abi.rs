@@ -144,12 +144,15 @@ unsafe fn column<'a, T>(ptr: *const T, n: usize) -> &'a [T] {
     unsafe { std::slice::from_raw_parts(ptr, n) }
 }
 
-/// One configured timeframe, cut at its last closed bar (`bars.len` is the visible count).
+/// One configured timeframe: its bars (at least the closed ones) and how many have closed.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct FrameAbi {
     /// `Timeframe` discriminant (M1 = 0 ... D1 = 6).
     pub timeframe: u32,
+    /// Closed bars at this close (`<= bars.len`); the slice shows no more, and reads the
+    /// indicators of this timeframe at the same count.
+    pub visible: usize,
     pub bars: ColumnsAbi,
 }
 
@@ -358,7 +361,8 @@ fn price_field(value: u32) -> Result<PriceField, String> {
     }
 }
 
-/// One indicator series cut at the last closed bar of its timeframe (`len` values).
+/// One indicator series (`len` values, at least the frame's visible count; the slice reads it
+/// at that count, never beyond).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct IndicatorAbi {
@@ -477,10 +481,10 @@ pub struct SliceAbi {
     pub primary: u32,
     /// 1 when a decision trace is recorded: values go to `record(record_context, ..)`.
     pub tracing: u32,
-    /// Every configured timeframe, the primary included, each cut at its last closed bar.
+    /// Every configured timeframe, the primary included, with its closed-bar count.
     pub frames: *const FrameAbi,
     pub n_frames: usize,
-    /// The declared indicators sorted by key, each cut at its timeframe's last closed bar.
+    /// The declared indicators sorted by key.
     pub indicators: *const IndicatorAbi,
     pub n_indicators: usize,
     /// The open position, or null when flat.
@@ -968,7 +972,10 @@ impl<T: PluginStrategy> Instance<T> {
                 // SAFETY: the caller guarantees the columns of every frame.
                 bars: unsafe { f.bars.to_columns() },
             };
-            visible[k] = f.bars.len;
+            if f.visible > f.bars.len {
+                return Err(format!("visible {} > {} bars", f.visible, f.bars.len));
+            }
+            visible[k] = f.visible;
         }
         let n_frames = frames_abi.len();
 
@@ -994,6 +1001,14 @@ impl<T: PluginStrategy> Instance<T> {
         }
         if !views.windows(2).all(|w| w[0].key < w[1].key) {
             return Err("indicators must be sorted by key without duplicates".into());
+        }
+        for view in views.iter() {
+            let frame = frames[..n_frames]
+                .iter()
+                .position(|f| f.timeframe == view.key.timeframe);
+            if frame.is_some_and(|k| view.values.len() < visible[k]) {
+                return Err("an indicator series is shorter than its frame's closed bars".into());
+            }
         }
 
         let position = if abi.position.is_null() {
