@@ -39,3 +39,28 @@ def test_no_params_runs_like_the_python_models_explicit_defaults(bars, name):
         assert np.array_equal(implicit.trades[column], values, equal_nan=nan_ok), column
     assert np.array_equal(implicit.equity, explicit.equity)
     assert implicit.final_balance == explicit.final_balance
+
+
+def test_equity_time_on_the_base_timeframe_is_a_read_only_view_of_the_input(bars):
+    settings = EngineSettings(
+        instrument=bars.instrument,
+        primary_timeframe=Timeframe.M1,  # == base
+        timeframes=(Timeframe.M1,),
+    )
+    run = run_rust(bars, "sma_cross", {}, settings)
+    assert np.array_equal(run.equity_time, bars.time)
+    assert np.shares_memory(run.equity_time, bars.time)
+    assert not run.equity_time.flags.writeable
+    resampled = run_rust(
+        bars,
+        "sma_cross",
+        {},
+        EngineSettings(
+            instrument=bars.instrument,
+            primary_timeframe=Timeframe.M5,
+            timeframes=(Timeframe.M5,),
+        ),
+    )
+    expected = np.unique(bars.time // (300 * 10**9)) * (300 * 10**9)
+    assert np.array_equal(resampled.equity_time, expected)
+    assert not np.shares_memory(resampled.equity_time, bars.time)

@@ -117,10 +117,12 @@ impl<'a> Frames<'a> {
         }
     }
 
-    /// The primary frame's bar times, moved out when the frame was resampled (no copy).
-    pub fn into_primary_time(mut self) -> Vec<i64> {
+    /// The primary frame's bar times, moved out when the frame was resampled (no copy); when
+    /// it is the base, a copy of the base times, or nothing unless `copy_base`.
+    pub fn into_primary_time(mut self, copy_base: bool) -> Vec<i64> {
         match self.stores.swap_remove(self.primary) {
-            FrameStore::Borrowed(c) => c.time.to_vec(),
+            FrameStore::Borrowed(c) if copy_base => c.time.to_vec(),
+            FrameStore::Borrowed(_) => Vec::new(),
             FrameStore::Owned(o) => o.time,
         }
     }

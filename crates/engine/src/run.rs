@@ -250,6 +250,34 @@ pub fn run_backtest_with_cache<S: Strategy>(
     options: RunOptions,
     cache: &mut IndicatorCache,
 ) -> Result<RunOutput, EngineError> {
+    run(base, base_tf, settings, strategy, options, cache, true)
+}
+
+/// [`run_backtest`], except that `equity_time` is left empty when the primary timeframe is
+/// the base timeframe: it would be a copy of `base.time`, which a caller holding the input
+/// (the Python binding) can hand out instead (8 bytes per bar less, and no copy).
+pub fn run_backtest_sharing_base_time<S: Strategy>(
+    base: BarColumns<'_>,
+    base_tf: Timeframe,
+    settings: &EngineSettings,
+    strategy: &mut S,
+    options: RunOptions,
+) -> Result<RunOutput, EngineError> {
+    let mut cache = IndicatorCache::new();
+    run(
+        base, base_tf, settings, strategy, options, &mut cache, false,
+    )
+}
+
+fn run<S: Strategy>(
+    base: BarColumns<'_>,
+    base_tf: Timeframe,
+    settings: &EngineSettings,
+    strategy: &mut S,
+    options: RunOptions,
+    cache: &mut IndicatorCache,
+    copy_base_time: bool,
+) -> Result<RunOutput, EngineError> {
     let started = std::time::Instant::now();
     let conversion = settings.validate()?;
     if !has_shape(&base) {
@@ -683,7 +711,7 @@ pub fn run_backtest_with_cache<S: Strategy>(
     equity[n - 1] = book.balance;
     let dropped_orders = usize::from(pending_entry.is_some()) + usize::from(pending_exit.is_some());
     let base_bars = base.len();
-    let equity_time = frames.into_primary_time();
+    let equity_time = frames.into_primary_time(copy_base_time);
     log::debug!(
         "{}: {} primary bars ({} base), {} trade rows, final balance {}",
         strategy.name(),

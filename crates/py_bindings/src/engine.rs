@@ -9,7 +9,9 @@ use crate::errors::{panic_to_pyerr, strategy_error, to_pyerr};
 use crate::hybrid::HybridStrategy;
 use crate::settings::{engine_settings, timeframe};
 use numpy::{IntoPyArray, PyReadonlyArray1};
-use omega_engine::{run_backtest as engine_run, EngineError, RunOptions, RunOutput};
+use omega_engine::{
+    run_backtest as engine_run, run_backtest_sharing_base_time, EngineError, RunOptions, RunOutput,
+};
 use omega_strategy_api::{BarColumns, ParamValue};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -128,10 +130,16 @@ fn run_backtest<'py>(
         // The engine owns nothing Python: borrowed slices, plain Rust settings and strategy.
         let result = py.detach(|| {
             catch_unwind(AssertUnwindSafe(|| {
-                engine_run(bars, base_tf, &settings, &mut strategy, options)
+                run_backtest_sharing_base_time(bars, base_tf, &settings, &mut strategy, options)
             }))
         });
         match result {
+            // No copy of the base times: `equity_time` is the input's time column then.
+            Ok(Ok(output)) if output.equity_time.is_empty() => {
+                let out = output_to_dict(py, output)?;
+                out.set_item("equity_time", &*columns.0)?;
+                Ok(out)
+            }
             Ok(Ok(output)) => output_to_dict(py, output),
             Ok(Err(error)) => Err(to_pyerr(py, error, source)),
             Err(payload) => Err(panic_to_pyerr(py, payload.as_ref())),

@@ -111,13 +111,21 @@ pub struct IndicatorView<'a> {
 
 /// Where a declared indicator sits in the slices of one run: found by key once
 /// ([`DataSlice::indicator_slot`]), then read at every bar without a search
-/// ([`DataSlice::slot_value`]). A slot from slices laid out differently (another run) is
-/// detected and falls back to the search by key: slower, never wrong.
+/// ([`DataSlice::slot_value`]).
+///
+/// A slot belongs to the run it was found in: the engine calls `Strategy::indicators` at the
+/// start of every run, so forget slots there. Each read checks, without comparing keys, that
+/// the slice still holds the very series the slot was found for (same position, same memory,
+/// same length) and otherwise searches by key. Only a slot kept into another run whose series
+/// happens to reuse that memory at that position could read the wrong series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndicatorSlot {
     key: IndicatorKey,
     indicator: usize,
     frame: usize,
+    /// Address and length of the series when found (identity only, never dereferenced).
+    values_at: usize,
+    values_len: usize,
 }
 
 impl IndicatorSlot {
@@ -260,14 +268,17 @@ impl<'a> DataSlice<'a> {
     pub fn indicator_slot(&self, key: &IndicatorKey) -> Option<IndicatorSlot> {
         let indicator = self.parts.indicators.iter().position(|v| v.key == *key)?;
         let frame = self.frame(key.timeframe)?;
+        let values = self.parts.indicators[indicator].values;
         Some(IndicatorSlot {
             key: *key,
             indicator,
             frame,
+            values_at: values.as_ptr() as usize,
+            values_len: values.len(),
         })
     }
-    /// [`DataSlice::indicator_offset`] of the slot's key, read without a search when the slot
-    /// belongs to this slice's layout (one key comparison checks that).
+    /// [`DataSlice::indicator_offset`] of the slot's key, read without a search while the
+    /// slice holds the series the slot was found for (see [`IndicatorSlot`]).
     #[inline]
     pub fn slot_value(&self, slot: &IndicatorSlot, offset: usize) -> Option<f64> {
         let parts = &self.parts;
@@ -276,8 +287,11 @@ impl<'a> DataSlice<'a> {
             parts.frames.get(slot.frame),
         ) {
             (Some(view), Some(frame))
-                if view.key == slot.key && frame.timeframe == slot.key.timeframe =>
+                if view.values.as_ptr() as usize == slot.values_at
+                    && view.values.len() == slot.values_len
+                    && frame.timeframe == slot.key.timeframe =>
             {
+                debug_assert!(view.key == slot.key, "a slot kept from another run");
                 let visible = parts.visible[slot.frame];
                 let k = visible.checked_sub(1 + offset)?;
                 Some(view.values[k])

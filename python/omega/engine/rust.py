@@ -96,4 +96,10 @@ def run_rust(
         trace,
         bars.source,
     )
+    if out["equity_time"] is bars.time:
+        # Primary == base: the core hands back the input's time column instead of a copy;
+        # the run gets a read-only view, so writing to it cannot change the bars.
+        shared = bars.time.view()
+        shared.flags.writeable = False
+        out["equity_time"] = shared
     return raw_run_from_core(out)
