@@ -22,14 +22,14 @@ from omega.engine.loop import run_python
 from omega.engine.market import declared_indicators
 from omega.engine.settings import EngineSettings
 from omega.errors import StrategyError
-from omega.indicators import IndicatorSpec
+from omega.indicators import IndicatorCache, IndicatorSpec
 from omega.strategy import IndicatorRequest, Strategy, TradeSignal
 from omega.strategy.data_slice import prefix_view
 from omega.timeframes import Timeframe
 
 pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")
 
-from omega.engine.hybrid import _Driver, _overrides_manage, run_hybrid
+from omega.engine.hybrid import RustIndicators, _Driver, _overrides_manage, run_hybrid
 
 M1, M5, M15, H1 = Timeframe.M1, Timeframe.M5, Timeframe.M15, Timeframe.H1
 SMA = IndicatorSpec.of("sma", period=7)
@@ -267,3 +267,27 @@ class _FakeReader:
 def resampled_columns(bars, timeframe):
     frame = resample_series(bars, timeframe)
     return tuple(getattr(frame, name) for name in COLUMNS)
+
+
+SPECS = [
+    IndicatorSpec.of("sma", period=4),
+    IndicatorSpec.of("ema", field="high", period=6),
+    IndicatorSpec.of("rsi", field="low", period=5),
+    IndicatorSpec.of("atr", period=3),
+    IndicatorSpec.of("rolling_std", field="open", period=8),
+    IndicatorSpec.of("bollinger", period=10, k_up=1.5, k_down=2.5, band=-1),
+    IndicatorSpec.of("zscore", period=12),
+    IndicatorSpec.of("kalman", q=0.05, r=1.0),
+    IndicatorSpec.of("kalman_zscore", field="high", q=0.02, r=0.5, x0=1.1, p0=2.0, lookback=9),
+]
+
+
+@pytest.mark.parametrize("side", ["bid", "ask", "mid"])
+@pytest.mark.parametrize("spec", SPECS, ids=str)
+def test_rust_indicators_equal_the_python_cache_for_every_kind_field_and_side(bars, spec, side):
+    frame = resample_series(bars, M5)
+    expected = IndicatorCache().get(frame, side, spec)
+    got = RustIndicators().get(frame, side, spec)
+    assert got.dtype == np.float64
+    assert not got.flags.writeable
+    assert got.tobytes() == expected.tobytes()  # bit for bit, NaN payloads included
