@@ -15,6 +15,21 @@ impl CachedSlot {
         self.0 = None;
     }
 
+    /// The indicator's values up to its last closed bar (empty when not declared).
+    #[inline]
+    pub(crate) fn series<'a>(&mut self, slice: &DataSlice<'a>, key: &IndicatorKey) -> &'a [f64] {
+        if let Some(slot) = &self.0 {
+            if slot.key().timeframe == key.timeframe {
+                return slice.slot_series(slot).unwrap_or(&[]);
+            }
+        }
+        self.0 = slice.indicator_slot(key);
+        match &self.0 {
+            Some(slot) => slice.slot_series(slot).unwrap_or(&[]),
+            None => &[],
+        }
+    }
+
     /// The indicator `offset` bars before its last closed bar; NaN when not declared or
     /// before the series starts (as `indicator_offset(..).unwrap_or(NAN)`).
     #[inline]
@@ -24,16 +39,11 @@ impl CachedSlot {
         key: &IndicatorKey,
         offset: usize,
     ) -> f64 {
-        if let Some(slot) = &self.0 {
-            if slot.key().timeframe == key.timeframe {
-                return slice.slot_value(slot, offset).unwrap_or(f64::NAN);
-            }
-        }
-        self.0 = slice.indicator_slot(key);
-        match &self.0 {
-            Some(slot) => slice.slot_value(slot, offset).unwrap_or(f64::NAN),
-            None => f64::NAN,
-        }
+        let series = self.series(slice, key);
+        series
+            .len()
+            .checked_sub(1 + offset)
+            .map_or(f64::NAN, |k| series[k])
     }
 }
 

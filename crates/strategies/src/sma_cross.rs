@@ -86,14 +86,14 @@ impl SmaCross {
 
     fn compute_cross(&mut self, slice: &DataSlice<'_>) -> i8 {
         let (fast, slow) = (Self::key(slice, self.fast), Self::key(slice, self.slow));
-        let (f1, s1) = (
-            self.fast_slot.value(slice, &fast, 0),
-            self.slow_slot.value(slice, &slow, 0),
-        );
-        let (f0, s0) = (
-            self.fast_slot.value(slice, &fast, 1),
-            self.slow_slot.value(slice, &slow, 1),
-        );
+        // The last two closed values of each (NaN before the series starts).
+        let last_two = |series: &[f64]| match *series {
+            [.., before, last] => (before, last),
+            [last] => (f64::NAN, last),
+            [] => (f64::NAN, f64::NAN),
+        };
+        let (f0, f1) = last_two(self.fast_slot.series(slice, &fast));
+        let (s0, s1) = last_two(self.slow_slot.series(slice, &slow));
         slice.record("fast", f1);
         slice.record("slow", s1);
         if f0.is_nan() || s0.is_nan() || f1.is_nan() || s1.is_nan() {

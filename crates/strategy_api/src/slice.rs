@@ -277,10 +277,10 @@ impl<'a> DataSlice<'a> {
             values_len: values.len(),
         })
     }
-    /// [`DataSlice::indicator_offset`] of the slot's key, read without a search while the
-    /// slice holds the series the slot was found for (see [`IndicatorSlot`]).
+    /// [`DataSlice::indicator_series`] of the slot's key, cut without a search while the slice
+    /// holds the series the slot was found for (see [`IndicatorSlot`]).
     #[inline]
-    pub fn slot_value(&self, slot: &IndicatorSlot, offset: usize) -> Option<f64> {
+    pub fn slot_series(&self, slot: &IndicatorSlot) -> Option<&'a [f64]> {
         let parts = &self.parts;
         match (
             parts.indicators.get(slot.indicator),
@@ -292,12 +292,17 @@ impl<'a> DataSlice<'a> {
                     && frame.timeframe == slot.key.timeframe =>
             {
                 debug_assert!(view.key == slot.key, "a slot kept from another run");
-                let visible = parts.visible[slot.frame];
-                let k = visible.checked_sub(1 + offset)?;
-                Some(view.values[k])
+                view.values.get(..parts.visible[slot.frame])
             }
-            _ => self.indicator_offset(&slot.key, offset),
+            _ => self.indicator_series(&slot.key),
         }
+    }
+    /// [`DataSlice::indicator_offset`] of the slot's key (see [`DataSlice::slot_series`]).
+    #[inline]
+    pub fn slot_value(&self, slot: &IndicatorSlot, offset: usize) -> Option<f64> {
+        let series = self.slot_series(slot)?;
+        let k = series.len().checked_sub(1 + offset)?;
+        Some(series[k])
     }
     /// Shorthand for [`DataSlice::indicator`] with the key's parts.
     #[inline]
@@ -430,6 +435,7 @@ mod tests {
         assert_eq!(slot.key(), &sma);
         assert_eq!(slice.slot_value(&slot, 0), Some(10.0));
         assert_eq!(slice.slot_value(&slot, 1), None);
+        assert_eq!(slice.slot_series(&slot), Some(&values[..1]));
         assert!(slice.indicator_slot(&undeclared).is_none());
         let other_values = [7.0, 8.0, 9.0, 9.5];
         let m5_sma = IndicatorKey {
