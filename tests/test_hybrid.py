@@ -1,9 +1,9 @@
 """hybrid mode's slice: every read a strategy makes gives what the Python engine's slice gives.
 
-In hybrid mode `indicator`, `last_closed`, `closed_bars` and (without a trace) `record` are
-Rust methods and the position view reads a Rust mirror (crates/py_bindings/src/hybrid.rs).
-A probe strategy reads everything at every close in both modes; the logs must be identical,
-value for value. Errors must be the same exceptions with the same messages.
+In hybrid mode `indicator`, `last_closed` and `closed_bars` are Rust methods and the position
+view reads a Rust mirror (crates/py_bindings/src/hybrid.rs). A probe strategy reads everything
+at every close in both modes; the logs must be identical, value for value. Errors must be the
+same exceptions with the same messages.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def test_the_reader_is_released_after_the_run(bars):
     requests = declared_indicators(probe, settings.primary_timeframe)
     driver = _Driver(probe, bars, settings, requests)
     driver.build([resampled_columns(bars, tf) for tf in driver.resample_to])
-    driver.attach(_FakeReader(), object(), False)
+    driver.attach(_FakeReader(), object())
     assert "indicator" in driver.slice.__dict__
     driver.detach()
     assert driver.slice.__dict__ == {}
@@ -261,7 +261,7 @@ class _FakeReader:
     def indicator(self, *args):
         raise AssertionError("not called")
 
-    last_closed = closed_bars = ignore = indicator
+    last_closed = closed_bars = indicator
 
 
 def resampled_columns(bars, timeframe):

@@ -4,8 +4,8 @@
 //! directly, with one Python `DataSlice` (built once by `omega.engine.hybrid`) moved in place:
 //! its index slot is set from here, its position slot only when a position opens or closes,
 //! and the `Position` view reads a [`PositionMirror`] whose fields are overwritten in place.
-//! The slice's `indicator` is an [`IndicatorReader`] method, so the strategy's most frequent
-//! read costs one call into Rust instead of a Python method. Nothing is allocated per bar
+//! The slice's `indicator`, `last_closed` and `closed_bars` are [`IndicatorReader`] methods,
+//! so the strategy's most frequent reads cost one call into Rust instead of a Python method. Nothing is allocated per bar
 //! when the strategy returns `None`; signals and actions (rare) go through the Python driver,
 //! which checks them exactly as the Python engine does.
 
@@ -296,12 +296,6 @@ impl IndicatorReader {
         self.timeframes.push((timeframe.clone().unbind(), visible));
         self.visible_index(visible)
     }
-
-    /// `record(name, value)` when no decision trace is recorded: nothing to keep.
-    #[pyo3(signature = (name, value))]
-    fn ignore(&self, name: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) {
-        let _ = (name, value);
-    }
 }
 
 /// The base bar columns as the driver hands them over (`omega.engine.rust.bar_columns`).
@@ -393,7 +387,7 @@ type SignalTuple = (
 impl<'py> HybridStrategy<'py> {
     /// `driver` is an `omega.engine.hybrid._Driver`: `build(frames)` makes its market and
     /// slice from the frames resampled here; it then provides the strategy's methods, the
-    /// slice, and `attach(reader, mirror, trace) -> Position view`.
+    /// slice, and `attach(reader, mirror) -> Position view`.
     pub fn new(driver: Bound<'py, PyAny>, trace: bool) -> PyResult<Self> {
         let py = driver.py();
         driver.call_method1("build", (resampled_frames(&driver)?,))?;
@@ -413,7 +407,7 @@ impl<'py> HybridStrategy<'py> {
             },
         )?;
         let mirror = Bound::new(py, PositionMirror::default())?;
-        let view = driver.call_method1("attach", (&reader, &mirror, trace))?;
+        let view = driver.call_method1("attach", (&reader, &mirror))?;
         let manage = driver.getattr("manage")?;
         Ok(HybridStrategy {
             evaluate: driver.getattr("evaluate")?,

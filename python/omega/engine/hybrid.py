@@ -92,9 +92,9 @@ def _frame(columns: tuple[np.ndarray, ...], timeframe: Timeframe, base: BarSerie
 
 
 class _HybridSlice(DataSlice):
-    """A `DataSlice` whose ``indicator``, ``last_closed``, ``closed_bars`` and ``record`` are
-    the Rust reader's methods (instance attributes shadow the class's Python methods);
-    everything else is the Python `DataSlice`."""
+    """A `DataSlice` whose ``indicator``, ``last_closed`` and ``closed_bars`` are the Rust
+    reader's methods (instance attributes shadow the class's Python methods); everything else
+    is the Python `DataSlice`."""
 
 
 def _overrides_manage(strategy: Strategy) -> bool:
@@ -151,15 +151,14 @@ class _Driver:
         self.closed_view = resolver._closed_view
         self._times = market.primary_columns[0]
 
-    def attach(self, reader: Any, mirror: Any, trace: bool) -> Position:
+    def attach(self, reader: Any, mirror: Any) -> Position:
         """Install the Rust reader's methods on the slice; the `Position` view over the Rust
-        mirror. Without a trace ``record`` has nothing to keep, so it is a Rust no-op."""
+        mirror. (``record`` stays the Python method: with no trace it is a check of one slot,
+        cheaper than any call into Rust.)"""
         slice_dict = self.slice.__dict__
         slice_dict["indicator"] = reader.indicator
         slice_dict["last_closed"] = reader.last_closed
         slice_dict["closed_bars"] = reader.closed_bars
-        if not trace:
-            slice_dict["record"] = reader.ignore
         return Position(mirror)
 
     def detach(self) -> None:
