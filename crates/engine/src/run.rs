@@ -90,6 +90,7 @@ struct Prices {
     ac: f64,
 }
 
+#[inline(always)] // once per bar: keep the loads next to their uses
 fn prices(p: &BarColumns<'_>, i: usize) -> Prices {
     Prices {
         time: p.time[i],

@@ -15,6 +15,7 @@ impl VisibilityCursor {
 
     /// Number of visible bars at a primary close at `close_time`; `times` are the open times
     /// of this timeframe's bars. Calls must come with non-decreasing `close_time`.
+    #[inline]
     pub fn advance(&mut self, times: &[i64], close_time: i64) -> usize {
         while self.count < times.len() && times[self.count] + self.tf_nanos <= close_time {
             self.count += 1;
