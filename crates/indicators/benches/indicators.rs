@@ -11,7 +11,9 @@ use std::time::Duration;
 fn walk(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
     };
     let (mut open, mut high, mut low, mut close) = (vec![], vec![], vec![], vec![]);
@@ -43,7 +45,10 @@ fn indicators(c: &mut Criterion) {
         ("ema_50", IndicatorSpec::Ema { period: 50, field }),
         ("rsi_14", IndicatorSpec::Rsi { period: 14, field }),
         ("atr_14", IndicatorSpec::Atr { period: 14 }),
-        ("rolling_std_50", IndicatorSpec::RollingStd { period: 50, field }),
+        (
+            "rolling_std_50",
+            IndicatorSpec::RollingStd { period: 50, field },
+        ),
         (
             "bollinger_20_upper",
             IndicatorSpec::Bollinger {
