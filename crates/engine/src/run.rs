@@ -675,7 +675,9 @@ fn run<S: Strategy>(
         }
 
         // 5. Equity at the close.
-        equity.push(book.balance + book.unrealized(px.bc, px.ac));
+        // Steps 3 and 4 only queue orders: the position and balance are those `unrealized`
+        // was computed for.
+        equity.push(book.balance + unrealized);
 
         if let Some(rows) = trace_rows.as_mut() {
             rows.push(TraceRow {
