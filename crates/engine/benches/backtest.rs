@@ -5,7 +5,7 @@
 //! Short runs so `nox -s bench` stays fast; `-- --save-baseline NAME` / `--baseline NAME`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use omega_engine::resample::{resample, resample_coarser};
+use omega_engine::resample::{resample, resample_checking_parallel, resample_coarser};
 use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions, SplitMix64};
 use omega_strategy_api::{DataSlice, IndicatorKey, Strategy, Timeframe, TradeSignal};
 use std::time::Duration;
@@ -61,6 +61,9 @@ fn resampling(c: &mut Criterion) {
     short(&mut group);
     group.bench_function("m1_to_m5", |b| {
         b.iter(|| resample(&bars.columns(), Timeframe::M5))
+    });
+    group.bench_function("m1_to_m5_checked_two_threads", |b| {
+        b.iter(|| resample_checking_parallel(&bars.columns(), Timeframe::M5))
     });
     group.bench_function("m1_to_h1", |b| {
         b.iter(|| resample(&bars.columns(), Timeframe::H1))

@@ -2,7 +2,7 @@
 
 use crate::bars::OwnedBars;
 use crate::error::EngineError;
-use crate::resample::{resample_checking, resample_coarser};
+use crate::resample::{resample_checking_parallel, resample_coarser};
 use omega_indicators::{IndicatorCache, SideColumns};
 use omega_strategy_api::{BarColumns, IndicatorKey, PriceSide, Timeframe};
 
@@ -92,7 +92,7 @@ impl<'a> Frames<'a> {
                     tf,
                 ),
                 None => {
-                    let (bars, bounds, ok) = resample_checking(&base, tf);
+                    let (bars, bounds, ok) = resample_checking_parallel(&base, tf);
                     base_checked = Some(base_checked.unwrap_or(true) && ok);
                     (bars, bounds)
                 }

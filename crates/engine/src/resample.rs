@@ -92,6 +92,207 @@ pub fn resample_checking(
     (out, bounds, finite && increasing && n > 0)
 }
 
+/// Below this many base bars a second thread costs more than it saves.
+const PARALLEL_MIN_BARS: usize = 200_000;
+
+/// [`resample_checking`] on two threads for large inputs (each writes its half of the
+/// output in place, so the new memory is also first touched on both cores); the same bars,
+/// bounds and verdict as on one thread.
+pub fn resample_checking_parallel(
+    base: &BarColumns<'_>,
+    target: Timeframe,
+) -> (OwnedBars, Vec<usize>, bool) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 {
+        return resample_checking(base, target);
+    }
+    resample_checking_split(base, target, PARALLEL_MIN_BARS)
+}
+
+fn resample_checking_split(
+    base: &BarColumns<'_>,
+    target: Timeframe,
+    min_bars: usize,
+) -> (OwnedBars, Vec<usize>, bool) {
+    let (tf, n) = (target.nanos(), base.len());
+    if n < min_bars.max(2) {
+        return resample_checking(base, target);
+    }
+    // Split at the first bucket change at or after the middle.
+    let bucket_of = |t: i64| t.div_euclid(tf);
+    let mut mid = n / 2;
+    while mid < n && bucket_of(base.time[mid]) == bucket_of(base.time[mid - 1]) {
+        mid += 1;
+    }
+    if mid == n {
+        return resample_checking(base, target);
+    }
+    let (left, right) = (base.range(0, mid), base.range(mid, n));
+    let (left_count, right_count) = std::thread::scope(|scope| {
+        let right_count = scope.spawn(|| count_buckets(right.time, tf));
+        let left_count = count_buckets(left.time, tf);
+        (left_count, join(right_count))
+    });
+    let total = left_count + right_count;
+    // Zeroed allocations: pages are first touched by the thread that fills them.
+    let mut out = OwnedBars {
+        time: vec![0; total],
+        bid_open: vec![0.0; total],
+        bid_high: vec![0.0; total],
+        bid_low: vec![0.0; total],
+        bid_close: vec![0.0; total],
+        ask_open: vec![0.0; total],
+        ask_high: vec![0.0; total],
+        ask_low: vec![0.0; total],
+        ask_close: vec![0.0; total],
+        volume: vec![0.0; total],
+    };
+    let mut bounds = vec![0usize; total + 1];
+    bounds[total] = n;
+    let (left_out, right_out) = split_bars(&mut out, left_count);
+    let (left_bounds, right_bounds) = bounds[..total].split_at_mut(left_count);
+    let (left_ok, right_ok) = std::thread::scope(|scope| {
+        let right_ok = scope.spawn(|| fill_buckets(&right, mid, tf, right_out, right_bounds));
+        let left_ok = fill_buckets(&left, 0, tf, left_out, left_bounds);
+        (left_ok, join(right_ok))
+    });
+    // Each half checks its own bars; the seam is checked here.
+    let seam_ok = base.time[mid] > base.time[mid - 1];
+    (out, bounds, left_ok && right_ok && seam_ok)
+}
+
+fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Buckets that [`fill_buckets`] makes of `times` (the same walk, times only).
+fn count_buckets(times: &[i64], tf: i64) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < times.len() {
+        let end = times[i].div_euclid(tf) * tf + tf;
+        count += 1;
+        i += 1;
+        while i < times.len() && times[i] < end {
+            i += 1;
+        }
+    }
+    count
+}
+
+/// Mutable column views of one part of an output frame (time, then the nine others in
+/// `OwnedBars` order).
+struct BarsMut<'a> {
+    time: &'a mut [i64],
+    columns: [&'a mut [f64]; 9],
+}
+
+/// Output rows `[0, at)` and `[at, len)`.
+fn split_bars(out: &mut OwnedBars, at: usize) -> (BarsMut<'_>, BarsMut<'_>) {
+    let (lt, rt) = out.time.split_at_mut(at);
+    let (a0, b0) = out.bid_open.split_at_mut(at);
+    let (a1, b1) = out.bid_high.split_at_mut(at);
+    let (a2, b2) = out.bid_low.split_at_mut(at);
+    let (a3, b3) = out.bid_close.split_at_mut(at);
+    let (a4, b4) = out.ask_open.split_at_mut(at);
+    let (a5, b5) = out.ask_high.split_at_mut(at);
+    let (a6, b6) = out.ask_low.split_at_mut(at);
+    let (a7, b7) = out.ask_close.split_at_mut(at);
+    let (a8, b8) = out.volume.split_at_mut(at);
+    (
+        BarsMut {
+            time: lt,
+            columns: [a0, a1, a2, a3, a4, a5, a6, a7, a8],
+        },
+        BarsMut {
+            time: rt,
+            columns: [b0, b1, b2, b3, b4, b5, b6, b7, b8],
+        },
+    )
+}
+
+/// The walk of [`resample_checking`] writing in place: row `k` of `out` and `bounds[k]`
+/// (a base index, `offset` added) for the `k`-th bucket. Returns the input verdict; a
+/// bucket count other than `out`'s length is a failed verdict too.
+fn fill_buckets(
+    base: &BarColumns<'_>,
+    offset: usize,
+    tf: i64,
+    out: BarsMut<'_>,
+    bounds: &mut [usize],
+) -> bool {
+    let n = base.len();
+    let rows = out.time.len();
+    let BarsMut {
+        time: out_time,
+        columns: [bo, bh_out, bl_out, bc, ao, ah_out, al_out, ac, vol],
+    } = out;
+    let mut finite = true;
+    let mut increasing = true;
+    let mut k = 0;
+    let mut i = 0;
+    while i < n {
+        if k == rows {
+            return false;
+        }
+        let bucket = base.time[i].div_euclid(tf) * tf;
+        let end = bucket + tf;
+        bounds[k] = offset + i;
+        let (mut bh, mut bl, mut ah, mut al) = (
+            base.bid_high[i],
+            base.bid_low[i],
+            base.ask_high[i],
+            base.ask_low[i],
+        );
+        let mut volume = base.volume[i];
+        let mut probe = 0.0;
+        let mut j = i;
+        loop {
+            for v in [
+                base.bid_open[j],
+                base.bid_high[j],
+                base.bid_low[j],
+                base.bid_close[j],
+                base.ask_open[j],
+                base.ask_high[j],
+                base.ask_low[j],
+                base.ask_close[j],
+                base.volume[j],
+            ] {
+                probe += v * 0.0;
+            }
+            if j > i {
+                bh = bh.max(base.bid_high[j]);
+                bl = bl.min(base.bid_low[j]);
+                ah = ah.max(base.ask_high[j]);
+                al = al.min(base.ask_low[j]);
+                volume += base.volume[j];
+            }
+            j += 1;
+            if j >= n || base.time[j] >= end {
+                break;
+            }
+            increasing &= base.time[j] > base.time[j - 1];
+        }
+        finite &= probe == 0.0;
+        out_time[k] = bucket;
+        bo[k] = base.bid_open[i];
+        bh_out[k] = bh;
+        bl_out[k] = bl;
+        bc[k] = base.bid_close[j - 1];
+        ao[k] = base.ask_open[i];
+        ah_out[k] = ah;
+        al_out[k] = al;
+        ac[k] = base.ask_close[j - 1];
+        vol[k] = volume;
+        k += 1;
+        i = j;
+    }
+    finite && increasing && k == rows
+}
+
 /// [`resample`] from an already resampled `fine` frame whose timeframe divides `target`
 /// (every fine bucket lies inside one target bucket, both floored from the epoch), reading
 /// the few fine bars instead of all base bars. Open, high, low and close do not depend on the
@@ -227,6 +428,51 @@ mod tests {
         }
         let empty = owned(&[], &[]);
         assert!(!resample_checking(&empty.columns(), Timeframe::M5).2);
+    }
+
+    #[test]
+    fn two_threads_resample_and_check_like_one() {
+        // Irregular gaps (weekends, holes), several sizes and split points, bad inputs too.
+        let mut state = 7u64;
+        let mut rand = |m: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let sizes = [
+            (2, Timeframe::M5),
+            (50, Timeframe::M5),
+            (997, Timeframe::H1),
+            (5000, Timeframe::M15),
+        ];
+        for (n, tf) in sizes {
+            let mut t = -3 * 24 * 60 * MIN;
+            let times: Vec<i64> = (0..n)
+                .map(|_| {
+                    t += (1 + rand(3) + if rand(50) == 0 { 500 } else { 0 }) as i64 * MIN;
+                    t
+                })
+                .collect();
+            let values: Vec<f64> = (0..n).map(|_| 1.0 + rand(1000) as f64 * 1e-4).collect();
+            let mut bars = owned(&times, &values);
+            bars.volume = (0..n).map(|_| 0.1 + rand(100) as f64 * 0.37).collect();
+            let mut cases = vec![bars.clone()];
+            let mut nan = bars.clone();
+            nan.bid_close[n - 1] = f64::NAN;
+            cases.push(nan);
+            let mut back = bars.clone();
+            back.time[n / 2] = back.time[n / 2 - 1];
+            cases.push(back);
+            for case in &cases {
+                let one = resample_checking(&case.columns(), tf);
+                let two = resample_checking_split(&case.columns(), tf, 0);
+                assert_eq!(one.2, two.2, "verdict, n {n}");
+                if one.2 {
+                    assert_eq!((one.0, one.1), (two.0, two.1), "n {n}");
+                }
+            }
+        }
     }
 
     #[test]
