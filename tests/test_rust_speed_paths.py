@@ -64,3 +64,23 @@ def test_equity_time_on_the_base_timeframe_is_a_read_only_view_of_the_input(bars
     expected = np.unique(bars.time // (300 * 10**9)) * (300 * 10**9)
     assert np.array_equal(resampled.equity_time, expected)
     assert not np.shares_memory(resampled.equity_time, bars.time)
+
+
+def test_inputs_large_enough_for_two_threads_run_like_python_mode():
+    # 250k M1 bars: above the thresholds where the core resamples the base and computes
+    # indicators on two threads (parity cases are smaller).
+    from omega.engine.loop import run_python
+    from omega.parity import compare_runs
+
+    big = generate_synthetic(n_bars=250_000, seed=5)
+    for name, primary, extra in (
+        ("mean_reversion_z_score", Timeframe.M5, (Timeframe.H1,)),
+        ("zscore_threshold", Timeframe.M1, ()),
+    ):
+        settings = EngineSettings(
+            instrument=big.instrument, primary_timeframe=primary, timeframes=(primary, *extra)
+        )
+        rust = run_rust(big, name, {}, settings)
+        python = run_python(big, get_strategy(name)({}), settings)
+        assert rust.n_trades > 0
+        assert compare_runs(python, rust) is None, name
