@@ -19,6 +19,7 @@ pub mod resample;
 pub mod rng;
 pub mod run;
 pub mod settings;
+pub mod validation;
 pub mod visibility;
 
 pub use bars::OwnedBars;

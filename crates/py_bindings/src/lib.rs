@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod data;
 mod engine;
 mod errors;
 mod hybrid;
@@ -27,5 +28,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     engine::register(m)?;
     metrics::register(m)?;
     plugin::register(m)?;
+    data::register(m)?;
     Ok(())
 }

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from omega.data import _fast
 from omega.data.bars import COLUMNS, PRICE_COLUMNS, BarSeries
 from omega.data.loaders._raw import FIELDS, RawBars
 from omega.data.loaders._source import SourceMap
@@ -43,11 +44,53 @@ def _validate(columns: dict[str, np.ndarray], where: Locate, label, file_label: 
     n = len(columns["time"])
     if n == 0:
         raise EmptyDataError("no bars", file=file_label)
-    _check_finite(columns, where, label)
-    _check_positive(columns, where, label)
+    fault = first_fault(columns)
+    if fault is not None:
+        _raise_fault(fault, columns, where, label)
+
+
+Fault = tuple[str, int, str]  # rule, 0-based bar index, column
+
+
+def first_fault(columns: dict[str, np.ndarray]) -> Fault | None:
+    """The first failing rule, its first row and column: one Rust pass, else numpy."""
+    floats = [columns[c] for c in (*PRICE_COLUMNS, "volume")]
+    core = _fast.core()
+    if core is not None and _fast.scannable(columns["time"], floats):
+        return core.data_first_fault(columns["time"], floats[:-1], floats[-1])
+    return first_fault_numpy(columns)
+
+
+def first_fault_numpy(columns: dict[str, np.ndarray]) -> Fault | None:
+    """The numpy reference of ``first_fault`` (rules in docs/data/validation.md order)."""
+    names = [*PRICE_COLUMNS, "volume"]
+    if not all(np.isfinite(columns[c]).all() for c in names):
+        found = _first_bad([(c, ~np.isfinite(columns[c])) for c in names])
+        assert found is not None
+        return ("non_finite", *found)
+    found = _first_bad([(c, columns[c] <= 0.0) for c in PRICE_COLUMNS])
+    if found is not None:
+        return ("non_positive", *found)
     for side in ("bid", "ask"):
-        _check_ohlc(columns, side, where, label)
-    _check_time_order(columns["time"], where, label)
+        o, h, lo, c = (columns[f"{side}_{f}"] for f in FIELDS)
+        found = _first_bad(
+            [
+                (f"{side}_high", h < lo),
+                (f"{side}_open", (o > h) | (o < lo)),
+                (f"{side}_close", (c > h) | (c < lo)),
+            ]
+        )
+        if found is not None:
+            return ("ohlc", *found)
+    time = columns["time"]
+    if len(time) < 2:
+        return None
+    step = np.diff(time)
+    bad = step <= 0
+    if not bad.any():
+        return None
+    index = int(np.argmax(bad)) + 1
+    return ("duplicate" if step[index - 1] == 0 else "non_monotonic", index, "time")
 
 
 def _first_bad(masks: list[tuple[str, np.ndarray]]) -> tuple[int, str] | None:
@@ -66,53 +109,26 @@ def _raise(cls, message: str, index: int, column: str, where: Locate, label) -> 
     raise cls(message, file=file, row=row, column=label(column))
 
 
-def _check_finite(columns, where, label) -> None:
-    names = [*PRICE_COLUMNS, "volume"]
-    if all(np.isfinite(columns[c]).all() for c in names):
-        return
-    found = _first_bad([(c, ~np.isfinite(columns[c])) for c in names])
-    assert found is not None
-    index, name = found
-    value = columns[name][index]
-    _raise(NonFiniteValueError, f"value {value} is not finite", index, name, where, label)
-
-
-def _check_positive(columns, where, label) -> None:
-    found = _first_bad([(c, columns[c] <= 0.0) for c in PRICE_COLUMNS])
-    if found is not None:
-        index, name = found
+def _raise_fault(fault: Fault, columns, where: Locate, label) -> None:
+    """Raise the DataError kind of ``fault`` with its message (shared by both paths)."""
+    rule, index, name = fault
+    if rule == "non_finite":
+        value = columns[name][index]
+        _raise(NonFiniteValueError, f"value {value} is not finite", index, name, where, label)
+    if rule == "non_positive":
         value = columns[name][index]
         _raise(NonPositivePriceError, f"price {value} is not > 0", index, name, where, label)
-
-
-def _check_ohlc(columns, side: str, where, label) -> None:
-    o, h, lo, c = (columns[f"{side}_{f}"] for f in FIELDS)
-    found = _first_bad(
-        [
-            (f"{side}_high", h < lo),
-            (f"{side}_open", (o > h) | (o < lo)),
-            (f"{side}_close", (c > h) | (c < lo)),
-        ]
-    )
-    if found is None:
-        return
-    index, name = found
-    values = f"open {o[index]}, high {h[index]}, low {lo[index]}, close {c[index]}"
-    what = "high < low" if name.endswith("high") else f"{name.split('_')[1]} outside [low, high]"
-    _raise(OHLCInconsistencyError, f"{side} {what}: {values}", index, name, where, label)
-
-
-def _check_time_order(time: np.ndarray, where: Locate, label) -> None:
-    if len(time) < 2:
-        return
-    step = np.diff(time)
-    bad = step <= 0
-    if not bad.any():
-        return
-    index = int(np.argmax(bad)) + 1
+    if rule == "ohlc":
+        side = name.split("_")[0]
+        o, h, lo, c = (columns[f"{side}_{f}"] for f in FIELDS)
+        values = f"open {o[index]}, high {h[index]}, low {lo[index]}, close {c[index]}"
+        field = name.split("_")[1]
+        what = "high < low" if field == "high" else f"{field} outside [low, high]"
+        _raise(OHLCInconsistencyError, f"{side} {what}: {values}", index, name, where, label)
+    time = columns["time"]
     prev_file, prev_row = where(index - 1, "time")
     previous = f"previous bar {format_ns(time[index - 1])} at file {prev_file}, row {prev_row}"
-    if step[index - 1] == 0:
+    if rule == "duplicate":
         message = f"timestamp {format_ns(time[index])} repeats the {previous}"
         _raise(DuplicateTimestampError, message, index, "time", where, label)
     message = f"timestamp {format_ns(time[index])} is earlier than the {previous}"
