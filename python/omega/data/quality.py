@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from omega.data import _fast
+from omega.data.bars import PRICE_COLUMNS
 from omega.data.loaders._raw import FIELDS
 from omega.data.loaders._source import SourceMap
 from omega.data.timezones import format_ns
@@ -160,6 +162,14 @@ def measure_quality(
             report.examples[key] = found
 
     tf = timeframe.nanos
+    floats = [prices[c] for c in PRICE_COLUMNS] + [volume]
+    core = _fast.core()
+    if core is not None and _fast.scannable(time, floats):
+        counts = core.data_quality_counts(time, floats[:-1], volume, tf, pip_size)
+        _fill_from_core(report, counts, examples)
+        if counts["spread_close_pips"] is None:  # a non-finite spread: numpy's rules
+            report.spread_close_pips = _spread_percentiles(prices, pip_size)
+        return report
     off_grid = time % tf != 0
     report.off_grid_bars = int(off_grid.sum())
     examples("off_grid_bars", off_grid)
@@ -181,11 +191,42 @@ def measure_quality(
     negative = volume < 0
     report.negative_volume_bars = int(negative.sum())
     examples("negative_volume_bars", negative)
+    report.spread_close_pips = _spread_percentiles(prices, pip_size)
+    return report
 
+
+def _spread_percentiles(prices: dict[str, np.ndarray], pip_size: float) -> dict[str, float]:
     spread = (prices["ask_close"] - prices["bid_close"]) / pip_size
     low, mid, high = np.percentile(spread, [0, 50, 100])
-    report.spread_close_pips = {"min": float(low), "median": float(mid), "max": float(high)}
-    return report
+    return {"min": float(low), "median": float(mid), "max": float(high)}
+
+
+# Located kinds in the order the numpy path records their examples.
+_LOCATED = (
+    "off_grid_bars",
+    "irregular_intervals",
+    "gaps_1_5",
+    "gaps_6_60",
+    "gaps_over_60",
+    "crossed_bars",
+    "zero_spread_bars",
+    "negative_volume_bars",
+)
+
+
+def _fill_from_core(report: DataQualityReport, counts: dict[str, Any], examples) -> None:
+    """Copy the Rust pass's counts into ``report`` (examples located as the numpy path does)."""
+    for key in _LOCATED:
+        count, indices = counts[key]
+        setattr(report, key, int(count))
+        examples(key, np.asarray(indices, dtype=np.int64))
+    report.weekend_gaps = int(counts["weekend_gaps"])
+    report.missing_bars = int(counts["missing_bars"])
+    report.crossed_by_field = dict(zip(FIELDS, map(int, counts["crossed_by_field"]), strict=True))
+    report.zero_volume_bars = int(counts["zero_volume_bars"])
+    spread = counts["spread_close_pips"]
+    if spread is not None:
+        report.spread_close_pips = dict(zip(("min", "median", "max"), spread, strict=True))
 
 
 def _measure_gaps(report: DataQualityReport, time: np.ndarray, tf: int, examples) -> None:
