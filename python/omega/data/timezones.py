@@ -85,20 +85,27 @@ def _offsets(local_ns: np.ndarray, zone: ZoneInfo) -> np.ndarray:
 
 
 def _by_whole_hours(local_ns: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
-    """Fast path: look the offset up once per distinct local hour (bars share hours).
+    """Fast path: look the offset up once per run of bars in the same local hour.
 
-    An hour whose first and last nanosecond have the same valid offset has no transition in
-    it, so that offset holds for every time inside. Returns UTC (garbage where unresolved)
-    and the indices left for the per-element path.
+    Bars come in time order, so a run of equal hours is one lookup and no sort is needed
+    (unsorted input only makes more runs). An hour whose first and last nanosecond have the
+    same valid offset has no transition in it, so that offset holds for every time inside.
+    Returns UTC (garbage where unresolved) and the indices left for the per-element path.
     """
-    hours = np.floor_divide(local_ns, _HOUR_NS) * _HOUR_NS
-    distinct, inverse = np.unique(hours, return_inverse=True)
-    start = _offsets(distinct, zone)
-    end = _offsets(distinct + (_HOUR_NS - 1), zone)
+    if not len(local_ns):
+        return local_ns.copy(), np.empty(0, dtype=np.intp)
+    hours = np.floor_divide(local_ns, _HOUR_NS)
+    hours *= _HOUR_NS
+    starts = np.flatnonzero(hours[1:] != hours[:-1]) + 1
+    lengths = np.diff(starts, prepend=0, append=len(hours))
+    run_hours = hours[np.concatenate(([0], starts))]
+    start = _offsets(run_hours, zone)
+    end = _offsets(run_hours + (_HOUR_NS - 1), zone)
     safe = (start != _INVALID) & (start == end)
-    per_time_safe = safe[inverse]
-    utc = local_ns - np.where(per_time_safe, start[inverse], 0)
-    return utc, np.flatnonzero(~per_time_safe)
+    utc = local_ns - np.repeat(np.where(safe, start, 0), lengths)
+    if safe.all():
+        return utc, np.empty(0, dtype=np.intp)
+    return utc, np.flatnonzero(np.repeat(~safe, lengths))
 
 
 def _resolve_flagged(
