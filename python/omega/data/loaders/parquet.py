@@ -82,11 +82,10 @@ def load_parquet(
     tables = [tables[i] for i in order]
     sources = [sources[i] for i in order]
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    columns = {
-        name: np.ascontiguousarray(table.column(name).to_numpy(), dtype=np.float64)
-        for name in COLUMNS[1:]
-    }
-    time = np.ascontiguousarray(table.column("time").to_numpy(), dtype=np.int64)
+    # Zero-copy (read-only views of arrow memory) when a column is one chunk; nulls were
+    # rejected by _read_one. Several row groups or files are concatenated once.
+    columns = {name: _numpy(table.column(name), np.float64) for name in COLUMNS[1:]}
+    time = _numpy(table.column("time"), np.int64)
     return RawBars(
         time=time,
         prices={name: columns[name] for name in PRICE_COLUMNS},
@@ -96,9 +95,16 @@ def load_parquet(
     )
 
 
+def _numpy(column: pa.ChunkedArray, dtype: type) -> np.ndarray:
+    values = column.chunk(0).to_numpy() if column.num_chunks == 1 else column.to_numpy()
+    return np.ascontiguousarray(values, dtype=dtype)  # no-op when already so
+
+
 def _read_one(path: str) -> pa.Table:
     try:
-        table = pq.read_table(path)
+        # One chunk per row group (read_table splits into 128k-row batches), so columns reach
+        # numpy without a copy below.
+        table = pq.ParquetFile(path).read()
     except (pa.ArrowInvalid, OSError) as exc:
         raise ParseError(f"not a readable parquet file: {exc}", file=path) from exc
     for name in COLUMNS:
