@@ -178,3 +178,17 @@ def test_errors_identical_on_both_paths(tmp_path) -> None:
     assert type(fast.value) is type(reference.value)
     assert str(fast.value) == str(reference.value)
     assert fast.value.row == 120 and fast.value.column == "bid_close"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=50),
+    decimals=st.integers(0, 9),
+)
+def test_in_place_rounding_equals_numpy_round(values, decimals) -> None:
+    from omega.data.loaders._raw import round_in_place
+
+    array = np.array(values)
+    expected = np.round(array, decimals)
+    assert np.array_equal(round_in_place(array.copy(), decimals), expected)
+    assert np.array_equal(round_in_place(array * 1e-5 + 1.1, 5), np.round(array * 1e-5 + 1.1, 5))

@@ -74,8 +74,22 @@ def add_spread(
     prices = {f"{side}_{f}": np.ascontiguousarray(given[f], dtype=np.float64) for f in FIELDS}
     for f in FIELDS:
         derived = prices[f"{side}_{f}"] + sign * spread_price
-        prices[f"{other}_{f}"] = np.round(derived, decimals) if decimals is not None else derived
+        prices[f"{other}_{f}"] = (
+            round_in_place(derived, decimals) if decimals is not None else derived
+        )
     return {name: prices[name] for name in PRICE_COLUMNS}
+
+
+def round_in_place(values: np.ndarray, decimals: int) -> np.ndarray:
+    """``np.round(values, decimals)`` without its temporaries: numpy rounds as multiply by
+    10**decimals, rint, divide (exact powers of ten up to 1e22), which this repeats in place."""
+    if not 0 <= decimals <= 22:
+        return np.round(values, decimals)
+    scale = 10.0**decimals
+    np.multiply(values, scale, out=values)
+    np.rint(values, out=values)
+    np.divide(values, scale, out=values)
+    return values
 
 
 def concat_parts(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
