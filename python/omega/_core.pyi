@@ -113,3 +113,23 @@ def strategy_api_versions() -> tuple[str, int]:
 
 def _panic_at_boundary(message: str, detached: bool) -> None:
     """Test hook: panics behind the same guards as ``run_backtest``."""
+
+def data_first_fault(
+    time: npt.NDArray[np.int64],
+    prices: list[npt.NDArray[np.float64]],
+    volume: npt.NDArray[np.float64],
+) -> tuple[str, int, str] | None:
+    """First hard data fault as ``(rule, bar index, column)``, or None; ``prices`` in
+    ``PRICE_COLUMNS`` order; rule is "non_finite", "non_positive", "ohlc", "duplicate" or
+    "non_monotonic". Same answer as ``omega.data.validation.first_fault_numpy``."""
+
+def data_quality_counts(
+    time: npt.NDArray[np.int64],
+    prices: list[npt.NDArray[np.float64]],
+    volume: npt.NDArray[np.float64],
+    timeframe_ns: int,
+    pip_size: float,
+) -> dict[str, Any]:
+    """Soft anomaly counts of validated bars for ``omega.data.quality.measure_quality``:
+    ``(count, first five indices)`` per located kind, plain counts otherwise, and
+    ``spread_close_pips`` as ``(min, median, max)`` or None when a spread is not finite."""
