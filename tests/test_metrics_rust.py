@@ -279,7 +279,10 @@ def test_random_runs_are_identical(case):
 
 @settings(max_examples=300, deadline=None)
 @given(
-    growth=st.floats(min_value=1e-300, max_value=1e300, allow_nan=False),
+    # Above ~1.3e154 the squared per-bar return overflows and both sides raise fsum's
+    # OverflowError before cagr matters (found by hypothesis); 1e150 over a minute still
+    # overflows pow to inf.
+    growth=st.floats(min_value=1e-300, max_value=1e150, allow_nan=False),
     minutes=st.integers(1, 60 * 24 * 365 * 30),
 )
 def test_cagr_uses_the_same_pow_as_python(growth, minutes):
