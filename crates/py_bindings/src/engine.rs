@@ -33,7 +33,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// The base bar columns, borrowed.
-type Columns<'py> = (
+pub(crate) type Columns<'py> = (
     PyReadonlyArray1<'py, i64>,
     PyReadonlyArray1<'py, f64>,
     PyReadonlyArray1<'py, f64>,
@@ -46,7 +46,7 @@ type Columns<'py> = (
     PyReadonlyArray1<'py, f64>,
 );
 
-fn bar_columns<'a>(c: &'a Columns<'_>) -> PyResult<BarColumns<'a>> {
+pub(crate) fn bar_columns<'a>(c: &'a Columns<'_>) -> PyResult<BarColumns<'a>> {
     Ok(BarColumns {
         time: c.0.as_slice()?,
         bid_open: c.1.as_slice()?,
@@ -63,7 +63,7 @@ fn bar_columns<'a>(c: &'a Columns<'_>) -> PyResult<BarColumns<'a>> {
 
 /// A user parameter value as the strategy API's `ParamValue` (bool before int: a Python bool
 /// is an int).
-fn param_value(value: &Bound<'_, PyAny>, name: &str) -> PyResult<ParamValue> {
+pub(crate) fn param_value(value: &Bound<'_, PyAny>, name: &str) -> PyResult<ParamValue> {
     if value.is_instance_of::<PyBool>() {
         return Ok(ParamValue::Bool(value.extract()?));
     }
@@ -85,7 +85,9 @@ fn param_value(value: &Bound<'_, PyAny>, name: &str) -> PyResult<ParamValue> {
     ))
 }
 
-fn params_from_dict(params: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String, ParamValue)>> {
+pub(crate) fn params_from_dict(
+    params: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Vec<(String, ParamValue)>> {
     let mut out = Vec::new();
     if let Some(params) = params {
         for (k, v) in params.iter() {
@@ -98,7 +100,7 @@ fn params_from_dict(params: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(String,
 }
 
 /// Runs `f` with panics caught (as `EngineError` with the panic message).
-fn guarded<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+pub(crate) fn guarded<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|payload| Err(panic_to_pyerr(py, payload.as_ref())))
 }
@@ -214,7 +216,7 @@ fn strategy_api_versions() -> (&'static str, u32) {
     )
 }
 
-fn output_to_dict(py: Python<'_>, out: RunOutput) -> PyResult<Bound<'_, PyDict>> {
+pub(crate) fn output_to_dict(py: Python<'_>, out: RunOutput) -> PyResult<Bound<'_, PyDict>> {
     let t = out.trades;
     let trades = PyDict::new(py);
     trades.set_item("entry_time", t.entry_time.into_pyarray(py))?;
