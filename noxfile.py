@@ -97,6 +97,9 @@ def docs(session: nox.Session) -> None:
     session.run(
         "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
     )
+    asv_html = ROOT / "asv_bench" / "html"
+    if asv_html.is_dir():  # the performance history, when `nox -s bench` has published it
+        shutil.copytree(asv_html, ROOT / "site" / "asv", dirs_exist_ok=True)
     session.log(f"site written to {ROOT / 'site'}")
 
 
