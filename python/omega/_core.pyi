@@ -13,6 +13,8 @@ __all__ = [
     "_panic_at_boundary",
     "compute_metrics",
     "core_version",
+    "data_first_fault",
+    "data_quality_counts",
     "indicator_batch",
     "plugin_info",
     "run_backtest",
