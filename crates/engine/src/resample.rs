@@ -29,8 +29,6 @@ pub fn resample_checking(
     let capacity = bucket_capacity(base.time, tf);
     let mut out = OwnedBars::with_capacity(capacity);
     let mut bounds = Vec::with_capacity(capacity + 1);
-    // Finite means not NaN or infinite: `x * 0` is (+/-)0 then and NaN otherwise, so a sum of
-    // these per bucket stays 0 exactly when every value was finite.
     let mut finite = true;
     let mut increasing = true;
     let mut i = 0;
@@ -38,43 +36,16 @@ pub fn resample_checking(
         let bucket = base.time[i].div_euclid(tf) * tf;
         let end = bucket + tf;
         bounds.push(i);
-        let (mut bh, mut bl, mut ah, mut al) = (
-            base.bid_high[i],
-            base.bid_low[i],
-            base.ask_high[i],
-            base.ask_low[i],
-        );
-        let mut volume = base.volume[i];
-        let mut probe = 0.0;
-        let mut j = i;
-        loop {
-            for v in [
-                base.bid_open[j],
-                base.bid_high[j],
-                base.bid_low[j],
-                base.bid_close[j],
-                base.ask_open[j],
-                base.ask_high[j],
-                base.ask_low[j],
-                base.ask_close[j],
-                base.volume[j],
-            ] {
-                probe += v * 0.0;
-            }
-            if j > i {
-                bh = bh.max(base.bid_high[j]);
-                bl = bl.min(base.bid_low[j]);
-                ah = ah.max(base.ask_high[j]);
-                al = al.min(base.ask_low[j]);
-                volume += base.volume[j];
-            }
-            j += 1;
-            if j >= n || base.time[j] >= end {
-                break;
-            }
-            increasing &= base.time[j] > base.time[j - 1];
-        }
-        finite &= probe == 0.0;
+        let Bucket {
+            end: j,
+            bid_high: bh,
+            bid_low: bl,
+            ask_high: ah,
+            ask_low: al,
+            volume,
+            finite: bucket_finite,
+        } = scan_bucket(base, i, end, &mut increasing);
+        finite &= bucket_finite;
         out.time.push(bucket);
         out.bid_open.push(base.bid_open[i]);
         out.bid_high.push(bh);
@@ -90,6 +61,78 @@ pub fn resample_checking(
     }
     bounds.push(n);
     (out, bounds, finite && increasing && n > 0)
+}
+
+/// One bucket's aggregate over base bars `start..end` (`end` is the first bar past it).
+struct Bucket {
+    end: usize,
+    bid_high: f64,
+    bid_low: f64,
+    ask_high: f64,
+    ask_low: f64,
+    volume: f64,
+    finite: bool,
+}
+
+/// Walks the base bars of the bucket that starts at `start` and ends before `end_time`:
+/// high = max, low = min per side, volume summed in time order; `finite` says every value was
+/// finite and `increasing` is cleared at the first non-increasing time. The one scan shared by
+/// the single-thread and the in-place two-thread resampler.
+#[inline(always)]
+fn scan_bucket(
+    base: &BarColumns<'_>,
+    start: usize,
+    end_time: i64,
+    increasing: &mut bool,
+) -> Bucket {
+    let n = base.len();
+    let (mut bh, mut bl, mut ah, mut al) = (
+        base.bid_high[start],
+        base.bid_low[start],
+        base.ask_high[start],
+        base.ask_low[start],
+    );
+    let mut volume = base.volume[start];
+    // Finite means not NaN or infinite: `x * 0` is (+/-)0 then and NaN otherwise, so a sum of
+    // these per bucket stays 0 exactly when every value was finite.
+    let mut probe = 0.0;
+    let mut j = start;
+    loop {
+        for v in [
+            base.bid_open[j],
+            base.bid_high[j],
+            base.bid_low[j],
+            base.bid_close[j],
+            base.ask_open[j],
+            base.ask_high[j],
+            base.ask_low[j],
+            base.ask_close[j],
+            base.volume[j],
+        ] {
+            probe += v * 0.0;
+        }
+        if j > start {
+            bh = bh.max(base.bid_high[j]);
+            bl = bl.min(base.bid_low[j]);
+            ah = ah.max(base.ask_high[j]);
+            al = al.min(base.ask_low[j]);
+            volume += base.volume[j];
+        }
+        j += 1;
+        if j >= n || base.time[j] >= end_time {
+            break;
+        }
+        *increasing &= base.time[j] > base.time[j - 1];
+    }
+    Bucket {
+        end: j,
+        bid_high: bh,
+        bid_low: bl,
+        ask_high: ah,
+        ask_low: al,
+        volume,
+        finite: probe == 0.0,
+    }
 }
 
 /// Below this many base bars a second thread costs more than it saves.
@@ -240,43 +283,16 @@ fn fill_buckets(
         let bucket = base.time[i].div_euclid(tf) * tf;
         let end = bucket + tf;
         bounds[k] = offset + i;
-        let (mut bh, mut bl, mut ah, mut al) = (
-            base.bid_high[i],
-            base.bid_low[i],
-            base.ask_high[i],
-            base.ask_low[i],
-        );
-        let mut volume = base.volume[i];
-        let mut probe = 0.0;
-        let mut j = i;
-        loop {
-            for v in [
-                base.bid_open[j],
-                base.bid_high[j],
-                base.bid_low[j],
-                base.bid_close[j],
-                base.ask_open[j],
-                base.ask_high[j],
-                base.ask_low[j],
-                base.ask_close[j],
-                base.volume[j],
-            ] {
-                probe += v * 0.0;
-            }
-            if j > i {
-                bh = bh.max(base.bid_high[j]);
-                bl = bl.min(base.bid_low[j]);
-                ah = ah.max(base.ask_high[j]);
-                al = al.min(base.ask_low[j]);
-                volume += base.volume[j];
-            }
-            j += 1;
-            if j >= n || base.time[j] >= end {
-                break;
-            }
-            increasing &= base.time[j] > base.time[j - 1];
-        }
-        finite &= probe == 0.0;
+        let Bucket {
+            end: j,
+            bid_high: bh,
+            bid_low: bl,
+            ask_high: ah,
+            ask_low: al,
+            volume,
+            finite: bucket_finite,
+        } = scan_bucket(base, i, end, &mut increasing);
+        finite &= bucket_finite;
         out_time[k] = bucket;
         bo[k] = base.bid_open[i];
         bh_out[k] = bh;
