@@ -9,12 +9,12 @@
 //! when the strategy returns `None`; signals and actions (rare) go through the Python driver,
 //! which checks them exactly as the Python engine does.
 
+use crate::engine::{bar_columns, Columns};
 use crate::errors::strategy_error;
-use numpy::{IntoPyArray, PyReadonlyArray1};
+use numpy::IntoPyArray;
 use omega_engine::resample::resample;
 use omega_strategy_api::{
-    BarColumns, DataSlice, IndicatorKey, Position, PositionAction, Side, Strategy, Timeframe,
-    TradeSignal,
+    DataSlice, IndicatorKey, Position, PositionAction, Side, Strategy, Timeframe, TradeSignal,
 };
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyException, PyIndexError, PyTypeError};
@@ -298,38 +298,14 @@ impl IndicatorReader {
     }
 }
 
-/// The base bar columns as the driver hands them over (`omega.engine.rust.bar_columns`).
-type BaseColumns<'py> = (
-    PyReadonlyArray1<'py, i64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-    PyReadonlyArray1<'py, f64>,
-);
-
 /// The driver's base bars resampled by omega-engine to each timeframe named in
 /// `driver.resample_to`, as tuples of ten numpy columns (the Python market is built on them:
 /// the same contract as `omega.data.resample`, at a fraction of its cost).
 fn resampled_frames<'py>(driver: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
     let py = driver.py();
-    let c: BaseColumns<'py> = driver.getattr("base_columns")?.extract()?;
-    let base = BarColumns {
-        time: c.0.as_slice()?,
-        bid_open: c.1.as_slice()?,
-        bid_high: c.2.as_slice()?,
-        bid_low: c.3.as_slice()?,
-        bid_close: c.4.as_slice()?,
-        ask_open: c.5.as_slice()?,
-        ask_high: c.6.as_slice()?,
-        ask_low: c.7.as_slice()?,
-        ask_close: c.8.as_slice()?,
-        volume: c.9.as_slice()?,
-    };
+    // The base columns as the driver hands them over (`omega.engine.rust.bar_columns`).
+    let c: Columns<'py> = driver.getattr("base_columns")?.extract()?;
+    let base = bar_columns(&c)?;
     let frames = PyList::empty(py);
     for name in driver.getattr("resample_to")?.try_iter()? {
         let name: String = name?.extract()?;
