@@ -6,44 +6,9 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use omega_engine::resample::{resample, resample_checking_parallel, resample_coarser};
-use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions, SplitMix64};
+use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions};
 use omega_strategy_api::{DataSlice, IndicatorKey, Strategy, Timeframe, TradeSignal};
 use std::time::Duration;
-
-fn random_walk(n: usize, seed: u64) -> OwnedBars {
-    let mut rng = SplitMix64::new(seed);
-    let mut b = OwnedBars::with_capacity(n);
-    let mut price = 1.1;
-    for i in 0..n {
-        let open = price;
-        let mut high = open;
-        let mut low = open;
-        for _ in 0..4 {
-            price += (rng.next_f64() - 0.5) * 0.0004;
-            high = high.max(price);
-            low = low.min(price);
-        }
-        b.time.push(i as i64 * 60_000_000_000);
-        for (col, v) in [
-            (&mut b.bid_open, open),
-            (&mut b.bid_high, high),
-            (&mut b.bid_low, low),
-            (&mut b.bid_close, price),
-        ] {
-            col.push(v);
-        }
-        for (col, v) in [
-            (&mut b.ask_open, open),
-            (&mut b.ask_high, high),
-            (&mut b.ask_low, low),
-            (&mut b.ask_close, price),
-        ] {
-            col.push(v + 0.0001);
-        }
-        b.volume.push(1.0);
-    }
-    b
-}
 
 const N: usize = 1_000_000;
 
@@ -55,7 +20,7 @@ fn short(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallT
 }
 
 fn resampling(c: &mut Criterion) {
-    let bars = random_walk(N, 7);
+    let bars = OwnedBars::random_walk(N, 7);
     let (m5, m5_bounds) = resample(&bars.columns(), Timeframe::M5);
     let mut group = c.benchmark_group("resample_1m_m1");
     short(&mut group);
@@ -90,7 +55,7 @@ impl Strategy for Idle {
 }
 
 fn event_loop(c: &mut Criterion) {
-    let bars = random_walk(N, 7);
+    let bars = OwnedBars::random_walk(N, 7);
     let mut group = c.benchmark_group("event_loop_1m_m1");
     short(&mut group);
     for primary in [Timeframe::M1, Timeframe::M5] {
@@ -116,7 +81,7 @@ fn event_loop(c: &mut Criterion) {
 }
 
 fn backtests(c: &mut Criterion) {
-    let bars = random_walk(N, 7);
+    let bars = OwnedBars::random_walk(N, 7);
     let mut group = c.benchmark_group("backtest_1m_m1");
     short(&mut group);
     for name in omega_strategies::NAMES {

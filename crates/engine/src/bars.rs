@@ -19,6 +19,43 @@ pub struct OwnedBars {
 }
 
 impl OwnedBars {
+    /// `n` deterministic M1 bars for tests and benches: a random walk driven by SplitMix64
+    /// (four steps of up to +/-2 pips per bar, spread 1 pip, volume 1), one minute apart from
+    /// the epoch. Not market-like; the Python generator (`omega.data.generate_synthetic`) is.
+    pub fn random_walk(n: usize, seed: u64) -> Self {
+        let mut rng = crate::SplitMix64::new(seed);
+        let mut b = OwnedBars::with_capacity(n);
+        let mut price = 1.1;
+        for i in 0..n {
+            let open = price;
+            let (mut high, mut low) = (open, open);
+            for _ in 0..4 {
+                price += (rng.next_f64() - 0.5) * 0.0004;
+                high = high.max(price);
+                low = low.min(price);
+            }
+            b.time.push(i as i64 * 60_000_000_000);
+            for (col, v) in [
+                (&mut b.bid_open, open),
+                (&mut b.bid_high, high),
+                (&mut b.bid_low, low),
+                (&mut b.bid_close, price),
+            ] {
+                col.push(v);
+            }
+            for (col, v) in [
+                (&mut b.ask_open, open),
+                (&mut b.ask_high, high),
+                (&mut b.ask_low, low),
+                (&mut b.ask_close, price),
+            ] {
+                col.push(v + 0.0001);
+            }
+            b.volume.push(1.0);
+        }
+        b
+    }
+
     pub fn with_capacity(n: usize) -> Self {
         let f = || Vec::with_capacity(n);
         OwnedBars {

@@ -2,42 +2,8 @@
 //! slices) trades exactly like a fresh one: its per-run memos (indicator slots, the cross of
 //! the last bar) start over at each run.
 
-use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions, RunOutput, SplitMix64};
+use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions, RunOutput};
 use omega_strategy_api::Timeframe;
-
-fn random_walk(n: usize, seed: u64) -> OwnedBars {
-    let mut rng = SplitMix64::new(seed);
-    let mut b = OwnedBars::with_capacity(n);
-    let mut price = 1.1;
-    for i in 0..n {
-        let open = price;
-        let (mut high, mut low) = (open, open);
-        for _ in 0..4 {
-            price += (rng.next_f64() - 0.5) * 0.0004;
-            high = high.max(price);
-            low = low.min(price);
-        }
-        b.time.push(i as i64 * 60_000_000_000);
-        for (col, v) in [
-            (&mut b.bid_open, open),
-            (&mut b.bid_high, high),
-            (&mut b.bid_low, low),
-            (&mut b.bid_close, price),
-        ] {
-            col.push(v);
-        }
-        for (col, v) in [
-            (&mut b.ask_open, open),
-            (&mut b.ask_high, high),
-            (&mut b.ask_low, low),
-            (&mut b.ask_close, price),
-        ] {
-            col.push(v + 0.0001);
-        }
-        b.volume.push(1.0);
-    }
-    b
-}
 
 fn settings(primary: Timeframe) -> EngineSettings {
     EngineSettings {
@@ -64,8 +30,8 @@ fn run(
 
 #[test]
 fn a_reused_strategy_trades_like_a_fresh_one() {
-    let bars = random_walk(40_000, 3);
-    let other = random_walk(25_000, 4);
+    let bars = OwnedBars::random_walk(40_000, 3);
+    let other = OwnedBars::random_walk(25_000, 4);
     for name in omega_strategies::NAMES {
         let fresh = |tf| run(&mut omega_strategies::build(name, &[]).unwrap(), &bars, tf);
         let mut reused = omega_strategies::build(name, &[]).unwrap();
