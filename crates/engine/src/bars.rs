@@ -1,7 +1,7 @@
 //! Owned column storage and input checks for bar series.
 
 use crate::error::{DataErrorKind, EngineError};
-use omega_strategy_api::BarColumns;
+use omega_strategy_api::{BarColumns, Ohlc};
 
 /// Bars of one timeframe owned by the engine (resampled series).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -19,6 +19,21 @@ pub struct OwnedBars {
 }
 
 impl OwnedBars {
+    /// Appends one bar (open time, bid and ask OHLC, volume).
+    #[inline]
+    pub fn push(&mut self, time: i64, bid: Ohlc, ask: Ohlc, volume: f64) {
+        self.time.push(time);
+        self.bid_open.push(bid.open);
+        self.bid_high.push(bid.high);
+        self.bid_low.push(bid.low);
+        self.bid_close.push(bid.close);
+        self.ask_open.push(ask.open);
+        self.ask_high.push(ask.high);
+        self.ask_low.push(ask.low);
+        self.ask_close.push(ask.close);
+        self.volume.push(volume);
+    }
+
     /// `n` deterministic M1 bars for tests and benches: a random walk driven by SplitMix64
     /// (four steps of up to +/-2 pips per bar, spread 1 pip, volume 1), one minute apart from
     /// the epoch. Not market-like; the Python generator (`omega.data.generate_synthetic`) is.
@@ -34,24 +49,20 @@ impl OwnedBars {
                 high = high.max(price);
                 low = low.min(price);
             }
-            b.time.push(i as i64 * 60_000_000_000);
-            for (col, v) in [
-                (&mut b.bid_open, open),
-                (&mut b.bid_high, high),
-                (&mut b.bid_low, low),
-                (&mut b.bid_close, price),
-            ] {
-                col.push(v);
-            }
-            for (col, v) in [
-                (&mut b.ask_open, open),
-                (&mut b.ask_high, high),
-                (&mut b.ask_low, low),
-                (&mut b.ask_close, price),
-            ] {
-                col.push(v + 0.0001);
-            }
-            b.volume.push(1.0);
+            let bid = Ohlc {
+                open,
+                high,
+                low,
+                close: price,
+            };
+            let spread = 0.0001;
+            let ask = Ohlc {
+                open: open + spread,
+                high: high + spread,
+                low: low + spread,
+                close: price + spread,
+            };
+            b.push(i as i64 * 60_000_000_000, bid, ask, 1.0);
         }
         b
     }

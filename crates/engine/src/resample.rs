@@ -4,7 +4,7 @@
 //! low = min, close = last; volume is summed in time order; an empty bucket yields no bar.
 
 use crate::bars::OwnedBars;
-use omega_strategy_api::{BarColumns, Timeframe};
+use omega_strategy_api::{BarColumns, Ohlc, Timeframe};
 
 /// Bars of `target` built from `base`, and for each of them the range `[start, end)` of the
 /// base bars it covers (`bounds[k]..bounds[k + 1]`; `bounds` has one more entry than bars).
@@ -46,16 +46,22 @@ pub fn resample_checking(
             finite: bucket_finite,
         } = scan_bucket(base, i, end, &mut increasing);
         finite &= bucket_finite;
-        out.time.push(bucket);
-        out.bid_open.push(base.bid_open[i]);
-        out.bid_high.push(bh);
-        out.bid_low.push(bl);
-        out.bid_close.push(base.bid_close[j - 1]);
-        out.ask_open.push(base.ask_open[i]);
-        out.ask_high.push(ah);
-        out.ask_low.push(al);
-        out.ask_close.push(base.ask_close[j - 1]);
-        out.volume.push(volume);
+        out.push(
+            bucket,
+            Ohlc {
+                open: base.bid_open[i],
+                high: bh,
+                low: bl,
+                close: base.bid_close[j - 1],
+            },
+            Ohlc {
+                open: base.ask_open[i],
+                high: ah,
+                low: al,
+                close: base.ask_close[j - 1],
+            },
+            volume,
+        );
         // (A bar at or past `end` is later than every bar of this bucket: no check needed.)
         i = j;
     }
@@ -346,16 +352,22 @@ pub fn resample_coarser(
         }
         let base_range = &base_volume[fine_bounds[i]..fine_bounds[j]];
         let volume = base_range[1..].iter().fold(base_range[0], |sum, v| sum + v);
-        out.time.push(bucket);
-        out.bid_open.push(fine.bid_open[i]);
-        out.bid_high.push(bh);
-        out.bid_low.push(bl);
-        out.bid_close.push(fine.bid_close[j - 1]);
-        out.ask_open.push(fine.ask_open[i]);
-        out.ask_high.push(ah);
-        out.ask_low.push(al);
-        out.ask_close.push(fine.ask_close[j - 1]);
-        out.volume.push(volume);
+        out.push(
+            bucket,
+            Ohlc {
+                open: fine.bid_open[i],
+                high: bh,
+                low: bl,
+                close: fine.bid_close[j - 1],
+            },
+            Ohlc {
+                open: fine.ask_open[i],
+                high: ah,
+                low: al,
+                close: fine.ask_close[j - 1],
+            },
+            volume,
+        );
         i = j;
     }
     bounds.push(fine_bounds[n]);
