@@ -1,5 +1,7 @@
 //! What a run produces, column for column `omega.engine.raw.RawRun`.
 
+use std::collections::HashMap;
+
 /// Why a trade row closed (the strings of `omega.engine.raw.EXIT_REASONS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitReason {
@@ -12,6 +14,16 @@ pub enum ExitReason {
 }
 
 impl ExitReason {
+    /// Every reason, in declaration order (`reason as usize` indexes it).
+    pub const ALL: [ExitReason; 6] = [
+        ExitReason::StopLoss,
+        ExitReason::TakeProfit,
+        ExitReason::Strategy,
+        ExitReason::Partial,
+        ExitReason::MaxBars,
+        ExitReason::EndOfData,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             ExitReason::StopLoss => "stop_loss",
@@ -65,7 +77,47 @@ pub struct TradeLog {
     pub pnl: Vec<f64>,
     pub bars_held: Vec<i64>,
     pub mfe: Vec<f64>,
-    pub tag: Vec<String>,
+    pub tag: Tags,
+}
+
+/// The tag column: each distinct tag stored once, a 4-byte id per trade. Strategies tag
+/// trades with a few fixed names, so a string per trade would be most of a trade's memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tags {
+    /// Index into `names`, one per trade.
+    pub ids: Vec<u32>,
+    /// Distinct tags in order of first use.
+    pub names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Tags {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// The tag of trade `i`.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let id = *self.ids.get(i)?;
+        Some(&self.names[id as usize])
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        self.ids.iter().map(|&id| self.names[id as usize].as_str())
+    }
+    pub fn push(&mut self, tag: String) {
+        let id = match self.index.get(&tag) {
+            Some(&id) => id,
+            None => {
+                let id = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct tags");
+                self.names.push(tag.clone());
+                self.index.insert(tag, id);
+                id
+            }
+        };
+        self.ids.push(id);
+    }
 }
 
 impl TradeLog {
@@ -129,4 +181,30 @@ pub struct RunOutput {
     pub dropped_orders: usize,
     pub skipped_orders: Vec<SkippedOrder>,
     pub trace: Option<Vec<TraceRow>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_reasons_are_indexed_by_discriminant() {
+        for reason in ExitReason::ALL {
+            assert_eq!(ExitReason::ALL[reason as usize], reason);
+        }
+    }
+
+    #[test]
+    fn tags_store_each_distinct_tag_once() {
+        let mut tags = Tags::default();
+        for tag in ["long", "short", "long", "", "long"] {
+            tags.push(tag.to_string());
+        }
+        assert_eq!(tags.names, ["long", "short", ""]);
+        assert_eq!(tags.ids, [0, 1, 0, 2, 0]);
+        assert_eq!(tags.get(3), Some(""));
+        assert_eq!(tags.get(5), None);
+        let all: Vec<&str> = tags.iter().collect();
+        assert_eq!(all, ["long", "short", "long", "", "long"]);
+    }
 }

@@ -146,7 +146,7 @@ fn long_fills_at_ask_open_plus_slip_and_takes_profit_at_the_level() {
     assert_eq!((t.gross_pnl[0], t.fees[0], t.pnl[0]), (60.0, 6.0, 54.0));
     // held one close (bar 1); MFE at bar 1 = bid high 102 - 101.25.
     assert_eq!(
-        (t.bars_held[0], t.mfe[0], t.tag[0].as_str()),
+        (t.bars_held[0], t.mfe[0], t.tag.get(0).unwrap()),
         (1, 0.75, "x")
     );
     // equity: flat 1000; bar 1: 1000 - 3 + (101 - 101.25) * 20 = 992; then 1054.
@@ -287,7 +287,7 @@ fn max_bars_queues_an_exit_without_calling_manage_and_a_reversal_follows() {
         (ExitReason::MaxBars, 3 * MIN, 2)
     );
     assert_eq!(
-        (t.side[1], t.entry_time[1], t.tag[1].as_str()),
+        (t.side[1], t.entry_time[1], t.tag.get(1).unwrap()),
         (-1, 3 * MIN, "second")
     );
     // its max-bars exit fills at bar 5's open.

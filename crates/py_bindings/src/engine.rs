@@ -10,7 +10,8 @@ use crate::hybrid::HybridStrategy;
 use crate::settings::{engine_settings, timeframe};
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use omega_engine::{
-    run_backtest as engine_run, run_backtest_sharing_base_time, EngineError, RunOptions, RunOutput,
+    run_backtest as engine_run, run_backtest_sharing_base_time, EngineError, ExitReason,
+    RunOptions, RunOutput,
 };
 use omega_strategy_api::{BarColumns, ParamValue};
 use pyo3::prelude::*;
@@ -216,27 +217,50 @@ fn strategy_api_versions() -> (&'static str, u32) {
     )
 }
 
+/// A numeric trade column for numpy without its spare capacity (a log grown by doubling
+/// would otherwise hand up to twice its bytes to the array).
+fn column<T: numpy::Element>(py: Python<'_>, mut values: Vec<T>) -> Bound<'_, numpy::PyArray1<T>> {
+    values.shrink_to_fit();
+    values.into_pyarray(py)
+}
+
+/// A string column as a list of `names[ids[i]]` in which equal strings are one Python
+/// object: a pointer per trade instead of a string each.
+fn string_column<'py, S: AsRef<str>>(
+    py: Python<'py>,
+    names: &[S],
+    ids: impl ExactSizeIterator<Item = usize>,
+) -> PyResult<Bound<'py, PyList>> {
+    let objects: Vec<Bound<'py, PyString>> = names
+        .iter()
+        .map(|name| PyString::new(py, name.as_ref()))
+        .collect();
+    PyList::new(py, ids.map(|id| objects[id].clone()))
+}
+
 pub(crate) fn output_to_dict(py: Python<'_>, out: RunOutput) -> PyResult<Bound<'_, PyDict>> {
     let t = out.trades;
     let trades = PyDict::new(py);
-    trades.set_item("entry_time", t.entry_time.into_pyarray(py))?;
-    trades.set_item("exit_time", t.exit_time.into_pyarray(py))?;
-    trades.set_item("entry_index", t.entry_index.into_pyarray(py))?;
-    trades.set_item("exit_index", t.exit_index.into_pyarray(py))?;
-    trades.set_item("side", t.side.into_pyarray(py))?;
-    trades.set_item("size", t.size.into_pyarray(py))?;
-    trades.set_item("entry_price", t.entry_price.into_pyarray(py))?;
-    trades.set_item("exit_price", t.exit_price.into_pyarray(py))?;
-    trades.set_item("sl", t.sl.into_pyarray(py))?;
-    trades.set_item("tp", t.tp.into_pyarray(py))?;
-    let reasons: Vec<&str> = t.exit_reason.iter().map(|r| r.as_str()).collect();
-    trades.set_item("exit_reason", PyList::new(py, reasons)?)?;
-    trades.set_item("gross_pnl", t.gross_pnl.into_pyarray(py))?;
-    trades.set_item("fees", t.fees.into_pyarray(py))?;
-    trades.set_item("pnl", t.pnl.into_pyarray(py))?;
-    trades.set_item("bars_held", t.bars_held.into_pyarray(py))?;
-    trades.set_item("mfe", t.mfe.into_pyarray(py))?;
-    trades.set_item("tag", PyList::new(py, t.tag)?)?;
+    trades.set_item("entry_time", column(py, t.entry_time))?;
+    trades.set_item("exit_time", column(py, t.exit_time))?;
+    trades.set_item("entry_index", column(py, t.entry_index))?;
+    trades.set_item("exit_index", column(py, t.exit_index))?;
+    trades.set_item("side", column(py, t.side))?;
+    trades.set_item("size", column(py, t.size))?;
+    trades.set_item("entry_price", column(py, t.entry_price))?;
+    trades.set_item("exit_price", column(py, t.exit_price))?;
+    trades.set_item("sl", column(py, t.sl))?;
+    trades.set_item("tp", column(py, t.tp))?;
+    let reasons = ExitReason::ALL.map(ExitReason::as_str);
+    let reason_ids = t.exit_reason.iter().map(|r| *r as usize);
+    trades.set_item("exit_reason", string_column(py, &reasons, reason_ids)?)?;
+    trades.set_item("gross_pnl", column(py, t.gross_pnl))?;
+    trades.set_item("fees", column(py, t.fees))?;
+    trades.set_item("pnl", column(py, t.pnl))?;
+    trades.set_item("bars_held", column(py, t.bars_held))?;
+    trades.set_item("mfe", column(py, t.mfe))?;
+    let tag_ids = t.tag.ids.iter().map(|&id| id as usize);
+    trades.set_item("tag", string_column(py, &t.tag.names, tag_ids)?)?;
 
     let result = PyDict::new(py);
     result.set_item("trades", trades)?;

@@ -55,12 +55,17 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     if traced:
         tracemalloc.start()
     seconds = float("inf")
+    raw: RawRun | None = None
     for _ in range(1 if traced else spec.get("repeat", 1)):
+        # The previous result goes before the next run starts: the peak is one run's memory,
+        # not one run's plus the result it replaces.
+        raw = None
         started = time.perf_counter()
-        raw: RawRun = run_backtest(bars, settings)
+        raw = run_backtest(bars, settings)
         seconds = min(seconds, time.perf_counter() - started)
     traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
     peak = peak_rss_bytes()
+    assert raw is not None
     if spec.get("trades_out"):
         t = raw.trades
         np.save(spec["trades_out"], np.stack([t["entry_time"], t["exit_time"], t["side"]], 1))
