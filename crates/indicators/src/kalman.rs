@@ -19,6 +19,10 @@ pub struct Kalman {
     variance: f64,
     gain: f64,
     started: bool,
+    /// `P` has reached a fixed point of its update: every later step would compute the same
+    /// `k` and `P` again, so they are reused (the same values, bit for bit, without the
+    /// division on the critical path).
+    steady: bool,
 }
 
 impl Kalman {
@@ -44,6 +48,7 @@ impl Kalman {
             variance: p0,
             gain: f64::NAN,
             started: false,
+            steady: false,
         };
         kalman.reset();
         Ok(kalman)
@@ -77,11 +82,16 @@ impl Indicator for Kalman {
             self.level = value;
             self.started = true;
         }
-        let p_prior = self.variance + self.q;
-        let k = p_prior / (p_prior + self.r);
-        self.level = self.level + k * (value - self.level);
-        self.variance = (1.0 - k) * p_prior;
-        self.gain = k;
+        if !self.steady {
+            let p_prior = self.variance + self.q;
+            let k = p_prior / (p_prior + self.r);
+            let variance = (1.0 - k) * p_prior;
+            // `P` alone decides the next `k` and `P`, so equal bits mean a fixed point.
+            self.steady = variance.to_bits() == self.variance.to_bits();
+            self.variance = variance;
+            self.gain = k;
+        }
+        self.level = self.level + self.gain * (value - self.level);
         self.level
     }
 
@@ -90,6 +100,7 @@ impl Indicator for Kalman {
         self.variance = self.p0;
         self.gain = f64::NAN;
         self.started = self.x0.is_some();
+        self.steady = false;
     }
 }
 
@@ -106,6 +117,47 @@ mod tests {
         assert_eq!(kf.variance(), 0.5);
         assert_eq!(kf.update(10.0), 8.0);
         assert_eq!(kf.gain(), 0.6);
+    }
+
+    /// The update as documented, every step in full.
+    fn reference(q: f64, r: f64, p0: f64, ys: &[f64]) -> Vec<(f64, f64, f64)> {
+        let (mut x, mut p) = (ys[0], p0);
+        ys.iter()
+            .map(|&y| {
+                let p_prior = p + q;
+                let k = p_prior / (p_prior + r);
+                x = x + k * (y - x);
+                p = (1.0 - k) * p_prior;
+                (x, p, k)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reusing_the_steady_gain_changes_no_bit() {
+        let ys: Vec<f64> = (0..5000)
+            .map(|i| 1.1 + ((i * 7919) % 1013) as f64 * 1e-5)
+            .collect();
+        for (q, r, p0) in [(1e-5, 1e-3, 1.0), (0.1, 1.0, 0.0), (1.0, 1e-9, 5.0), (1e-12, 1.0, 1.0)] {
+            let mut kf = Kalman::new(q, r, None, p0).unwrap();
+            let got: Vec<(f64, f64, f64)> = ys
+                .iter()
+                .map(|&y| (kf.update(y), kf.variance(), kf.gain()))
+                .collect();
+            let want = reference(q, r, p0, &ys);
+            let bits = |v: &[(f64, f64, f64)]| -> Vec<[u64; 3]> {
+                v.iter()
+                    .map(|(a, b, c)| [a.to_bits(), b.to_bits(), c.to_bits()])
+                    .collect()
+            };
+            assert_eq!(bits(&got), bits(&want), "q={q} r={r} p0={p0}");
+        }
+        // The shortcut is taken with mean_reversion_z_score's defaults (else it is dead code).
+        let mut kf = Kalman::new(0.01, 1.0, None, 1.0).unwrap();
+        ys.iter().for_each(|&y| {
+            kf.update(y);
+        });
+        assert!(kf.steady);
     }
 
     #[test]
