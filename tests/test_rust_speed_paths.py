@@ -84,3 +84,28 @@ def test_inputs_large_enough_for_two_threads_run_like_python_mode():
         python = run_python(big, get_strategy(name)({}), settings)
         assert rust.n_trades > 0
         assert compare_runs(python, rust) is None, name
+
+
+def test_runs_reusing_kept_buffers_match_a_run_from_fresh_memory():
+    """Resampled frames and indicator series go to a pool at the end of a run and the next
+    run reuses them with the old values still in them; nothing of those may leak into it."""
+    from omega import _core
+    from tests._rust_helpers import assert_same_run
+
+    big = generate_synthetic(n_bars=200_000, seed=5)  # M5 columns of 40k bars: kept (>= 256 KiB)
+    small = generate_synthetic(n_bars=200_000, seed=6)
+    settings = EngineSettings(
+        instrument=big.instrument,
+        primary_timeframe=Timeframe.M5,
+        timeframes=(Timeframe.M5, Timeframe.H1),
+    )
+    _core.release_buffers()
+    fresh = run_rust(big, "mean_reversion_z_score", {"lookback": 50, "z_entry": 2.0}, settings)
+    assert fresh.n_trades > 0
+    assert _core.kept_buffer_bytes() > 0
+    # Another data set fills the kept buffers with other values before the repeat.
+    run_rust(small, "mean_reversion_z_score", {"lookback": 50, "z_entry": 2.0}, settings)
+    again = run_rust(big, "mean_reversion_z_score", {"lookback": 50, "z_entry": 2.0}, settings)
+    assert_same_run(again, fresh)
+    _core.release_buffers()
+    assert _core.kept_buffer_bytes() == 0

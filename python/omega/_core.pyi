@@ -113,6 +113,12 @@ def rust_strategy_names() -> list[str]:
 def strategy_api_versions() -> tuple[str, int]:
     """``(API_VERSION, ABI_VERSION)`` of the omega-strategy-api the core was built with."""
 
+def kept_buffer_bytes() -> int:
+    """Bytes of column buffers the core keeps from earlier runs for the next one."""
+
+def release_buffers() -> None:
+    """Frees the column buffers kept from earlier runs."""
+
 def _panic_at_boundary(message: str, detached: bool) -> None:
     """Test hook: panics behind the same guards as ``run_backtest``."""
 

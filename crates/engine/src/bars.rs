@@ -1,6 +1,7 @@
 //! Owned column storage and input checks for bar series.
 
 use crate::error::{DataErrorKind, EngineError};
+use omega_indicators::buffers;
 use omega_strategy_api::{BarColumns, Ohlc};
 
 /// Bars of one timeframe owned by the engine (resampled series).
@@ -67,10 +68,12 @@ impl OwnedBars {
         b
     }
 
+    /// Empty columns with room for `n` bars (kept buffers reused, see
+    /// `omega_indicators::buffers`).
     pub fn with_capacity(n: usize) -> Self {
-        let f = || Vec::with_capacity(n);
+        let f = || buffers::take(n);
         OwnedBars {
-            time: Vec::with_capacity(n),
+            time: buffers::take(n),
             bid_open: f(),
             bid_high: f(),
             bid_low: f(),
@@ -80,6 +83,42 @@ impl OwnedBars {
             ask_low: f(),
             ask_close: f(),
             volume: f(),
+        }
+    }
+
+    /// `n` bars of unspecified (initialised) values for the caller to overwrite in place:
+    /// kept buffers as the last run left them, new ones zeroed.
+    pub fn for_overwrite(n: usize) -> Self {
+        let f = || buffers::overwritable(n, 0.0);
+        OwnedBars {
+            time: buffers::overwritable(n, 0),
+            bid_open: f(),
+            bid_high: f(),
+            bid_low: f(),
+            bid_close: f(),
+            ask_open: f(),
+            ask_high: f(),
+            ask_low: f(),
+            ask_close: f(),
+            volume: f(),
+        }
+    }
+
+    /// Hands the columns' memory to the next run instead of freeing it.
+    pub fn recycle(self) {
+        buffers::give(self.time);
+        for column in [
+            self.bid_open,
+            self.bid_high,
+            self.bid_low,
+            self.bid_close,
+            self.ask_open,
+            self.ask_high,
+            self.ask_low,
+            self.ask_close,
+            self.volume,
+        ] {
+            buffers::give(column);
         }
     }
 

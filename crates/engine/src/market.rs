@@ -3,7 +3,7 @@
 use crate::bars::OwnedBars;
 use crate::error::EngineError;
 use crate::resample::{resample_checking_parallel, resample_coarser};
-use omega_indicators::{IndicatorCache, SideColumns};
+use omega_indicators::{buffers, IndicatorCache, SideColumns};
 use omega_strategy_api::{BarColumns, IndicatorKey, PriceSide, Timeframe};
 
 /// Bars of one run timeframe: the input itself (base) or a resampled copy.
@@ -104,6 +104,7 @@ impl<'a> Frames<'a> {
             .iter()
             .position(|&tf| tf == primary)
             .and_then(|k| all_bounds.swap_remove(k));
+        all_bounds.into_iter().flatten().for_each(buffers::give);
         let primary_index = timeframes
             .iter()
             .position(|&tf| tf == primary)
@@ -120,16 +121,30 @@ impl<'a> Frames<'a> {
     /// The primary frame's bar times, moved out when the frame was resampled (no copy); when
     /// it is the base, a copy of the base times, or nothing unless `copy_base`.
     pub fn into_primary_time(mut self, copy_base: bool) -> Vec<i64> {
-        match self.stores.swap_remove(self.primary) {
+        match &mut self.stores[self.primary] {
             FrameStore::Borrowed(c) if copy_base => c.time.to_vec(),
             FrameStore::Borrowed(_) => Vec::new(),
-            FrameStore::Owned(o) => o.time,
+            FrameStore::Owned(o) => std::mem::take(&mut o.time),
         }
     }
 
     pub fn columns(&self, timeframe: Timeframe) -> Option<BarColumns<'_>> {
         let k = self.timeframes.iter().position(|&tf| tf == timeframe)?;
         Some(self.stores[k].columns())
+    }
+}
+
+impl Drop for Frames<'_> {
+    /// Resampled columns and bounds go to the next run (see `omega_indicators::buffers`).
+    fn drop(&mut self) {
+        for store in std::mem::take(&mut self.stores) {
+            if let FrameStore::Owned(bars) = store {
+                bars.recycle();
+            }
+        }
+        if let Some(bounds) = self.primary_bounds.take() {
+            buffers::give(bounds);
+        }
     }
 }
 

@@ -82,13 +82,28 @@ pub struct TradeLog {
 
 /// The tag column: each distinct tag stored once, a 4-byte id per trade. Strategies tag
 /// trades with a few fixed names, so a string per trade would be most of a trade's memory.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Tags {
     /// Index into `names`, one per trade.
     pub ids: Vec<u32>,
     /// Distinct tags in order of first use.
     pub names: Vec<String>,
     index: HashMap<String, u32>,
+}
+
+/// Equal when every trade has the same tag (the lookup index is derived, and its order is
+/// arbitrary).
+impl PartialEq for Tags {
+    fn eq(&self, other: &Self) -> bool {
+        self.ids == other.ids && self.names == other.names
+    }
+}
+
+/// The tags in trade order.
+impl std::fmt::Debug for Tags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl Tags {
@@ -206,5 +221,10 @@ mod tests {
         assert_eq!(tags.get(5), None);
         let all: Vec<&str> = tags.iter().collect();
         assert_eq!(all, ["long", "short", "long", "", "long"]);
+        assert_eq!(
+            format!("{tags:?}"),
+            r#"["long", "short", "long", "", "long"]"#
+        );
+        assert_eq!(tags, tags.clone());
     }
 }

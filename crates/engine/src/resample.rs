@@ -4,6 +4,7 @@
 //! low = min, close = last; volume is summed in time order; an empty bucket yields no bar.
 
 use crate::bars::OwnedBars;
+use omega_indicators::buffers;
 use omega_strategy_api::{BarColumns, Ohlc, Timeframe};
 
 /// Bars of `target` built from `base`, and for each of them the range `[start, end)` of the
@@ -28,7 +29,7 @@ pub fn resample_checking(
     let n = base.len();
     let capacity = bucket_capacity(base.time, tf);
     let mut out = OwnedBars::with_capacity(capacity);
-    let mut bounds = Vec::with_capacity(capacity + 1);
+    let mut bounds = buffers::take(capacity + 1);
     let mut finite = true;
     let mut increasing = true;
     let mut i = 0;
@@ -183,20 +184,10 @@ fn resample_checking_split(
         (left_count, join(right_count))
     });
     let total = left_count + right_count;
-    // Zeroed allocations: pages are first touched by the thread that fills them.
-    let mut out = OwnedBars {
-        time: vec![0; total],
-        bid_open: vec![0.0; total],
-        bid_high: vec![0.0; total],
-        bid_low: vec![0.0; total],
-        bid_close: vec![0.0; total],
-        ask_open: vec![0.0; total],
-        ask_high: vec![0.0; total],
-        ask_low: vec![0.0; total],
-        ask_close: vec![0.0; total],
-        volume: vec![0.0; total],
-    };
-    let mut bounds = vec![0usize; total + 1];
+    // Every row and bound is written below. New (zeroed) pages are first touched by the
+    // thread that fills them; kept buffers are reused as they are.
+    let mut out = OwnedBars::for_overwrite(total);
+    let mut bounds = buffers::overwritable(total + 1, 0usize);
     bounds[total] = n;
     let (left_out, right_out) = split_bars(&mut out, left_count);
     let (left_bounds, right_bounds) = bounds[..total].split_at_mut(left_count);
@@ -330,7 +321,7 @@ pub fn resample_coarser(
     let n = fine.len();
     let capacity = bucket_capacity(fine.time, tf);
     let mut out = OwnedBars::with_capacity(capacity);
-    let mut bounds = Vec::with_capacity(capacity + 1);
+    let mut bounds = buffers::take(capacity + 1);
     let mut i = 0;
     while i < n {
         let bucket = fine.time[i].div_euclid(tf) * tf;

@@ -107,9 +107,20 @@ impl IndicatorCache {
     }
 
     pub fn clear(&mut self) {
-        self.series.clear();
+        for (_, series) in std::mem::take(&mut self.series) {
+            crate::buffers::give(series);
+        }
         self.hits = 0;
         self.misses = 0;
+    }
+}
+
+impl Drop for IndicatorCache {
+    /// The series' memory goes to the next run (see [`crate::buffers`]).
+    fn drop(&mut self) {
+        for (_, series) in std::mem::take(&mut self.series) {
+            crate::buffers::give(series);
+        }
     }
 }
 

@@ -59,8 +59,12 @@ pub fn compute(
     spec: &IndicatorSpec,
     columns: &SideColumns<'_>,
 ) -> Result<Vec<f64>, IndicatorError> {
-    let mut out = vec![f64::NAN; columns.len()?];
-    compute_into(spec, columns, &mut out)?;
+    // `compute_into` writes every slot (one output per input, lengths checked equal).
+    let mut out = crate::buffers::overwritable(columns.len()?, f64::NAN);
+    if let Err(e) = compute_into(spec, columns, &mut out) {
+        crate::buffers::give(out);
+        return Err(e);
+    }
     Ok(out)
 }
 

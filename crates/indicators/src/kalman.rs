@@ -138,7 +138,12 @@ mod tests {
         let ys: Vec<f64> = (0..5000)
             .map(|i| 1.1 + ((i * 7919) % 1013) as f64 * 1e-5)
             .collect();
-        for (q, r, p0) in [(1e-5, 1e-3, 1.0), (0.1, 1.0, 0.0), (1.0, 1e-9, 5.0), (1e-12, 1.0, 1.0)] {
+        for (q, r, p0) in [
+            (1e-5, 1e-3, 1.0),
+            (0.1, 1.0, 0.0),
+            (1.0, 1e-9, 5.0),
+            (1e-12, 1.0, 1.0),
+        ] {
             let mut kf = Kalman::new(q, r, None, p0).unwrap();
             let got: Vec<(f64, f64, f64)> = ys
                 .iter()

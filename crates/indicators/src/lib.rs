@@ -13,6 +13,7 @@
 
 mod atr;
 mod bollinger;
+pub mod buffers;
 mod cache;
 mod compute;
 mod ema;

@@ -29,6 +29,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_hybrid, m)?)?;
     m.add_function(wrap_pyfunction!(rust_strategy_names, m)?)?;
     m.add_function(wrap_pyfunction!(strategy_api_versions, m)?)?;
+    m.add_function(wrap_pyfunction!(kept_buffer_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(release_buffers, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_at_boundary, m)?)?;
     Ok(())
 }
@@ -236,6 +238,18 @@ fn string_column<'py, S: AsRef<str>>(
         .map(|name| PyString::new(py, name.as_ref()))
         .collect();
     PyList::new(py, ids.map(|id| objects[id].clone()))
+}
+
+/// Bytes of column buffers the core keeps from earlier runs for the next one.
+#[pyfunction]
+fn kept_buffer_bytes() -> usize {
+    omega_indicators::buffers::kept_bytes()
+}
+
+/// Frees the column buffers kept from earlier runs.
+#[pyfunction]
+fn release_buffers() {
+    omega_indicators::buffers::release();
 }
 
 pub(crate) fn output_to_dict(py: Python<'_>, out: RunOutput) -> PyResult<Bound<'_, PyDict>> {
