@@ -7,6 +7,9 @@ import pytest
 
 pytest.importorskip("omega._core")
 
+from tests._rust_helpers import assert_same_run
+
+from omega import _core
 from omega.data import generate_synthetic
 from omega.engine.rust import run_rust, rust_strategy_names
 from omega.engine.settings import EngineSettings
@@ -89,9 +92,6 @@ def test_inputs_large_enough_for_two_threads_run_like_python_mode():
 def test_runs_reusing_kept_buffers_match_a_run_from_fresh_memory():
     """Resampled frames and indicator series go to a pool at the end of a run and the next
     run reuses them with the old values still in them; nothing of those may leak into it."""
-    from omega import _core
-    from tests._rust_helpers import assert_same_run
-
     big = generate_synthetic(n_bars=200_000, seed=5)  # M5 columns of 40k bars: kept (>= 256 KiB)
     small = generate_synthetic(n_bars=200_000, seed=6)
     settings = EngineSettings(
