@@ -160,6 +160,36 @@ pub fn has_shape(bars: &BarColumns<'_>) -> bool {
 
 /// Checks what the engine relies on: equal lengths, at least one bar, strictly increasing
 /// times, finite prices. Rows are 0-based bar indices.
+/// Rows per block of the input checks: a block is tested without a branch per row (the
+/// compiler vectorises that), and only a failing block is searched for its first bad row.
+const CHECK_BLOCK: usize = 2048;
+
+/// The first row whose value is NaN or infinite.
+fn first_non_finite(column: &[f64]) -> Option<usize> {
+    column
+        .chunks(CHECK_BLOCK)
+        .enumerate()
+        .find(|(_, block)| !block.iter().fold(true, |ok, v| ok & v.is_finite()))
+        .and_then(|(b, block)| Some(b * CHECK_BLOCK + block.iter().position(|v| !v.is_finite())?))
+}
+
+/// The first `k` with `time[k + 1] <= time[k]`.
+fn first_not_increasing(time: &[i64]) -> Option<usize> {
+    let pairs = time.len().saturating_sub(1);
+    (0..pairs).step_by(CHECK_BLOCK).find_map(|start| {
+        let end = (start + CHECK_BLOCK).min(pairs);
+        let (earlier, later) = (&time[start..end], &time[start + 1..end + 1]);
+        let ok = earlier
+            .iter()
+            .zip(later)
+            .fold(true, |ok, (a, b)| ok & (b > a));
+        if ok {
+            return None;
+        }
+        (start..end).find(|&k| time[k + 1] <= time[k])
+    })
+}
+
 pub fn check_input(bars: &BarColumns<'_>) -> Result<(), EngineError> {
     let n = bars.time.len();
     let price_columns: [(&'static str, &[f64]); 9] = [
@@ -182,7 +212,7 @@ pub fn check_input(bars: &BarColumns<'_>) -> Result<(), EngineError> {
                 column: Some(name),
             });
         }
-        if let Some(row) = column.iter().position(|v| !v.is_finite()) {
+        if let Some(row) = first_non_finite(column) {
             return Err(EngineError::Data {
                 kind: DataErrorKind::NonFinite,
                 message: format!("{name} is {} at bar {row}", column[row]),
@@ -199,7 +229,7 @@ pub fn check_input(bars: &BarColumns<'_>) -> Result<(), EngineError> {
             column: None,
         });
     }
-    if let Some(k) = bars.time.windows(2).position(|w| w[1] <= w[0]) {
+    if let Some(k) = first_not_increasing(bars.time) {
         return Err(EngineError::Data {
             kind: DataErrorKind::NonMonotonicTimestamp,
             message: format!(
@@ -213,4 +243,34 @@ pub fn check_input(bars: &BarColumns<'_>) -> Result<(), EngineError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Block sizes around CHECK_BLOCK and bad rows anywhere: the block tests find the row
+        // the plain row-by-row search finds.
+        #[test]
+        fn block_checks_find_the_first_bad_row(
+            len in 0usize..3 * CHECK_BLOCK + 3,
+            bad in proptest::collection::vec((0usize..3 * CHECK_BLOCK + 3, 0u8..3), 0..4),
+        ) {
+            let mut column: Vec<f64> = (0..len).map(|k| k as f64 * 0.5).collect();
+            let mut time: Vec<i64> = (0..len as i64).map(|k| k * 60).collect();
+            for &(row, kind) in &bad {
+                if row < len {
+                    column[row] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY][kind as usize];
+                    time[row] = if kind == 0 { 0 } else { time[row] - 60 };
+                }
+            }
+            prop_assert_eq!(first_non_finite(&column), column.iter().position(|v| !v.is_finite()));
+            prop_assert_eq!(
+                first_not_increasing(&time),
+                time.windows(2).position(|w| w[1] <= w[0])
+            );
+        }
+    }
 }

@@ -1,7 +1,5 @@
 //! What a run produces, column for column `omega.engine.raw.RawRun`.
 
-use std::collections::HashMap;
-
 /// Why a trade row closed (the strings of `omega.engine.raw.EXIT_REASONS`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitReason {
@@ -80,23 +78,14 @@ pub struct TradeLog {
     pub tag: Tags,
 }
 
-/// The tag column: each distinct tag stored once, a 4-byte id per trade. Strategies tag
-/// trades with a few fixed names, so a string per trade would be most of a trade's memory.
-#[derive(Clone, Default)]
+/// The tag column: each of a strategy's few tags stored once, a 4-byte id per trade (a
+/// string per trade would be most of a trade's memory).
+#[derive(Clone, Default, PartialEq)]
 pub struct Tags {
     /// Index into `names`, one per trade.
     pub ids: Vec<u32>,
-    /// Distinct tags in order of first use.
+    /// Tags in order of first use (distinct among the first few).
     pub names: Vec<String>,
-    index: HashMap<String, u32>,
-}
-
-/// Equal when every trade has the same tag (the lookup index is derived, and its order is
-/// arbitrary).
-impl PartialEq for Tags {
-    fn eq(&self, other: &Self) -> bool {
-        self.ids == other.ids && self.names == other.names
-    }
 }
 
 /// The tags in trade order.
@@ -122,16 +111,18 @@ impl Tags {
         self.ids.iter().map(|&id| self.names[id as usize].as_str())
     }
     pub fn push(&mut self, tag: String) {
-        let id = match self.index.get(&tag) {
-            Some(&id) => id,
-            None => {
-                let id = u32::try_from(self.names.len()).expect("fewer than 2^32 distinct tags");
-                self.names.push(tag.clone());
-                self.index.insert(tag, id);
-                id
-            }
-        };
-        self.ids.push(id);
+        // A strategy uses a few tags: they are found by comparison among the first names.
+        // Past those, a tag is stored again (its trades still read it right, only memory
+        // is not saved), which keeps a log tagging every trade differently linear.
+        const SCANNED: usize = 16;
+        let limit = self.names.len().min(SCANNED);
+        let found = self.names[..limit].iter().position(|name| *name == tag);
+        let id = found.unwrap_or_else(|| {
+            self.names.push(tag);
+            self.names.len() - 1
+        });
+        self.ids
+            .push(u32::try_from(id).expect("fewer than 2^32 trades"));
     }
 }
 
@@ -226,5 +217,14 @@ mod tests {
             r#"["long", "short", "long", "", "long"]"#
         );
         assert_eq!(tags, tags.clone());
+        // Past the scanned few, tags are stored again but still read right.
+        let many: Vec<String> = (0..20).map(|k| format!("t{k}")).collect();
+        for tag in many.iter().chain(many.iter().rev()) {
+            tags.push(tag.clone());
+        }
+        assert_eq!(tags.names.len(), 16 + 2 * 7);
+        let last: Vec<&str> = tags.iter().skip(25).collect();
+        let expected: Vec<&str> = many.iter().rev().map(String::as_str).collect();
+        assert_eq!(last, expected);
     }
 }

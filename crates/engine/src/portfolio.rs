@@ -57,6 +57,7 @@ impl Portfolio {
 
     /// Opens a position at `price`; the entry fee is charged at once.
     #[allow(clippy::too_many_arguments)]
+    #[inline(never)] // once per trade: kept out of the per-bar loop body
     pub fn open(
         &mut self,
         side: Side,
@@ -90,6 +91,7 @@ impl Portfolio {
     }
 
     /// Closes `lots` at `price` (a full close unless `reason` is `Partial`) and appends the row.
+    #[inline(never)] // once per trade: kept out of the per-bar loop body
     pub fn close(&mut self, lots: f64, price: f64, reason: ExitReason, time: i64, index: usize) {
         let Some(pos) = self.position.as_ref() else {
             debug_assert!(false, "close without a position");
