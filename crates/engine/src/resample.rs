@@ -341,8 +341,6 @@ pub fn resample_coarser(
             al = al.min(fine.ask_low[j]);
             j += 1;
         }
-        let base_range = &base_volume[fine_bounds[i]..fine_bounds[j]];
-        let volume = base_range[1..].iter().fold(base_range[0], |sum, v| sum + v);
         out.push(
             bucket,
             Ohlc {
@@ -357,12 +355,47 @@ pub fn resample_coarser(
                 low: al,
                 close: fine.ask_close[j - 1],
             },
-            volume,
+            0.0, // summed below, over the base bars
         );
         i = j;
     }
     bounds.push(fine_bounds[n]);
+    out.volume.clear();
+    ordered_sums_into(base_volume, &bounds, &mut out.volume);
     (out, bounds)
+}
+
+/// Appends to `sums` the sum of `values[bounds[k]..bounds[k + 1]]` for each `k`, each added in
+/// index order from its first value (the bits of a fold per range). Four ranges are summed in
+/// lockstep: their additions are independent, so they overlap instead of waiting on one
+/// chain of dependent additions through all of `values`.
+fn ordered_sums_into(values: &[f64], bounds: &[usize], sums: &mut Vec<f64>) {
+    let ranges = bounds.len().saturating_sub(1);
+    let mut k = 0;
+    while k + 4 <= ranges {
+        let start: [usize; 4] = std::array::from_fn(|l| bounds[k + l]);
+        let len: [usize; 4] = std::array::from_fn(|l| bounds[k + l + 1] - bounds[k + l]);
+        let mut sum: [f64; 4] = std::array::from_fn(|l| values[start[l]]);
+        // Full buckets have equal lengths: one bound for all four lanes, no test per lane.
+        let common = len.iter().copied().min().unwrap_or(0);
+        let lanes: [&[f64]; 4] = std::array::from_fn(|l| &values[start[l]..start[l] + common]);
+        for t in 1..common {
+            for l in 0..4 {
+                sum[l] += lanes[l][t];
+            }
+        }
+        for l in 0..4 {
+            for t in common.max(1)..len[l] {
+                sum[l] += values[start[l] + t];
+            }
+        }
+        sums.extend_from_slice(&sum);
+        k += 4;
+    }
+    for k in k..ranges {
+        let range = &values[bounds[k]..bounds[k + 1]];
+        sums.push(range[1..].iter().fold(range[0], |sum, v| sum + v));
+    }
 }
 
 /// At most one bar per bucket between the first and the last: no reallocation, and no
@@ -381,6 +414,30 @@ mod tests {
     use proptest::prelude::*;
 
     const MIN: i64 = 60_000_000_000;
+
+    proptest! {
+        #[test]
+        fn lockstep_sums_have_the_bits_of_one_fold_per_range(
+            lens in proptest::collection::vec(1usize..70, 0..12),
+            seed in any::<u64>(),
+        ) {
+            let mut bounds = vec![0];
+            for len in &lens {
+                bounds.push(bounds.last().unwrap() + len);
+            }
+            let mut rng = crate::SplitMix64::new(seed);
+            let values: Vec<f64> = (0..*bounds.last().unwrap())
+                .map(|_| (rng.next_f64() - 0.3) * 1e3)
+                .collect();
+            let mut sums = Vec::new();
+            ordered_sums_into(&values, &bounds, &mut sums);
+            let folds: Vec<u64> = bounds
+                .windows(2)
+                .map(|w| values[w[0] + 1..w[1]].iter().fold(values[w[0]], |s, v| s + v).to_bits())
+                .collect();
+            prop_assert_eq!(sums.iter().map(|s| s.to_bits()).collect::<Vec<_>>(), folds);
+        }
+    }
 
     fn owned(times: &[i64], values: &[f64]) -> OwnedBars {
         let v = values.to_vec();
