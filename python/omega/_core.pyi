@@ -1,6 +1,6 @@
 """Type stubs of the compiled Rust core `omega._core` (kept true by `mypy.stubtest`)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,10 +16,13 @@ __all__ = [
     "data_first_fault",
     "data_quality_counts",
     "indicator_batch",
+    "kept_buffer_bytes",
     "plugin_info",
+    "release_buffers",
     "run_backtest",
     "run_backtest_plugin",
     "run_hybrid",
+    "run_sweep",
     "rust_strategy_names",
     "strategy_api_versions",
 ]
@@ -112,6 +115,18 @@ def rust_strategy_names() -> list[str]:
 
 def strategy_api_versions() -> tuple[str, int]:
     """``(API_VERSION, ABI_VERSION)`` of the omega-strategy-api the core was built with."""
+
+def run_sweep(
+    columns: _Columns,
+    base_timeframe: str | Timeframe,
+    settings: EngineSettings,
+    strategy_name: str,
+    param_sets: list[dict[str, Any]],
+    threads: int,
+    progress: Callable[[int, int], object] | None = None,
+    source: str = "<memory>",
+) -> list[dict[str, Any] | BaseException]:
+    """Each parameter set's metrics dict, or the exception its run failed with."""
 
 def kept_buffer_bytes() -> int:
     """Bytes of column buffers the core keeps from earlier runs for the next one."""

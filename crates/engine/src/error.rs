@@ -30,4 +30,7 @@ pub enum EngineError {
     /// A bug in the engine itself (`EngineError`).
     #[error("internal engine error: {0}")]
     Internal(String),
+    /// A run of a sweep that was stopped before it started (`EngineError`).
+    #[error("cancelled before it ran")]
+    Cancelled,
 }

@@ -19,6 +19,7 @@ pub mod resample;
 pub mod rng;
 pub mod run;
 pub mod settings;
+pub mod sweep;
 pub mod validation;
 pub mod visibility;
 
@@ -28,3 +29,4 @@ pub use output::{ExitReason, RunOutput, SkippedOrder, Tags, TraceRow, TradeLog};
 pub use rng::SplitMix64;
 pub use run::{run_backtest, run_backtest_sharing_base_time, run_backtest_with_cache, RunOptions};
 pub use settings::*;
+pub use sweep::{run_sweep, SweepResult};

@@ -26,6 +26,8 @@ impl FrameStore<'_> {
 /// bars (for the `finer` intrabar policy).
 #[derive(Debug)]
 pub struct Frames<'a> {
+    /// The input the frames were resampled from.
+    pub base: BarColumns<'a>,
     pub timeframes: Vec<Timeframe>,
     pub stores: Vec<FrameStore<'a>>,
     /// `primary_bounds[i]..primary_bounds[i + 1]` are the base bars of primary bar `i`;
@@ -110,6 +112,7 @@ impl<'a> Frames<'a> {
             .position(|&tf| tf == primary)
             .expect("primary is a run timeframe");
         Frames {
+            base,
             timeframes,
             stores,
             primary_bounds,

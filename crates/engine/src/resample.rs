@@ -410,14 +410,13 @@ fn ordered_sums_into(values: &[f64], bounds: &[usize], sums: &mut Vec<f64>) {
         let common = len.iter().copied().min().unwrap_or(0);
         let lanes: [&[f64]; 4] = std::array::from_fn(|l| &values[start[l]..start[l] + common]);
         for t in 1..common {
-            for l in 0..4 {
-                sum[l] += lanes[l][t];
+            for (sum, lane) in sum.iter_mut().zip(&lanes) {
+                *sum += lane[t];
             }
         }
-        for l in 0..4 {
-            for t in common.max(1)..len[l] {
-                sum[l] += values[start[l] + t];
-            }
+        for (l, sum) in sum.iter_mut().enumerate() {
+            let rest = &values[start[l] + common.max(1)..start[l] + len[l]];
+            *sum = rest.iter().fold(*sum, |s, v| s + v);
         }
         sums.extend_from_slice(&sum);
         k += 4;

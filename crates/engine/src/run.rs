@@ -213,7 +213,7 @@ fn check_action(action: &PositionAction, index: usize) -> Result<(), EngineError
 }
 
 /// The strategy's indicator requests (sorted, deduplicated) and the run's timeframes.
-fn plan<S: Strategy>(
+pub(crate) fn plan<S: Strategy>(
     strategy: &mut S,
     base_tf: Timeframe,
     settings: &EngineSettings,
@@ -280,7 +280,7 @@ fn run<S: Strategy>(
     copy_base_time: bool,
 ) -> Result<RunOutput, EngineError> {
     let started = std::time::Instant::now();
-    let conversion = settings.validate()?;
+    settings.validate()?;
     if !has_shape(&base) {
         check_input(&base)?;
     }
@@ -290,6 +290,39 @@ fn run<S: Strategy>(
     let planned = plan(strategy, base_tf, settings)
         .map_err(|error| check_input(&base).err().unwrap_or(error));
     let (requests, timeframes) = planned?;
+    let frames = build_checked_frames(base, base_tf, primary_tf, timeframes)?;
+    let resampled = started.elapsed();
+    compute_indicators(&frames, &run_keys(&requests, settings), cache)?;
+    let computed = started.elapsed();
+    let mut out = execute(
+        &frames,
+        &frames.timeframes,
+        &requests,
+        cache,
+        settings,
+        strategy,
+        options,
+    )?;
+    let looped = started.elapsed();
+    out.equity_time = frames.into_primary_time(copy_base_time);
+    // Stage times (cumulative), to see where a run's time goes without a profiler.
+    log::debug!(
+        "stages (ms, cumulative): checked and resampled {:.2}, indicators {:.2}, loop {:.2}",
+        resampled.as_secs_f64() * 1e3,
+        computed.as_secs_f64() * 1e3,
+        looped.as_secs_f64() * 1e3,
+    );
+    Ok(out)
+}
+
+/// Frames of `timeframes` resampled from `base`, with the input checked (in the resampling
+/// pass when a frame is resampled from the base, else by `check_input`).
+pub(crate) fn build_checked_frames<'a>(
+    base: BarColumns<'a>,
+    base_tf: Timeframe,
+    primary_tf: Timeframe,
+    timeframes: Vec<Timeframe>,
+) -> Result<Frames<'a>, EngineError> {
     let frames = Frames::build(base, base_tf, primary_tf, timeframes);
     if frames.base_checked != Some(true) {
         check_input(&base)?;
@@ -299,39 +332,67 @@ fn run<S: Strategy>(
             ));
         }
     }
-    let resampled = started.elapsed();
+    Ok(frames)
+}
 
-    let slip_atr_key = IndicatorKey {
-        timeframe: primary_tf,
+/// The strategy's requests plus the series the engine itself reads (ATR slippage).
+pub(crate) fn run_keys(requests: &[IndicatorKey], settings: &EngineSettings) -> Vec<IndicatorKey> {
+    let mut keys = requests.to_vec();
+    if settings.slippage.model == SlippageModel::Atr {
+        keys.push(slip_atr_key(settings));
+    }
+    keys
+}
+
+fn slip_atr_key(settings: &EngineSettings) -> IndicatorKey {
+    IndicatorKey {
+        timeframe: settings.primary_timeframe,
         side: PriceSide::Bid,
         spec: IndicatorSpec::Atr {
             period: settings.slippage.atr_period,
         },
-    };
-    let mut all_keys = requests.clone();
-    if settings.slippage.model == SlippageModel::Atr {
-        all_keys.push(slip_atr_key);
     }
-    compute_indicators(&frames, &all_keys, cache)?;
-    let computed = started.elapsed();
+}
 
+/// The event loop of one run over prepared `frames`, seeing only the frames of `timeframes`
+/// (the run's own, a subset when frames are shared by runs) and the series of `requests` in
+/// `cache` (computed before, with `run_keys`). `equity_time` is left empty: the caller owns
+/// the primary frame's times.
+pub(crate) fn execute<S: Strategy>(
+    frames: &Frames<'_>,
+    timeframes: &[Timeframe],
+    requests: &[IndicatorKey],
+    cache: &IndicatorCache,
+    settings: &EngineSettings,
+    strategy: &mut S,
+    options: RunOptions,
+) -> Result<RunOutput, EngineError> {
+    let conversion = settings.validate()?;
+    let primary_tf = settings.primary_timeframe;
+    let base = frames.base;
     let views: Vec<FrameView<'_>> = frames
         .timeframes
         .iter()
         .zip(&frames.stores)
+        .filter(|(tf, _)| timeframes.contains(tf))
         .map(|(&timeframe, store)| FrameView {
             timeframe,
             bars: store.columns(),
         })
         .collect();
-    let indicator_views: Vec<IndicatorView<'_>> = requests
+    let missing = |what: String| EngineError::Internal(format!("{what} was not prepared"));
+    let indicator_views = requests
         .iter()
-        .map(|key| IndicatorView {
-            key: *key,
-            values: cache.get(key).expect("computed above"),
+        .map(|key| {
+            let values = cache.get(key).ok_or_else(|| missing(format!("{key:?}")))?;
+            Ok(IndicatorView { key: *key, values })
         })
-        .collect();
-    let primary = views[frames.primary].bars;
+        .collect::<Result<Vec<IndicatorView<'_>>, EngineError>>()?;
+    let primary_view = views
+        .iter()
+        .position(|view| view.timeframe == primary_tf)
+        .ok_or_else(|| missing(format!("the primary frame {}", primary_tf.name())))?;
+    let primary = views[primary_view].bars;
     let n = primary.len();
     let primary_nanos = primary_tf.nanos();
     let ins = &settings.instrument;
@@ -347,7 +408,11 @@ fn run<S: Strategy>(
         fraction: settings.slippage.atr_fraction,
         rng: SplitMix64::new(settings.slippage.seed),
         atr: if settings.slippage.model == SlippageModel::Atr {
-            cache.get(&slip_atr_key).expect("computed above").to_vec()
+            let key = slip_atr_key(settings);
+            cache
+                .get(&key)
+                .ok_or_else(|| missing(format!("{key:?}")))?
+                .to_vec()
         } else {
             Vec::new()
         },
@@ -365,10 +430,9 @@ fn run<S: Strategy>(
     let mut ignored_signals = 0usize;
     let mut skipped_orders: Vec<SkippedOrder> = Vec::new();
     let mut equity = Vec::with_capacity(n);
-    let mut cursors: Vec<VisibilityCursor> = frames
-        .timeframes
+    let mut cursors: Vec<VisibilityCursor> = views
         .iter()
-        .map(|tf| VisibilityCursor::new(tf.nanos()))
+        .map(|view| VisibilityCursor::new(view.timeframe.nanos()))
         .collect();
     let mut visible = vec![0usize; views.len()];
     let recorder = TraceRecorder::new();
@@ -693,8 +757,6 @@ fn run<S: Strategy>(
         }
     }
 
-    let looped = started.elapsed();
-
     // 6. After the last bar.
     let last = prices(&primary, n - 1);
     if let Some(pos) = book.position.as_ref() {
@@ -714,7 +776,6 @@ fn run<S: Strategy>(
     equity[n - 1] = book.balance;
     let dropped_orders = usize::from(pending_entry.is_some()) + usize::from(pending_exit.is_some());
     let base_bars = base.len();
-    let equity_time = frames.into_primary_time(copy_base_time);
     log::debug!(
         "{}: {} primary bars ({} base), {} trade rows, final balance {}",
         strategy.name(),
@@ -723,17 +784,10 @@ fn run<S: Strategy>(
         book.trades.len(),
         book.balance
     );
-    // Stage times (cumulative), to see where a run's time goes without a profiler.
-    log::debug!(
-        "stages (ms, cumulative): checked and resampled {:.2}, indicators {:.2}, loop {:.2}",
-        resampled.as_secs_f64() * 1e3,
-        computed.as_secs_f64() * 1e3,
-        looped.as_secs_f64() * 1e3,
-    );
 
     Ok(RunOutput {
         trades: book.trades,
-        equity_time,
+        equity_time: Vec::new(),
         equity,
         final_balance: book.balance,
         bars_processed: n,

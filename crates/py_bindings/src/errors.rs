@@ -39,6 +39,7 @@ pub fn to_pyerr(py: Python<'_>, error: EngineError, source: &str) -> PyErr {
         EngineError::Config(m) => config_error(py, m),
         EngineError::Strategy(m) => strategy_error(py, m),
         EngineError::Internal(m) => engine_error(py, format!("internal engine error: {m}")),
+        EngineError::Cancelled => engine_error(py, "cancelled before it ran".to_string()),
         EngineError::Data {
             kind,
             message,

@@ -14,6 +14,7 @@ mod indicators;
 mod metrics;
 mod plugin;
 mod settings;
+mod sweep;
 
 /// Version of the compiled core, checked by `omega` at import time.
 #[pyfunction]
@@ -28,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     engine::register(m)?;
     metrics::register(m)?;
     plugin::register(m)?;
+    sweep::register(m)?;
     data::register(m)?;
     Ok(())
 }

@@ -56,7 +56,7 @@ fn to_pyerr(py: Python<'_>, error: MetricsError) -> PyErr {
 }
 
 /// The metrics as Python's dict: same keys, same order, same types (ints stay ints).
-fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("initial_balance", m.initial_balance)?;
     d.set_item("final_balance", m.final_balance)?;
