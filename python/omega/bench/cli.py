@@ -123,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
+    sweep: dict[str, Any] = {}
+    if "mean_reversion" in args.workloads and "rust" in args.modes:
+        sweep = run_sweep_case(args, cache, rows, emit)
+
     peer_rows: list[Row] = []
     if args.peers:
         peer_rows = run_peers(args, cache, rows, emit)
@@ -140,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         everything = {
             "rows": [r.__dict__ for r in rows + traced + peer_rows],
             "micro": micro,
+            "sweep": sweep,
             "targets": [t.__dict__ for t in targets],
         }
         args.json.write_text(json.dumps(everything, indent=2))
@@ -149,6 +154,37 @@ def main(argv: list[str] | None = None) -> int:
     for r in failed:
         print(f"failed: {r.workload} {r.engine}: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def run_sweep_case(args: argparse.Namespace, cache: Path, rows: list[Row], emit) -> dict[str, Any]:
+    """The sweep table: one `run_sweep` call against a `run_rust` call per set, and the python
+    mode's time per run (from the mode table) times the sets."""
+    folder = ensure_input(cache, args.other_bars, peer=False)
+    data, error = _child(["-m", "omega.bench.sweeps", json.dumps({"input": str(folder)})])
+    if error:
+        print(f"failed: sweep: {error}", file=sys.stderr)
+        return {"error": error}
+    sets, sweep_s = data["sets"], data["sweep_seconds"]
+    python = next(
+        (r for r in rows if r.workload == "mean_reversion" and r.engine == "python"
+         and r.bars == data["bars"] and r.ok),
+        None,
+    )  # fmt: skip
+    cells = [
+        [
+            f"{sets}",
+            f"{sweep_s:.3f}",
+            f"{sweep_s / sets * 1e3:.1f}",
+            f"{data['single_runs_seconds'] / sets * 1e3:.1f}",
+            f"{data['single_runs_seconds'] / sweep_s:.1f}x",
+            f"{python.seconds * sets / sweep_s:.0f}x" if python else "-",
+        ]
+    ]
+    emit(f"\n### parameter sweep: mean_reversion, {data['bars']:,} M1 bars\n")
+    header = ["sets", "sweep s", "ms per set", "ms per single rust run",
+              "sweep vs single runs", "sweep vs python mode"]  # fmt: skip
+    emit(table(header, cells))
+    return data
 
 
 def run_peers(args: argparse.Namespace, cache: Path, rows: list[Row], emit) -> list[Row]:
