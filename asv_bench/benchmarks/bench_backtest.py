@@ -62,3 +62,27 @@ class PeerWorkload:
 
     def peakmem_backtest(self, mode, workload):
         run(mode, self.strategy, self.bars, self.settings)
+
+
+class Sweep:
+    """A parameter sweep of the default workload: 16 sets (four lookbacks, four entry
+    thresholds) in one `omega.sweep.run_sweep` call, rust mode only."""
+
+    params = ([100_000, 1_000_000],)
+    param_names = ["bars"]
+    timeout = 600
+
+    def setup(self, n_bars):
+        skip_without_core("rust")
+        from omega.sweep import parameter_grid
+
+        self.bars = bars(n_bars)
+        self.settings = settings_for(*DEFAULT[1:])
+        self.sets = parameter_grid(
+            {"lookback": [100, 150, 200, 250], "z_entry": [2.5, 3.0, 3.5, 4.0]}
+        )
+
+    def time_sweep(self, n_bars):
+        from omega.sweep import run_sweep
+
+        run_sweep(self.bars, DEFAULT[0], self.sets, self.settings)

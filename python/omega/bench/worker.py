@@ -28,7 +28,11 @@ def _runner(mode: str, strategy_name: str, params: dict[str, Any]):
     """The run function of a mode, with everything it imports imported now (baseline)."""
     if mode == "rust":
         from omega import _core
-        from omega.engine.rust import run_rust
+        from omega.engine.rust import _normalised_params, run_rust
+
+        # Given parameters are validated by the Python twin's model: its imports (pydantic,
+        # the strategy modules) belong to the baseline, not to the run's memory.
+        _normalised_params(strategy_name, params)
 
         return lambda bars, settings: run_rust(bars, strategy_name, params, settings)
     from omega.strategy import get_strategy
