@@ -4,7 +4,11 @@
 use omega_engine::metrics::Metrics;
 use omega_engine::{run_backtest, run_sweep, EngineError, EngineSettings, OwnedBars, RunOptions};
 use omega_strategies::BuiltinStrategy;
-use omega_strategy_api::{ParamValue, Timeframe};
+use omega_strategy_api::{
+    DataSlice, IndicatorKey, ParamValue, Position, PositionAction, Strategy, Timeframe, TradeSignal,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 fn settings() -> EngineSettings {
     EngineSettings {
@@ -86,11 +90,50 @@ fn sweep_runs_equal_single_runs_and_keep_their_own_errors() {
     }
 }
 
+/// A built-in strategy whose first decision waits until `gate` opens (when set).
+struct Gated {
+    inner: BuiltinStrategy,
+    gate: Option<Arc<AtomicBool>>,
+}
+
+impl Strategy for Gated {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
+        self.inner.indicators(primary)
+    }
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+        if let Some(gate) = self.gate.take() {
+            while !gate.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+        self.inner.evaluate(slice)
+    }
+    fn manage_position(
+        &mut self,
+        position: &Position,
+        slice: &DataSlice<'_>,
+    ) -> Option<PositionAction> {
+        self.inner.manage_position(position, slice)
+    }
+    fn take_error(&mut self) -> Option<String> {
+        self.inner.take_error()
+    }
+}
+
 #[test]
 fn a_stopped_sweep_reports_the_runs_it_did_not_start_as_cancelled() {
     let bars = OwnedBars::random_walk(20_000, 5);
-    let strategies: Vec<_> = (0..6)
-        .map(|k| mean_reversion(30 + k, 2.0, Timeframe::H1))
+    // Runs after the first wait for the first progress report: the stop it answers always
+    // comes before the worker could finish them all.
+    let gate = Arc::new(AtomicBool::new(false));
+    let strategies: Vec<Gated> = (0..6)
+        .map(|k| Gated {
+            inner: mean_reversion(30 + k, 2.0, Timeframe::H1),
+            gate: (k > 0).then(|| gate.clone()),
+        })
         .collect();
     let got = run_sweep(
         bars.columns(),
@@ -98,16 +141,26 @@ fn a_stopped_sweep_reports_the_runs_it_did_not_start_as_cancelled() {
         &settings(),
         strategies,
         1,
-        &mut |done| done < 2,
+        &mut |_done| {
+            gate.store(true, Ordering::SeqCst);
+            false
+        },
     )
     .unwrap();
     let cancelled = got
         .iter()
         .filter(|r| matches!(r, Err(EngineError::Cancelled)))
         .count();
-    assert!(got[0].is_ok() && got[1].is_ok());
-    // One worker may have taken the next run before it saw the stop.
-    assert!((3..=4).contains(&cancelled), "{cancelled} cancelled");
+    // Run 0 finished before the only progress report; the worker may have taken a run or
+    // two more before it saw the stop (run 1 cannot finish before the report opens the
+    // gate, and the stop is stored as the report returns). Runs never resume after it.
+    assert!(got[0].is_ok(), "{got:?}");
+    assert!(
+        (3..=5).contains(&cancelled),
+        "{cancelled} cancelled: {got:?}"
+    );
+    let first_cancelled = got.iter().position(Result::is_err).unwrap();
+    assert!(got[first_cancelled..].iter().all(Result::is_err), "{got:?}");
 }
 
 #[test]
