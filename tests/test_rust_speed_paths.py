@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("omega._core")
 
-from tests._rust_helpers import assert_same_run
+from _rust_helpers import assert_same_run
 
 from omega import _core
 from omega.data import generate_synthetic
