@@ -8,7 +8,6 @@ import pytest
 pytest.importorskip("omega._core")
 
 from _rust_helpers import assert_same_run
-
 from omega import _core
 from omega.data import generate_synthetic
 from omega.engine.rust import run_rust, rust_strategy_names
