@@ -6,7 +6,7 @@ use crate::market::{compute_indicators, run_timeframes, Frames};
 use crate::output::{ExitReason, RunOutput, SkippedOrder, TraceRow};
 use crate::portfolio::Portfolio;
 use crate::rng::SplitMix64;
-use crate::settings::{EngineSettings, IntrabarPolicy, SizingMode, SlippageModel};
+use crate::settings::{Conversion, EngineSettings, IntrabarPolicy, SizingMode, SlippageModel};
 use crate::visibility::VisibilityCursor;
 use omega_indicators::IndicatorCache;
 use omega_strategy_api::{
@@ -46,31 +46,30 @@ struct Slippage {
     pip: f64,
     fraction: f64,
     rng: SplitMix64,
-    atr: Vec<f64>,
 }
 
 impl Slippage {
     /// The slip of the next fill at bar `i` and the generator state after taking it; the
     /// caller commits the state only if the order really fills.
-    fn peek(&self, i: usize) -> (f64, SplitMix64) {
+    fn peek(&self, i: usize, atr: &[f64]) -> (f64, SplitMix64) {
         let mut rng = self.rng;
         let slip = match self.model {
             SlippageModel::None => 0.0,
             SlippageModel::Fixed => self.fixed,
             SlippageModel::Random => rng.next_f64() * self.pips * self.pip,
             SlippageModel::Atr => {
-                if i == 0 || self.atr[i - 1].is_nan() {
+                if i == 0 || atr[i - 1].is_nan() {
                     0.0
                 } else {
-                    self.fraction * self.atr[i - 1]
+                    self.fraction * atr[i - 1]
                 }
             }
         };
         (slip, rng)
     }
 
-    fn draw(&mut self, i: usize) -> f64 {
-        let (slip, rng) = self.peek(i);
+    fn draw(&mut self, i: usize, atr: &[f64]) -> f64 {
+        let (slip, rng) = self.peek(i, atr);
         self.rng = rng;
         slip
     }
@@ -369,7 +368,6 @@ pub(crate) fn execute<S: Strategy>(
 ) -> Result<RunOutput, EngineError> {
     let conversion = settings.validate()?;
     let primary_tf = settings.primary_timeframe;
-    let base = frames.base;
     let views: Vec<FrameView<'_>> = frames
         .timeframes
         .iter()
@@ -392,77 +390,175 @@ pub(crate) fn execute<S: Strategy>(
         .iter()
         .position(|view| view.timeframe == primary_tf)
         .ok_or_else(|| missing(format!("the primary frame {}", primary_tf.name())))?;
-    let primary = views[primary_view].bars;
-    let n = primary.len();
-    let primary_nanos = primary_tf.nanos();
-    let ins = &settings.instrument;
-    let pip = ins.pip_size;
-    let cs = ins.contract_size;
-    let step = ins.lot_step;
-
-    let mut slippage = Slippage {
-        model: settings.slippage.model,
-        fixed: settings.slippage.pips * pip,
-        pips: settings.slippage.pips,
-        pip,
-        fraction: settings.slippage.atr_fraction,
-        rng: SplitMix64::new(settings.slippage.seed),
-        atr: if settings.slippage.model == SlippageModel::Atr {
-            let key = slip_atr_key(settings);
-            cache
-                .get(&key)
-                .ok_or_else(|| missing(format!("{key:?}")))?
-                .to_vec()
-        } else {
-            Vec::new()
-        },
+    let slip_atr = if settings.slippage.model == SlippageModel::Atr {
+        let key = slip_atr_key(settings);
+        cache.get(&key).ok_or_else(|| missing(format!("{key:?}")))?
+    } else {
+        &[]
     };
     // The finer policy walks base bars; with primary == base it is pessimistic.
     let finer = match (settings.intrabar_policy, &frames.primary_bounds) {
-        (IntrabarPolicy::Finer, Some(bounds)) => Some((bounds.as_slice(), base)),
+        (IntrabarPolicy::Finer, Some(bounds)) => Some((bounds.as_slice(), frames.base)),
         _ => None,
     };
-    let optimistic = settings.intrabar_policy == IntrabarPolicy::Optimistic;
+    let inputs = StepInputs {
+        views: &views,
+        indicators: &indicator_views,
+        primary_view,
+        finer,
+        slip_atr,
+    };
+    let primary = inputs.primary();
+    let n = primary.len();
+    let timeframes: Vec<Timeframe> = views.iter().map(|view| view.timeframe).collect();
+    let mut stepper = Stepper::new(settings, conversion, &timeframes, n, options);
+    for i in 0..n {
+        stepper.step(i, &inputs, settings, strategy)?;
+    }
+    Ok(stepper.finish(primary, frames.base.len(), strategy))
+}
 
-    let mut book = Portfolio::new(settings.initial_balance, conversion, settings.fees, cs);
-    let mut pending_exit: Option<PendingExit> = None;
-    let mut pending_entry: Option<TradeSignal> = None;
-    let mut ignored_signals = 0usize;
-    let mut skipped_orders: Vec<SkippedOrder> = Vec::new();
-    let mut equity = Vec::with_capacity(n);
-    let mut cursors: Vec<VisibilityCursor> = views
-        .iter()
-        .map(|view| VisibilityCursor::new(view.timeframe.nanos()))
-        .collect();
-    let mut visible = vec![0usize; views.len()];
-    let recorder = TraceRecorder::new();
-    let mut trace_rows: Option<Vec<TraceRow>> = options.trace.then(|| Vec::with_capacity(n));
-    let mut events: Vec<&'static str> = Vec::with_capacity(8);
+/// What the step of primary bar `i` reads: the frames and series as far as they are known
+/// (a backtest: all of them, prepared before the loop; a stream: up to bar `i`).
+pub(crate) struct StepInputs<'v, 'a> {
+    pub(crate) views: &'v [FrameView<'a>],
+    pub(crate) indicators: &'v [IndicatorView<'a>],
+    /// The primary frame's index in `views`.
+    pub(crate) primary_view: usize,
+    /// Base ranges of the primary bars and the base bars (the `finer` policy), if it is on.
+    pub(crate) finer: Option<(&'a [usize], BarColumns<'a>)>,
+    /// The primary ATR of the slippage model (empty unless that model is on).
+    pub(crate) slip_atr: &'a [f64],
+}
 
-    macro_rules! poll_strategy {
-        () => {
-            if let Some(message) = strategy.take_error() {
-                return Err(EngineError::Strategy(message));
-            }
-        };
+impl<'a> StepInputs<'_, 'a> {
+    fn primary(&self) -> BarColumns<'a> {
+        self.views[self.primary_view].bars
+    }
+}
+
+/// A run between two primary bars: the account, the queued orders, the equity so far and
+/// the visibility cursors. A backtest steps every bar of prepared frames; a stream steps
+/// each primary bar as it closes: the same code decides both.
+#[derive(Debug)]
+pub(crate) struct Stepper {
+    options: RunOptions,
+    primary_tf: Timeframe,
+    primary_nanos: i64,
+    pip: f64,
+    cs: f64,
+    lot_step: f64,
+    optimistic: bool,
+    slippage: Slippage,
+    book: Portfolio,
+    pending_exit: Option<PendingExit>,
+    pending_entry: Option<TradeSignal>,
+    ignored_signals: usize,
+    skipped_orders: Vec<SkippedOrder>,
+    equity: Vec<f64>,
+    cursors: Vec<VisibilityCursor>,
+    visible: Vec<usize>,
+    recorder: TraceRecorder,
+    trace_rows: Option<Vec<TraceRow>>,
+    events: Vec<&'static str>,
+}
+
+impl Stepper {
+    /// A run with nothing stepped yet; `timeframes` are the views' (in their order),
+    /// `capacity` the expected primary bars.
+    pub(crate) fn new(
+        settings: &EngineSettings,
+        conversion: Conversion,
+        timeframes: &[Timeframe],
+        capacity: usize,
+        options: RunOptions,
+    ) -> Self {
+        let ins = &settings.instrument;
+        let pip = ins.pip_size;
+        Stepper {
+            options,
+            primary_tf: settings.primary_timeframe,
+            primary_nanos: settings.primary_timeframe.nanos(),
+            pip,
+            cs: ins.contract_size,
+            lot_step: ins.lot_step,
+            optimistic: settings.intrabar_policy == IntrabarPolicy::Optimistic,
+            slippage: Slippage {
+                model: settings.slippage.model,
+                fixed: settings.slippage.pips * pip,
+                pips: settings.slippage.pips,
+                pip,
+                fraction: settings.slippage.atr_fraction,
+                rng: SplitMix64::new(settings.slippage.seed),
+            },
+            book: Portfolio::new(
+                settings.initial_balance,
+                conversion,
+                settings.fees,
+                ins.contract_size,
+            ),
+            pending_exit: None,
+            pending_entry: None,
+            ignored_signals: 0,
+            skipped_orders: Vec::new(),
+            equity: Vec::with_capacity(capacity),
+            cursors: timeframes
+                .iter()
+                .map(|tf| VisibilityCursor::new(tf.nanos()))
+                .collect(),
+            visible: vec![0; timeframes.len()],
+            recorder: TraceRecorder::new(),
+            trace_rows: options.trace.then(|| Vec::with_capacity(capacity)),
+            events: Vec::with_capacity(8),
+        }
     }
 
-    for i in 0..n {
-        let px = prices(&primary, i);
-        events.clear();
+    /// Bars stepped so far.
+    pub(crate) fn stepped(&self) -> usize {
+        self.equity.len()
+    }
+
+    /// The account as of the last step.
+    pub(crate) fn book(&self) -> &Portfolio {
+        &self.book
+    }
+
+    /// Whether an entry or an exit waits for the next open.
+    pub(crate) fn pending(&self) -> (Option<&TradeSignal>, bool) {
+        (self.pending_entry.as_ref(), self.pending_exit.is_some())
+    }
+
+    /// Primary bar `i` (the next one), in the order of docs/engine/execution.md.
+    pub(crate) fn step<S: Strategy>(
+        &mut self,
+        i: usize,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+        strategy: &mut S,
+    ) -> Result<(), EngineError> {
+        macro_rules! poll_strategy {
+            () => {
+                if let Some(message) = strategy.take_error() {
+                    return Err(EngineError::Strategy(message));
+                }
+            };
+        }
+
+        let px = prices(&inputs.primary(), i);
+        self.events.clear();
 
         // 1. Fills at the open: exit first, then entry.
-        if let Some(exit) = pending_exit.take() {
-            if let Some(pos) = book.position.as_ref() {
+        if let Some(exit) = self.pending_exit.take() {
+            if let Some(pos) = self.book.position.as_ref() {
                 let (side, size) = (pos.side, pos.size);
                 let full = match exit {
                     PendingExit::Full(reason) => Some((size, reason)),
                     PendingExit::Partial(fraction) => {
-                        let q = (size * fraction / step).floor() * step;
+                        let q = (size * fraction / self.lot_step).floor() * self.lot_step;
                         if q >= size {
                             Some((size, ExitReason::Strategy))
                         } else if q <= 0.0 {
-                            skipped_orders.push(SkippedOrder {
+                            self.skipped_orders.push(SkippedOrder {
                                 time: px.time,
                                 reason: "partial_below_lot_step",
                                 detail: String::new(),
@@ -474,17 +570,17 @@ pub(crate) fn execute<S: Strategy>(
                     }
                 };
                 if let Some((lots, reason)) = full {
-                    let slip = slippage.draw(i);
+                    let slip = self.slippage.draw(i, inputs.slip_atr);
                     let price = match side {
                         Side::Long => px.bo - slip,
                         Side::Short => px.ao + slip,
                     };
-                    book.close(lots, price, reason, px.time, i);
+                    self.book.close(lots, price, reason, px.time, i);
                 }
             }
         }
-        if let Some(signal) = pending_entry.take() {
-            let (slip, rng_after) = slippage.peek(i);
+        if let Some(signal) = self.pending_entry.take() {
+            let (slip, rng_after) = self.slippage.peek(i, inputs.slip_atr);
             let fill = match signal.side {
                 Side::Long => px.ao + slip,
                 Side::Short => px.bo - slip,
@@ -507,7 +603,7 @@ pub(crate) fn execute<S: Strategy>(
                 || settings.sizing.mode == SizingMode::RiskPercent
             {
                 let pct = signal.risk_percent.unwrap_or(settings.sizing.risk_percent);
-                let risk = book.balance * (pct / 100.0);
+                let risk = self.book.balance * (pct / 100.0);
                 match sl {
                     None => Err("no_stop_loss"),
                     Some(sl) => {
@@ -518,8 +614,8 @@ pub(crate) fn execute<S: Strategy>(
                         if dist <= 0.0 {
                             Err("no_stop_loss")
                         } else {
-                            let per_lot = book.to_account(dist * cs, fill);
-                            Ok((risk / per_lot / step).floor() * step)
+                            let per_lot = self.book.to_account(dist * self.cs, fill);
+                            Ok((risk / per_lot / self.lot_step).floor() * self.lot_step)
                         }
                     }
                 }
@@ -527,15 +623,15 @@ pub(crate) fn execute<S: Strategy>(
                 Ok(settings.sizing.lots)
             };
             match sized.and_then(|lots| {
-                if lots < ins.min_lot {
+                if lots < settings.instrument.min_lot {
                     Err("below_min_lot")
                 } else {
                     Ok(lots)
                 }
             }) {
                 Ok(lots) => {
-                    slippage.rng = rng_after;
-                    book.open(
+                    self.slippage.rng = rng_after;
+                    self.book.open(
                         signal.side,
                         px.time,
                         i,
@@ -548,7 +644,7 @@ pub(crate) fn execute<S: Strategy>(
                     );
                 }
                 // The detail is the signal's tag, as in the Python engine.
-                Err(reason) => skipped_orders.push(SkippedOrder {
+                Err(reason) => self.skipped_orders.push(SkippedOrder {
                     time: px.time,
                     reason,
                     detail: signal.tag,
@@ -557,16 +653,16 @@ pub(crate) fn execute<S: Strategy>(
         }
 
         // 2. The position meets the bar's range.
-        if let Some(pos) = book.position.as_ref() {
+        if let Some(pos) = self.book.position.as_ref() {
             let (side, sl, tp) = (pos.side, pos.stop_loss, pos.take_profit);
             let (o, h, low) = match side {
                 Side::Long => (px.bo, px.bh, px.bl),
                 Side::Short => (px.ao, px.ah, px.al),
             };
-            let (mut hit, both) = range_hit(side, sl, tp, o, h, low, optimistic);
+            let (mut hit, both) = range_hit(side, sl, tp, o, h, low, self.optimistic);
             let mut exit_time = px.time;
             if both {
-                if let Some((bounds, base)) = finer {
+                if let Some((bounds, base)) = inputs.finer {
                     let (opens, highs, lows) = match side {
                         Side::Long => (base.bid_open, base.bid_high, base.bid_low),
                         Side::Short => (base.ask_open, base.ask_high, base.ask_low),
@@ -586,7 +682,7 @@ pub(crate) fn execute<S: Strategy>(
             }
             if let Some((reason, level, slipped)) = hit {
                 let price = if slipped {
-                    let slip = slippage.draw(i);
+                    let slip = self.slippage.draw(i, inputs.slip_atr);
                     match side {
                         Side::Long => level - slip,
                         Side::Short => level + slip,
@@ -595,20 +691,20 @@ pub(crate) fn execute<S: Strategy>(
                     level
                 };
                 let size = pos.size;
-                book.close(size, price, reason, exit_time, i);
+                self.book.close(size, price, reason, exit_time, i);
             }
         }
 
         // The slice sees every timeframe up to this primary close.
-        let close_time = px.time + primary_nanos;
-        for (k, view) in views.iter().enumerate() {
-            visible[k] = cursors[k].advance(view.bars.time, close_time);
+        let close_time = px.time + self.primary_nanos;
+        for (k, view) in inputs.views.iter().enumerate() {
+            self.visible[k] = self.cursors[k].advance(view.bars.time, close_time);
         }
-        let unrealized = book.unrealized(px.bc, px.ac);
+        let unrealized = self.book.unrealized(px.bc, px.ac);
 
         // 3. Management at the close.
         let mut managed: Option<PositionAction> = None;
-        if let Some(pos) = book.position.as_mut() {
+        if let Some(pos) = self.book.position.as_mut() {
             pos.bars_held += 1;
             let fav = match pos.side {
                 Side::Long => px.bh - pos.entry_price,
@@ -618,15 +714,15 @@ pub(crate) fn execute<S: Strategy>(
                 pos.mfe = fav;
             }
             pos.unrealized_pnl = unrealized;
-            if let (Some(be), false) = (settings.break_even, book.break_even_done) {
+            if let (Some(be), false) = (settings.break_even, self.book.break_even_done) {
                 let long = pos.side == Side::Long;
                 let gain = if long {
                     px.bc - pos.entry_price
                 } else {
                     pos.entry_price - px.ac
                 };
-                if gain >= be.trigger_pips * pip {
-                    let offset = be.offset_pips * pip;
+                if gain >= be.trigger_pips * self.pip {
+                    let offset = be.offset_pips * self.pip;
                     let new = if long {
                         pos.entry_price + offset
                     } else {
@@ -640,16 +736,16 @@ pub(crate) fn execute<S: Strategy>(
                         pos.stop_loss = Some(new);
                     }
                     // Fired once per position, whether or not it moved the stop.
-                    book.break_even_done = true;
-                    events.push(BREAK_EVEN);
+                    self.book.break_even_done = true;
+                    self.events.push(BREAK_EVEN);
                 }
             }
             if let Some(trail) = settings.trailing {
                 let long = pos.side == Side::Long;
                 let cand = if long {
-                    px.bc - trail.distance_pips * pip
+                    px.bc - trail.distance_pips * self.pip
                 } else {
-                    px.ac + trail.distance_pips * pip
+                    px.ac + trail.distance_pips * self.pip
                 };
                 let better = match pos.stop_loss {
                     None => true,
@@ -662,17 +758,17 @@ pub(crate) fn execute<S: Strategy>(
             // A configured limit of 0 means none (as in the Python settings).
             let limit = pos.max_bars.or(settings.max_bars_held.filter(|&m| m > 0));
             if limit.is_some_and(|limit| pos.bars_held >= limit) {
-                pending_exit = Some(PendingExit::Full(ExitReason::MaxBars));
-                events.push(EXIT_QUEUED);
+                self.pending_exit = Some(PendingExit::Full(ExitReason::MaxBars));
+                self.events.push(EXIT_QUEUED);
             } else {
                 let slice = DataSlice::new(SliceParts {
                     index: i,
-                    primary: primary_tf,
-                    frames: &views,
-                    visible: &visible,
-                    indicators: &indicator_views,
+                    primary: self.primary_tf,
+                    frames: &inputs.views,
+                    visible: &self.visible,
+                    indicators: &inputs.indicators,
                     position: Some(pos),
-                    recorder: options.trace.then_some(&recorder),
+                    recorder: self.options.trace.then_some(&self.recorder),
                 });
                 managed = strategy.manage_position(pos, &slice);
                 poll_strategy!();
@@ -680,123 +776,139 @@ pub(crate) fn execute<S: Strategy>(
         }
         if let Some(action) = managed {
             check_action(&action, i)?;
-            let pos = book.position.as_mut().expect("managed only while open");
+            let pos = self
+                .book
+                .position
+                .as_mut()
+                .expect("managed only while open");
             match action {
                 PositionAction::Close => {
-                    pending_exit = Some(PendingExit::Full(ExitReason::Strategy));
-                    events.push(EXIT_QUEUED);
+                    self.pending_exit = Some(PendingExit::Full(ExitReason::Strategy));
+                    self.events.push(EXIT_QUEUED);
                 }
                 PositionAction::PartialClose(fraction) => {
-                    pending_exit = Some(PendingExit::Partial(fraction));
-                    events.push(PARTIAL_QUEUED);
+                    self.pending_exit = Some(PendingExit::Partial(fraction));
+                    self.events.push(PARTIAL_QUEUED);
                 }
                 PositionAction::ModifyStopLoss(level) => {
                     pos.stop_loss = level;
-                    events.push(MODIFY_SL);
+                    self.events.push(MODIFY_SL);
                 }
                 PositionAction::ModifyTakeProfit(level) => {
                     pos.take_profit = level;
-                    events.push(MODIFY_TP);
+                    self.events.push(MODIFY_TP);
                 }
                 PositionAction::MoveToBreakEven(offset_pips) => {
                     pos.stop_loss = Some(match pos.side {
-                        Side::Long => pos.entry_price + offset_pips * pip,
-                        Side::Short => pos.entry_price - offset_pips * pip,
+                        Side::Long => pos.entry_price + offset_pips * self.pip,
+                        Side::Short => pos.entry_price - offset_pips * self.pip,
                     });
-                    events.push(BREAK_EVEN);
+                    self.events.push(BREAK_EVEN);
                 }
             }
         }
 
         // 4. Evaluation at the close.
-        let flat = book.position.is_none();
+        let flat = self.book.position.is_none();
         let signal = {
             let slice = DataSlice::new(SliceParts {
                 index: i,
-                primary: primary_tf,
-                frames: &views,
-                visible: &visible,
-                indicators: &indicator_views,
-                position: book.position.as_ref(),
-                recorder: options.trace.then_some(&recorder),
+                primary: self.primary_tf,
+                frames: &inputs.views,
+                visible: &self.visible,
+                indicators: &inputs.indicators,
+                position: self.book.position.as_ref(),
+                recorder: self.options.trace.then_some(&self.recorder),
             });
             strategy.evaluate(&slice)
         };
         poll_strategy!();
         if let Some(signal) = signal {
             check_signal(&signal, i)?;
-            if flat || matches!(pending_exit, Some(PendingExit::Full(_))) {
-                events.push(if signal.side == Side::Long {
+            if flat || matches!(self.pending_exit, Some(PendingExit::Full(_))) {
+                self.events.push(if signal.side == Side::Long {
                     SIGNAL_LONG
                 } else {
                     SIGNAL_SHORT
                 });
-                pending_entry = Some(signal);
+                self.pending_entry = Some(signal);
             } else {
-                ignored_signals += 1;
-                events.push(IGNORED_SIGNAL);
+                self.ignored_signals += 1;
+                self.events.push(IGNORED_SIGNAL);
             }
         }
 
         // 5. Equity at the close.
         // Steps 3 and 4 only queue orders: the position and balance are those `unrealized`
         // was computed for.
-        equity.push(book.balance + unrealized);
+        self.equity.push(self.book.balance + unrealized);
 
-        if let Some(rows) = trace_rows.as_mut() {
+        if let Some(rows) = self.trace_rows.as_mut() {
             rows.push(TraceRow {
                 index: i,
                 time: px.time,
-                event: if events.is_empty() {
+                event: if self.events.is_empty() {
                     "none".to_string()
                 } else {
-                    events.join("|")
+                    self.events.join("|")
                 },
-                values: recorder.take(),
+                values: self.recorder.take(),
             });
         }
+        Ok(())
     }
 
-    // 6. After the last bar.
-    let last = prices(&primary, n - 1);
-    if let Some(pos) = book.position.as_ref() {
-        let price = match pos.side {
-            Side::Long => last.bc,
-            Side::Short => last.ac,
-        };
-        let size = pos.size;
-        book.close(
-            size,
-            price,
-            ExitReason::EndOfData,
-            last.time + primary_nanos,
-            n - 1,
+    /// The result after the last bar (`primary`, `n` of whose bars were stepped): an open
+    /// position closes at the last close, orders still queued are dropped.
+    pub(crate) fn finish<S: Strategy>(
+        mut self,
+        primary: BarColumns<'_>,
+        base_bars: usize,
+        strategy: &S,
+    ) -> RunOutput {
+        let n = self.equity.len();
+        // 6. After the last bar.
+        if n > 0 {
+            let last = prices(&primary, n - 1);
+            if let Some(pos) = self.book.position.as_ref() {
+                let price = match pos.side {
+                    Side::Long => last.bc,
+                    Side::Short => last.ac,
+                };
+                let size = pos.size;
+                self.book.close(
+                    size,
+                    price,
+                    ExitReason::EndOfData,
+                    last.time + self.primary_nanos,
+                    n - 1,
+                );
+            }
+            self.equity[n - 1] = self.book.balance;
+        }
+        let dropped_orders =
+            usize::from(self.pending_entry.is_some()) + usize::from(self.pending_exit.is_some());
+        log::debug!(
+            "{}: {} primary bars ({} base), {} trade rows, final balance {}",
+            strategy.name(),
+            n,
+            base_bars,
+            self.book.trades.len(),
+            self.book.balance
         );
+        RunOutput {
+            trades: self.book.trades,
+            equity_time: Vec::new(),
+            equity: self.equity,
+            final_balance: self.book.balance,
+            bars_processed: n,
+            base_bars,
+            ignored_signals: self.ignored_signals,
+            dropped_orders,
+            skipped_orders: self.skipped_orders,
+            trace: self.trace_rows,
+        }
     }
-    equity[n - 1] = book.balance;
-    let dropped_orders = usize::from(pending_entry.is_some()) + usize::from(pending_exit.is_some());
-    let base_bars = base.len();
-    log::debug!(
-        "{}: {} primary bars ({} base), {} trade rows, final balance {}",
-        strategy.name(),
-        n,
-        base.len(),
-        book.trades.len(),
-        book.balance
-    );
-
-    Ok(RunOutput {
-        trades: book.trades,
-        equity_time: Vec::new(),
-        equity,
-        final_balance: book.balance,
-        bars_processed: n,
-        base_bars,
-        ignored_signals,
-        dropped_orders,
-        skipped_orders,
-        trace: trace_rows,
-    })
 }
 
 #[cfg(test)]
