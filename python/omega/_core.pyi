@@ -1,7 +1,7 @@
 """Type stubs of the compiled Rust core `omega._core` (kept true by `mypy.stubtest`)."""
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +10,7 @@ from omega.engine.settings import EngineSettings
 from omega.timeframes import Timeframe
 
 __all__ = [
+    "StreamSession",
     "_panic_at_boundary",
     "compute_metrics",
     "core_version",
@@ -127,6 +128,40 @@ def run_sweep(
     source: str = "<memory>",
 ) -> list[dict[str, Any] | BaseException]:
     """Each parameter set's metrics dict, or the exception its run failed with."""
+
+@final
+class StreamSession:
+    """A built-in Rust strategy fed bars one at a time (`omega.stream.StreamSession`)."""
+
+    def __new__(
+        cls,
+        base_timeframe: str | Timeframe,
+        settings: EngineSettings,
+        strategy_name: str,
+        params: Mapping[str, Any] | None = None,
+        trace: bool = False,
+        source: str = "<stream>",
+    ) -> StreamSession: ...
+    def push(
+        self,
+        time: int,
+        bid_open: float,
+        bid_high: float,
+        bid_low: float,
+        bid_close: float,
+        ask_open: float,
+        ask_high: float,
+        ask_low: float,
+        ask_close: float,
+        volume: float,
+    ) -> int:
+        """Feeds one base bar; returns how many primary bars were decided."""
+    def push_columns(self, columns: _Columns) -> int:
+        """Feeds every row of the ten base columns in order."""
+    def state(self) -> dict[str, Any]:
+        """The session after the last primary close."""
+    def finish(self) -> dict[str, Any]:
+        """Ends the stream; the dict of `run_backtest`."""
 
 def kept_buffer_bytes() -> int:
     """Bytes of column buffers the core keeps from earlier runs for the next one."""

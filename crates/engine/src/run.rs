@@ -404,11 +404,11 @@ pub(crate) fn execute<S: Strategy>(
     let inputs = StepInputs {
         views: &views,
         indicators: &indicator_views,
-        primary_view,
+        primary: views[primary_view].bars,
         finer,
         slip_atr,
     };
-    let primary = inputs.primary();
+    let primary = inputs.primary;
     let n = primary.len();
     let timeframes: Vec<Timeframe> = views.iter().map(|view| view.timeframe).collect();
     let mut stepper = Stepper::new(settings, conversion, &timeframes, n, options);
@@ -423,18 +423,12 @@ pub(crate) fn execute<S: Strategy>(
 pub(crate) struct StepInputs<'v, 'a> {
     pub(crate) views: &'v [FrameView<'a>],
     pub(crate) indicators: &'v [IndicatorView<'a>],
-    /// The primary frame's index in `views`.
-    pub(crate) primary_view: usize,
+    /// The primary frame's bars (its view's, kept at hand).
+    pub(crate) primary: BarColumns<'a>,
     /// Base ranges of the primary bars and the base bars (the `finer` policy), if it is on.
     pub(crate) finer: Option<(&'a [usize], BarColumns<'a>)>,
     /// The primary ATR of the slippage model (empty unless that model is on).
     pub(crate) slip_atr: &'a [f64],
-}
-
-impl<'a> StepInputs<'_, 'a> {
-    fn primary(&self) -> BarColumns<'a> {
-        self.views[self.primary_view].bars
-    }
 }
 
 /// A run between two primary bars: the account, the queued orders, the equity so far and
@@ -518,6 +512,11 @@ impl Stepper {
         self.equity.len()
     }
 
+    /// The equity at each stepped bar's close.
+    pub(crate) fn equity(&self) -> &[f64] {
+        &self.equity
+    }
+
     /// The account as of the last step.
     pub(crate) fn book(&self) -> &Portfolio {
         &self.book
@@ -529,6 +528,7 @@ impl Stepper {
     }
 
     /// Primary bar `i` (the next one), in the order of docs/engine/execution.md.
+    #[inline(always)] // the batch loop's body: its state stays in registers across bars
     pub(crate) fn step<S: Strategy>(
         &mut self,
         i: usize,
@@ -544,7 +544,7 @@ impl Stepper {
             };
         }
 
-        let px = prices(&inputs.primary(), i);
+        let px = prices(&inputs.primary, i);
         self.events.clear();
 
         // 1. Fills at the open: exit first, then entry.
@@ -764,9 +764,9 @@ impl Stepper {
                 let slice = DataSlice::new(SliceParts {
                     index: i,
                     primary: self.primary_tf,
-                    frames: &inputs.views,
+                    frames: inputs.views,
                     visible: &self.visible,
-                    indicators: &inputs.indicators,
+                    indicators: inputs.indicators,
                     position: Some(pos),
                     recorder: self.options.trace.then_some(&self.recorder),
                 });
@@ -814,9 +814,9 @@ impl Stepper {
             let slice = DataSlice::new(SliceParts {
                 index: i,
                 primary: self.primary_tf,
-                frames: &inputs.views,
+                frames: inputs.views,
                 visible: &self.visible,
-                indicators: &inputs.indicators,
+                indicators: inputs.indicators,
                 position: self.book.position.as_ref(),
                 recorder: self.options.trace.then_some(&self.recorder),
             });

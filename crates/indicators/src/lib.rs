@@ -25,6 +25,7 @@ mod ring;
 mod rolling_std;
 mod rsi;
 mod sma;
+mod stream;
 mod zscore;
 
 pub use atr::{true_range, Atr};
@@ -39,4 +40,5 @@ pub use kalman_zscore::KalmanZScore;
 pub use rolling_std::RollingStd;
 pub use rsi::Rsi;
 pub use sma::Sma;
+pub use stream::{SideBar, SpecStream};
 pub use zscore::ZScore;

@@ -14,6 +14,7 @@ mod indicators;
 mod metrics;
 mod plugin;
 mod settings;
+mod stream;
 mod sweep;
 
 /// Version of the compiled core, checked by `omega` at import time.
@@ -30,6 +31,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     plugin::register(m)?;
     sweep::register(m)?;
+    stream::register(m)?;
     data::register(m)?;
     Ok(())
 }

@@ -1,0 +1,359 @@
+//! Streaming: a strategy fed base bars one at a time, as they close (a live feed, a replay).
+//!
+//! The session keeps each run timeframe's bars, closing a bucket as soon as it is known to be
+//! complete (its last possible base bar arrived, or a later bar did), updates the indicators
+//! bar by bar, and steps each primary bar with the same [`Stepper`] a backtest uses. Fed the
+//! bars of a backtest and then [`StreamSession::finish`]ed, it returns that backtest's
+//! output, bit for bit: the architecture's "one code path for streaming and batch".
+
+use crate::bars::OwnedBars;
+use crate::error::{DataErrorKind, EngineError};
+use crate::output::RunOutput;
+use crate::portfolio::Portfolio;
+use crate::run::{plan, run_keys, RunOptions, StepInputs, Stepper};
+use crate::settings::{EngineSettings, IntrabarPolicy};
+use omega_indicators::{SideBar, SpecStream};
+use omega_strategy_api::{
+    Bar, FrameView, IndicatorKey, IndicatorView, Ohlc, Strategy, Timeframe, TradeSignal,
+};
+
+/// One run timeframe's closed bars and the bucket still open.
+#[derive(Debug)]
+struct StreamFrame {
+    timeframe: Timeframe,
+    /// The base timeframe itself: every base bar is a closed bar of it.
+    is_base: bool,
+    bars: OwnedBars,
+    /// `bounds[k]..bounds[k + 1]` are the base bars of closed bar `k` (empty until one closed).
+    bounds: Vec<usize>,
+    open: Option<OpenBucket>,
+}
+
+/// The aggregate of a bucket's base bars so far (first open, max high, min low, last close,
+/// volume summed in time order: the resampling contract).
+#[derive(Debug, Clone, Copy)]
+struct OpenBucket {
+    start: i64,
+    end: i64,
+    first_base: usize,
+    bid: Ohlc,
+    ask: Ohlc,
+    volume: f64,
+}
+
+impl OpenBucket {
+    fn new(start: i64, end: i64, index: usize, bar: &Bar) -> Self {
+        OpenBucket {
+            start,
+            end,
+            first_base: index,
+            bid: bar.bid,
+            ask: bar.ask,
+            volume: bar.volume,
+        }
+    }
+
+    fn add(&mut self, bar: &Bar) {
+        let merge = |into: &mut Ohlc, from: Ohlc| {
+            into.high = into.high.max(from.high);
+            into.low = into.low.min(from.low);
+            into.close = from.close;
+        };
+        merge(&mut self.bid, bar.bid);
+        merge(&mut self.ask, bar.ask);
+        self.volume += bar.volume;
+    }
+}
+
+/// An indicator series of one run timeframe, grown as its frame closes bars.
+#[derive(Debug)]
+struct StreamSeries {
+    key: IndicatorKey,
+    frame: usize,
+    state: SpecStream,
+    values: Vec<f64>,
+}
+
+/// A strategy run bar by bar. See the module documentation.
+#[derive(Debug)]
+pub struct StreamSession<S: Strategy> {
+    settings: EngineSettings,
+    base_tf: Timeframe,
+    strategy: S,
+    base: OwnedBars,
+    frames: Vec<StreamFrame>,
+    primary: usize,
+    /// The strategy's requests, in their order, then the engine's own (ATR slippage).
+    series: Vec<StreamSeries>,
+    requests: usize,
+    stepper: Stepper,
+}
+
+impl<S: Strategy> StreamSession<S> {
+    /// A session for base bars of `base_tf`: the same settings and strategy checks as a
+    /// backtest's start.
+    pub fn new(
+        base_tf: Timeframe,
+        settings: EngineSettings,
+        mut strategy: S,
+        options: RunOptions,
+    ) -> Result<Self, EngineError> {
+        let conversion = settings.validate()?;
+        let (requests, timeframes) = plan(&mut strategy, base_tf, &settings)?;
+        let frames: Vec<StreamFrame> = timeframes
+            .iter()
+            .map(|&timeframe| StreamFrame {
+                timeframe,
+                is_base: timeframe == base_tf,
+                bars: OwnedBars::default(),
+                bounds: Vec::new(),
+                open: None,
+            })
+            .collect();
+        let frame_of = |tf: Timeframe| timeframes.iter().position(|&t| t == tf);
+        let primary = frame_of(settings.primary_timeframe)
+            .ok_or_else(|| EngineError::Internal("the primary is a run timeframe".into()))?;
+        let series = run_keys(&requests, &settings)
+            .into_iter()
+            .map(|key| {
+                let frame = frame_of(key.timeframe).ok_or_else(|| {
+                    EngineError::Internal(format!(
+                        "indicator timeframe {} has no frame",
+                        key.timeframe.name()
+                    ))
+                })?;
+                let state = SpecStream::new(&key.spec)
+                    .map_err(|e| EngineError::Config(format!("indicator {:?}: {e}", key.spec)))?;
+                Ok(StreamSeries {
+                    key,
+                    frame,
+                    state,
+                    values: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>, EngineError>>()?;
+        let stepper = Stepper::new(&settings, conversion, &timeframes, 0, options);
+        Ok(StreamSession {
+            settings,
+            base_tf,
+            strategy,
+            base: OwnedBars::default(),
+            frames,
+            primary,
+            series,
+            requests: requests.len(),
+            stepper,
+        })
+    }
+
+    /// Feeds the next base bar; returns how many primary bars were stepped (0 or more: a
+    /// bar can close the primary bucket before it and its own).
+    pub fn push(&mut self, bar: Bar) -> Result<usize, EngineError> {
+        self.check(&bar)?;
+        let before = self.stepper.stepped();
+        // A later bar closes every bucket that ends at or before it (after a gap).
+        for k in 0..self.frames.len() {
+            if self.frames[k].open.is_some_and(|open| open.end <= bar.time) {
+                self.close_bucket(k);
+            }
+        }
+        self.step_closed()?;
+        let index = self.base.time.len();
+        self.base.push(bar.time, bar.bid, bar.ask, bar.volume);
+        let last_possible = bar.time + self.base_tf.nanos();
+        for k in 0..self.frames.len() {
+            let frame = &mut self.frames[k];
+            if frame.is_base {
+                frame
+                    .bounds
+                    .extend(frame.bounds.is_empty().then_some(index));
+                frame.bars.push(bar.time, bar.bid, bar.ask, bar.volume);
+                frame.bounds.push(index + 1);
+                self.update_series(k);
+                continue;
+            }
+            match frame.open.as_mut() {
+                Some(open) => open.add(&bar),
+                None => {
+                    let tf = frame.timeframe.nanos();
+                    let start = bar.time.div_euclid(tf) * tf;
+                    frame.open = Some(OpenBucket::new(start, start + tf, index, &bar));
+                }
+            }
+            // Its last possible base bar closes a bucket at once: no need to wait for more.
+            if frame.open.is_some_and(|open| last_possible >= open.end) {
+                self.close_bucket(k);
+            }
+        }
+        self.step_closed()?;
+        Ok(self.stepper.stepped() - before)
+    }
+
+    /// Ends the stream: closes the buckets still open, steps their primary bar and returns
+    /// the run's output (an open position closes at the last close, as at a backtest's end).
+    pub fn finish(mut self) -> Result<RunOutput, EngineError> {
+        if self.base.time.is_empty() {
+            return Err(EngineError::Data {
+                kind: DataErrorKind::Empty,
+                message: "no bars to backtest".into(),
+                row: None,
+                column: None,
+            });
+        }
+        for k in 0..self.frames.len() {
+            if self.frames[k].open.is_some() {
+                self.close_bucket(k);
+            }
+        }
+        self.step_closed()?;
+        let primary = &self.frames[self.primary].bars;
+        let mut out = self
+            .stepper
+            .finish(primary.columns(), self.base.time.len(), &self.strategy);
+        out.equity_time = primary.time.clone();
+        Ok(out)
+    }
+
+    /// Primary bars stepped so far.
+    pub fn bars_stepped(&self) -> usize {
+        self.stepper.stepped()
+    }
+
+    /// The account after the last step: balance, open position, closed trade rows.
+    pub fn account(&self) -> &Portfolio {
+        self.stepper.book()
+    }
+
+    /// The entry waiting for the next open, and whether an exit waits for it.
+    pub fn pending(&self) -> (Option<&TradeSignal>, bool) {
+        self.stepper.pending()
+    }
+
+    /// The equity at each stepped primary bar's close.
+    pub fn equity(&self) -> &[f64] {
+        self.stepper.equity()
+    }
+
+    fn check(&self, bar: &Bar) -> Result<(), EngineError> {
+        let row = self.base.time.len();
+        let values = [
+            ("bid_open", bar.bid.open),
+            ("bid_high", bar.bid.high),
+            ("bid_low", bar.bid.low),
+            ("bid_close", bar.bid.close),
+            ("ask_open", bar.ask.open),
+            ("ask_high", bar.ask.high),
+            ("ask_low", bar.ask.low),
+            ("ask_close", bar.ask.close),
+            ("volume", bar.volume),
+        ];
+        if let Some((name, value)) = values.iter().find(|(_, v)| !v.is_finite()) {
+            return Err(EngineError::Data {
+                kind: DataErrorKind::NonFinite,
+                message: format!("{name} is {value} at bar {row}"),
+                row: Some(row),
+                column: Some(name),
+            });
+        }
+        if let Some(&last) = self.base.time.last() {
+            if bar.time <= last {
+                return Err(EngineError::Data {
+                    kind: DataErrorKind::NonMonotonicTimestamp,
+                    message: format!(
+                        "bar times must increase strictly: bar {row} at {} follows {last}",
+                        bar.time
+                    ),
+                    row: Some(row),
+                    column: Some("time"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends frame `k`'s open bucket as a closed bar and updates its series.
+    fn close_bucket(&mut self, k: usize) {
+        let end_index = self.base.time.len();
+        let frame = &mut self.frames[k];
+        let Some(open) = frame.open.take() else {
+            return;
+        };
+        frame
+            .bounds
+            .extend(frame.bounds.is_empty().then_some(open.first_base));
+        frame.bars.push(open.start, open.bid, open.ask, open.volume);
+        frame.bounds.push(end_index);
+        self.update_series(k);
+    }
+
+    /// Feeds frame `k`'s newest bar to the series of that timeframe.
+    fn update_series(&mut self, k: usize) {
+        let bars = &self.frames[k].bars;
+        let last = bars.time.len() - 1;
+        let bar = Bar {
+            time: bars.time[last],
+            bid: Ohlc {
+                open: bars.bid_open[last],
+                high: bars.bid_high[last],
+                low: bars.bid_low[last],
+                close: bars.bid_close[last],
+            },
+            ask: Ohlc {
+                open: bars.ask_open[last],
+                high: bars.ask_high[last],
+                low: bars.ask_low[last],
+                close: bars.ask_close[last],
+            },
+            volume: bars.volume[last],
+        };
+        for series in self.series.iter_mut().filter(|s| s.frame == k) {
+            let side = bar.side(series.key.side);
+            let value = series.state.update(SideBar {
+                open: side.open,
+                high: side.high,
+                low: side.low,
+                close: side.close,
+            });
+            series.values.push(value);
+        }
+    }
+
+    /// Steps every closed primary bar not stepped yet.
+    fn step_closed(&mut self) -> Result<(), EngineError> {
+        while self.stepper.stepped() < self.frames[self.primary].bars.time.len() {
+            let i = self.stepper.stepped();
+            let views: Vec<FrameView<'_>> = self
+                .frames
+                .iter()
+                .map(|frame| FrameView {
+                    timeframe: frame.timeframe,
+                    bars: frame.bars.columns(),
+                })
+                .collect();
+            let indicators: Vec<IndicatorView<'_>> = self.series[..self.requests]
+                .iter()
+                .map(|series| IndicatorView {
+                    key: series.key,
+                    values: &series.values,
+                })
+                .collect();
+            let slip_atr = self.series[self.requests..]
+                .first()
+                .map_or(&[][..], |series| &series.values[..]);
+            let primary = &self.frames[self.primary];
+            let finer = (self.settings.intrabar_policy == IntrabarPolicy::Finer
+                && !primary.is_base)
+                .then(|| (&primary.bounds[..], self.base.columns()));
+            let inputs = StepInputs {
+                views: &views,
+                indicators: &indicators,
+                primary: primary.bars.columns(),
+                finer,
+                slip_atr,
+            };
+            self.stepper
+                .step(i, &inputs, &self.settings, &mut self.strategy)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+"""Streaming: a strategy fed bars one at a time, as they close (a live feed, a replay).
+
+`StreamSession` runs a built-in Rust strategy in the Rust engine bar by bar. Each primary
+bar is decided the moment it is known to be complete (its last possible base bar arrived,
+or a later bar did), with the code that steps a backtest's bars, so a session fed a
+backtest's bars and finished returns that backtest's result, bit for bit:
+
+    session = StreamSession("mean_reversion_z_score", settings=settings)
+    for bar in feed:                       # time (UTC ns), bid and ask OHLC, volume
+        if session.push(bar.time, bar.bid, bar.ask, bar.volume):
+            state = session.state          # position, orders waiting for the next open
+    raw = session.finish()                 # an omega.engine.raw.RawRun
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from omega.data.bars import BarSeries
+from omega.engine.raw import RawRun
+from omega.engine.settings import EngineSettings
+from omega.timeframes import Timeframe
+
+
+class StreamSession:
+    """A built-in Rust strategy run bar by bar (see the module documentation).
+
+    ``settings`` defaults to `EngineSettings()`; ``base_timeframe`` is the timeframe of the
+    bars pushed (M1 by default). Parameters are checked as in a backtest. Bad bars (not
+    finite, not later than the previous one) raise `omega.errors.DataError` naming the
+    bar's index and field, and leave the session as it was.
+    """
+
+    def __init__(
+        self,
+        strategy: str,
+        params: Mapping[str, Any] | None = None,
+        settings: EngineSettings | None = None,
+        *,
+        base_timeframe: Timeframe | str = Timeframe.M1,
+        trace: bool = False,
+        source: str = "<stream>",
+    ) -> None:
+        from omega.engine.rust import _core, _normalised_params
+
+        self.strategy = strategy
+        self.settings = settings if settings is not None else EngineSettings()
+        self._session = _core().StreamSession(
+            Timeframe.parse(base_timeframe).name,
+            self.settings,
+            strategy,
+            _normalised_params(strategy, params),
+            trace,
+            source,
+        )
+
+    def push(
+        self,
+        time: int,
+        bid: Sequence[float],
+        ask: Sequence[float],
+        volume: float = 0.0,
+    ) -> int:
+        """Feeds one closed base bar: open time in UTC ns, bid and ask ``(open, high, low,
+        close)``, volume. Returns how many primary bars closed and were decided."""
+        return int(self._session.push(int(time), *bid, *ask, float(volume)))
+
+    def push_bars(self, bars: BarSeries) -> int:
+        """Feeds every bar of ``bars`` in order (one call into the core)."""
+        from omega.engine.rust import bar_columns
+
+        return int(self._session.push_columns(bar_columns(bars)))
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """After the last primary close: ``bars_stepped``, ``balance``, ``equity``,
+        ``n_trades``, ``position`` (a dict or None) and the orders waiting for the next
+        open (``pending_entry``: "long", "short" or None; ``pending_exit``)."""
+        return dict(self._session.state())
+
+    def finish(self) -> RawRun:
+        """Ends the stream (an open position closes at the last close, as at the end of a
+        backtest) and returns the run; the session accepts no more bars."""
+        from omega.engine.rust import raw_run_from_core
+
+        return raw_run_from_core(self._session.finish())
