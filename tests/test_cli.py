@@ -185,3 +185,34 @@ def test_loader_config_errors_name_the_data_section(cli, tmp_path):
     result = cli.invoke(app, [*args, "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ConfigError: data: unknown time zone 'Mars/Base'")
+
+
+def test_sweep_ranks_every_combination_and_writes_sweep_csv(cli, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "sweep"
+    args = ["sweep", "--grid", "lookback=50,80", "--grid", "z_entry=2.0,2.5,0.1"]
+    result = cli.invoke(app, [*args, "--sort", "net_profit", "--out", str(out), *SMALL])
+    assert result.exit_code == 0, result.output
+    assert "6 sets, best net_profit first" in result.stdout
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 6
+    assert sorted(zip(table["lookback"], table["z_entry"], strict=True)) == [
+        (50, 0.1), (50, 2.0), (50, 2.5), (80, 0.1), (80, 2.0), (80, 2.5)
+    ]  # fmt: skip
+    ok = table[table["error"].isna()]
+    assert len(ok) == 4 and ok["net_profit"].is_monotonic_decreasing
+    # z_entry 0.1 is below the default z_exit: those sets fail alone, named on stderr.
+    assert table[table["z_entry"] == 0.1]["error"].str.contains("z_exit").all()
+    assert result.stderr.count("failed: lookback=") == 2
+
+
+def test_sweep_usage_errors(cli, tmp_path):
+    for args, message in [
+        ([], "--grid"),
+        (["--grid", "lookback"], "NAME=V1,V2"),
+        (["--grid", "lookback=50", "--sort", "luck"], "not a metric"),
+    ]:
+        result = cli.invoke(app, ["sweep", *args, "--out", str(tmp_path), *SMALL])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)

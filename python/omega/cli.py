@@ -57,7 +57,7 @@ def _metrics_table(metrics: dict[str, Any]) -> Table:
 
 
 @contextlib.contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Any]:
+def _progress_bar(enabled: bool, label: str = "backtest", unit: str = "bars") -> Iterator[Any]:
     """A rich progress bar fed by ``callback(done, total)``; ``None`` when disabled."""
     if not enabled:
         yield None
@@ -65,14 +65,14 @@ def _progress_bar(enabled: bool) -> Iterator[Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
-        TextColumn("backtest"),
+        TextColumn(label),
         BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} bars"),
+        TextColumn("{task.completed:,}/{task.total:,} " + unit),
         TimeRemainingColumn(),
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task("backtest", total=None)
+        task = progress.add_task(label, total=None)
 
         def callback(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
@@ -138,6 +138,117 @@ def backtest(
             error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_OMEGA_ERROR) from None
         console.print(f"Wrote {', '.join(sorted(written))} to {out}/")
+
+
+# Metrics shown for each parameter set of a sweep, with their headers and formats (every
+# metric goes to sweep.csv).
+SWEEP_COLUMNS = {
+    "n_trades": ("trades", "{:,.0f}"),
+    "return_pct": ("return %", "{:.2f}"),
+    "max_drawdown_pct": ("max DD %", "{:.2f}"),
+    "sharpe": ("sharpe", "{:.3f}"),
+    "profit_factor": ("PF", "{:.3f}"),
+}
+
+
+def _grid(specs: list[str]) -> dict[str, list[Any]]:
+    """``NAME=V1,V2,...`` options as a grid (values read as YAML scalars: 3, 2.5, H1)."""
+    import yaml
+
+    grid: dict[str, list[Any]] = {}
+    for spec in specs:
+        name, sep, values = spec.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise _usage(f"--grid {spec!r}: expected NAME=V1,V2,...")
+        grid[name.strip()] = [yaml.safe_load(v.strip()) for v in values.split(",")]
+    return grid
+
+
+@app.command()
+def sweep(
+    config_file: Annotated[
+        Path | None, typer.Argument(help="YAML or JSON config; default: the default config")
+    ] = None,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", help="NAME=V1,V2,... values of a strategy parameter, repeatable"),
+    ] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="data file or folder")] = None,
+    data_format: Annotated[
+        str | None, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
+    ] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="time zone of the file")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="KEY=VALUE config override, repeatable"),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path(DEFAULT_OUT),
+    sort: Annotated[str, typer.Option("--sort", help="metric to rank by, best first")] = "sharpe",
+    top: Annotated[int, typer.Option("--top", help="rows to print")] = 10,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="threads (default: every core)")
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="progress bar (on a terminal)")
+    ] = True,
+) -> None:
+    """Run the config's strategy once per combination of --grid values; write sweep.csv.
+
+    Every other parameter comes from the config. The bars are loaded once; a strategy with a
+    Rust implementation runs all sets in one call on every core.
+    """
+    from omega.config import BacktestConfig, default_config
+    from omega.results.atomic import write_atomic
+    from omega.runner import load_bars
+    from omega.sweep import parameter_grid, run_sweep
+
+    with _omega_errors():
+        if not grid:
+            raise _usage("sweep needs at least one --grid NAME=V1,V2,...")
+        config = BacktestConfig.from_file(config_file) if config_file else default_config()
+        if data is not None:
+            config = config.with_data_file(str(data), data_format, tz)
+        elif data_format is not None or tz is not None:
+            raise _usage("--format and --tz need --data")
+        if overrides:
+            config = config.apply_overrides(list(overrides))
+        if config.strategy.plugin is not None:
+            raise _usage("sweep: strategy plugins are not supported; use a built-in strategy")
+        sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
+        bars = load_bars(config)
+        settings = config.to_engine_settings()
+        with _progress_bar(progress and console.is_terminal, "sweep", "sets") as callback:
+            table = run_sweep(
+                bars, config.strategy.name, sets, settings, threads=threads, progress=callback
+            )
+        if sort not in table.columns:
+            raise _usage(f"--sort {sort!r}: not a metric (try sharpe, net_profit, return_pct)")
+        ranked = table.sort_values(sort, ascending=False, na_position="last", kind="stable")
+        names = list(_grid(grid))
+        failed = ranked["error"].notna()
+        shown = Table(title=f"{config.strategy.name}: {len(sets)} sets, best {sort} first")
+        for column in [*names, *(header for header, _ in SWEEP_COLUMNS.values())]:
+            shown.add_column(column, justify="right")
+
+        def cell(value: Any, fmt: str) -> str:
+            return "" if value is None or value != value else fmt.format(value)  # NaN: blank
+
+        for _, row in ranked.head(top).iterrows():
+            cells = [str(row[n]) for n in names]
+            cells += [cell(row.get(c), fmt) for c, (_, fmt) in SWEEP_COLUMNS.items()]
+            shown.add_row(*cells)
+        console.print(shown)
+        for _, row in ranked[failed].iterrows():
+            label = " ".join(f"{n}={row[n]}" for n in names)
+            first_line = str(row["error"]).splitlines()[0]
+            error_console.print(f"failed: {escape(label)}: {escape(first_line)}", soft_wrap=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            path = write_atomic(out / "sweep.csv", ranked.to_csv(index=False))
+        except OSError as exc:
+            error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
+            raise typer.Exit(EXIT_OMEGA_ERROR) from None
+        console.print(f"Wrote {path}")
 
 
 def _usage(message: str) -> OmegaError:
