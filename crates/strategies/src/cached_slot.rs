@@ -1,7 +1,7 @@
 //! A strategy's memo of where one of its indicators sits in the slices of a run, so each bar
 //! reads it by index instead of searching the declared indicators by key.
 
-use omega_strategy_api::{DataSlice, IndicatorKey, IndicatorSlot};
+use omega_strategy_api::{DataSlice, IndicatorKey, IndicatorSlot, Timeframe};
 
 /// The slot of one indicator of a strategy (fixed side and spec). Reused only for the same
 /// timeframe (the part of a key that follows the slice's primary timeframe), and the slice
@@ -15,15 +15,22 @@ impl CachedSlot {
         self.0 = None;
     }
 
-    /// The indicator's values up to its last closed bar (empty when not declared).
+    /// The values up to its last closed bar (empty when not declared) of the indicator of
+    /// `timeframe` whose whole key `key()` builds: only when the slot must be found again,
+    /// not at every bar.
     #[inline]
-    pub(crate) fn series<'a>(&mut self, slice: &DataSlice<'a>, key: &IndicatorKey) -> &'a [f64] {
+    pub(crate) fn series<'a>(
+        &mut self,
+        slice: &DataSlice<'a>,
+        timeframe: Timeframe,
+        key: impl FnOnce() -> IndicatorKey,
+    ) -> &'a [f64] {
         if let Some(slot) = &self.0 {
-            if slot.key().timeframe == key.timeframe {
+            if slot.key().timeframe == timeframe {
                 return slice.slot_series(slot).unwrap_or(&[]);
             }
         }
-        self.0 = slice.indicator_slot(key);
+        self.0 = slice.indicator_slot(&key());
         match &self.0 {
             Some(slot) => slice.slot_series(slot).unwrap_or(&[]),
             None => &[],
@@ -36,10 +43,11 @@ impl CachedSlot {
     pub(crate) fn value(
         &mut self,
         slice: &DataSlice<'_>,
-        key: &IndicatorKey,
+        timeframe: Timeframe,
+        key: impl FnOnce() -> IndicatorKey,
         offset: usize,
     ) -> f64 {
-        let series = self.series(slice, key);
+        let series = self.series(slice, timeframe, key);
         series
             .len()
             .checked_sub(1 + offset)

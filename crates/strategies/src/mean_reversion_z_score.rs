@@ -103,6 +103,10 @@ impl MeanReversionZScore {
     }
 
     fn key(&self, timeframe: Timeframe, spec: IndicatorSpec) -> IndicatorKey {
+        Self::key_of(timeframe, spec)
+    }
+
+    fn key_of(timeframe: Timeframe, spec: IndicatorSpec) -> IndicatorKey {
         IndicatorKey {
             timeframe,
             side: PriceSide::Bid,
@@ -152,12 +156,13 @@ impl Strategy for MeanReversionZScore {
         if slice.position().is_some() {
             return None;
         }
-        let (z_key, atr_key) = (
-            self.key(self.primary, self.zscore),
-            self.key(self.primary, self.atr),
-        );
-        let z = self.zscore_slot.value(slice, &z_key, 0);
-        let a = self.atr_slot.value(slice, &atr_key, 0);
+        let primary = self.primary;
+        let (zscore, atr) = (self.zscore, self.atr);
+        let z_key = || Self::key_of(primary, zscore);
+        let z = self.zscore_slot.value(slice, primary, z_key, 0);
+        let a = self
+            .atr_slot
+            .value(slice, primary, || Self::key_of(primary, atr), 0);
         slice.record("z", z);
         slice.record("atr", a);
         if z.is_nan() || a.is_nan() {
@@ -166,8 +171,10 @@ impl Strategy for MeanReversionZScore {
         let (mut allow_long, mut allow_short) = (true, true);
         if self.trend_filter {
             let htf_close = slice.last_closed(self.trend_timeframe)?.bid.close;
-            let ema_key = self.key(self.trend_timeframe, self.ema);
-            let ema = self.ema_slot.value(slice, &ema_key, 0);
+            let (trend, ema) = (self.trend_timeframe, self.ema);
+            let ema = self
+                .ema_slot
+                .value(slice, trend, || Self::key_of(trend, ema), 0);
             slice.record("htf_close", htf_close);
             slice.record("htf_ema", ema);
             if ema.is_nan() {
@@ -205,8 +212,10 @@ impl Strategy for MeanReversionZScore {
         slice: &DataSlice<'_>,
     ) -> Option<PositionAction> {
         self.forget_slots_at_run_start();
-        let z_key = self.key(slice.primary_timeframe(), self.zscore);
-        let z = self.zscore_slot.value(slice, &z_key, 0);
+        let (primary, zscore) = (slice.primary_timeframe(), self.zscore);
+        let z = self
+            .zscore_slot
+            .value(slice, primary, || Self::key_of(primary, zscore), 0);
         if z.is_nan() {
             return None;
         }

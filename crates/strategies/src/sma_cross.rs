@@ -85,15 +85,22 @@ impl SmaCross {
     }
 
     fn compute_cross(&mut self, slice: &DataSlice<'_>) -> i8 {
-        let (fast, slow) = (Self::key(slice, self.fast), Self::key(slice, self.slow));
+        let timeframe = slice.primary_timeframe();
         // The last two closed values of each (NaN before the series starts).
         let last_two = |series: &[f64]| match *series {
             [.., before, last] => (before, last),
             [last] => (f64::NAN, last),
             [] => (f64::NAN, f64::NAN),
         };
-        let (f0, f1) = last_two(self.fast_slot.series(slice, &fast));
-        let (s0, s1) = last_two(self.slow_slot.series(slice, &slow));
+        let (fast, slow) = (self.fast, self.slow);
+        let fast = self
+            .fast_slot
+            .series(slice, timeframe, || Self::key(slice, fast));
+        let slow = self
+            .slow_slot
+            .series(slice, timeframe, || Self::key(slice, slow));
+        let (f0, f1) = last_two(fast);
+        let (s0, s1) = last_two(slow);
         slice.record("fast", f1);
         slice.record("slow", s1);
         if f0.is_nan() || s0.is_nan() || f1.is_nan() || s1.is_nan() {

@@ -75,13 +75,14 @@ impl ZScoreThreshold {
         }
     }
 
-    fn value(slice: &DataSlice<'_>, spec: IndicatorSpec, slot: &mut CachedSlot) -> f64 {
-        let key = IndicatorKey {
-            timeframe: slice.primary_timeframe(),
+    fn value(slice: &DataSlice<'_>, spec: &IndicatorSpec, slot: &mut CachedSlot) -> f64 {
+        let timeframe = slice.primary_timeframe();
+        let key = || IndicatorKey {
+            timeframe,
             side: PriceSide::Bid,
-            spec,
+            spec: *spec,
         };
-        slot.value(slice, &key, 0)
+        slot.value(slice, timeframe, key, 0)
     }
 }
 
@@ -107,8 +108,8 @@ impl Strategy for ZScoreThreshold {
         if slice.position().is_some() {
             return None;
         }
-        let z = Self::value(slice, self.zscore, &mut self.zscore_slot);
-        let s = Self::value(slice, self.std, &mut self.std_slot);
+        let z = Self::value(slice, &self.zscore, &mut self.zscore_slot);
+        let s = Self::value(slice, &self.std, &mut self.std_slot);
         slice.record("z", z);
         slice.record("std", s);
         if z.is_nan() || s.is_nan() {
@@ -136,7 +137,7 @@ impl Strategy for ZScoreThreshold {
         slice: &DataSlice<'_>,
     ) -> Option<PositionAction> {
         self.forget_slots_at_run_start();
-        let z = Self::value(slice, self.zscore, &mut self.zscore_slot);
+        let z = Self::value(slice, &self.zscore, &mut self.zscore_slot);
         if z.is_nan() {
             return None;
         }
