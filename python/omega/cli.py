@@ -80,46 +80,48 @@ def _progress_bar(enabled: bool, label: str = "backtest", unit: str = "bars") ->
         yield callback
 
 
+# Options shared by the commands that run a config.
+ConfigArg = Annotated[
+    Path | None, typer.Argument(help="YAML or JSON config; default: the default config")
+]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="data file or folder")]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
+]
+TzOpt = Annotated[str | None, typer.Option("--tz", help="time zone of the file")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="KEY=VALUE config override, repeatable")
+]
+OutOpt = Annotated[Path, typer.Option("--out", help="output folder")]
+ProgressOpt = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="progress bar (on a terminal)")
+]
+
+
 @app.command()
 def backtest(
-    config_file: Annotated[
-        Path | None, typer.Argument(help="YAML or JSON config; default: the default config")
-    ] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="data file or folder")] = None,
-    data_format: Annotated[
-        str | None, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
-    ] = None,
-    tz: Annotated[str | None, typer.Option("--tz", help="time zone of the file")] = None,
+    config_file: ConfigArg = None,
+    data: DataOpt = None,
+    data_format: FormatOpt = None,
+    tz: TzOpt = None,
     engine: Annotated[
         str | None, typer.Option("--engine", help="auto, python, hybrid or rust")
     ] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="KEY=VALUE config override, repeatable"),
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path(DEFAULT_OUT),
+    overrides: SetOpt = None,
+    out: OutOpt = Path(DEFAULT_OUT),
     trace: Annotated[bool, typer.Option("--trace", help="record the decision trace")] = False,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="progress bar (on a terminal)")
-    ] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Run a backtest and write trades.csv, equity.csv, metrics.json and report.html."""
-    from omega.config import BacktestConfig, default_config
     from omega.runner import run_backtest
 
     with _omega_errors():
-        config = BacktestConfig.from_file(config_file) if config_file else default_config()
-        if data is not None:
-            config = config.with_data_file(str(data), data_format, tz)
-        elif data_format is not None or tz is not None:
-            raise _usage("--format and --tz need --data")
         assignments = list(overrides or [])
         if engine is not None:
             assignments.append(f"engine={engine}")
         if trace:
             assignments.append("trace=true")
-        if assignments:
-            config = config.apply_overrides(assignments)
+        config = _config(config_file, data, data_format, tz, assignments)
         with _progress_bar(progress and console.is_terminal) as callback:
             result = run_backtest(config, progress=callback)
         console.print(
@@ -166,38 +168,28 @@ def _grid(specs: list[str]) -> dict[str, list[Any]]:
 
 @app.command()
 def sweep(
-    config_file: Annotated[
-        Path | None, typer.Argument(help="YAML or JSON config; default: the default config")
-    ] = None,
+    config_file: ConfigArg = None,
     grid: Annotated[
         list[str] | None,
         typer.Option("--grid", help="NAME=V1,V2,... values of a strategy parameter, repeatable"),
     ] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="data file or folder")] = None,
-    data_format: Annotated[
-        str | None, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
-    ] = None,
-    tz: Annotated[str | None, typer.Option("--tz", help="time zone of the file")] = None,
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="KEY=VALUE config override, repeatable"),
-    ] = None,
-    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path(DEFAULT_OUT),
+    data: DataOpt = None,
+    data_format: FormatOpt = None,
+    tz: TzOpt = None,
+    overrides: SetOpt = None,
+    out: OutOpt = Path(DEFAULT_OUT),
     sort: Annotated[str, typer.Option("--sort", help="metric to rank by, best first")] = "sharpe",
     top: Annotated[int, typer.Option("--top", help="rows to print")] = 10,
     threads: Annotated[
         int | None, typer.Option("--threads", help="threads (default: every core)")
     ] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="progress bar (on a terminal)")
-    ] = True,
+    progress: ProgressOpt = True,
 ) -> None:
     """Run the config's strategy once per combination of --grid values; write sweep.csv.
 
     Every other parameter comes from the config. The bars are loaded once; a strategy with a
     Rust implementation runs all sets in one call on every core.
     """
-    from omega.config import BacktestConfig, default_config
     from omega.results.atomic import write_atomic
     from omega.runner import load_bars
     from omega.sweep import parameter_grid, run_sweep
@@ -205,13 +197,7 @@ def sweep(
     with _omega_errors():
         if not grid:
             raise _usage("sweep needs at least one --grid NAME=V1,V2,...")
-        config = BacktestConfig.from_file(config_file) if config_file else default_config()
-        if data is not None:
-            config = config.with_data_file(str(data), data_format, tz)
-        elif data_format is not None or tz is not None:
-            raise _usage("--format and --tz need --data")
-        if overrides:
-            config = config.apply_overrides(list(overrides))
+        config = _config(config_file, data, data_format, tz, list(overrides or []))
         if config.strategy.plugin is not None:
             raise _usage("sweep: strategy plugins are not supported; use a built-in strategy")
         sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
@@ -249,6 +235,27 @@ def sweep(
             error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_OMEGA_ERROR) from None
         console.print(f"Wrote {path}")
+
+
+def _config(
+    config_file: Path | None,
+    data: Path | None,
+    data_format: str | None,
+    tz: str | None,
+    assignments: list[str],
+) -> Any:
+    """The config file (or the default config), then --data/--format/--tz, then KEY=VALUE
+    assignments: the order every command that runs a config applies them in."""
+    from omega.config import BacktestConfig, default_config
+
+    config = BacktestConfig.from_file(config_file) if config_file else default_config()
+    if data is not None:
+        config = config.with_data_file(str(data), data_format, tz)
+    elif data_format is not None or tz is not None:
+        raise _usage("--format and --tz need --data")
+    if assignments:
+        config = config.apply_overrides(assignments)
+    return config
 
 
 def _usage(message: str) -> OmegaError:

@@ -71,36 +71,29 @@ impl OwnedBars {
     /// Empty columns with room for `n` bars (kept buffers reused, see
     /// `omega_indicators::buffers`).
     pub fn with_capacity(n: usize) -> Self {
-        let f = || buffers::take(n);
-        OwnedBars {
-            time: buffers::take(n),
-            bid_open: f(),
-            bid_high: f(),
-            bid_low: f(),
-            bid_close: f(),
-            ask_open: f(),
-            ask_high: f(),
-            ask_low: f(),
-            ask_close: f(),
-            volume: f(),
-        }
+        Self::from_columns(buffers::take(n), || buffers::take(n))
     }
 
     /// `n` bars of unspecified (initialised) values for the caller to overwrite in place:
     /// kept buffers as the last run left them, new ones zeroed.
     pub fn for_overwrite(n: usize) -> Self {
-        let f = || buffers::overwritable(n, 0.0);
+        Self::from_columns(buffers::overwritable(n, 0), || {
+            buffers::overwritable(n, 0.0)
+        })
+    }
+
+    fn from_columns(time: Vec<i64>, column: impl Fn() -> Vec<f64>) -> Self {
         OwnedBars {
-            time: buffers::overwritable(n, 0),
-            bid_open: f(),
-            bid_high: f(),
-            bid_low: f(),
-            bid_close: f(),
-            ask_open: f(),
-            ask_high: f(),
-            ask_low: f(),
-            ask_close: f(),
-            volume: f(),
+            time,
+            bid_open: column(),
+            bid_high: column(),
+            bid_low: column(),
+            bid_close: column(),
+            ask_open: column(),
+            ask_high: column(),
+            ask_low: column(),
+            ask_close: column(),
+            volume: column(),
         }
     }
 

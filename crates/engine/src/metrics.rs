@@ -546,6 +546,17 @@ impl Metrics {
         initial_balance: f64,
         timeframe_ns: i64,
     ) -> Result<Metrics, MetricsError> {
+        Self::from_output(run, &run.equity_time, initial_balance, timeframe_ns)
+    }
+
+    /// [`Metrics::from_run`] with the primary bars' open times given apart (a run whose
+    /// caller holds them leaves `equity_time` empty).
+    pub fn from_output(
+        run: &RunOutput,
+        equity_time: &[i64],
+        initial_balance: f64,
+        timeframe_ns: i64,
+    ) -> Result<Metrics, MetricsError> {
         let reasons: Vec<&str> = run.trades.exit_reason.iter().map(|r| r.as_str()).collect();
         compute_metrics(&MetricsInput {
             trades: TradeColumns {
@@ -555,7 +566,7 @@ impl Metrics {
                 bars_held: &run.trades.bars_held,
                 exit_reason: &reasons,
             },
-            equity_time: &run.equity_time,
+            equity_time,
             equity: &run.equity,
             final_balance: run.final_balance,
             bars_processed: run.bars_processed,

@@ -288,24 +288,8 @@ impl<S: Strategy> StreamSession<S> {
 
     /// Feeds frame `k`'s newest bar to the series of that timeframe.
     fn update_series(&mut self, k: usize) {
-        let bars = &self.frames[k].bars;
-        let last = bars.time.len() - 1;
-        let bar = Bar {
-            time: bars.time[last],
-            bid: Ohlc {
-                open: bars.bid_open[last],
-                high: bars.bid_high[last],
-                low: bars.bid_low[last],
-                close: bars.bid_close[last],
-            },
-            ask: Ohlc {
-                open: bars.ask_open[last],
-                high: bars.ask_high[last],
-                low: bars.ask_low[last],
-                close: bars.ask_close[last],
-            },
-            volume: bars.volume[last],
-        };
+        let bars = self.frames[k].bars.columns();
+        let bar = bars.bar(bars.len() - 1);
         for series in self.series.iter_mut().filter(|s| s.frame == k) {
             let side = bar.side(series.key.side);
             let value = series.state.update(SideBar {

@@ -6,7 +6,7 @@
 use crate::bars::{check_input, has_shape};
 use crate::error::EngineError;
 use crate::market::{compute_indicators, Frames};
-use crate::metrics::{compute_metrics, Metrics, MetricsInput, TradeColumns};
+use crate::metrics::Metrics;
 use crate::run::{build_checked_frames, execute, plan, run_keys, RunOptions};
 use crate::settings::EngineSettings;
 use omega_indicators::IndicatorCache;
@@ -149,28 +149,13 @@ fn run_one<S: Strategy>(
         .columns(settings.primary_timeframe)
         .map(|bars| bars.time)
         .unwrap_or_default();
-    let reasons: Vec<&str> = out.trades.exit_reason.iter().map(|r| r.as_str()).collect();
-    let metrics = compute_metrics(&MetricsInput {
-        trades: TradeColumns {
-            pnl: &out.trades.pnl,
-            side: &out.trades.side,
-            fees: &out.trades.fees,
-            bars_held: &out.trades.bars_held,
-            exit_reason: &reasons,
-        },
+    Metrics::from_output(
+        &out,
         equity_time,
-        equity: &out.equity,
-        final_balance: out.final_balance,
-        bars_processed: out.bars_processed,
-        base_bars: out.base_bars,
-        ignored_signals: out.ignored_signals,
-        dropped_orders: out.dropped_orders,
-        skipped_orders: out.skipped_orders.len(),
-        initial_balance: settings.initial_balance,
-        timeframe_ns: settings.primary_timeframe.nanos(),
-    })
-    .map_err(|e| EngineError::Internal(format!("metrics: {e}")))?;
-    Ok(metrics)
+        settings.initial_balance,
+        settings.primary_timeframe.nanos(),
+    )
+    .map_err(|e| EngineError::Internal(format!("metrics: {e}")))
 }
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {

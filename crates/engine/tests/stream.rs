@@ -6,7 +6,7 @@ use omega_engine::{
     run_backtest, BreakEvenSettings, EngineError, EngineSettings, IntrabarPolicy, OwnedBars,
     RunOptions, RunOutput, SlippageModel, StreamSession, TrailingSettings,
 };
-use omega_strategy_api::{Bar, Ohlc, ParamValue, Timeframe};
+use omega_strategy_api::{Bar, ParamValue, Timeframe};
 
 /// A random walk with holes: runs of missing minutes (some longer than an hour) so buckets
 /// close on a later bar, not only on their last possible one.
@@ -18,39 +18,14 @@ fn bars_with_gaps(n: usize, seed: u64) -> OwnedBars {
         if hole {
             continue;
         }
-        let side = |o: &[f64], h: &[f64], l: &[f64], c: &[f64]| Ohlc {
-            open: o[i],
-            high: h[i],
-            low: l[i],
-            close: c[i],
-        };
-        out.push(
-            all.time[i],
-            side(&all.bid_open, &all.bid_high, &all.bid_low, &all.bid_close),
-            side(&all.ask_open, &all.ask_high, &all.ask_low, &all.ask_close),
-            all.volume[i] + (i % 5) as f64,
-        );
+        let b = all.columns().bar(i);
+        out.push(b.time, b.bid, b.ask, b.volume + (i % 5) as f64);
     }
     out
 }
 
 fn bar(bars: &OwnedBars, i: usize) -> Bar {
-    Bar {
-        time: bars.time[i],
-        bid: Ohlc {
-            open: bars.bid_open[i],
-            high: bars.bid_high[i],
-            low: bars.bid_low[i],
-            close: bars.bid_close[i],
-        },
-        ask: Ohlc {
-            open: bars.ask_open[i],
-            high: bars.ask_high[i],
-            low: bars.ask_low[i],
-            close: bars.ask_close[i],
-        },
-        volume: bars.volume[i],
-    }
+    bars.columns().bar(i)
 }
 
 fn variants() -> Vec<(&'static str, EngineSettings)> {
