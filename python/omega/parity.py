@@ -3,7 +3,8 @@
 `python -m omega.parity --count 200` draws seeded configurations (strategy and its parameters,
 intrabar policy, slippage and fee models, sizing, timeframes, management) over synthetic data
 of several regimes (and the real data in ../shared/data when present), runs each in `python`,
-`hybrid` and `rust` mode and requires identical trade lists (every field, prices compared with
+`hybrid` and `rust` mode and bar by bar through a stream session (`omega.stream`), and requires
+identical trade lists (every field, prices compared with
 ==) and identical equity curves. On a mismatch it reports the first bar where the runs diverge
 and the decision traces around it.
 """
@@ -34,7 +35,8 @@ from omega.engine.settings import (
 )
 from omega.timeframes import Timeframe
 
-MODES = ("python", "hybrid", "rust")
+# `stream`: the rust strategy fed its bars one at a time by `omega.stream.StreamSession`.
+MODES = ("python", "hybrid", "rust", "stream")
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,21 @@ def _runners() -> dict[str, Callable[[BarSeries, ParityCase, bool], RawRun]]:
     def rust_mode(bars: BarSeries, case: ParityCase, trace: bool) -> RawRun:
         return rust.run_rust(bars, case.strategy, case.params, case.settings, trace=trace)
 
-    return {"python": python_mode, "hybrid": hybrid_mode, "rust": rust_mode}
+    def stream_mode(bars: BarSeries, case: ParityCase, trace: bool) -> RawRun:
+        from omega.stream import StreamSession
+
+        session = StreamSession(
+            case.strategy, case.params, case.settings, base_timeframe=bars.timeframe, trace=trace
+        )
+        session.push_bars(bars)
+        return session.finish()
+
+    return {
+        "python": python_mode,
+        "hybrid": hybrid_mode,
+        "rust": rust_mode,
+        "stream": stream_mode,
+    }
 
 
 def _columns_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
