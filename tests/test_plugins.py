@@ -204,3 +204,25 @@ def test_a_config_naming_a_plugin_runs_in_rust_mode_through_it(plugins, eurusd):
         run_backtest(BacktestConfig.from_dict(broken), bars=eurusd, env={})
     with pytest.raises(ConfigError, match=r"engine: python conflicts with strategy\.plugin"):
         BacktestConfig.from_dict({**plugged, "engine": "python"})
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_plugin_streamed_bar_by_bar_trades_like_its_backtest(plugins, eurusd, case):
+    from omega.stream import StreamSession
+
+    params, changes = CASES[case]
+    settings = settings_for(eurusd, **changes)
+    session = StreamSession(plugin=plugins["ok"], params=params, settings=settings)
+    half = len(eurusd) // 2
+    session.push_bars(eurusd.slice(0, half))
+    session.push_bars(eurusd.slice(half, len(eurusd)))
+    assert_same_run(session.finish(), run_plugin(eurusd, plugins["ok"], params, settings))
+
+
+def test_a_stream_refuses_a_bad_plugin_as_a_backtest_does(plugins, eurusd):
+    from omega.stream import StreamSession
+
+    with pytest.raises(PluginError, match="ABI version mismatch"):
+        StreamSession(plugin=plugins["abi_mismatch"], settings=settings_for(eurusd))
+    with pytest.raises(ConfigError, match="not both"):
+        StreamSession(NAME, plugin=plugins["ok"])

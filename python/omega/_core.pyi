@@ -141,6 +141,7 @@ class StreamSession:
         params: Mapping[str, Any] | None = None,
         trace: bool = False,
         source: str = "<stream>",
+        plugin: str | None = None,
     ) -> StreamSession: ...
     def push(
         self,

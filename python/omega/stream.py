@@ -1,6 +1,7 @@
 """Streaming: a strategy fed bars one at a time, as they close (a live feed, a replay).
 
-`StreamSession` runs a built-in Rust strategy in the Rust engine bar by bar. Each primary
+`StreamSession` runs a Rust strategy (built in, or a plugin library) in the Rust engine bar
+by bar. Each primary
 bar is decided the moment it is known to be complete (its last possible base bar arrived,
 or a later bar did), with the code that steps a backtest's bars, so a session fed a
 backtest's bars and finished returns that backtest's result, bit for bit:
@@ -14,45 +15,58 @@ backtest's bars and finished returns that backtest's result, bit for bit:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omega.data.bars import BarSeries
 from omega.engine.raw import RawRun
 from omega.engine.settings import EngineSettings
+from omega.errors import ConfigError
 from omega.timeframes import Timeframe
 
 
 class StreamSession:
-    """A built-in Rust strategy run bar by bar (see the module documentation).
+    """A Rust strategy run bar by bar (see the module documentation).
 
-    ``settings`` defaults to `EngineSettings()`; ``base_timeframe`` is the timeframe of the
-    bars pushed (M1 by default). Parameters are checked as in a backtest. Bad bars (not
-    finite, not later than the previous one) raise `omega.errors.DataError` naming the
-    bar's index and field, and leave the session as it was.
+    ``strategy`` names a built-in Rust strategy; with ``plugin`` (the path of a strategy
+    plugin library, as `strategy.plugin` in a config) the plugin's strategy runs instead and
+    checks ``params`` itself. ``settings`` defaults to `EngineSettings()`;
+    ``base_timeframe`` is the timeframe of the bars pushed (M1 by default). Parameters are
+    checked as in a backtest. Bad bars (not finite, not later than the previous one) raise
+    `omega.errors.DataError` naming the bar's index and field, and leave the session as it
+    was.
     """
 
     def __init__(
         self,
-        strategy: str,
+        strategy: str | None = None,
         params: Mapping[str, Any] | None = None,
         settings: EngineSettings | None = None,
         *,
+        plugin: str | os.PathLike[str] | None = None,
         base_timeframe: Timeframe | str = Timeframe.M1,
         trace: bool = False,
         source: str = "<stream>",
     ) -> None:
         from omega.engine.rust import _core, _normalised_params
 
-        self.strategy = strategy
+        if (strategy is None) == (plugin is None):
+            raise ConfigError("StreamSession needs a strategy name or a plugin, not both")
+        if strategy is not None:
+            checked = _normalised_params(strategy, params)
+        else:
+            checked = dict(params or {})  # a plugin validates its parameters itself
+        self.strategy = strategy or str(plugin)
         self.settings = settings if settings is not None else EngineSettings()
         self._session = _core().StreamSession(
             Timeframe.parse(base_timeframe).name,
             self.settings,
-            strategy,
-            _normalised_params(strategy, params),
+            strategy or "",
+            checked,
             trace,
             source,
+            os.fspath(plugin) if plugin is not None else None,
         )
 
     def push(

@@ -191,7 +191,32 @@ impl<S: Strategy> StreamSession<S> {
 
     /// Ends the stream: closes the buckets still open, steps their primary bar and returns
     /// the run's output (an open position closes at the last close, as at a backtest's end).
-    pub fn finish(mut self) -> Result<RunOutput, EngineError> {
+    pub fn finish(self) -> Result<RunOutput, EngineError> {
+        self.finish_with_strategy().0
+    }
+
+    /// [`StreamSession::finish`], handing the strategy back too (a plugin's adapter keeps
+    /// the fault behind an error there).
+    pub fn finish_with_strategy(mut self) -> (Result<RunOutput, EngineError>, S) {
+        if let Err(error) = self.close_buckets() {
+            return (Err(error), self.strategy);
+        }
+        let StreamSession {
+            stepper,
+            frames,
+            primary,
+            base,
+            strategy,
+            ..
+        } = self;
+        let bars = &frames[primary].bars;
+        let mut out = stepper.finish(bars.columns(), base.time.len(), &strategy);
+        out.equity_time = bars.time.clone();
+        (Ok(out), strategy)
+    }
+
+    /// Closes the buckets still open and steps their primary bar (the end of the stream).
+    fn close_buckets(&mut self) -> Result<(), EngineError> {
         if self.base.time.is_empty() {
             return Err(EngineError::Data {
                 kind: DataErrorKind::Empty,
@@ -205,13 +230,12 @@ impl<S: Strategy> StreamSession<S> {
                 self.close_bucket(k);
             }
         }
-        self.step_closed()?;
-        let primary = &self.frames[self.primary].bars;
-        let mut out = self
-            .stepper
-            .finish(primary.columns(), self.base.time.len(), &self.strategy);
-        out.equity_time = primary.time.clone();
-        Ok(out)
+        self.step_closed()
+    }
+
+    /// The strategy (a plugin's adapter keeps its faults there).
+    pub fn strategy_mut(&mut self) -> &mut S {
+        &mut self.strategy
     }
 
     /// Primary bars stepped so far.

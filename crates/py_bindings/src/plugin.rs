@@ -21,7 +21,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// `omega.errors.PluginError(message)`, or `StrategyError` for the strategy's own errors.
-fn plugin_error(py: Python<'_>, error: PluginError) -> PyErr {
+pub(crate) fn plugin_error(py: Python<'_>, error: PluginError) -> PyErr {
     if let PluginError::Strategy { message } = error {
         return strategy_error(py, message);
     }
@@ -32,7 +32,7 @@ fn plugin_error(py: Python<'_>, error: PluginError) -> PyErr {
     build().unwrap_or_else(|import_failure| import_failure)
 }
 
-fn load(py: Python<'_>, path: &str) -> PyResult<Plugin> {
+pub(crate) fn load(py: Python<'_>, path: &str) -> PyResult<Plugin> {
     Plugin::load(path).map_err(|e| plugin_error(py, e))
 }
 

@@ -1,12 +1,14 @@
-//! `StreamSession`: a built-in Rust strategy fed bars one at a time (a live feed, a replay),
-//! deciding at each primary close exactly as in a backtest.
+//! `StreamSession`: a Rust strategy (built in, or a plugin) fed bars one at a time (a live
+//! feed, a replay), deciding at each primary close exactly as in a backtest.
 
 use crate::engine::{bar_columns, guarded, output_to_dict, params_from_dict, Columns};
 use crate::errors::{engine_error, strategy_error, to_pyerr};
+use crate::plugin::{load, plugin_error};
 use crate::settings::{engine_settings, timeframe};
 use omega_engine::{EngineError, RunOptions, StreamSession};
+use omega_plugin_host::PluginStrategy;
 use omega_strategies::BuiltinStrategy;
-use omega_strategy_api::{Bar, Ohlc, Side};
+use omega_strategy_api::{Bar, Ohlc, Side, Strategy};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -15,32 +17,56 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+#[derive(Debug)]
+enum Session {
+    Builtin(Box<StreamSession<BuiltinStrategy>>),
+    Plugin(Box<StreamSession<PluginStrategy>>),
+}
+
+/// `$body` with `$s` bound to the session, whichever strategy it runs.
+macro_rules! with_session {
+    ($session:expr, $s:ident => $body:expr) => {
+        match $session {
+            Session::Builtin($s) => $body,
+            Session::Plugin($s) => $body,
+        }
+    };
+}
+
 /// `StreamSession(base_timeframe, settings, strategy_name, params=None, trace=False,
-/// source="<stream>")`: see `omega.stream.StreamSession`.
+/// source="<stream>", plugin=None)`: see `omega.stream.StreamSession`.
 #[pyclass(unsendable, name = "StreamSession", module = "omega._core")]
 #[derive(Debug)]
 pub struct PyStreamSession {
     /// `None` once finished.
-    inner: Option<StreamSession<BuiltinStrategy>>,
+    inner: Option<Session>,
     source: String,
 }
 
 impl PyStreamSession {
-    fn session(&mut self, py: Python<'_>) -> PyResult<&mut StreamSession<BuiltinStrategy>> {
+    fn session(&mut self, py: Python<'_>) -> PyResult<&mut Session> {
         self.inner
             .as_mut()
             .ok_or_else(|| engine_error(py, "the stream session is finished".to_string()))
     }
 
-    fn error(&self, py: Python<'_>, error: EngineError) -> PyErr {
-        to_pyerr(py, error, &self.source)
+    /// The Python error of a failed call: a plugin's own fault wins over the engine error
+    /// it caused.
+    fn error(py: Python<'_>, session: &mut Session, error: EngineError, source: &str) -> PyErr {
+        if let Session::Plugin(s) = session {
+            if let Some(fault) = s.strategy_mut().take_fault() {
+                return plugin_error(py, fault);
+            }
+        }
+        to_pyerr(py, error, source)
     }
 }
 
 #[pymethods]
 impl PyStreamSession {
     #[new]
-    #[pyo3(signature = (base_timeframe, settings, strategy_name, params=None, trace=false, source="<stream>"))]
+    #[pyo3(signature = (base_timeframe, settings, strategy_name, params=None, trace=false, source="<stream>", plugin=None))]
+    #[allow(clippy::too_many_arguments)] // the Python signature, keyword arguments included
     fn new(
         py: Python<'_>,
         base_timeframe: &Bound<'_, PyAny>,
@@ -49,15 +75,29 @@ impl PyStreamSession {
         params: Option<&Bound<'_, PyDict>>,
         trace: bool,
         source: &str,
+        plugin: Option<&str>,
     ) -> PyResult<Self> {
         guarded(py, || {
             let settings = engine_settings(settings)?;
             let base_tf = timeframe(base_timeframe, "base_timeframe")?;
             let given = params_from_dict(params)?;
-            let strategy = omega_strategies::build(strategy_name, &given)
-                .map_err(|e| strategy_error(py, e.to_string()))?;
-            let session = StreamSession::new(base_tf, settings, strategy, RunOptions { trace })
-                .map_err(|e| to_pyerr(py, e, source))?;
+            let options = RunOptions { trace };
+            let started = |e| to_pyerr(py, e, source);
+            let session = match plugin {
+                Some(path) => {
+                    let strategy = load(py, path)?
+                        .create(&given)
+                        .map_err(|e| plugin_error(py, e))?;
+                    let session = StreamSession::new(base_tf, settings, strategy, options);
+                    Session::Plugin(Box::new(session.map_err(started)?))
+                }
+                None => {
+                    let strategy = omega_strategies::build(strategy_name, &given)
+                        .map_err(|e| strategy_error(py, e.to_string()))?;
+                    let session = StreamSession::new(base_tf, settings, strategy, options);
+                    Session::Builtin(Box::new(session.map_err(started)?))
+                }
+            };
             Ok(PyStreamSession {
                 inner: Some(session),
                 source: source.to_string(),
@@ -98,25 +138,24 @@ impl PyStreamSession {
             },
             volume,
         };
+        let source = self.source.clone();
         guarded(py, || {
-            let pushed = self.session(py)?.push(bar);
-            pushed.map_err(|e| self.error(py, e))
+            let session = self.session(py)?;
+            let pushed = with_session!(&mut *session, s => s.push(bar));
+            pushed.map_err(|e| Self::error(py, session, e, &source))
         })
     }
 
     /// Feeds every row of the ten base columns in order (as `push`, one call).
     fn push_columns(&mut self, py: Python<'_>, columns: Columns<'_>) -> PyResult<usize> {
+        let source = self.source.clone();
         guarded(py, || {
             let bars = bar_columns(&columns)?;
             let session = self.session(py)?;
-            let mut stepped = 0;
-            for i in 0..bars.len() {
-                match session.push(bars.bar(i)) {
-                    Ok(n) => stepped += n,
-                    Err(e) => return Err(to_pyerr(py, e, &self.source)),
-                }
-            }
-            Ok(stepped)
+            let pushed = with_session!(&mut *session, s => {
+                (0..bars.len()).try_fold(0, |stepped, i| Ok(stepped + s.push(bars.bar(i))?))
+            });
+            pushed.map_err(|e| Self::error(py, session, e, &source))
         })
     }
 
@@ -125,48 +164,66 @@ impl PyStreamSession {
     /// open (`pending_entry`: "long", "short" or None; `pending_exit`: bool).
     fn state<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let session = self.session(py)?;
-        let account = session.account();
-        let state = PyDict::new(py);
-        state.set_item("bars_stepped", session.bars_stepped())?;
-        state.set_item("balance", account.balance)?;
-        state.set_item("equity", session.equity().last().copied())?;
-        state.set_item("n_trades", account.trades.len())?;
-        let side_name = |side: Side| match side {
-            Side::Long => "long",
-            Side::Short => "short",
-        };
-        let position = match &account.position {
-            None => None,
-            Some(p) => {
-                let d = PyDict::new(py);
-                d.set_item("side", side_name(p.side))?;
-                d.set_item("size", p.size)?;
-                d.set_item("entry_price", p.entry_price)?;
-                d.set_item("entry_time", p.entry_time)?;
-                d.set_item("stop_loss", p.stop_loss)?;
-                d.set_item("take_profit", p.take_profit)?;
-                d.set_item("bars_held", p.bars_held)?;
-                d.set_item("unrealized_pnl", p.unrealized_pnl)?;
-                d.set_item("tag", &p.tag)?;
-                Some(d)
-            }
-        };
-        state.set_item("position", position)?;
-        let (entry, exit) = session.pending();
-        state.set_item("pending_entry", entry.map(|s| side_name(s.side)))?;
-        state.set_item("pending_exit", exit)?;
-        Ok(state)
+        with_session!(&*session, s => state_dict(py, s))
     }
 
     /// Ends the stream and returns the run's result (the dict of `run_backtest`).
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let source = self.source.clone();
         guarded(py, || {
             let session = self
                 .inner
                 .take()
                 .ok_or_else(|| engine_error(py, "the stream session is finished".to_string()))?;
-            let out = session.finish().map_err(|e| self.error(py, e))?;
+            let finished = match session {
+                Session::Builtin(s) => s.finish(),
+                Session::Plugin(s) => {
+                    let (finished, mut strategy) = s.finish_with_strategy();
+                    if let (Err(_), Some(fault)) = (&finished, strategy.take_fault()) {
+                        return Err(plugin_error(py, fault));
+                    }
+                    finished
+                }
+            };
+            let out = finished.map_err(|e| to_pyerr(py, e, &source))?;
             output_to_dict(py, out)
         })
     }
+}
+
+fn state_dict<'py, S: Strategy>(
+    py: Python<'py>,
+    session: &StreamSession<S>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let account = session.account();
+    let state = PyDict::new(py);
+    state.set_item("bars_stepped", session.bars_stepped())?;
+    state.set_item("balance", account.balance)?;
+    state.set_item("equity", session.equity().last().copied())?;
+    state.set_item("n_trades", account.trades.len())?;
+    let side_name = |side: Side| match side {
+        Side::Long => "long",
+        Side::Short => "short",
+    };
+    let position = match &account.position {
+        None => None,
+        Some(p) => {
+            let d = PyDict::new(py);
+            d.set_item("side", side_name(p.side))?;
+            d.set_item("size", p.size)?;
+            d.set_item("entry_price", p.entry_price)?;
+            d.set_item("entry_time", p.entry_time)?;
+            d.set_item("stop_loss", p.stop_loss)?;
+            d.set_item("take_profit", p.take_profit)?;
+            d.set_item("bars_held", p.bars_held)?;
+            d.set_item("unrealized_pnl", p.unrealized_pnl)?;
+            d.set_item("tag", &p.tag)?;
+            Some(d)
+        }
+    };
+    state.set_item("position", position)?;
+    let (entry, exit) = session.pending();
+    state.set_item("pending_entry", entry.map(|s| side_name(s.side)))?;
+    state.set_item("pending_exit", exit)?;
+    Ok(state)
 }
