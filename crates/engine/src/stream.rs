@@ -14,14 +14,15 @@ use crate::run::{plan, run_keys, RunOptions, StepInputs, Stepper};
 use crate::settings::{EngineSettings, IntrabarPolicy};
 use omega_indicators::{SideBar, SpecStream};
 use omega_strategy_api::{
-    Bar, FrameView, IndicatorKey, IndicatorView, Ohlc, Strategy, Timeframe, TradeSignal,
+    Bar, BarColumns, FrameView, IndicatorKey, IndicatorView, Ohlc, Strategy, Timeframe, TradeSignal,
 };
 
 /// One run timeframe's closed bars and the bucket still open.
 #[derive(Debug)]
 struct StreamFrame {
     timeframe: Timeframe,
-    /// The base timeframe itself: every base bar is a closed bar of it.
+    /// The base timeframe itself: every base bar is a closed bar of it, read from the
+    /// session's base bars (`bars` stays empty).
     is_base: bool,
     bars: OwnedBars,
     /// `bounds[k]..bounds[k + 1]` are the base bars of closed bar `k` (empty until one closed).
@@ -72,6 +73,17 @@ struct StreamSeries {
     frame: usize,
     state: SpecStream,
     values: Vec<f64>,
+}
+
+/// Frame `k`'s closed bars (the base bars themselves for the base timeframe).
+#[inline]
+fn frame_bars<'a>(frames: &'a [StreamFrame], base: &'a OwnedBars, k: usize) -> BarColumns<'a> {
+    let frame = &frames[k];
+    if frame.is_base {
+        base.columns()
+    } else {
+        frame.bars.columns()
+    }
 }
 
 /// A strategy run bar by bar. See the module documentation.
@@ -164,11 +176,6 @@ impl<S: Strategy> StreamSession<S> {
         for k in 0..self.frames.len() {
             let frame = &mut self.frames[k];
             if frame.is_base {
-                frame
-                    .bounds
-                    .extend(frame.bounds.is_empty().then_some(index));
-                frame.bars.push(bar.time, bar.bid, bar.ask, bar.volume);
-                frame.bounds.push(index + 1);
                 self.update_series(k);
                 continue;
             }
@@ -209,7 +216,11 @@ impl<S: Strategy> StreamSession<S> {
             strategy,
             ..
         } = self;
-        let bars = &frames[primary].bars;
+        let bars = if frames[primary].is_base {
+            &base
+        } else {
+            &frames[primary].bars
+        };
         let mut out = stepper.finish(bars.columns(), base.time.len(), &strategy);
         out.equity_time = bars.time.clone();
         (Ok(out), strategy)
@@ -312,7 +323,7 @@ impl<S: Strategy> StreamSession<S> {
 
     /// Feeds frame `k`'s newest bar to the series of that timeframe.
     fn update_series(&mut self, k: usize) {
-        let bars = self.frames[k].bars.columns();
+        let bars = frame_bars(&self.frames, &self.base, k);
         let bar = bars.bar(bars.len() - 1);
         for series in self.series.iter_mut().filter(|s| s.frame == k) {
             let side = bar.side(series.key.side);
@@ -328,14 +339,19 @@ impl<S: Strategy> StreamSession<S> {
 
     /// Steps every closed primary bar not stepped yet.
     fn step_closed(&mut self) -> Result<(), EngineError> {
-        while self.stepper.stepped() < self.frames[self.primary].bars.time.len() {
+        let (frames, base) = (&self.frames, &self.base);
+        let primary = &frames[self.primary];
+        let closed = if primary.is_base {
+            base.time.len()
+        } else {
+            primary.bars.time.len()
+        };
+        while self.stepper.stepped() < closed {
             let i = self.stepper.stepped();
-            let views: Vec<FrameView<'_>> = self
-                .frames
-                .iter()
-                .map(|frame| FrameView {
-                    timeframe: frame.timeframe,
-                    bars: frame.bars.columns(),
+            let views: Vec<FrameView<'_>> = (0..frames.len())
+                .map(|k| FrameView {
+                    timeframe: frames[k].timeframe,
+                    bars: frame_bars(frames, base, k),
                 })
                 .collect();
             let indicators: Vec<IndicatorView<'_>> = self.series[..self.requests]
@@ -355,7 +371,7 @@ impl<S: Strategy> StreamSession<S> {
             let inputs = StepInputs {
                 views: &views,
                 indicators: &indicators,
-                primary: primary.bars.columns(),
+                primary: views[self.primary].bars,
                 finer,
                 slip_atr,
             };
