@@ -10,6 +10,10 @@ use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions};
 use omega_strategy_api::{DataSlice, IndicatorKey, Strategy, Timeframe, TradeSignal};
 use std::time::Duration;
 
+#[path = "common/workload.rs"]
+mod workload;
+use workload::workload_settings;
+
 const N: usize = 1_000_000;
 
 fn short(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
@@ -85,16 +89,7 @@ fn backtests(c: &mut Criterion) {
     let mut group = c.benchmark_group("backtest_1m_m1");
     short(&mut group);
     for name in omega_strategies::NAMES {
-        let (primary, extra) = if *name == "mean_reversion_z_score" {
-            (Timeframe::M5, vec![Timeframe::H1])
-        } else {
-            (Timeframe::M1, vec![])
-        };
-        let settings = EngineSettings {
-            primary_timeframe: primary,
-            timeframes: [vec![primary], extra].concat(),
-            ..EngineSettings::default()
-        };
+        let settings = workload_settings(name);
         group.bench_with_input(BenchmarkId::from_parameter(name), name, |bench, name| {
             bench.iter(|| {
                 let mut strategy = omega_strategies::build(name, &[]).unwrap();

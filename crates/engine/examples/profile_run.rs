@@ -2,24 +2,19 @@
 //! walk, for profilers (`perf record`, `perf stat`): per-run costs are totals / runs.
 //! `cargo run --release -p omega-engine --example profile_run -- sma_cross 50`
 
-use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions};
+use omega_engine::{run_backtest, OwnedBars, RunOptions};
 use omega_strategy_api::Timeframe;
+
+#[path = "../benches/common/workload.rs"]
+mod workload;
+use workload::workload_settings;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map_or("mean_reversion_z_score", String::as_str);
     let runs: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(50);
     let bars = OwnedBars::random_walk(1_000_000, 7);
-    let (primary, extra) = if name == "mean_reversion_z_score" {
-        (Timeframe::M5, vec![Timeframe::H1])
-    } else {
-        (Timeframe::M1, vec![])
-    };
-    let settings = EngineSettings {
-        primary_timeframe: primary,
-        timeframes: [vec![primary], extra].concat(),
-        ..EngineSettings::default()
-    };
+    let settings = workload_settings(name);
     let started = std::time::Instant::now();
     let mut trades = 0;
     for _ in 0..runs {

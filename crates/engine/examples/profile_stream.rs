@@ -2,25 +2,20 @@
 //! profilers; prints the time per stream next to a backtest of the same bars.
 //! `cargo run --release -p omega-engine --example profile_stream -- mean_reversion_z_score 5`
 
-use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions, StreamSession};
+use omega_engine::{run_backtest, OwnedBars, RunOptions, StreamSession};
 use omega_strategy_api::Timeframe;
 use std::time::Instant;
+
+#[path = "../benches/common/workload.rs"]
+mod workload;
+use workload::workload_settings;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let name = args.get(1).map_or("mean_reversion_z_score", String::as_str);
     let runs: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
     let bars = OwnedBars::random_walk(1_000_000, 7);
-    let primary = if name == "mean_reversion_z_score" {
-        Timeframe::M5
-    } else {
-        Timeframe::M1
-    };
-    let settings = EngineSettings {
-        primary_timeframe: primary,
-        timeframes: vec![primary],
-        ..EngineSettings::default()
-    };
+    let settings = workload_settings(name);
     let build = || omega_strategies::build(name, &[]).expect("a built-in strategy");
     let columns = bars.columns();
     let started = Instant::now();
