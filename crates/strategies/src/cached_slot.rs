@@ -1,9 +1,20 @@
 //! A strategy's memo of where one of its indicators sits in the slices of a run, so each bar
 //! reads it by index instead of searching the declared indicators by key.
 
-use omega_strategy_api::{DataSlice, IndicatorKey, IndicatorSlot, Timeframe};
+use omega_strategy_api::{
+    DataSlice, IndicatorKey, IndicatorSlot, IndicatorSpec, PriceSide, Timeframe,
+};
 
-/// The slot of one indicator of a strategy (fixed side and spec). Reused only for the same
+/// The key of `spec` on the bid side of `timeframe` (every built-in strategy reads bids).
+pub(crate) fn bid_key(timeframe: Timeframe, spec: IndicatorSpec) -> IndicatorKey {
+    IndicatorKey {
+        timeframe,
+        side: PriceSide::Bid,
+        spec,
+    }
+}
+
+/// The slot of one bid indicator of a strategy (fixed spec). Reused only for the same
 /// timeframe (the part of a key that follows the slice's primary timeframe), and the slice
 /// checks that the slot belongs to its layout, so a stale memo costs a search, never a wrong
 /// value. Strategies forget their slots at each run start (see [`RunStart`]).
@@ -15,22 +26,22 @@ impl CachedSlot {
         self.0 = None;
     }
 
-    /// The values up to its last closed bar (empty when not declared) of the indicator of
-    /// `timeframe` whose whole key `key()` builds: only when the slot must be found again,
+    /// The values up to its last closed bar (empty when not declared) of `spec` on the bid
+    /// side of `timeframe`. The whole key is built only when the slot must be found again,
     /// not at every bar.
     #[inline]
     pub(crate) fn series<'a>(
         &mut self,
         slice: &DataSlice<'a>,
         timeframe: Timeframe,
-        key: impl FnOnce() -> IndicatorKey,
+        spec: &IndicatorSpec,
     ) -> &'a [f64] {
         if let Some(slot) = &self.0 {
             if slot.key().timeframe == timeframe {
                 return slice.slot_series(slot).unwrap_or(&[]);
             }
         }
-        self.0 = slice.indicator_slot(&key());
+        self.0 = slice.indicator_slot(&bid_key(timeframe, *spec));
         match &self.0 {
             Some(slot) => slice.slot_series(slot).unwrap_or(&[]),
             None => &[],
@@ -44,10 +55,10 @@ impl CachedSlot {
         &mut self,
         slice: &DataSlice<'_>,
         timeframe: Timeframe,
-        key: impl FnOnce() -> IndicatorKey,
+        spec: &IndicatorSpec,
         offset: usize,
     ) -> f64 {
-        let series = self.series(slice, timeframe, key);
+        let series = self.series(slice, timeframe, spec);
         series
             .len()
             .checked_sub(1 + offset)

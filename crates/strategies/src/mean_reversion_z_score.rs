@@ -2,11 +2,11 @@
 
 use std::cell::RefCell;
 
-use crate::cached_slot::{CachedSlot, RunStart};
+use crate::cached_slot::{bid_key, CachedSlot, RunStart};
 
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Position, PositionAction, PriceField, PriceSide, Side, Strategy, Timeframe, TradeSignal,
+    Position, PositionAction, PriceField, Side, Strategy, Timeframe, TradeSignal,
 };
 
 /// Parameters with the types, defaults and ranges of the docs page.
@@ -102,18 +102,6 @@ impl MeanReversionZScore {
         })
     }
 
-    fn key(&self, timeframe: Timeframe, spec: IndicatorSpec) -> IndicatorKey {
-        Self::key_of(timeframe, spec)
-    }
-
-    fn key_of(timeframe: Timeframe, spec: IndicatorSpec) -> IndicatorKey {
-        IndicatorKey {
-            timeframe,
-            side: PriceSide::Bid,
-            spec,
-        }
-    }
-
     fn forget_slots_at_run_start(&mut self) {
         if self.run_start.take() {
             self.zscore_slot.clear();
@@ -130,7 +118,7 @@ impl Strategy for MeanReversionZScore {
 
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
         self.run_start.mark();
-        let mut keys = vec![self.key(primary, self.zscore), self.key(primary, self.atr)];
+        let mut keys = vec![bid_key(primary, self.zscore), bid_key(primary, self.atr)];
         if self.trend_filter {
             if self.trend_timeframe.seconds() <= primary.seconds() {
                 *self.error.borrow_mut() = Some(format!(
@@ -141,7 +129,7 @@ impl Strategy for MeanReversionZScore {
                     primary.name()
                 ));
             }
-            keys.push(self.key(self.trend_timeframe, self.ema));
+            keys.push(bid_key(self.trend_timeframe, self.ema));
         }
         keys
     }
@@ -156,13 +144,8 @@ impl Strategy for MeanReversionZScore {
         if slice.position().is_some() {
             return None;
         }
-        let primary = self.primary;
-        let (zscore, atr) = (self.zscore, self.atr);
-        let z_key = || Self::key_of(primary, zscore);
-        let z = self.zscore_slot.value(slice, primary, z_key, 0);
-        let a = self
-            .atr_slot
-            .value(slice, primary, || Self::key_of(primary, atr), 0);
+        let z = self.zscore_slot.value(slice, self.primary, &self.zscore, 0);
+        let a = self.atr_slot.value(slice, self.primary, &self.atr, 0);
         slice.record("z", z);
         slice.record("atr", a);
         if z.is_nan() || a.is_nan() {
@@ -171,10 +154,9 @@ impl Strategy for MeanReversionZScore {
         let (mut allow_long, mut allow_short) = (true, true);
         if self.trend_filter {
             let htf_close = slice.last_closed(self.trend_timeframe)?.bid.close;
-            let (trend, ema) = (self.trend_timeframe, self.ema);
             let ema = self
                 .ema_slot
-                .value(slice, trend, || Self::key_of(trend, ema), 0);
+                .value(slice, self.trend_timeframe, &self.ema, 0);
             slice.record("htf_close", htf_close);
             slice.record("htf_ema", ema);
             if ema.is_nan() {
@@ -212,10 +194,8 @@ impl Strategy for MeanReversionZScore {
         slice: &DataSlice<'_>,
     ) -> Option<PositionAction> {
         self.forget_slots_at_run_start();
-        let (primary, zscore) = (slice.primary_timeframe(), self.zscore);
-        let z = self
-            .zscore_slot
-            .value(slice, primary, || Self::key_of(primary, zscore), 0);
+        let primary = slice.primary_timeframe();
+        let z = self.zscore_slot.value(slice, primary, &self.zscore, 0);
         if z.is_nan() {
             return None;
         }

@@ -1,10 +1,10 @@
 //! `sma_cross`, line by line from docs/strategies/sma_cross.md (as `omega.strategies.sma_cross`).
 
-use crate::cached_slot::{CachedSlot, RunStart};
+use crate::cached_slot::{bid_key, CachedSlot, RunStart};
 
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Position, PositionAction, PriceField, PriceSide, Strategy, Timeframe, TradeSignal,
+    Position, PositionAction, PriceField, Strategy, Timeframe, TradeSignal,
 };
 
 pub const PARAMS: &[ParamSpec] = &[
@@ -59,14 +59,6 @@ impl SmaCross {
         })
     }
 
-    fn key(slice: &DataSlice<'_>, spec: IndicatorSpec) -> IndicatorKey {
-        IndicatorKey {
-            timeframe: slice.primary_timeframe(),
-            side: PriceSide::Bid,
-            spec,
-        }
-    }
-
     /// +1 on a cross above at this close, -1 on a cross below, 0 otherwise (once per bar).
     fn cross(&mut self, slice: &DataSlice<'_>) -> i8 {
         if self.run_start.take() {
@@ -92,15 +84,8 @@ impl SmaCross {
             [last] => (f64::NAN, last),
             [] => (f64::NAN, f64::NAN),
         };
-        let (fast, slow) = (self.fast, self.slow);
-        let fast = self
-            .fast_slot
-            .series(slice, timeframe, || Self::key(slice, fast));
-        let slow = self
-            .slow_slot
-            .series(slice, timeframe, || Self::key(slice, slow));
-        let (f0, f1) = last_two(fast);
-        let (s0, s1) = last_two(slow);
+        let (f0, f1) = last_two(self.fast_slot.series(slice, timeframe, &self.fast));
+        let (s0, s1) = last_two(self.slow_slot.series(slice, timeframe, &self.slow));
         slice.record("fast", f1);
         slice.record("slow", s1);
         if f0.is_nan() || s0.is_nan() || f1.is_nan() || s1.is_nan() {
@@ -123,14 +108,7 @@ impl Strategy for SmaCross {
 
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
         self.run_start.mark();
-        [self.fast, self.slow]
-            .into_iter()
-            .map(|spec| IndicatorKey {
-                timeframe: primary,
-                side: PriceSide::Bid,
-                spec,
-            })
-            .collect()
+        vec![bid_key(primary, self.fast), bid_key(primary, self.slow)]
     }
 
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {

@@ -1,9 +1,9 @@
 //! `zscore_threshold`, line by line from docs/strategies/zscore_threshold.md.
 
-use crate::cached_slot::{CachedSlot, RunStart};
+use crate::cached_slot::{bid_key, CachedSlot, RunStart};
 use omega_strategy_api::{
     validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Position, PositionAction, PriceField, PriceSide, Strategy, Timeframe, TradeSignal,
+    Position, PositionAction, PriceField, Strategy, Timeframe, TradeSignal,
 };
 
 pub const PARAMS: &[ParamSpec] = &[
@@ -76,13 +76,7 @@ impl ZScoreThreshold {
     }
 
     fn value(slice: &DataSlice<'_>, spec: &IndicatorSpec, slot: &mut CachedSlot) -> f64 {
-        let timeframe = slice.primary_timeframe();
-        let key = || IndicatorKey {
-            timeframe,
-            side: PriceSide::Bid,
-            spec: *spec,
-        };
-        slot.value(slice, timeframe, key, 0)
+        slot.value(slice, slice.primary_timeframe(), spec, 0)
     }
 }
 
@@ -93,14 +87,7 @@ impl Strategy for ZScoreThreshold {
 
     fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
         self.run_start.mark();
-        [self.zscore, self.std]
-            .into_iter()
-            .map(|spec| IndicatorKey {
-                timeframe: primary,
-                side: PriceSide::Bid,
-                spec,
-            })
-            .collect()
+        vec![bid_key(primary, self.zscore), bid_key(primary, self.std)]
     }
 
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
