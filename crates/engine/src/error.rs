@@ -34,3 +34,14 @@ pub enum EngineError {
     #[error("cancelled before it ran")]
     Cancelled,
 }
+
+/// The text of a panic payload (a `&str` or `String` message, else a placeholder).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}

@@ -25,7 +25,7 @@ pub mod validation;
 pub mod visibility;
 
 pub use bars::OwnedBars;
-pub use error::{DataErrorKind, EngineError};
+pub use error::{panic_message, DataErrorKind, EngineError};
 pub use output::{ExitReason, RunOutput, SkippedOrder, Tags, TraceRow, TradeLog};
 pub use rng::SplitMix64;
 pub use run::{run_backtest, run_backtest_sharing_base_time, run_backtest_with_cache, RunOptions};

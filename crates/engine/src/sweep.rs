@@ -4,7 +4,7 @@
 //! [`run_backtest`](crate::run_backtest) of the same strategy, bit for bit.
 
 use crate::bars::{check_input, has_shape};
-use crate::error::EngineError;
+use crate::error::{panic_message, EngineError};
 use crate::market::{compute_indicators, Frames};
 use crate::metrics::Metrics;
 use crate::run::{build_checked_frames, execute, plan, run_keys, RunOptions};
@@ -106,7 +106,10 @@ fn execute_all<S: Strategy + Send>(
                 let result = catch_unwind(AssertUnwindSafe(|| {
                     run_one(frames, cache, settings, strategy, planned)
                 }))
-                .unwrap_or_else(|panic| Err(EngineError::Internal(panic_message(&panic))));
+                .unwrap_or_else(|panic| {
+                    let message = panic_message(panic.as_ref());
+                    Err(EngineError::Internal(format!("a run panicked: {message}")))
+                });
                 if sender.send((k, result)).is_err() {
                     break;
                 }
@@ -156,13 +159,4 @@ fn run_one<S: Strategy>(
         settings.primary_timeframe.nanos(),
     )
     .map_err(|e| EngineError::Internal(format!("metrics: {e}")))
-}
-
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    let text = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a run panicked".into());
-    format!("a run panicked: {text}")
 }

@@ -1,7 +1,7 @@
 //! Engine errors and panics as `omega.errors` exceptions (the Python classes themselves, so
 //! `except omega.errors.ConfigError` catches errors from both engines alike).
 
-use omega_engine::{DataErrorKind, EngineError};
+use omega_engine::{panic_message, DataErrorKind, EngineError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::any::Any;
@@ -62,17 +62,6 @@ pub fn to_pyerr(py: Python<'_>, error: EngineError, source: &str) -> PyErr {
                 Err(e) => e,
             }
         }
-    }
-}
-
-/// The text of a panic payload.
-pub fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic payload".to_string()
     }
 }
 
