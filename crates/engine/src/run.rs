@@ -528,7 +528,7 @@ impl Stepper {
     }
 
     /// Primary bar `i` (the next one), in the order of docs/engine/execution.md.
-    #[inline(always)] // the batch loop's body: its state stays in registers across bars
+    #[inline(always)] // the batch loop's body, as it was before it became a method
     pub(crate) fn step<S: Strategy>(
         &mut self,
         i: usize,

@@ -337,7 +337,8 @@ impl<S: Strategy> StreamSession<S> {
         }
     }
 
-    /// Steps every closed primary bar not stepped yet.
+    /// Steps every closed primary bar not stepped yet (the views are built once for them:
+    /// no frame or series grows while they are stepped).
     fn step_closed(&mut self) -> Result<(), EngineError> {
         let (frames, base) = (&self.frames, &self.base);
         let primary = &frames[self.primary];
@@ -346,35 +347,36 @@ impl<S: Strategy> StreamSession<S> {
         } else {
             primary.bars.time.len()
         };
+        if self.stepper.stepped() == closed {
+            return Ok(());
+        }
+        let views: Vec<FrameView<'_>> = (0..frames.len())
+            .map(|k| FrameView {
+                timeframe: frames[k].timeframe,
+                bars: frame_bars(frames, base, k),
+            })
+            .collect();
+        let indicators: Vec<IndicatorView<'_>> = self.series[..self.requests]
+            .iter()
+            .map(|series| IndicatorView {
+                key: series.key,
+                values: &series.values,
+            })
+            .collect();
+        let slip_atr = self.series[self.requests..]
+            .first()
+            .map_or(&[][..], |series| &series.values[..]);
+        let finer = (self.settings.intrabar_policy == IntrabarPolicy::Finer && !primary.is_base)
+            .then(|| (&primary.bounds[..], base.columns()));
+        let inputs = StepInputs {
+            views: &views,
+            indicators: &indicators,
+            primary: views[self.primary].bars,
+            finer,
+            slip_atr,
+        };
         while self.stepper.stepped() < closed {
             let i = self.stepper.stepped();
-            let views: Vec<FrameView<'_>> = (0..frames.len())
-                .map(|k| FrameView {
-                    timeframe: frames[k].timeframe,
-                    bars: frame_bars(frames, base, k),
-                })
-                .collect();
-            let indicators: Vec<IndicatorView<'_>> = self.series[..self.requests]
-                .iter()
-                .map(|series| IndicatorView {
-                    key: series.key,
-                    values: &series.values,
-                })
-                .collect();
-            let slip_atr = self.series[self.requests..]
-                .first()
-                .map_or(&[][..], |series| &series.values[..]);
-            let primary = &self.frames[self.primary];
-            let finer = (self.settings.intrabar_policy == IntrabarPolicy::Finer
-                && !primary.is_base)
-                .then(|| (&primary.bounds[..], self.base.columns()));
-            let inputs = StepInputs {
-                views: &views,
-                indicators: &indicators,
-                primary: views[self.primary].bars,
-                finer,
-                slip_atr,
-            };
             self.stepper
                 .step(i, &inputs, &self.settings, &mut self.strategy)?;
         }
