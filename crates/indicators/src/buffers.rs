@@ -7,8 +7,8 @@
 //! Buffers given back here are handed out again instead, already resident.
 //!
 //! Only buffers of at least [`MIN_POOLED_BYTES`] are kept, at most [`MAX_KEPT_BYTES`] in all;
-//! [`release`] frees them. A buffer has one owner at a time; [`take`] and [`filled`] hand it
-//! out cleared, [`overwritable`] with the old values for a caller that overwrites them all.
+//! [`release`] frees them. A buffer has one owner at a time; [`take`] hands it out cleared,
+//! [`overwritable`] with the old values for a caller that overwrites them all.
 
 use std::sync::Mutex;
 
@@ -111,22 +111,9 @@ pub fn take<T: Pooled>(capacity: usize) -> Vec<T> {
     }
 }
 
-/// `len` copies of `value` in a kept buffer, else in a new one (zeros then come from the
-/// allocator's zeroed pages, first touched by whichever thread writes them).
-pub fn filled<T: Pooled>(len: usize, value: T) -> Vec<T> {
-    let kept = pool().take(len);
-    match kept {
-        Some(mut v) => {
-            v.clear();
-            v.resize(len, value);
-            v
-        }
-        None => vec![value; len],
-    }
-}
-
 /// `len` elements for the caller to overwrite every one of: a kept buffer keeps whatever the
-/// last run left in it (no pass to clear it), a new one is `fill`.
+/// last run left in it (no pass to clear it), a new one is `fill` (zeros come from the
+/// allocator's zeroed pages, first touched by whichever thread writes them).
 pub fn overwritable<T: Pooled>(len: usize, fill: T) -> Vec<T> {
     let kept = pool().take(len);
     match kept {
@@ -197,10 +184,6 @@ mod tests {
         give(vec![7.0f64; n]);
         let empty: Vec<f64> = take(n);
         assert!(empty.is_empty() && empty.capacity() >= n);
-        give(vec![7.0f64; n]);
-        let zeros: Vec<f64> = filled(n - 1, 0.0);
-        assert_eq!(zeros.len(), n - 1);
-        assert!(zeros.iter().all(|&x| x == 0.0));
         give(vec![7.0f64; n]);
         let scratch: Vec<f64> = overwritable(n - 2, 0.0);
         assert_eq!(scratch.len(), n - 2);
