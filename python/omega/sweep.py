@@ -26,6 +26,7 @@ import pandas as pd
 from omega.data.bars import BarSeries
 from omega.engine.settings import EngineSettings
 from omega.errors import OmegaError
+from omega.runner import probe_backend
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def run_sweep(
     """
     sets = [dict(p) for p in param_sets]
     settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
-    if _has_rust(strategy):
+    if strategy in probe_backend().rust_strategies:
         outcomes = _rust_sweep(bars, strategy, sets, settings, threads, progress)
     else:
         outcomes = _python_sweep(bars, strategy, sets, settings, progress)
@@ -70,17 +71,6 @@ def run_sweep(
     if failed:
         log.warning("%d of %d parameter sets failed; see the error column", failed, len(sets))
     return _table(sets, outcomes)
-
-
-def _has_rust(strategy: str) -> bool:
-    try:
-        from omega.engine.rust import rust_strategy_names
-    except ImportError:  # no compiled core
-        return False
-    try:
-        return strategy in rust_strategy_names()
-    except ImportError:
-        return False
 
 
 def _validated(strategy: str, params: dict[str, Any]) -> dict[str, Any]:
