@@ -116,3 +116,81 @@ def test_no_trades_still_saves_and_reports(tmp_path):
     result.save(tmp_path)
     assert np.isnan(result.metrics["win_rate"])
     assert (tmp_path / "trades.csv").read_text().strip() == ",".join(TRADE_COLUMNS)
+
+
+# ------------------------------------------------------------------ a result as fast as the engine
+RUST_CONFIGS = [
+    [],  # the default: mean_reversion_z_score, M5 + H1
+    ["strategy.name=sma_cross", "strategy.params={}"],
+    ["strategy.name=zscore_threshold", "strategy.params={}"],
+]
+
+
+@pytest.fixture(scope="module")
+def core():
+    return pytest.importorskip("omega._core", reason="the Rust core is not built")
+
+
+@pytest.mark.parametrize("engine", ["rust", "hybrid"])
+@pytest.mark.parametrize("overrides", RUST_CONFIGS, ids=["default", "sma_cross", "zscore"])
+def test_core_metrics_equal_the_python_reference(core, engine, overrides):
+    from omega.results.metrics import compute_metrics
+
+    config = default_config().apply_overrides(
+        ["data.synthetic.n_bars=30000", f"engine={engine}", *overrides]
+    )
+    result = run_backtest(config, env={"OMEGA_STRICT": "1"})
+    assert result.mode == engine
+    assert result.raw.metrics is not None  # computed by the core with the run
+    expected = compute_metrics(result.raw, result.initial_balance, result.timeframe_ns)
+    assert list(result.metrics) == list(expected)
+    for key, value in expected.items():
+        got = result.metrics[key]
+        assert type(got) is type(value), key
+        assert got == value or (value != value and got != got), (key, got, value)
+
+
+def test_a_result_builds_no_frames_until_asked(core):
+    config = default_config().apply_overrides(["data.synthetic.n_bars=20000", "engine=rust"])
+    result = run_backtest(config, env={"OMEGA_STRICT": "1"})
+    built = set(vars(result))
+    assert not built & {"trades", "equity", "trace", "stats", "equity_close_ns"}
+    assert result.equity.index[0].value == result.raw.equity_time[0] + 300 * 10**9
+    assert "equity" in vars(result)  # cached after the first access
+
+
+def test_parity_reports_a_metric_the_core_got_wrong(core):
+    from omega.parity import compare_metrics
+
+    config = default_config().apply_overrides(["data.synthetic.n_bars=20000", "engine=rust"])
+    result = run_backtest(config, env={"OMEGA_STRICT": "1"})
+    settings = config.to_engine_settings()
+    assert compare_metrics(result.raw, result.raw, settings) is None
+    result.raw.metrics = {**result.raw.metrics, "sharpe": result.raw.metrics["sharpe"] + 1e-15}
+    what, _ = compare_metrics(result.raw, result.raw, settings)
+    assert what.startswith("metric sharpe:")
+
+
+def test_save_parquet_tables_without_a_report(result, tmp_path):
+    import pyarrow.parquet as pq
+
+    written = result.save(tmp_path, report=False, table_format="parquet")
+    assert sorted(written) == ["equity.parquet", "metrics.json", "trades.parquet"]
+    equity = pq.read_table(tmp_path / "equity.parquet")
+    assert np.array_equal(equity.column("equity").to_numpy(), result.raw.equity)
+    trades = pq.read_table(tmp_path / "trades.parquet")
+    assert trades.column_names == list(TRADE_COLUMNS)
+    assert trades.num_rows == result.raw.n_trades
+
+
+def test_trades_and_equity_csv_share_one_time_format(result, tmp_path):
+    result.save(tmp_path, report=False)
+    trade_time = (tmp_path / "trades.csv").read_text().splitlines()[1].split(",")[0]
+    equity_time = (tmp_path / "equity.csv").read_text().splitlines()[1].split(",")[0]
+    for text in (trade_time, equity_time):
+        assert len(text) == len("2024-01-01T00:05:00Z") and text[10] == "T" and text[-1] == "Z"
+
+
+def test_an_unknown_table_format_is_refused(result, tmp_path):
+    with pytest.raises(ValueError, match="table_format"):
+        result.save(tmp_path, table_format="xlsx")

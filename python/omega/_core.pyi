@@ -1,6 +1,6 @@
 """Type stubs of the compiled Rust core `omega._core` (kept true by `mypy.stubtest`)."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, final
 
 import numpy as np
@@ -14,6 +14,7 @@ __all__ = [
     "_panic_at_boundary",
     "compute_metrics",
     "core_version",
+    "csv_table",
     "data_first_fault",
     "data_quality_counts",
     "indicator_batch",
@@ -59,7 +60,8 @@ def run_backtest(
 
     ``columns`` are the base bars (time, bid OHLC, ask OHLC, volume), borrowed without
     copying. The result holds the fields of `omega.engine.raw.RawRun` (see
-    `omega.engine.rust.raw_run_from_core`).
+    `omega.engine.rust.raw_run_from_core`), ``metrics`` among them: the run's metrics,
+    computed by the core (None where they fail; Python then computes them and raises).
     """
 
 def run_backtest_plugin(
@@ -192,3 +194,7 @@ def data_quality_counts(
     """Soft anomaly counts of validated bars for ``omega.data.quality.measure_quality``:
     ``(count, first five indices)`` per located kind, plain counts otherwise, and
     ``spread_close_pips`` as ``(min, median, max)`` or None when a spread is not finite."""
+
+def csv_table(names: Sequence[str], columns: Sequence[Any], kinds: Sequence[str]) -> bytes:
+    """A result table as CSV bytes (`omega.results.tables`): kinds ``time`` (int64 UTC ns),
+    ``int``, ``float``, ``text``."""

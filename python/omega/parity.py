@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import random
 import sys
@@ -317,6 +318,33 @@ def synthetic_bars(case: ParityCase) -> BarSeries:
     return generate_synthetic(n_bars=case.n_bars, seed=case.data_seed, symbol=case.symbol)
 
 
+def _same_value(a: object, b: object) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return type(a) is type(b) and a == b
+
+
+def compare_metrics(
+    reference: RawRun, run: RawRun, settings: EngineSettings
+) -> tuple[str, None] | None:
+    """None when ``run`` carries no metrics (the Python engine) or when the metrics the core
+    computed with it equal, key for key and bit for bit, Python's `compute_metrics` of the
+    reference run (whose trades and equity ``run`` already matched)."""
+    if run.metrics is None:
+        return None
+    from omega.results.metrics import compute_metrics
+
+    expected = compute_metrics(
+        reference, settings.initial_balance, settings.primary_timeframe.nanos
+    )
+    if list(expected) != list(run.metrics):
+        return f"metrics keys {list(run.metrics)} != {list(expected)}", None
+    for key, value in expected.items():
+        if not _same_value(value, run.metrics[key]):
+            return f"metric {key}: {value!r} (python) != {run.metrics[key]!r}", None
+    return None
+
+
 def run_case(
     case: ParityCase,
     bars: BarSeries,
@@ -329,6 +357,8 @@ def run_case(
     mismatches = []
     for mode in modes[1:]:
         diff = compare_runs(runs[reference], runs[mode])
+        if diff is None:
+            diff = compare_metrics(runs[reference], runs[mode], case.settings)
         if diff is None:
             continue
         what, bar = diff

@@ -21,6 +21,7 @@ pub mod run;
 pub mod settings;
 pub mod stream;
 pub mod sweep;
+pub mod text;
 pub mod validation;
 pub mod visibility;
 

@@ -7,11 +7,13 @@
 
 use crate::errors::{panic_to_pyerr, strategy_error, to_pyerr};
 use crate::hybrid::HybridStrategy;
+use crate::metrics::metrics_dict;
 use crate::settings::{engine_settings, timeframe};
 use numpy::{IntoPyArray, PyReadonlyArray1};
+use omega_engine::metrics::Metrics;
 use omega_engine::{
-    run_backtest as engine_run, run_backtest_sharing_base_time, EngineError, ExitReason,
-    RunOptions, RunOutput,
+    run_backtest as engine_run, run_backtest_sharing_base_time, EngineError, EngineSettings,
+    ExitReason, RunOptions, RunOutput,
 };
 use omega_strategy_api::{BarColumns, ParamValue};
 use pyo3::prelude::*;
@@ -132,24 +134,70 @@ fn run_backtest<'py>(
             .map_err(|e| strategy_error(py, e.to_string()))?;
         let bars = bar_columns(&columns)?;
         let options = RunOptions { trace };
+        let base_time = bars.time;
         // The engine owns nothing Python: borrowed slices, plain Rust settings and strategy.
+        // The metrics are computed here too, still detached, so Python never recomputes them.
         let result = py.detach(|| {
             catch_unwind(AssertUnwindSafe(|| {
                 run_backtest_sharing_base_time(bars, base_tf, &settings, &mut strategy, options)
+                    .map(|output| {
+                        let metrics = run_metrics(&output, base_time, &settings);
+                        (output, metrics)
+                    })
             }))
         });
         match result {
             // No copy of the base times: `equity_time` is the input's time column then.
-            Ok(Ok(output)) if output.equity_time.is_empty() => {
+            Ok(Ok((output, metrics))) if output.equity_time.is_empty() => {
                 let out = output_to_dict(py, output)?;
                 out.set_item("equity_time", &*columns.0)?;
+                set_metrics(py, &out, metrics)?;
                 Ok(out)
             }
-            Ok(Ok(output)) => output_to_dict(py, output),
+            Ok(Ok((output, metrics))) => {
+                let out = output_to_dict(py, output)?;
+                set_metrics(py, &out, metrics)?;
+                Ok(out)
+            }
             Ok(Err(error)) => Err(to_pyerr(py, error, source)),
             Err(payload) => Err(panic_to_pyerr(py, payload.as_ref())),
         }
     })
+}
+
+/// The metrics of a finished run (`omega_engine::metrics`, equal to Python's
+/// `compute_metrics` bit for bit). `base_time` stands in for `equity_time` when the run left
+/// it empty (primary timeframe == base). `None` where the metrics fail (a zero initial
+/// balance, an fsum overflow): Python then recomputes them and raises its own error.
+pub(crate) fn run_metrics(
+    output: &RunOutput,
+    base_time: &[i64],
+    settings: &EngineSettings,
+) -> Option<Metrics> {
+    let equity_time = if output.equity_time.is_empty() && !output.equity.is_empty() {
+        base_time
+    } else {
+        &output.equity_time
+    };
+    Metrics::from_output(
+        output,
+        equity_time,
+        settings.initial_balance,
+        settings.primary_timeframe.nanos(),
+    )
+    .ok()
+}
+
+/// `result["metrics"]`: the metrics dict, or `None` (Python computes them then).
+pub(crate) fn set_metrics(
+    py: Python<'_>,
+    out: &Bound<'_, PyDict>,
+    metrics: Option<Metrics>,
+) -> PyResult<()> {
+    match metrics {
+        Some(m) => out.set_item("metrics", metrics_dict(py, &m)?),
+        None => out.set_item("metrics", py.None()),
+    }
 }
 
 /// `run_hybrid(columns, base_timeframe, settings, driver, trace=False, source="<memory>")`:
@@ -178,7 +226,12 @@ fn run_hybrid<'py>(
             &mut strategy,
             RunOptions { trace },
         ) {
-            Ok(output) => output_to_dict(py, output),
+            Ok(output) => {
+                let metrics = run_metrics(&output, bars.time, &settings);
+                let out = output_to_dict(py, output)?;
+                set_metrics(py, &out, metrics)?;
+                Ok(out)
+            }
             // The Python exception itself (a StrategyError with its cause) when there is one.
             Err(EngineError::Strategy(message)) => Err(strategy
                 .take_python_error()

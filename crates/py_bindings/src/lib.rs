@@ -16,6 +16,7 @@ mod plugin;
 mod settings;
 mod stream;
 mod sweep;
+mod tables;
 
 /// Version of the compiled core, checked by `omega` at import time.
 #[pyfunction]
@@ -33,5 +34,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     sweep::register(m)?;
     stream::register(m)?;
     data::register(m)?;
+    tables::register(m)?;
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! inside the plugin) raise `omega.errors.PluginError`; a strategy's own error (bad
 //! parameters, `take_error`) raises `StrategyError` as for a built-in strategy.
 
-use crate::engine::{bar_columns, guarded, output_to_dict, params_from_dict, Columns};
+use crate::engine::{
+    bar_columns, guarded, output_to_dict, params_from_dict, run_metrics, set_metrics, Columns,
+};
 use crate::errors::{panic_to_pyerr, strategy_error, to_pyerr};
 use crate::settings::{engine_settings, timeframe};
 use omega_engine::{run_backtest as engine_run, RunOptions};
@@ -80,7 +82,12 @@ fn run_backtest_plugin<'py>(
             return Err(plugin_error(py, fault));
         }
         match result {
-            Ok(Ok(output)) => output_to_dict(py, output),
+            Ok(Ok(output)) => {
+                let metrics = run_metrics(&output, bars.time, &settings);
+                let out = output_to_dict(py, output)?;
+                set_metrics(py, &out, metrics)?;
+                Ok(out)
+            }
             Ok(Err(error)) => Err(to_pyerr(py, error, source)),
             Err(payload) => Err(panic_to_pyerr(py, payload.as_ref())),
         }

@@ -60,6 +60,9 @@ class RawRun:
     dropped_orders: int = 0  # orders still pending after the last bar
     skipped_orders: list[SkippedOrder] = field(default_factory=list)
     trace: list[dict] | None = None  # decision trace rows, when requested
+    # The metrics the Rust core computed with the run (`omega_engine::metrics`, equal to
+    # `omega.results.compute_metrics` bit for bit); None from the Python engine.
+    metrics: dict | None = None
 
     @property
     def n_trades(self) -> int:

@@ -57,6 +57,7 @@ def raw_run_from_core(out: dict) -> RawRun:
             SkippedOrder(t, reason, detail) for t, reason, detail in out["skipped_orders"]
         ],
         trace=out["trace"],
+        metrics=out.get("metrics"),
     )
 
 
