@@ -259,5 +259,6 @@ def run_backtest(
         mode_reason=reason,
         config=config,
         quality=bars.quality,
+        bars=bars,
         warnings=warnings,
     )
