@@ -12,7 +12,7 @@ from omega.config import default_config
 from omega.data.bars import BarSeries
 from omega.report import render_html, write_report
 from omega.report.data import candles, envelope, json_numbers, script_safe
-from omega.runner import Backend, load_bars, run_backtest
+from omega.runner import Backend, run_backtest
 from omega.timeframes import Timeframe
 
 MINUTE = 60 * 10**9
@@ -90,8 +90,6 @@ def test_script_safe_cannot_close_the_script_element():
 def small():
     config = default_config().apply_overrides(["data.synthetic.n_bars=20000"])
     result = run_backtest(config, env={}, backend=Backend(core_available=False))
-    if getattr(result, "bars", None) is None:  # the runner attaches the input bars
-        result.bars = load_bars(config)
     return result
 
 
@@ -140,7 +138,5 @@ def test_write_report_is_deterministic(small, tmp_path):
 def test_default_run_report_is_under_5_mb(tmp_path):
     config = default_config()
     result = run_backtest(config, env={})
-    if getattr(result, "bars", None) is None:
-        result.bars = load_bars(config)
     size = write_report(result, tmp_path / "report.html").stat().st_size
     assert size < 5 * 1024 * 1024

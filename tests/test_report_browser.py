@@ -9,7 +9,7 @@ import pytest
 
 from omega.config import default_config
 from omega.report import write_report
-from omega.runner import Backend, load_bars, run_backtest
+from omega.runner import Backend, run_backtest
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 
@@ -64,8 +64,6 @@ done({before: before, after: [price.y_range.start, price.y_range.end],
 def report(tmp_path_factory):
     config = default_config().apply_overrides(["data.synthetic.n_bars=20000"])
     result = run_backtest(config, env={}, backend=Backend(core_available=False))
-    if getattr(result, "bars", None) is None:  # the runner attaches the input bars
-        result.bars = load_bars(config)
     path = write_report(result, tmp_path_factory.mktemp("report") / "report.html")
     return result, path
 
