@@ -10,6 +10,7 @@
 
 pub mod bars;
 pub mod error;
+pub mod exact_sum;
 pub mod market;
 pub mod metrics;
 pub mod money;

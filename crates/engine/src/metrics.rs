@@ -8,6 +8,7 @@
 //! ([`int_true_div`]), and `cagr`'s power is libm `pow`, which Python's `**` calls too.
 //! Formulas: docs/user-guide/results.md.
 
+use crate::exact_sum::ExactSum;
 use crate::output::RunOutput;
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -38,10 +39,28 @@ pub enum MetricsError {
     },
 }
 
-/// `math.fsum`: the correctly rounded sum (Shewchuk's partials, as CPython's mathmodule.c),
-/// with CPython's special cases: NaN in -> NaN, infinities of one sign -> that infinity,
-/// both signs -> [`MetricsError::FsumInfMinusInf`], finite overflow -> `FsumOverflow`.
-pub fn fsum(values: impl IntoIterator<Item = f64>) -> Result<f64, MetricsError> {
+/// `math.fsum`: the correctly rounded sum, with CPython's special cases: NaN in -> NaN,
+/// infinities of one sign -> that infinity, both signs -> [`MetricsError::FsumInfMinusInf`],
+/// finite overflow -> `FsumOverflow`.
+///
+/// Summed by [`ExactSum`] (fast); where it declines (a non-finite value, a magnitude near
+/// overflow) by [`fsum_partials`], the port of CPython's algorithm with its error cases. Both
+/// are correctly rounded, so they agree wherever both apply.
+pub fn fsum<I>(values: I) -> Result<f64, MetricsError>
+where
+    I: IntoIterator<Item = f64>,
+    I::IntoIter: Clone,
+{
+    let values = values.into_iter();
+    let mut exact = ExactSum::new();
+    if values.clone().all(|v| exact.add(v)) {
+        return Ok(exact.value());
+    }
+    fsum_partials(values)
+}
+
+/// `math.fsum` as CPython's mathmodule.c computes it (Shewchuk's partials).
+pub fn fsum_partials(values: impl IntoIterator<Item = f64>) -> Result<f64, MetricsError> {
     let mut partials: Vec<f64> = Vec::new();
     let mut special_sum = 0.0_f64;
     let mut inf_sum = 0.0_f64;
@@ -252,8 +271,14 @@ struct Drawdown {
     duration_seconds: f64,
 }
 
-/// `_drawdown`; `close_ns[i]` is the time equity `i` was marked.
-fn drawdown(equity: &[f64], initial: f64, close_ns: &[i64], start_ns: i64) -> Drawdown {
+/// `_drawdown`; equity `i` was marked at `close_ns(i)`. One pass: the running peak, the
+/// depths and the runs below the peak are taken as they come (no per-bar buffers).
+fn drawdown(
+    equity: &[f64],
+    initial: f64,
+    close_ns: impl Fn(usize) -> i64,
+    start_ns: i64,
+) -> Drawdown {
     if equity.is_empty() {
         return Drawdown {
             max: 0.0,
@@ -263,11 +288,14 @@ fn drawdown(equity: &[f64], initial: f64, close_ns: &[i64], start_ns: i64) -> Dr
         };
     }
     let mut peak = initial;
-    let mut depth = Vec::with_capacity(equity.len());
     let mut max = f64::NEG_INFINITY;
     let mut max_pct = f64::NEG_INFINITY; // over the non-NaN percentages (`nanmax`)
     let mut any_finite_pct = false;
-    for &e in equity {
+    // Longest run of bars below the running peak.
+    let (mut longest_bars, mut longest_seconds) = (0_usize, 0.0_f64);
+    let mut run_start: Option<usize> = None;
+    let last_index = equity.len() - 1;
+    for (i, &e) in equity.iter().enumerate() {
         peak = nan_max(peak, e);
         let d = peak - e;
         max = nan_max(max, d);
@@ -276,13 +304,6 @@ fn drawdown(equity: &[f64], initial: f64, close_ns: &[i64], start_ns: i64) -> Dr
         if !pct.is_nan() && pct > max_pct {
             max_pct = pct;
         }
-        depth.push(d);
-    }
-    // Longest run of bars below the running peak.
-    let (mut longest_bars, mut longest_seconds) = (0_usize, 0.0_f64);
-    let mut run_start: Option<usize> = None;
-    let last_index = equity.len() - 1;
-    for (i, &d) in depth.iter().enumerate() {
         let below = d > 0.0;
         if below && run_start.is_none() {
             run_start = Some(i);
@@ -295,11 +316,11 @@ fn drawdown(equity: &[f64], initial: f64, close_ns: &[i64], start_ns: i64) -> Dr
                 let peak_time = if start == 0 {
                     start_ns
                 } else {
-                    close_ns[start - 1]
+                    close_ns(start - 1)
                 };
                 longest_bars = length;
                 longest_seconds = int_true_div(
-                    i128::from(close_ns[last]) - i128::from(peak_time),
+                    i128::from(close_ns(last)) - i128::from(peak_time),
                     NS_PER_SECOND,
                 );
             }
@@ -314,7 +335,8 @@ fn drawdown(equity: &[f64], initial: f64, close_ns: &[i64], start_ns: i64) -> Dr
     }
 }
 
-/// `_risk_ratios`: (sharpe, sortino).
+/// `_risk_ratios`: (sharpe, sortino). The returns `e[i] / e[i-1] - 1` are recomputed for each
+/// sum rather than stored (the same operation gives the same double).
 fn risk_ratios(
     equity: &[f64],
     initial: f64,
@@ -323,18 +345,18 @@ fn risk_ratios(
     if equity.len() < 2 || !periods_per_year.is_finite() {
         return Ok((f64::NAN, f64::NAN));
     }
-    let mut previous = initial;
-    let mut returns = Vec::with_capacity(equity.len());
-    for &e in equity {
-        returns.push(e / previous - 1.0);
-        previous = e;
-    }
-    let n = returns.len() as f64;
-    let mean = mean(&returns)?;
-    let squares = returns.iter().map(|r| (r - mean) * (r - mean));
+    let returns = || {
+        std::iter::once(initial)
+            .chain(equity[..equity.len() - 1].iter().copied())
+            .zip(equity.iter().copied())
+            .map(|(previous, e)| e / previous - 1.0)
+    };
+    let n = equity.len() as f64;
+    let mean = fsum(returns())? / n;
+    let squares = returns().map(|r| (r - mean) * (r - mean));
     let std = (fsum(squares)? / (n - 1.0)).sqrt();
     // numpy's minimum: NaN propagates.
-    let downsides = returns.iter().map(|&r| {
+    let downsides = returns().map(|r| {
         let m = if r.is_nan() || r < 0.0 { r } else { 0.0 };
         m * m
     });
@@ -473,17 +495,16 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Result<Metrics, MetricsError
     let initial = input.initial_balance;
     let equity = input.equity;
     // numpy int64 addition wraps; mirrored, though real times never come near.
-    let close_ns: Vec<i64> = input
-        .equity_time
-        .iter()
-        .map(|&t| t.wrapping_add(input.timeframe_ns))
-        .collect();
+    let close_ns = |i: usize| input.equity_time[i].wrapping_add(input.timeframe_ns);
     let final_balance = input.final_balance;
     let net_profit = final_balance - initial;
     let start_ns = input.equity_time.first().copied().unwrap_or(0);
-    let span_seconds = match close_ns.last() {
-        Some(&last) => int_true_div(i128::from(last) - i128::from(start_ns), NS_PER_SECOND),
-        None => 0.0,
+    let span_seconds = match input.equity_time.len() {
+        0 => 0.0,
+        n => int_true_div(
+            i128::from(close_ns(n - 1)) - i128::from(start_ns),
+            NS_PER_SECOND,
+        ),
     };
     let years = span_seconds / SECONDS_PER_YEAR;
     let periods_per_year = ratio(equity.len() as f64, years);
@@ -496,7 +517,7 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Result<Metrics, MetricsError
         return Err(MetricsError::ZeroInitialBalance);
     }
     let return_pct = net_profit / initial * 100.0;
-    let dd = drawdown(equity, initial, &close_ns, start_ns);
+    let dd = drawdown(equity, initial, close_ns, start_ns);
     let (sharpe, sortino) = risk_ratios(equity, initial, periods_per_year)?;
     let t = trade_stats(&input.trades, input.bars_processed)?;
     Ok(Metrics {
