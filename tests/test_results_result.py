@@ -190,3 +190,28 @@ def test_trades_and_equity_csv_share_one_time_format(result, tmp_path):
 def test_an_unknown_table_format_is_refused(result, tmp_path):
     with pytest.raises(ValueError, match="table_format"):
         result.save(tmp_path, table_format="xlsx")
+
+
+def test_repr_is_a_short_summary_not_the_data(result):
+    text = repr(result)
+    assert len(text) < 600 and len(text.splitlines()) <= 6
+    assert "mean_reversion_z_score" in text and "trades" in text
+    assert str(result.raw.n_trades) in text
+
+
+def test_repr_html_is_a_compact_stats_table(result):
+    page = result._repr_html_()
+    assert page.lstrip().startswith("<") and "<table" in page
+    assert "Sharpe Ratio" in page and len(page) < 20_000
+
+
+def test_plot_writes_the_report_without_a_browser_when_asked(result, tmp_path, monkeypatch):
+    import webbrowser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    path = result.plot(tmp_path / "r.html", open_browser=False)
+    assert path == tmp_path / "r.html" and path.read_text().startswith("<!DOCTYPE html>")
+    assert opened == []
+    default_path = result.plot()
+    assert opened == [default_path.resolve().as_uri()] and default_path.is_file()
