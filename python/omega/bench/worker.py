@@ -1,18 +1,28 @@
 """One timed backtest in a fresh interpreter: `python -m omega.bench.worker SPEC_JSON`.
 
-The time is the best of ``repeat`` runs in the process. Memory is read at three points:
-after the imports (the interpreter + import baseline), after loading the input, and the
-process peak after the run. With ``tracemalloc`` the run is traced instead (slower, so its
-time is not reported): the traced peak is what Python objects and numpy buffers added, which
-the Rust side's allocations are not part of.
+The primary figure is what a user calls: ``omega.run_backtest(config, bars=bars)`` with the
+workload's config (engine mode, strategy, timeframes), from a `BarSeries` to a
+`BacktestResult`. The time is the best of ``repeat`` runs in the process; the previous result
+is released before the next run starts, so the peak is one run's memory. Afterwards the same
+process times the mode's engine entry point alone (`run_python`, `run_hybrid`, `run_rust`:
+the breakdown column) and the first access of the result's pandas frames (``.trades`` and
+``.equity``, built on demand).
+
+Memory is read at three points: after the imports and a warm-up run on 3,000 synthetic bars
+(the baseline: interpreter, imports, first-call set-up), after loading the input, and the
+process peak after the timed runs (before the frames are built). With ``tracemalloc`` the
+run is traced instead (slower, so its time is not reported): the traced peak is what Python
+objects and numpy buffers added, which the Rust side's allocations are not part of.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,62 +30,87 @@ import numpy as np
 
 from omega.bench.inputs import load_bars
 from omega.bench.memory import peak_rss_bytes, rss_bytes
-from omega.bench.workloads import WORKLOADS
-from omega.engine.raw import RawRun
+from omega.bench.workloads import WORKLOADS, Workload
+from omega.data.bars import BarSeries
+
+WARMUP_BARS = 3_000
 
 
-def _runner(mode: str, strategy_name: str, params: dict[str, Any]):
-    """The run function of a mode, with everything it imports imported now (baseline)."""
+def engine_runner(mode: str, workload: Workload) -> Callable[[BarSeries], Any]:
+    """The mode's engine entry point with the settings `run_backtest` derives from the config:
+    what the end-to-end figure contains besides config handling and the result layer."""
+    config = workload.config(mode)
+    settings = config.to_engine_settings()
+    params = dict(config.strategy.params)
     if mode == "rust":
-        from omega import _core
-        from omega.engine.rust import _normalised_params, run_rust
+        from omega.engine.rust import run_rust
 
-        # Given parameters are validated by the Python twin's model: its imports (pydantic,
-        # the strategy modules) belong to the baseline, not to the run's memory.
-        _normalised_params(strategy_name, params)
-
-        return lambda bars, settings: run_rust(bars, strategy_name, params, settings)
-    from omega.strategy import get_strategy
-
-    cls = get_strategy(strategy_name)
+        return lambda bars: run_rust(bars, workload.strategy, params, settings)
     if mode == "hybrid":
-        from omega import _core  # noqa: F401  (part of the baseline)
         from omega.engine.hybrid import run_hybrid
 
-        return lambda bars, settings: run_hybrid(bars, cls(params), settings)
+        return lambda bars: run_hybrid(bars, config.build_strategy(), settings)
     from omega.engine.loop import run_python
 
-    return lambda bars, settings: run_python(bars, cls(params), settings)
+    return lambda bars: run_python(bars, config.build_strategy(), settings)
+
+
+def trade_columns(result: Any) -> dict[str, np.ndarray]:
+    """The result's trade columns as numpy arrays (entry_time, exit_time, side, ...)."""
+    columns = getattr(result, "trade_columns", None)
+    return columns if columns is not None else result.raw.trades
+
+
+def _best_of(repeat: int, call: Callable[[], Any]) -> tuple[float, Any]:
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        out = None  # the previous run's output goes first: the peak is one run's
+        started = time.perf_counter()
+        out = call()
+        best = min(best, time.perf_counter() - started)
+    return best, out
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
+    from omega.data import generate_synthetic
+    from omega.runner import run_backtest
+
     workload = WORKLOADS[spec["workload"]]
-    settings = workload.settings()
-    run_backtest = _runner(spec["mode"], workload.strategy, workload.params)
+    mode = spec["mode"]
+    repeat = max(1, int(spec.get("repeat", 1)))
+    config = workload.config(mode)
+    engine = engine_runner(mode, workload)
+    # The warm-up imports everything the path loads lazily (strategy modules, pandas, the
+    # result layer) and makes the first calls, so the baseline holds them and the added
+    # memory is the run's alone.
+    warm = generate_synthetic(n_bars=WARMUP_BARS, seed=1)
+    run_backtest(config, bars=warm).metrics  # noqa: B018
+    engine(warm)
+    del warm
+    gc.collect()
     baseline = rss_bytes()
     bars = load_bars(Path(spec["input"]))
     loaded = rss_bytes()
-    traced = spec.get("tracemalloc", False)
+    traced = bool(spec.get("tracemalloc", False))
     if traced:
         tracemalloc.start()
-    seconds = float("inf")
-    raw: RawRun | None = None
-    for _ in range(1 if traced else spec.get("repeat", 1)):
-        # The previous result goes before the next run starts: the peak is one run's memory,
-        # not one run's plus the result it replaces.
-        raw = None
-        started = time.perf_counter()
-        raw = run_backtest(bars, settings)
-        seconds = min(seconds, time.perf_counter() - started)
+    seconds, result = _best_of(1 if traced else repeat, lambda: run_backtest(config, bars=bars))
     traced_peak = tracemalloc.get_traced_memory()[1] if traced else 0
     peak = peak_rss_bytes()
-    assert raw is not None
+    if traced:
+        tracemalloc.stop()
+    if result.mode != mode:  # a fallback would time another mode under this one's name
+        raise SystemExit(f"asked for {mode} mode, ran {result.mode}: {result.mode_reason}")
+    columns = trade_columns(result)
     if spec.get("trades_out"):
-        t = raw.trades
-        np.save(spec["trades_out"], np.stack([t["entry_time"], t["exit_time"], t["side"]], 1))
-    return {
+        stacked = [columns["entry_time"], columns["exit_time"], columns["side"]]
+        np.save(spec["trades_out"], np.stack([np.asarray(c, dtype=np.int64) for c in stacked], 1))
+    import omega
+
+    out: dict[str, Any] = {
+        "version": f"omega {omega.__version__}",
         "seconds": seconds,
-        "trades": raw.n_trades,
+        "trades": len(columns["entry_time"]),
         "bars": len(bars),
         "input_bytes": bars.nbytes,
         "baseline_bytes": baseline,
@@ -83,6 +118,15 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         "peak_bytes": peak,
         "traced_peak_bytes": traced_peak,
     }
+    if traced:
+        return out
+    started = time.perf_counter()
+    result.trades  # noqa: B018  (built on first access)
+    result.equity  # noqa: B018
+    out["frames_seconds"] = time.perf_counter() - started
+    del result
+    out["engine_seconds"], _ = _best_of(repeat, lambda: engine(bars))
+    return out
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
-"""backtesting.py: both peer workloads as `backtesting.Strategy` classes.
-
-The indicators are pandas rolling windows (the library's documented idiom); the rules are the
-specification's, written out rather than using `crossover` (whose previous-bar test is strict,
-where the specification's is not).
+"""backtesting.py: both peer workloads as `backtesting.Strategy` classes, written as the
+library's documentation writes them: indicators declared with ``self.I`` over pandas rolling
+windows (the ``SMA`` helper of its examples), the SMA cross with ``backtesting.lib.crossover``
+and ``position.close()`` before the new order. The timed run builds the OHLC frame on a
+tz-naive index from the columns, runs ``Backtest.run`` and reads ``_trades``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omega.peers.data import Columns, ohlc_frame, trades_array
 
-def _rolling_mean(values: np.ndarray, n: int) -> np.ndarray:
+CALL = "Backtest(frame, Strategy).run(); Strategy.init: self.I(SMA, ...), next: crossover"
+INDEX = "tz-naive DatetimeIndex"
+
+
+def version() -> str:
+    import backtesting
+
+    return f"backtesting {backtesting.__version__}"
+
+
+def SMA(values: np.ndarray, n: int) -> np.ndarray:
+    """The simple moving average of backtesting.py's examples (`backtesting.test.SMA`)."""
     return pd.Series(values).rolling(n).mean().to_numpy()
 
 
@@ -25,31 +37,31 @@ def _rolling_std(values: np.ndarray, n: int) -> np.ndarray:
 def _zscore(values: np.ndarray, n: int) -> np.ndarray:
     std = _rolling_std(values, n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = (values - _rolling_mean(values, n)) / std
+        z = (values - SMA(values, n)) / std
     z[std == 0] = np.nan
     return z
 
 
 def strategy_class(workload: str, params: dict[str, Any]) -> type:
     from backtesting import Strategy
+    from backtesting.lib import crossover
 
     if workload == "sma_cross":
 
         class SmaCross(Strategy):
             def init(self) -> None:
                 close = self.data.Close
-                self.fast = self.I(_rolling_mean, close, params["fast"])
-                self.slow = self.I(_rolling_mean, close, params["slow"])
+                self.fast = self.I(SMA, close, params["fast"])
+                self.slow = self.I(SMA, close, params["slow"])
 
             def next(self) -> None:
-                if len(self.fast) < 2:
-                    return
-                f0, f1, s0, s1 = self.fast[-2], self.fast[-1], self.slow[-2], self.slow[-1]
-                if math.isnan(f0) or math.isnan(f1) or math.isnan(s0) or math.isnan(s1):
-                    return
-                if f0 <= s0 and f1 > s1 and not self.position.is_long:
-                    self.buy(size=1)  # exclusive_orders: closes the short at the same open
-                elif f0 >= s0 and f1 < s1 and not self.position.is_short:
+                # crossover's previous-bar test is strict where the specification's is not;
+                # the peer input's 9-decimal grid has no SMA ties, so both decide alike.
+                if crossover(self.fast, self.slow):
+                    self.position.close()
+                    self.buy(size=1)
+                elif crossover(self.slow, self.fast):
+                    self.position.close()
                     self.sell(size=1)
 
         return SmaCross
@@ -86,19 +98,16 @@ def strategy_class(workload: str, params: dict[str, Any]) -> type:
     raise ValueError(f"backtesting.py peer has no workload {workload!r}")
 
 
-def run(frame: pd.DataFrame, workload: str, params: dict[str, Any]) -> np.ndarray:
-    """Runs the backtest; returns trades as (entry_time, exit_time, side) rows."""
+def run(cols: Columns, workload: str, params: dict[str, Any]) -> np.ndarray:
+    """Runs the backtest end to end; returns trades as (entry_time, exit_time, side) rows."""
     from backtesting import Backtest
 
-    from omega.peers.data import trades_array
-
     bt = Backtest(
-        frame,
+        ohlc_frame(cols),
         strategy_class(workload, params),
         cash=1e9,
         commission=0.0,
         spread=0.0,
-        exclusive_orders=workload == "sma_cross",
         trade_on_close=False,
         finalize_trades=True,  # the open trade at the end closes at the last close, as in Omega
     )

@@ -1,4 +1,5 @@
-"""TA-Lib computing the peer workloads' indicators alone (no signals, no trades)."""
+"""TA-Lib computing the peer workloads' indicators alone (no signals, no trades): a floor for
+what any engine computing the same indicators spends on them."""
 
 from __future__ import annotations
 
@@ -6,10 +7,22 @@ from typing import Any
 
 import numpy as np
 
+from omega.peers.data import Columns
 
-def run(close: np.ndarray, workload: str, params: dict[str, Any]) -> None:
+CALL = "talib.SMA / talib.STDDEV on the close column (indicators only, no trades)"
+INDEX = "none (numpy arrays)"
+
+
+def version() -> str:
     import talib
 
+    return f"TA-Lib {talib.__version__}"
+
+
+def run(cols: Columns, workload: str, params: dict[str, Any]) -> None:
+    import talib
+
+    close = cols.close
     if workload == "sma_cross":
         talib.SMA(close, params["fast"])
         talib.SMA(close, params["slow"])
