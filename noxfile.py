@@ -113,15 +113,17 @@ def demo(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Criterion (short), asv against the installed build (+ `asv publish` into
-    asv_bench/html), then the side-by-side tables of `python -m omega.bench`.
+    asv_bench/html), then the side-by-side tables of `python -m omega.bench`: run_backtest per
+    mode, the CLI next to `import pandas`, the sweep, the verdict per goal.
 
-    `nox -s bench -- --peers` also installs backtesting.py and vectorbt (with its Rust engine)
-    and compares them on the peer workloads; other arguments go to `omega.bench` (e.g.
-    `--bars 1000000`, `--quick`). OMEGA_BENCH_CRITERION=0 / OMEGA_BENCH_ASV=0 skip those parts.
+    `nox -s bench -- --peers` also installs the peers (backtesting.py, vectorbt with its Rust
+    engine, raptorbt; TA-Lib comes with the test extra), runs them on the peer workloads and
+    vectorbt on the sweep's grid; other arguments go to `omega.bench` (e.g. `--quick`).
+    OMEGA_BENCH_CRITERION=0 / OMEGA_BENCH_ASV=0 skip those parts.
     """
     install_omega(session, "test", "bench")
     if "--peers" in session.posargs:
-        session.install("backtesting", "vectorbt", "vectorbt-rust")
+        session.install("backtesting", "vectorbt", "vectorbt-rust", "raptorbt")
     if os.environ.get("OMEGA_BENCH_CRITERION", "1") == "1":
         session.run(
             "cargo",
