@@ -50,7 +50,7 @@ def load_peer(name: str) -> Peer:
         engine = "rust" if name == "vectorbt" else "numba"
         vbt.setup(engine)
         call = f'vbt.settings["engine"] = "{engine}"; {vbt.CALL}'
-        return Peer(vbt.run, vbt.version(), call, vbt.INDEX)
+        return Peer(vbt.run, vbt.version(engine), call, vbt.INDEX)
     if name == "raptorbt":
         from omega.peers import raptorbt_peer as rb
 

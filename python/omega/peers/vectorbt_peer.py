@@ -24,9 +24,11 @@ CALL = "Portfolio.from_signals(close, entries, short_entries=..., price=open)"
 INDEX = "tz-naive DatetimeIndex"
 
 
-def version() -> str:
+def version(engine: str = "rust") -> str:
     import vectorbt
 
+    if engine != "rust":
+        return f"vectorbt {vectorbt.__version__}"
     try:
         import vectorbt_rust
 
