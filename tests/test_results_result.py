@@ -90,17 +90,22 @@ def test_saving_twice_gives_identical_bytes(result, tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
-def test_a_failing_report_leaves_no_partial_file(result, tmp_path, monkeypatch):
+def test_a_failing_report_leaves_the_folder_as_it_was(result, tmp_path, monkeypatch):
     import omega.report
+
+    out = tmp_path / "out"
+    result.save(out)
+    before = {name: (out / name).read_bytes() for name in os.listdir(out)}
 
     def broken(_result):
         raise RuntimeError("chart failed")
 
     monkeypatch.setattr(omega.report, "render_html", broken)
     with pytest.raises(RuntimeError, match="chart failed"):
-        result.save(tmp_path)
-    # The files written before the failure are complete; no report, no temp file.
-    assert sorted(os.listdir(tmp_path)) == ["equity.csv", "metrics.json", "trades.csv"]
+        result.save(out)
+    # The previous run's set, untouched; no temporary folder beside it.
+    assert {name: (out / name).read_bytes() for name in os.listdir(out)} == before
+    assert os.listdir(tmp_path) == ["out"]
 
 
 def test_no_trades_still_saves_and_reports(tmp_path):

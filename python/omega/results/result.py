@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from omega.engine.raw import TRADE_COLUMNS, RawRun, SkippedOrder
-from omega.results.atomic import write_atomic
+from omega.results.atomic import replace_folder, write_atomic
 from omega.results.canonical import trades_sha256
 from omega.results.tables import equity_table_columns, table_bytes, trade_table_columns
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from omega.data.bars import BarSeries
 
 OUTPUT_FILES = ("trades.csv", "equity.csv", "metrics.json", "report.html")
+# Every file a run may write into its output folder: they are replaced together.
+RUN_FILES = frozenset({*OUTPUT_FILES, "trades.parquet", "equity.parquet", "trace.csv"})
 TableFormat = Literal["csv", "parquet"]
 
 
@@ -270,7 +272,11 @@ class BacktestResult:
         table_format: TableFormat = "csv",
     ) -> dict[str, Path]:
         """Write the trades and equity tables (``table_format`` csv or parquet), metrics.json,
-        trace (when recorded) and report.html (unless ``report=False``), each atomically.
+        trace (when recorded) and report.html (unless ``report=False``) into ``directory``.
+
+        The files are written as one set: into a fresh folder beside ``directory``, swapped in
+        at the end (`omega.results.atomic.replace_folder`), so a reader never sees a mix of two
+        runs or a half-written run; other files in ``directory`` are kept.
 
         Times are ISO 8601 UTC (``2024-01-02T03:04:05Z``) in the CSV files and UTC timestamps
         in Parquet; floats are exact (the shortest text that reads back to the same double),
@@ -278,29 +284,33 @@ class BacktestResult:
         """
         if table_format not in ("csv", "parquet"):
             raise ValueError(f"table_format must be 'csv' or 'parquet', not {table_format!r}")
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
         tables = {
             "trades": trade_table_columns(self.raw.trades, self._lot_step()),
             "equity": equity_table_columns(self.equity_close_ns, self.equity_values),
         }
-        written: dict[str, Path] = {}
-        for name, columns in tables.items():
-            file = f"{name}.{table_format}"
-            written[file] = write_atomic(folder / file, table_bytes(columns, table_format))
-        written["metrics.json"] = write_atomic(
-            folder / "metrics.json",
-            json.dumps(self.summary_dict(), indent=2, allow_nan=False) + "\n",
-        )
-        if self.trace is not None:
-            written["trace.csv"] = write_atomic(
-                folder / "trace.csv", self.trace.to_csv(index=False)
-            )
-        if report:
-            from omega.report import render_html
 
-            written["report.html"] = write_atomic(folder / "report.html", render_html(self))
-        return written
+        def write_all(folder: Path) -> list[str]:
+            names = []
+            for name, columns in tables.items():
+                file = f"{name}.{table_format}"
+                write_atomic(folder / file, table_bytes(columns, table_format))
+                names.append(file)
+            summary = json.dumps(self.summary_dict(), indent=2, allow_nan=False) + "\n"
+            write_atomic(folder / "metrics.json", summary)
+            names.append("metrics.json")
+            if self.trace is not None:
+                write_atomic(folder / "trace.csv", self.trace.to_csv(index=False))
+                names.append("trace.csv")
+            if report:
+                from omega.report import render_html
+
+                write_atomic(folder / "report.html", render_html(self))
+                names.append("report.html")
+            return names
+
+        target = Path(directory)
+        names = replace_folder(target, write_all, owned=RUN_FILES)
+        return {name: target / name for name in names}
 
 
 def _plain(value: Any) -> Any:
