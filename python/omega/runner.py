@@ -15,14 +15,17 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omega.config import BacktestConfig
-from omega.data.bars import BarSeries
+from omega.data.bars import BarSeries, as_bar_series
 from omega.engine.raw import RawRun
 from omega.engine.settings import EngineSettings
 from omega.errors import ConfigError, EngineError, OmegaError, PluginError, StrategyError
 from omega.results import BacktestResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +208,15 @@ def _strict(env: Mapping[str, str]) -> bool:
 def run_backtest(
     config: BacktestConfig,
     *,
-    bars: BarSeries | None = None,
+    bars: BarSeries | pd.DataFrame | None = None,
     progress: ProgressCallback | None = None,
     env: Mapping[str, str] | None = None,
     backend: Backend | None = None,
 ) -> BacktestResult:
     """Run ``config`` (on ``bars`` when given, else on the data the config names).
+
+    ``bars`` may be a BarSeries or a pandas DataFrame (``BarSeries.from_frame`` with the
+    config's instrument).
 
     ``progress(done, total)`` is called by the Python engine as primary bars are processed.
     ``env`` and ``backend`` default to ``os.environ`` and `probe_backend()` (tests pass them).
@@ -225,6 +231,7 @@ def run_backtest(
         choice = plugin_mode(config.engine, backend, env)
     if bars is None:
         bars = load_bars(config)
+    bars = as_bar_series(bars, config.instrument.to_instrument())  # a DataFrame is converted
     _check_timeframes(bars, settings)
     mode, reason, warnings = choice.mode, choice.reason, []
     failure: str | None = choice.unavailable

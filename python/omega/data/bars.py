@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from omega.errors import DataError
 from omega.timeframes import Timeframe
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from omega.data.quality import DataQualityReport
 
 PRICE_COLUMNS = (
@@ -87,6 +91,66 @@ class BarSeries:
             if len(getattr(self, name)) != n:
                 raise ValueError(f"column {name} has {len(getattr(self, name))} rows, time has {n}")
 
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        timeframe: Timeframe | str | None = None,
+        symbol: str = "EURUSD",
+        instrument: Instrument | str | None = None,
+        spread_pips: float | None = None,
+        spread_column: str | None = None,
+        spread_unit: Literal["pips", "points", "price"] = "pips",
+        side: Literal["bid", "ask"] = "bid",
+        tz: str | None = None,
+        time_column: str | None = None,
+        source: str = "<DataFrame>",
+        strict_quality: bool = False,
+    ) -> BarSeries:
+        """Bars from a pandas DataFrame, validated and quality-checked like a loaded file.
+
+        Columns (names match ignoring case and surrounding spaces):
+
+        * both sides: ``bid_open``, ``bid_high``, ``bid_low``, ``bid_close``, ``ask_open`` ..
+          ``ask_close``; or
+        * one side: ``open``, ``high``, ``low``, ``close`` (the ``side``, bid by default, as in
+          backtesting.py frames); the other side is these prices plus a spread: ``spread_pips``
+          (fixed), else a ``spread`` column (or ``spread_column``) in ``spread_unit`` (pips by
+          default; "points" for MT5's ``<SPREAD>``, "price" for price units), else zero (logged
+          as a warning). Derived prices are rounded to the instrument's price grid
+          (``instrument.point``), as the file loaders do; given prices are used as they are;
+        * ``volume`` optional (zeros without it).
+
+        Times are bar open times: the DatetimeIndex, else ``time_column``, else a column named
+        time, datetime, date or timestamp. Zoned times are converted to UTC; naive times are
+        taken as UTC, or as local times in ``tz`` when given (DST handled as for files).
+        ``timeframe`` defaults to the most common step between bars. The instrument is
+        ``instrument`` (an Instrument or a symbol), else ``Instrument.for_symbol(symbol)``.
+
+        Bad input raises the ``omega.errors`` kind a file would (MissingColumnError,
+        ParseError, NonFiniteValueError for NaN, OHLCInconsistencyError, ...), naming the
+        column and the row as a 0-based position (``df.iloc[row]``), with the index label in
+        the message; DataError for an object that is not a DataFrame. ``quality`` holds the
+        data-quality report; ``strict_quality=True`` raises DataQualityError on anomalies.
+        """
+        from omega.data.frames import bars_from_frame
+
+        return bars_from_frame(
+            df,
+            timeframe=timeframe,
+            symbol=symbol,
+            instrument=instrument,
+            spread_pips=spread_pips,
+            spread_column=spread_column,
+            spread_unit=spread_unit,
+            side=side,
+            tz=tz,
+            time_column=time_column,
+            source=source,
+            strict_quality=strict_quality,
+        )
+
     def __len__(self) -> int:
         return len(self.time)
 
@@ -111,3 +175,16 @@ class BarSeries:
 
         index = pd.to_datetime(self.time, utc=True)
         return pd.DataFrame({name: getattr(self, name) for name in COLUMNS[1:]}, index=index)
+
+
+def as_bar_series(obj: Any, instrument: Instrument | None = None) -> BarSeries:
+    """``obj`` as a BarSeries: a BarSeries as it is, a pandas DataFrame through
+    ``BarSeries.from_frame`` (with ``instrument`` when given); anything else is a DataError."""
+    if isinstance(obj, BarSeries):
+        return obj
+    pandas = sys.modules.get("pandas")  # no DataFrame can exist before pandas is imported
+    if pandas is not None and isinstance(obj, pandas.DataFrame):
+        return BarSeries.from_frame(obj, instrument=instrument)
+    raise DataError(
+        f"bars must be an omega BarSeries or a pandas DataFrame, got {type(obj).__name__}"
+    )
