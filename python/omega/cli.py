@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,28 +56,80 @@ def _metrics_table(metrics: dict[str, Any]) -> Table:
     return table
 
 
-@contextlib.contextmanager
-def _progress_bar(enabled: bool, label: str = "backtest", unit: str = "bars") -> Iterator[Any]:
-    """A rich progress bar fed by ``callback(done, total)``; ``None`` when disabled."""
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+ProgressCallback = Callable[[int, int], None]
 
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        TextColumn("{task.completed:,}/{task.total:,} " + unit),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(label, total=None)
+
+class _Stages:
+    """Progress of a command's stages on the terminal, one line per running stage.
+
+    A stage with a known total (bars of the Python engine, sets of a sweep) shows a bar and
+    ``done/total``; one without (loading, the Rust engine, writing files) a spinner and the
+    elapsed time. Disabled (no terminal, or --no-progress): every stage is a no-op.
+    """
+
+    def __init__(self, progress: Any | None = None) -> None:
+        self._progress = progress
+
+    @contextlib.contextmanager
+    def stage(
+        self, label: str, unit: str = "", total: int | None = None
+    ) -> Iterator[ProgressCallback | None]:
+        """Show ``label`` while the block runs; yields ``callback(done, total)`` (or None)."""
+        progress = self._progress
+        if progress is None:
+            yield None
+            return
+        task = progress.add_task(label, total=total, unit=unit)
 
         def callback(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        yield callback
+        try:
+            yield callback
+        finally:
+            progress.remove_task(task)
+
+
+def _count_text(completed: float, total: float | None, unit: str) -> str:
+    """``12,000/50,000 bars``; without a total (not known yet, or never) only what is done."""
+    if total is None:
+        return f"{completed:,.0f} {unit}".strip() if completed else ""
+    return f"{completed:,.0f}/{total:,.0f} {unit}".strip()
+
+
+@contextlib.contextmanager
+def _stages(enabled: bool) -> Iterator[_Stages]:
+    """Stages drawn on the terminal when ``enabled`` and stdout is one (rich is imported only
+    then)."""
+    if not (enabled and console.is_terminal):
+        yield _Stages()
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class CountColumn(ProgressColumn):
+        # Not TextColumn("{task.total:,}"): that raised TypeError while the total was None,
+        # which crashed every backtest and sweep in a terminal.
+        def render(self, task: Any) -> Text:
+            return Text(_count_text(task.completed, task.total, task.fields.get("unit", "")))
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        CountColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        yield _Stages(progress)
 
 
 # Options shared by the commands that run a config.
@@ -113,7 +165,7 @@ def backtest(
     progress: ProgressOpt = True,
 ) -> None:
     """Run a backtest and write trades.csv, equity.csv, metrics.json and report.html."""
-    from omega.runner import run_backtest
+    from omega.runner import load_bars, run_backtest
 
     with _omega_errors():
         assignments = list(overrides or [])
@@ -122,8 +174,11 @@ def backtest(
         if trace:
             assignments.append("trace=true")
         config = _config(config_file, data, data_format, tz, assignments)
-        with _progress_bar(progress and console.is_terminal) as callback:
-            result = run_backtest(config, progress=callback)
+        with _stages(progress) as stages:
+            with stages.stage(_loading_label(config)):
+                bars = load_bars(config)
+            with stages.stage("backtest", "bars") as callback:
+                result = run_backtest(config, bars=bars, progress=callback)
         console.print(
             f"[bold]Engine mode:[/] {result.mode} ({escape(result.mode_reason)})", soft_wrap=True
         )
@@ -135,7 +190,8 @@ def backtest(
             console.print(text, markup=False, soft_wrap=True)
         console.print(_metrics_table(result.metrics))
         try:
-            written = result.save(out)
+            with _stages(progress) as stages, stages.stage(f"writing {out}/"):
+                written = result.save(out)
         except OSError as exc:
             error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_OMEGA_ERROR) from None
@@ -201,12 +257,14 @@ def sweep(
         if config.strategy.plugin is not None:
             raise _usage("sweep: strategy plugins are not supported; use a built-in strategy")
         sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
-        bars = load_bars(config)
         settings = config.to_engine_settings()
-        with _progress_bar(progress and console.is_terminal, "sweep", "sets") as callback:
-            table = run_sweep(
-                bars, config.strategy.name, sets, settings, threads=threads, progress=callback
-            )
+        with _stages(progress) as stages:
+            with stages.stage(_loading_label(config)):
+                bars = load_bars(config)
+            with stages.stage("sweep", "sets", total=len(sets)) as callback:
+                table = run_sweep(
+                    bars, config.strategy.name, sets, settings, threads=threads, progress=callback
+                )
         if sort not in table.columns:
             raise _usage(f"--sort {sort!r}: not a metric (try sharpe, net_profit, return_pct)")
         ranked = table.sort_values(sort, ascending=False, na_position="last", kind="stable")
@@ -258,6 +316,11 @@ def _config(
     return config
 
 
+def _loading_label(config: Any) -> str:
+    data = config.data
+    return f"loading {data.path}" if data.path is not None else "generating synthetic bars"
+
+
 def _usage(message: str) -> OmegaError:
     from omega.errors import ConfigError
 
@@ -275,6 +338,7 @@ def validate_data(
     strict: Annotated[
         bool, typer.Option("--strict", help="treat soft anomalies as errors")
     ] = False,
+    progress: ProgressOpt = True,
 ) -> None:
     """Load a data file and print its quality report; exit status 2 on a hard error."""
     from omega.data import load
@@ -285,7 +349,8 @@ def validate_data(
             instrument = Instrument.for_symbol(symbol)
         except ValueError as exc:
             raise _usage(f"--symbol: {exc}") from None
-        bars = load(str(file), data_format, tz=tz, instrument=instrument, strict_quality=strict)
+        with _stages(progress) as stages, stages.stage(f"loading {file}"):
+            bars = load(str(file), data_format, tz=tz, instrument=instrument, strict_quality=strict)
         if bars.quality is not None:
             console.print(bars.quality.summary(), markup=False, soft_wrap=True)
         else:
