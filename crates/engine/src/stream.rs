@@ -2,7 +2,7 @@
 //!
 //! The session keeps each run timeframe's bars, closing a bucket as soon as it is known to be
 //! complete (its last possible base bar arrived, or a later bar did), updates the indicators
-//! bar by bar, and steps each primary bar with the same [`Stepper`] a backtest uses. Fed the
+//! bar by bar, and steps each primary bar with the same `Stepper` a backtest uses. Fed the
 //! bars of a backtest and then [`StreamSession::finish`]ed, it returns that backtest's
 //! output, bit for bit: the architecture's "one code path for streaming and batch".
 
