@@ -216,3 +216,23 @@ def test_sweep_usage_errors(cli, tmp_path):
         result = cli.invoke(app, ["sweep", *args, "--out", str(tmp_path), *SMALL])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, (args, result.output)
+
+
+def test_sweep_where_every_set_fails_lists_each_error_and_writes_sweep_csv(cli, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "sweep"
+    # z_entry below the default z_exit is invalid: both sets fail.
+    args = ["sweep", "--grid", "z_entry=0.1,0.2", "--sort", "sharpe", "--out", str(out), *SMALL]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "not a metric" not in result.output
+    assert "failed: z_entry=0.1: " in result.stderr
+    assert "failed: z_entry=0.2: " in result.stderr
+    assert f"all 2 parameter sets failed; the error of each is in {out / 'sweep.csv'}" in (
+        " ".join(result.stderr.split())
+    )
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table["z_entry"]) == [0.1, 0.2]
+    assert table["error"].str.contains("z_exit").all()
+    assert "Traceback" not in result.output

@@ -246,7 +246,6 @@ def sweep(
     Every other parameter comes from the config. The bars are loaded once; a strategy with a
     Rust implementation runs all sets in one call on every core.
     """
-    from omega.results.atomic import write_atomic
     from omega.runner import load_bars
     from omega.sweep import parameter_grid, run_sweep
 
@@ -265,12 +264,29 @@ def sweep(
                 table = run_sweep(
                     bars, config.strategy.name, sets, settings, threads=threads, progress=callback
                 )
+        names = list(_grid(grid))
+        failed = table["error"].notna()
+        for _, row in table[failed].iterrows():
+            label = " ".join(f"{n}={row[n]}" for n in names)
+            first_line = str(row["error"]).splitlines()[0]
+            error_console.print(f"failed: {escape(label)}: {escape(first_line)}", soft_wrap=True)
+        if failed.all():
+            # No metric columns exist, so there is nothing to rank; the errors still go to
+            # sweep.csv so that every set's failure can be read in one place.
+            path = _write_sweep(table, out)
+            error_console.print(
+                f"[bold red]error[/]: all {len(sets)} parameter sets failed; "
+                f"the error of each is in {escape(str(path))}",
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_OMEGA_ERROR)
         if sort not in table.columns:
             raise _usage(f"--sort {sort!r}: not a metric (try sharpe, net_profit, return_pct)")
         ranked = table.sort_values(sort, ascending=False, na_position="last", kind="stable")
-        names = list(_grid(grid))
-        failed = ranked["error"].notna()
-        shown = Table(title=f"{config.strategy.name}: {len(sets)} sets, best {sort} first")
+        title = f"{config.strategy.name}: {len(sets)} sets, best {sort} first"
+        if failed.any():
+            title += f" ({int(failed.sum())} failed)"
+        shown = Table(title=title)
         for column in [*names, *(header for header, _ in SWEEP_COLUMNS.values())]:
             shown.add_column(column, justify="right")
 
@@ -282,17 +298,19 @@ def sweep(
             cells += [cell(row.get(c), fmt) for c, (_, fmt) in SWEEP_COLUMNS.items()]
             shown.add_row(*cells)
         console.print(shown)
-        for _, row in ranked[failed].iterrows():
-            label = " ".join(f"{n}={row[n]}" for n in names)
-            first_line = str(row["error"]).splitlines()[0]
-            error_console.print(f"failed: {escape(label)}: {escape(first_line)}", soft_wrap=True)
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            path = write_atomic(out / "sweep.csv", ranked.to_csv(index=False))
-        except OSError as exc:
-            error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
-            raise typer.Exit(EXIT_OMEGA_ERROR) from None
-        console.print(f"Wrote {path}")
+        console.print(f"Wrote {_write_sweep(ranked, out)}")
+
+
+def _write_sweep(table: Any, out: Path) -> Path:
+    """sweep.csv in ``out``, written atomically; an unwritable folder is a one-line error."""
+    from omega.results.atomic import write_atomic
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return write_atomic(out / "sweep.csv", table.to_csv(index=False))
+    except OSError as exc:
+        error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
+        raise typer.Exit(EXIT_OMEGA_ERROR) from None
 
 
 def _config(
