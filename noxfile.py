@@ -7,6 +7,7 @@ twice. Python sessions install Omega with maturin into their own virtualenv.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -20,9 +21,22 @@ CARGO_ENV = {"CARGO_TARGET_DIR": str(TARGET_DIR)}
 # is exercised from pytest instead).
 RUST_TEST_ARGS = ["--workspace", "--exclude", "omega-py-bindings", "--release"]
 
+# uv where it is installed (install_omega puts pip into the venv, so both backends work),
+# else virtualenv.
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "docs"]
+
+
+class _NoUvProbeNotice(logging.Filter):
+    """nox probes for uv at every session, whatever the backend, and logs "uv binary not
+    found." where it is absent: expected with the fallback above, so that line is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "uv binary not found."
+
+
+logging.getLogger("nox").addFilter(_NoUvProbeNotice())
 
 
 def install_omega(session: nox.Session, *extras: str) -> None:
@@ -94,6 +108,10 @@ def docs(session: nox.Session) -> None:
     rust_api = ROOT / "docs" / "rust-api"
     shutil.rmtree(rust_api, ignore_errors=True)
     shutil.copytree(TARGET_DIR / "doc", rust_api)
+    # rustdoc ships a font licence as Markdown, which mkdocs would render as a stray page:
+    # keep it as a plain text file beside the fonts.
+    for licence in (rust_api / "static.files").glob("*.md"):
+        licence.rename(licence.with_name(licence.name + ".txt"))
     session.run(
         "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
     )
