@@ -81,13 +81,7 @@ def bars_from_frame(
         labels = {f"{side}_{f}": str(names[f]) for f in FIELDS}
         labels.update({f"{other}_{f}": f"{names[f]}{sign}{spread_label}" for f in FIELDS})
         if ask_source == "no spread":
-            log.warning(
-                "%s: one-sided prices without spread_pips or a spread column: %s = %s, "
-                "so the backtest trades on zero spread",
-                source,
-                other,
-                side,
-            )
+            log.warning("%s", _zero_spread_message(source, side, other))
     labels["time"] = time_label
     labels["volume"] = str(volume_name or "volume")
     raw = RawBars(
@@ -110,6 +104,13 @@ def bars_from_frame(
     if strict_quality:
         quality.raise_if_any()
     return series
+
+
+def _zero_spread_message(source: str, side: str, other: str) -> str:
+    return (
+        f"{source}: one-sided ({side}) prices without a spread, so {other} = {side} and the "
+        "backtest trades on zero spread; give spread_pips= or a spread column to from_frame"
+    )
 
 
 def _instrument(instrument: Instrument | str | None, symbol: str) -> Instrument:
