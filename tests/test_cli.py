@@ -60,7 +60,7 @@ def test_config_file_argument(cli, tmp_path):
         (["--set", "execution.slippage.pips=-1"], "error: ConfigError: execution.slippage.pips:"),
         (["--set", "nonsense"], "error: ConfigError: --set 'nonsense': expected KEY=VALUE"),
         (["--engine", "warp"], "error: ConfigError: engine: Input should be"),
-        (["--format", "mt5"], "error: ConfigError: --format and --tz need --data"),
+        (["--format", "mt5"], "error: ConfigError: --format, --tz and --spread need --data"),
         (["missing.yaml"], "error: ConfigError: missing.yaml: cannot read config"),
     ],
 )
@@ -236,3 +236,45 @@ def test_sweep_where_every_set_fails_lists_each_error_and_writes_sweep_csv(cli, 
     assert list(table["z_entry"]) == [0.1, 0.2]
     assert table["error"].str.contains("z_exit").all()
     assert "Traceback" not in result.output
+
+
+def _fields_without_description(schema: dict) -> list[str]:
+    """Every property of the root and of each $defs model that has no description."""
+    models = {"<root>": schema, **schema.get("$defs", {})}
+    return [
+        f"{model}.{name}"
+        for model, body in models.items()
+        for name, spec in body.get("properties", {}).items()
+        if not str(spec.get("description", "")).strip()
+    ]
+
+
+def test_every_field_of_the_schema_has_a_description(cli):
+    schema = json.loads(cli.invoke(app, ["schema"]).stdout)
+    assert _fields_without_description(schema) == []
+    assert len([1 for _ in schema["$defs"]]) >= 10  # the walk did reach the nested models
+    # The walker itself: a field without a description is found.
+    assert _fields_without_description({"properties": {"x": {"type": "int"}}}) == ["<root>.x"]
+
+
+def test_version_option(cli):
+    from importlib.metadata import version
+
+    import omega
+
+    result = cli.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"omega {omega.__version__}"
+    assert omega.__version__ == version("omega-backtest")
+
+
+def test_strategies_say_which_run_in_rust(cli):
+    from omega.engine.rust import rust_strategy_names
+
+    result = cli.invoke(app, ["strategies"])
+    assert result.exit_code == 0
+    rust = set(rust_strategy_names())
+    assert "mean_reversion_z_score" in rust  # built into the core
+    for name in ("mean_reversion_z_score", "sma_cross", "zscore_threshold"):
+        runs = "Rust and Python" if name in rust else "Python only"
+        assert f"{name}: {runs}" in result.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +33,41 @@ app = typer.Typer(
 )
 console = Console(highlight=False)
 error_console = Console(stderr=True, highlight=False)
+
+
+class _WarningsToStderr(logging.Handler):
+    """Warnings logged by omega (data defaults, engine fallbacks, failed sweep sets) as
+    ``warning: ...`` lines on stderr, once each."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = escape(record.getMessage())
+        error_console.print(f"[bold yellow]warning[/]: {text}", soft_wrap=True)
+
+
+_WARNINGS_HANDLER = _WarningsToStderr(logging.WARNING)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from omega import __version__
+
+        console.print(f"omega {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_version, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Omega FX backtesting: run backtests, check data, inspect configs and strategies."""
+    logger = logging.getLogger("omega")
+    if _WARNINGS_HANDLER not in logger.handlers:
+        logger.addHandler(_WARNINGS_HANDLER)
 
 
 @contextlib.contextmanager
@@ -134,13 +170,36 @@ def _stages(enabled: bool) -> Iterator[_Stages]:
 
 # Options shared by the commands that run a config.
 ConfigArg = Annotated[
-    Path | None, typer.Argument(help="YAML or JSON config; default: the default config")
+    list[Path] | None,
+    typer.Argument(
+        help="YAML or JSON config (default: the default config); after --data, further data "
+        "files (a shell-expanded glob)",
+        show_default=False,
+    ),
 ]
-DataOpt = Annotated[Path | None, typer.Option("--data", help="data file or folder")]
+DataOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--data",
+        help="data file, folder or glob; several files (--data a.csv b.csv) are read like a folder",
+    ),
+]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
+    str | None,
+    typer.Option(
+        "--format", help="mt5, histdata, lean, csv or parquet; default: inferred from the file"
+    ),
 ]
-TzOpt = Annotated[str | None, typer.Option("--tz", help="time zone of the file")]
+TzOpt = Annotated[
+    str | None,
+    typer.Option("--tz", help="time zone of the file's times (MT5: the broker's, e.g. EET)"),
+]
+SpreadOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--spread", metavar="PIPS", help="fixed spread for bid-only data (HistData, 1-sided CSV)"
+    ),
+]
 SetOpt = Annotated[
     list[str] | None, typer.Option("--set", help="KEY=VALUE config override, repeatable")
 ]
@@ -156,6 +215,7 @@ def backtest(
     data: DataOpt = None,
     data_format: FormatOpt = None,
     tz: TzOpt = None,
+    spread: SpreadOpt = None,
     engine: Annotated[
         str | None, typer.Option("--engine", help="auto, python, hybrid or rust")
     ] = None,
@@ -173,7 +233,7 @@ def backtest(
             assignments.append(f"engine={engine}")
         if trace:
             assignments.append("trace=true")
-        config = _config(config_file, data, data_format, tz, assignments)
+        config = _config(config_file, data, data_format, tz, spread, assignments)
         with _stages(progress) as stages:
             with stages.stage(_loading_label(config)):
                 bars = load_bars(config)
@@ -232,6 +292,7 @@ def sweep(
     data: DataOpt = None,
     data_format: FormatOpt = None,
     tz: TzOpt = None,
+    spread: SpreadOpt = None,
     overrides: SetOpt = None,
     out: OutOpt = Path(DEFAULT_OUT),
     sort: Annotated[str, typer.Option("--sort", help="metric to rank by, best first")] = "sharpe",
@@ -252,7 +313,7 @@ def sweep(
     with _omega_errors():
         if not grid:
             raise _usage("sweep needs at least one --grid NAME=V1,V2,...")
-        config = _config(config_file, data, data_format, tz, list(overrides or []))
+        config = _config(config_file, data, data_format, tz, spread, list(overrides or []))
         if config.strategy.plugin is not None:
             raise _usage("sweep: strategy plugins are not supported; use a built-in strategy")
         sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
@@ -314,24 +375,62 @@ def _write_sweep(table: Any, out: Path) -> Path:
 
 
 def _config(
-    config_file: Path | None,
-    data: Path | None,
+    args: list[Path] | None,
+    data: list[Path] | None,
     data_format: str | None,
     tz: str | None,
+    spread: float | None,
     assignments: list[str],
 ) -> Any:
-    """The config file (or the default config), then --data/--format/--tz, then KEY=VALUE
-    assignments: the order every command that runs a config applies them in."""
+    """The config file (or the default config), then --data/--format/--tz/--spread, then
+    KEY=VALUE assignments: the order every command that runs a config applies them in."""
     from omega.config import BacktestConfig, default_config
 
+    config_file, data_paths = _split_arguments(args or [], data or [])
     config = BacktestConfig.from_file(config_file) if config_file else default_config()
-    if data is not None:
-        config = config.with_data_file(str(data), data_format, tz)
-    elif data_format is not None or tz is not None:
-        raise _usage("--format and --tz need --data")
+    if data_paths:
+        if data_format is None:
+            data_format = _inferred_format(data_paths)
+        path: str | list[str] = data_paths[0] if len(data_paths) == 1 else data_paths
+        config = config.with_data_file(path, data_format, tz, spread)
+    elif data_format is not None or tz is not None or spread is not None:
+        raise _usage("--format, --tz and --spread need --data")
     if assignments:
         config = config.apply_overrides(assignments)
     return config
+
+
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _split_arguments(args: list[Path], data: list[Path]) -> tuple[Path | None, list[str]]:
+    """The config file and the data files among the positional arguments.
+
+    ``--data a.csv b.csv`` (what the shell makes of ``--data *.csv``) leaves ``b.csv`` as a
+    positional argument: with --data, every argument that is not a .yaml/.yml/.json config
+    is one more data file.
+    """
+    if not data:
+        if len(args) > 1:
+            raise _usage(
+                f"one config file expected, got {len(args)} arguments "
+                "(data files go after --data: --data a.csv b.csv)"
+            )
+        return (args[0] if args else None), []
+    configs = [a for a in args if a.suffix.lower() in CONFIG_SUFFIXES]
+    if len(configs) > 1:
+        raise _usage(f"one config file expected, got {', '.join(map(str, configs))}")
+    extra = [a for a in args if a.suffix.lower() not in CONFIG_SUFFIXES]
+    return (configs[0] if configs else None), [str(p) for p in [*data, *extra]]
+
+
+def _inferred_format(paths: list[str]) -> str:
+    """The format the data says it is, printed so that a wrong guess is seen."""
+    from omega.data.infer import infer_format
+
+    fmt, reason = infer_format(paths)
+    console.print(f"[bold]Data format:[/] {fmt} (inferred: {escape(reason)})", soft_wrap=True)
+    return fmt
 
 
 def _loading_label(config: Any) -> str:
@@ -347,11 +446,13 @@ def _usage(message: str) -> OmegaError:
 
 @app.command("validate-data")
 def validate_data(
-    file: Annotated[Path, typer.Argument(help="data file or folder")],
-    data_format: Annotated[
-        str, typer.Option("--format", help="mt5, histdata, lean, csv or parquet")
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="data file, folder or glob; several files are read like a folder"),
     ],
-    tz: Annotated[str | None, typer.Option("--tz", help="time zone of the file")] = None,
+    data_format: FormatOpt = None,
+    tz: TzOpt = None,
+    spread: SpreadOpt = None,
     symbol: Annotated[str, typer.Option("--symbol", help="instrument symbol")] = "EURUSD",
     strict: Annotated[
         bool, typer.Option("--strict", help="treat soft anomalies as errors")
@@ -367,12 +468,24 @@ def validate_data(
             instrument = Instrument.for_symbol(symbol)
         except ValueError as exc:
             raise _usage(f"--symbol: {exc}") from None
-        with _stages(progress) as stages, stages.stage(f"loading {file}"):
-            bars = load(str(file), data_format, tz=tz, instrument=instrument, strict_quality=strict)
+        paths = [str(f) for f in files]
+        if data_format is None:
+            data_format = _inferred_format(paths)
+        options: dict[str, Any] = {} if spread is None else {"spread_pips": spread}
+        label = paths[0] if len(paths) == 1 else f"{len(paths)} files"
+        with _stages(progress) as stages, stages.stage(f"loading {label}"):
+            bars = load(
+                paths if len(paths) > 1 else paths[0],
+                data_format,
+                tz=tz,
+                instrument=instrument,
+                strict_quality=strict,
+                **options,
+            )
         if bars.quality is not None:
             console.print(bars.quality.summary(), markup=False, soft_wrap=True)
         else:
-            console.print(f"{file}: {len(bars):,} bars loaded")
+            console.print(f"{label}: {len(bars):,} bars loaded")
         console.print("[green]OK[/]: no hard errors")
 
 
@@ -390,9 +503,14 @@ def strategies() -> None:
     from omega.strategy import list_strategies, strategy_schema
 
     with _omega_errors():
+        rust, why_not = _rust_strategies()
         for name in list_strategies():
             params = strategy_schema(name)
-            table = Table(title=name, title_justify="left")
+            if name in rust:
+                runs = "Rust and Python (engine auto: rust)"
+            else:
+                runs = "Python only (engine auto: hybrid)" + why_not
+            table = Table(title=f"{name}: {runs}", title_justify="left")
             for column in ("parameter", "type", "default", "description"):
                 table.add_column(column)
             for key, spec in params.get("properties", {}).items():
@@ -403,6 +521,16 @@ def strategies() -> None:
                     spec.get("description", ""),
                 )
             console.print(table)
+
+
+def _rust_strategies() -> tuple[frozenset[str], str]:
+    """The strategies implemented in Rust, and why there are none when the core is missing."""
+    try:
+        from omega.engine.rust import rust_strategy_names
+
+        return frozenset(rust_strategy_names()), ""
+    except ImportError as exc:
+        return frozenset(), f"; the Rust core is not available: {exc}"
 
 
 def _schema_type(spec: dict[str, Any]) -> str:

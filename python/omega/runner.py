@@ -233,7 +233,8 @@ def run_backtest(
         bars = load_bars(config)
     bars = as_bar_series(bars, config.instrument.to_instrument())  # a DataFrame is converted
     _check_timeframes(bars, settings)
-    mode, reason, warnings = choice.mode, choice.reason, []
+    # Loading warnings (an MT5 file read as UTC, zero spread) travel with the result.
+    mode, reason, warnings = choice.mode, choice.reason, list(bars.warnings)
     failure: str | None = choice.unavailable
     raw: RawRun | None = None
     if failure is None and mode != "python":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +40,32 @@ class BacktestConfig(Section):
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="Omega backtest configuration")
 
-    data: DataConfig = Field(default_factory=DataConfig)
-    instrument: InstrumentConfig = Field(default_factory=InstrumentConfig)
-    timeframes: TimeframesConfig = Field(default_factory=TimeframesConfig)
-    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
-    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
-    account: AccountConfig = Field(default_factory=AccountConfig)
-    engine: EngineMode = "auto"
-    trace: bool = False
+    data: DataConfig = Field(
+        default_factory=DataConfig,
+        description="the bars: a file or folder (path + format), or seeded synthetic bars",
+    )
+    instrument: InstrumentConfig = Field(
+        default_factory=InstrumentConfig, description="the traded instrument"
+    )
+    timeframes: TimeframesConfig = Field(
+        default_factory=TimeframesConfig, description="primary and extra timeframes"
+    )
+    strategy: StrategyConfig = Field(
+        default_factory=StrategyConfig, description="the strategy and its parameters"
+    )
+    execution: ExecutionConfig = Field(
+        default_factory=ExecutionConfig,
+        description="fills: intrabar policy, slippage, fees, sizing, stops",
+    )
+    account: AccountConfig = Field(
+        default_factory=AccountConfig, description="initial balance and currency"
+    )
+    engine: EngineMode = Field(
+        default="auto",
+        description="auto (rust when the strategy has a Rust implementation, else hybrid), "
+        "python, hybrid or rust",
+    )
+    trace: bool = Field(default=False, description="record the per-bar decision trace (trace.csv)")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> BacktestConfig:
@@ -94,7 +113,7 @@ class BacktestConfig(Section):
             kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
             raise ConfigError(f"{path}: not valid {kind}: {exc}") from None
         try:
-            return cls.from_dict(data)
+            return cls.from_dict(_paths_relative_to(data, path.parent))
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc}") from None
 
@@ -129,9 +148,14 @@ class BacktestConfig(Section):
         return BacktestConfig.from_dict(data)
 
     def with_data_file(
-        self, path: str, format: str | None = None, tz: str | None = None
+        self,
+        path: str | list[str],
+        format: str | None = None,
+        tz: str | None = None,
+        spread_pips: float | None = None,
     ) -> BacktestConfig:
-        """The same run on a data file (replaces the data source; keeps strict_quality)."""
+        """The same run on a data file, folder, glob or list of files (replaces the data
+        source; keeps strict_quality)."""
         data = self.user_dict()
         section = dict(data.get("data", {}))
         if section.get("path") is None:
@@ -142,6 +166,8 @@ class BacktestConfig(Section):
             section["format"] = format
         if tz is not None:
             section["tz"] = tz
+        if spread_pips is not None:
+            section["spread_pips"] = spread_pips
         data["data"] = section
         return BacktestConfig.from_dict(data)
 
@@ -188,6 +214,33 @@ class BacktestConfig(Section):
     @property
     def primary_timeframe(self) -> Timeframe:
         return Timeframe.parse(self.timeframes.primary)
+
+
+def _paths_relative_to(data: Any, folder: Path) -> Any:
+    """``data`` with the relative file paths of a config file (data.path, a ``.py``
+    strategy.module, strategy.plugin) joined to the file's folder, so that a config runs the
+    same from any working directory."""
+    if not isinstance(data, dict):
+        return data  # from_dict reports the wrong shape
+
+    def rebase(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            return os.path.normpath(folder / value)
+        return value
+
+    data = copy.deepcopy(data)
+    section = data.get("data")
+    if isinstance(section, dict) and "path" in section:
+        path = section["path"]
+        section["path"] = [rebase(p) for p in path] if isinstance(path, list) else rebase(path)
+    strategy = data.get("strategy")
+    if isinstance(strategy, dict):
+        module = strategy.get("module")
+        if isinstance(module, str) and module.endswith(".py"):
+            strategy["module"] = rebase(module)
+        if "plugin" in strategy:
+            strategy["plugin"] = rebase(strategy["plugin"])
+    return data
 
 
 def _assign(data: dict[str, Any], keys: list[str], value: Any) -> None:

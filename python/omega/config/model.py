@@ -36,24 +36,58 @@ def _timeframe_name(value: Any) -> str:
 
 
 class SyntheticData(Section):
-    seed: int = Field(default=DEFAULT_SYNTHETIC_SEED, ge=0)
-    n_bars: int = Field(default=DEFAULT_SYNTHETIC_BARS, ge=1)
+    """Seeded synthetic EURUSD-like M1 bars (the default data)."""
+
+    seed: int = Field(
+        default=DEFAULT_SYNTHETIC_SEED,
+        ge=0,
+        description="seed of the generator: the same seed gives the same bars",
+    )
+    n_bars: int = Field(
+        default=DEFAULT_SYNTHETIC_BARS,
+        ge=1,
+        description="number of M1 bars to generate (1,000,000 is about 2.7 years)",
+    )
 
 
 class DataConfig(Section):
     """Either a file (``path`` + ``format``) or seeded synthetic bars (the default)."""
 
-    path: str | None = None
-    format: DataFormat | None = None
+    path: str | list[str] | None = Field(
+        default=None,
+        description="a data file, a folder of files (those matching pattern), a glob, or a "
+        "list of these read as one series; relative paths in a config file are relative to "
+        "the config file's folder",
+    )
+    format: DataFormat | None = Field(
+        default=None,
+        description="file format: mt5, histdata, lean, csv or parquet (required with path; "
+        "the CLI infers it from the file when --format is left out)",
+    )
     tz: str | None = Field(
-        default=None, description="zone of the file's timestamps (IANA or UTC+-H)"
+        default=None,
+        description="zone of the file's timestamps (IANA name such as EET, or UTC+-H), "
+        "converted to UTC; default: the format's (UTC; HistData UTC-5). MT5 files are in "
+        "broker server time: set it",
     )
     spread_pips: float | None = Field(
-        default=None, ge=0, description="fixed spread for one-sided files without a spread column"
+        default=None,
+        ge=0,
+        description="fixed spread in pips for one-sided (bid-only) files without a spread "
+        "column: ask = bid + spread; without it such files trade on zero spread (warned)",
     )
-    pattern: str | None = Field(default=None, description="file glob when path is a directory")
-    synthetic: SyntheticData | None = None
-    strict_quality: bool = False
+    pattern: str | None = Field(
+        default=None, description="file glob inside a folder path (default *.csv)"
+    )
+    synthetic: SyntheticData | None = Field(
+        default=None,
+        description="seeded synthetic bars instead of a file (the default when path is unset)",
+    )
+    strict_quality: bool = Field(
+        default=False,
+        description="soft data anomalies (gaps, zero spreads...) raise DataQualityError "
+        "instead of being counted in the quality report",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
@@ -79,14 +113,36 @@ class DataConfig(Section):
 class InstrumentConfig(Section):
     """The symbol; any field left out comes from ``Instrument.for_symbol(symbol)``."""
 
-    symbol: str = "EURUSD"
-    pip_size: float | None = Field(default=None, gt=0)
-    point: float | None = Field(default=None, gt=0)
-    contract_size: float | None = Field(default=None, gt=0)
-    lot_step: float | None = Field(default=None, gt=0)
-    min_lot: float | None = Field(default=None, gt=0)
-    base_currency: str | None = Field(default=None, min_length=3, max_length=3)
-    quote_currency: str | None = Field(default=None, min_length=3, max_length=3)
+    symbol: str = Field(
+        default="EURUSD",
+        description="the traded symbol; a six-letter FX pair gives every field below a default",
+    )
+    pip_size: float | None = Field(
+        default=None, gt=0, description="price of one pip (EURUSD 0.0001, USDJPY 0.01)"
+    )
+    point: float | None = Field(
+        default=None,
+        gt=0,
+        description="smallest price increment (EURUSD 0.00001); MT5 spreads are in points",
+    )
+    contract_size: float | None = Field(
+        default=None, gt=0, description="units of the base currency in one lot (100,000)"
+    )
+    lot_step: float | None = Field(
+        default=None, gt=0, description="order sizes are rounded down to this step (0.01)"
+    )
+    min_lot: float | None = Field(
+        default=None, gt=0, description="smallest order size; smaller orders are dropped (0.01)"
+    )
+    base_currency: str | None = Field(
+        default=None, min_length=3, max_length=3, description="first currency of the pair"
+    )
+    quote_currency: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=3,
+        description="second currency of the pair, in which prices are quoted",
+    )
 
     @model_validator(mode="after")
     def _resolvable(self) -> InstrumentConfig:
@@ -124,8 +180,16 @@ class InstrumentConfig(Section):
 
 
 class TimeframesConfig(Section):
-    primary: str = "M5"
-    extra: list[str] = Field(default_factory=lambda: ["H1"])
+    """The timeframes of the run (M1, M5, M15, M30, H1, H4, D1)."""
+
+    primary: str = Field(
+        default="M5",
+        description="the timeframe the strategy loop walks; a multiple of the data's timeframe",
+    )
+    extra: list[str] = Field(
+        default_factory=lambda: ["H1"],
+        description="further timeframes the strategy may read; none finer than primary",
+    )
 
     _names = field_validator("primary", mode="before")(_timeframe_name)
 
@@ -152,66 +216,132 @@ class TimeframesConfig(Section):
 
 
 class StrategyConfig(Section):
-    name: str = "mean_reversion_z_score"
-    params: dict[str, Any] = Field(default_factory=dict)
+    """Which strategy runs, and its parameters."""
+
+    name: str = Field(
+        default="mean_reversion_z_score",
+        description="a registered strategy (omega strategies lists them)",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the strategy's parameters, validated by its Params model; omitted ones "
+        "take the strategy's defaults",
+    )
     module: str | None = Field(
         default=None,
         description="Python module (dotted name) or .py file imported first, so that a custom "
-        "strategy it registers with @register_strategy can be named (paths are relative to "
-        "the current directory)",
+        "strategy it registers with @register_strategy can be named (a relative .py path in a "
+        "config file is relative to the config file's folder)",
     )
     plugin: str | None = Field(
         default=None,
         description="Path of a strategy plugin library (a cdylib exporting its strategy with "
-        "omega-strategy-api's export_strategy!; relative to the current directory). The "
-        "backtest then runs in rust mode through the plugin, which validates params itself; "
-        "name is not used",
+        "omega-strategy-api's export_strategy!; a relative path in a config file is relative "
+        "to the config file's folder). The backtest then runs in rust mode through the "
+        "plugin, which validates params itself; name is not used",
     )
 
 
 class SlippageConfig(Section):
-    model: Literal["none", "fixed", "random", "atr"] = "none"
-    pips: float = Field(default=0.0, ge=0)
-    atr_fraction: float = Field(default=0.0, ge=0)
-    atr_period: int = Field(default=14, ge=1)
-    seed: int = Field(default=0, ge=0, lt=2**64)
+    """Price slippage against the trader on market fills and stops."""
+
+    model: Literal["none", "fixed", "random", "atr"] = Field(
+        default="none",
+        description="none; fixed (pips); random (uniform up to pips, seeded); atr "
+        "(atr_fraction x ATR)",
+    )
+    pips: float = Field(
+        default=0.0, ge=0, description="fixed: the slip in pips; random: the largest slip"
+    )
+    atr_fraction: float = Field(
+        default=0.0, ge=0, description="atr: slip = this fraction of ATR(atr_period)"
+    )
+    atr_period: int = Field(
+        default=14, ge=1, description="atr: bars of the ATR (of the last closed bar)"
+    )
+    seed: int = Field(
+        default=0, ge=0, lt=2**64, description="random: seed of the SplitMix64 generator"
+    )
 
 
 class FeesConfig(Section):
+    """Costs charged on every fill."""
+
     commission_per_lot: float = Field(
         default=3.5, ge=0, description="account currency per lot per side"
     )
-    percent_of_notional: float = Field(default=0.0, ge=0)
+    percent_of_notional: float = Field(
+        default=0.0, ge=0, description="percent of each fill's notional value"
+    )
 
 
 class SizingConfig(Section):
-    mode: Literal["fixed", "risk_percent"] = "risk_percent"
-    lots: float = Field(default=1.0, gt=0)
-    risk_percent: float = Field(default=1.0, gt=0, le=100)
+    """How many lots each entry trades."""
+
+    mode: Literal["fixed", "risk_percent"] = Field(
+        default="risk_percent",
+        description="fixed: always lots; risk_percent: the size that loses risk_percent of "
+        "the balance at the stop",
+    )
+    lots: float = Field(default=1.0, gt=0, description="fixed: lots per trade")
+    risk_percent: float = Field(
+        default=1.0, gt=0, le=100, description="risk_percent: percent of the balance at risk"
+    )
 
 
 class BreakEvenConfig(Section):
-    trigger_pips: float = Field(gt=0)
-    offset_pips: float = 0.0
+    """Move the stop to the entry once the trade is far enough in profit."""
+
+    trigger_pips: float = Field(gt=0, description="profit in pips that moves the stop")
+    offset_pips: float = Field(
+        default=0.0, description="the stop goes to entry + this many pips (in profit)"
+    )
 
 
 class TrailingConfig(Section):
-    distance_pips: float = Field(gt=0)
+    """A stop that follows the price."""
+
+    distance_pips: float = Field(
+        gt=0, description="the stop trails the best price by this many pips"
+    )
 
 
 class ExecutionConfig(Section):
-    intrabar_policy: Literal["pessimistic", "optimistic", "finer"] = "pessimistic"
-    slippage: SlippageConfig = Field(default_factory=SlippageConfig)
-    fees: FeesConfig = Field(default_factory=FeesConfig)
-    sizing: SizingConfig = Field(default_factory=SizingConfig)
-    break_even: BreakEvenConfig | None = None
-    trailing: TrailingConfig | None = None
-    max_bars_held: int | None = Field(default=None, ge=0, description="0 or null: no limit")
+    """How orders fill (docs/engine/execution.md)."""
+
+    intrabar_policy: Literal["pessimistic", "optimistic", "finer"] = Field(
+        default="pessimistic",
+        description="SL and TP both inside one bar: pessimistic (SL first), optimistic (TP "
+        "first), finer (walk the base bars)",
+    )
+    slippage: SlippageConfig = Field(
+        default_factory=SlippageConfig, description="slippage model (default: none)"
+    )
+    fees: FeesConfig = Field(default_factory=FeesConfig, description="commission and fees")
+    sizing: SizingConfig = Field(default_factory=SizingConfig, description="position sizing")
+    break_even: BreakEvenConfig | None = Field(
+        default=None, description="break-even stop; null: off"
+    )
+    trailing: TrailingConfig | None = Field(default=None, description="trailing stop; null: off")
+    max_bars_held: int | None = Field(
+        default=None,
+        ge=0,
+        description="force an exit after this many primary bars; 0 or null: no limit",
+    )
 
 
 class AccountConfig(Section):
-    initial_balance: float = Field(default=100_000.0, gt=0)
-    currency: str = Field(default="USD", min_length=3, max_length=3)
+    """The trading account."""
+
+    initial_balance: float = Field(
+        default=100_000.0, gt=0, description="starting balance in the account currency"
+    )
+    currency: str = Field(
+        default="USD",
+        min_length=3,
+        max_length=3,
+        description="account currency: the base or the quote currency of the instrument",
+    )
 
     @field_validator("currency")
     @classmethod

@@ -81,6 +81,9 @@ class BarSeries:
     instrument: Instrument = field(default_factory=Instrument)
     source: str = "<memory>"
     quality: DataQualityReport | None = None
+    # Defaults taken while loading that change results (no tz for MT5, no spread for one-sided
+    # prices); run_backtest copies them into result.warnings.
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.time = np.ascontiguousarray(self.time, dtype=np.int64)

@@ -59,8 +59,14 @@ class SourceMap:
         return source.path, source.line_of(row)
 
 
-def resolve_files(path: str | os.PathLike[str], pattern: str) -> list[str]:
-    """A file, a directory (files matching ``pattern`` inside it) or a glob -> sorted paths."""
+def resolve_files(path: str | os.PathLike[str] | list[str], pattern: str) -> list[str]:
+    """A file, a directory (files matching ``pattern`` inside it) or a glob -> sorted paths.
+
+    A list of these (e.g. a shell-expanded glob) is read like a folder: every file it names,
+    in name order, each once.
+    """
+    if isinstance(path, list | tuple):
+        return sorted({f for p in path for f in resolve_files(p, pattern)})
     text = os.fspath(path)
     candidate = Path(text)
     if candidate.is_file():
