@@ -90,6 +90,15 @@ def test_one_sided_frame_without_spread_trades_on_zero_spread_and_says_so(caplog
     np.testing.assert_array_equal(bars.volume, [0.0, 0.0, 0.0])
     assert bars.quality is not None and bars.quality.zero_spread_bars == 3
     assert "zero spread" in caplog.text
+    assert len(bars.warnings) == 1 and "spread_pips=" in bars.warnings[0]
+    assert BarSeries.from_frame(ohlc_frame(), spread_pips=0.0).warnings == []  # zero, on purpose
+
+
+def test_a_backtest_on_a_frame_without_spread_says_so_in_the_result(caplog) -> None:
+    config = omega.default_config().apply_overrides(["strategy.name=sma_cross"])
+    with caplog.at_level("WARNING", logger="omega.data.frames"):
+        result = omega.run_backtest(config, bars=ohlc_frame())
+    assert any("trades on zero spread" in w for w in result.warnings)
 
 
 def test_one_sided_frame_matches_the_csv_loader_on_the_same_numbers(tmp_path) -> None:

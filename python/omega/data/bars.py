@@ -120,9 +120,10 @@ class BarSeries:
         * one side: ``open``, ``high``, ``low``, ``close`` (the ``side``, bid by default, as in
           backtesting.py frames); the other side is these prices plus a spread: ``spread_pips``
           (fixed), else a ``spread`` column (or ``spread_column``) in ``spread_unit`` (pips by
-          default; "points" for MT5's ``<SPREAD>``, "price" for price units), else zero (logged
-          as a warning). Derived prices are rounded to the instrument's price grid
-          (``instrument.point``), as the file loaders do; given prices are used as they are;
+          default; "points" for MT5's ``<SPREAD>``, "price" for price units), else zero (a
+          message in ``warnings``, which run_backtest passes on to the result, and the log).
+          Derived prices are rounded to the instrument's price grid (``instrument.point``), as
+          the file loaders do; given prices are used as they are;
         * ``volume`` optional (zeros without it).
 
         Times are bar open times: the DatetimeIndex, else ``time_column``, else a column named

@@ -60,6 +60,7 @@ def bars_from_frame(
     n = len(df)
     volume_name = names.get("volume")
     volume = _floats(df, volume_name, source) if volume_name else np.zeros(n)
+    warnings: list[str] = []  # defaults taken that change results (run_backtest reports them)
     if any(c in names for c in PRICE_COLUMNS):
         if spread_pips is not None or spread_column is not None:
             raise ConfigError(
@@ -81,7 +82,8 @@ def bars_from_frame(
         labels = {f"{side}_{f}": str(names[f]) for f in FIELDS}
         labels.update({f"{other}_{f}": f"{names[f]}{sign}{spread_label}" for f in FIELDS})
         if ask_source == "no spread":
-            log.warning("%s", _zero_spread_message(source, side, other))
+            warnings.append(_zero_spread_message(source, side, other))
+            log.warning("%s", warnings[-1])
     labels["time"] = time_label
     labels["volume"] = str(volume_name or "volume")
     raw = RawBars(
@@ -100,6 +102,7 @@ def bars_from_frame(
         instrument=inst,
         source=source,
         quality=quality,
+        warnings=warnings,
     )
     if strict_quality:
         quality.raise_if_any()
