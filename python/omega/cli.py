@@ -12,17 +12,20 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from omega.errors import OmegaError
 
+if TYPE_CHECKING:
+    from rich.table import Table
+
 EXIT_OMEGA_ERROR = 2
 DEFAULT_OUT = "omega-out"
+TABLE_FORMATS = ("csv", "parquet")
 
 app = typer.Typer(
     name="omega",
@@ -82,6 +85,8 @@ def _omega_errors() -> Iterator[None]:
 
 
 def _metrics_table(metrics: dict[str, Any]) -> Table:
+    from rich.table import Table
+
     from omega.report import format_metric
 
     table = Table(title="Metrics", show_header=False)
@@ -222,12 +227,26 @@ def backtest(
     overrides: SetOpt = None,
     out: OutOpt = Path(DEFAULT_OUT),
     trace: Annotated[bool, typer.Option("--trace", help="record the decision trace")] = False,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="write report.html (the slowest output)")
+    ] = True,
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--output-format",
+            help="format of the trades and equity tables: csv or parquet",
+            case_sensitive=False,
+        ),
+    ] = "csv",
     progress: ProgressOpt = True,
 ) -> None:
     """Run a backtest and write trades.csv, equity.csv, metrics.json and report.html."""
     from omega.runner import load_bars, run_backtest
 
     with _omega_errors():
+        table_format = output_format.lower()
+        if table_format not in TABLE_FORMATS:
+            raise _usage(f"--output-format {output_format!r}: expected csv or parquet")
         assignments = list(overrides or [])
         if engine is not None:
             assignments.append(f"engine={engine}")
@@ -251,7 +270,7 @@ def backtest(
         console.print(_metrics_table(result.metrics))
         try:
             with _stages(progress) as stages, stages.stage(f"writing {out}/"):
-                written = result.save(out)
+                written = result.save(out, report=report, table_format=table_format)
         except OSError as exc:
             error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_OMEGA_ERROR) from None
@@ -347,6 +366,8 @@ def sweep(
         title = f"{config.strategy.name}: {len(sets)} sets, best {sort} first"
         if failed.any():
             title += f" ({int(failed.sum())} failed)"
+        from rich.table import Table
+
         shown = Table(title=title)
         for column in [*names, *(header for header, _ in SWEEP_COLUMNS.values())]:
             shown.add_column(column, justify="right")
@@ -500,6 +521,8 @@ def schema() -> None:
 @app.command()
 def strategies() -> None:
     """List the registered strategies with their parameters."""
+    from rich.table import Table
+
     from omega.strategy import list_strategies, strategy_schema
 
     with _omega_errors():

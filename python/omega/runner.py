@@ -132,11 +132,12 @@ def plugin_mode(requested: str, backend: Backend, env: Mapping[str, str]) -> Mod
 
 def load_bars(config: BacktestConfig) -> BarSeries:
     """The base bars the config names (a file, or seeded synthetic bars), quality checked."""
-    from omega.data import generate_synthetic, load
-
     data = config.data
     instrument = config.instrument.to_instrument()
     if data.path is None:
+        # Only the generator: the file loaders (pyarrow.csv, parquet) are not imported.
+        from omega.data.synthetic import generate_synthetic
+
         synthetic = data.synthetic_or_default
         bars = generate_synthetic(
             n_bars=synthetic.n_bars,
@@ -147,6 +148,8 @@ def load_bars(config: BacktestConfig) -> BarSeries:
         if data.strict_quality and bars.quality is not None:
             bars.quality.raise_if_any()
         return bars
+    from omega.data.loading import load
+
     options: dict[str, Any] = {"tz": data.tz, "instrument": instrument}
     if data.spread_pips is not None:
         options["spread_pips"] = data.spread_pips
