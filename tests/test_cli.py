@@ -29,7 +29,7 @@ def test_backtest_without_config_runs_the_default_and_writes_files(cli, tmp_path
     assert result.exit_code == 0, result.output
     assert "Engine mode: " in result.stdout
     assert "Data quality" in result.stdout
-    assert "net_profit" in result.stdout
+    assert "Statistics: mean_reversion_z_score on EURUSD M5" in result.stdout
     assert sorted(os.listdir(tmp_path / "out")) == sorted(OUTPUT_FILES)
     summary = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert summary["config"]["strategy"]["name"] == "mean_reversion_z_score"
@@ -278,3 +278,44 @@ def test_strategies_say_which_run_in_rust(cli):
     for name in ("mean_reversion_z_score", "sma_cross", "zscore_threshold"):
         runs = "Rust and Python" if name in rust else "Python only"
         assert f"{name}: {runs}" in result.stdout
+
+
+def test_backtest_prints_the_grouped_statistics_not_internal_metrics(cli, tmp_path):
+    import re
+
+    from omega.results.stats import STATS_GROUPS
+
+    result = cli.invoke(app, ["backtest", "--out", str(tmp_path), *SMALL])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    # Groups in STATS_GROUPS order, each followed by its own labels.
+    positions = [out.index(group) for group in STATS_GROUPS]
+    assert positions == sorted(positions)
+    for label in ("Sharpe Ratio", "Max. Drawdown [%]", "# Trades", "Total Fees [USD]"):
+        assert label in out
+    for internal in ("periods_per_year", "base_bars", "bars_processed", "span_days"):
+        assert internal not in out
+    assert "Account Currency" not in out  # it is in the [USD] of the labels
+    # Values agree with metrics.json at the printed precision.
+    metrics = json.loads((tmp_path / "metrics.json").read_text())["metrics"]
+
+    def printed(label: str) -> str:
+        return re.search(rf"{re.escape(label)}\s*│\s*(\S+)", out).group(1)
+
+    assert printed("# Trades") == f"{metrics['n_trades']:,}"
+    assert printed("Return [%]") == f"{metrics['return_pct']:,.2f}"
+    assert printed("Total Fees [USD]") == f"{metrics['total_fees']:,.2f}"
+    assert printed("Sharpe Ratio") == f"{metrics['sharpe']:,.3f}"
+    exits = ", ".join(f"{k} {v:,}" for k, v in metrics["exit_reasons"].items())
+    assert f"Exits: {exits}" in out
+
+
+def test_run_notes_name_orders_the_engine_could_not_place():
+    from omega.cli import _run_notes
+
+    metrics = {"exit_reasons": {"take_profit": 1200}, "dropped_orders": 3, "skipped_orders": 0}
+    assert _run_notes(metrics) == [
+        "Exits: take_profit 1,200",
+        "Orders: 3 dropped orders (details in metrics.json)",
+    ]
+    assert _run_notes({"exit_reasons": {}, "ignored_signals": 0}) == []

@@ -84,17 +84,46 @@ def _omega_errors() -> Iterator[None]:
         raise typer.Exit(EXIT_OMEGA_ERROR) from None
 
 
-def _metrics_table(metrics: dict[str, Any]) -> Table:
+def _stats_table(result: Any) -> Table:
+    """``result.stats`` grouped as ``STATS_GROUPS``, each value at the precision of its unit."""
     from rich.table import Table
 
-    from omega.report import format_metric
+    from omega.results.stats import account_currency, stats_rows
 
-    table = Table(title="Metrics", show_header=False)
-    table.add_column("metric", style="bold")
+    config = result.config
+    title = "Statistics"
+    if config is not None:
+        title += (
+            f": {config.strategy.name} on {config.instrument.symbol} {config.timeframes.primary}"
+        )
+    table = Table(title=title, title_justify="left", show_header=False, show_edge=False)
+    table.add_column("statistic")
     table.add_column("value", justify="right")
-    for key, value in metrics.items():
-        table.add_row(key, format_metric(value))
+    for group, items in stats_rows(result.stats, account_currency(result)):
+        if not items:
+            continue
+        table.add_row(f"[bold underline]{escape(group)}[/]", "", end_section=False)
+        for label, text in items:
+            table.add_row(f"  {escape(label)}", text)
+        table.add_section()
     return table
+
+
+def _run_notes(metrics: dict[str, Any]) -> list[str]:
+    """What the statistics do not say: how trades ended, orders the engine could not place."""
+    notes = []
+    exits = metrics.get("exit_reasons") or {}
+    if exits:
+        notes.append("Exits: " + ", ".join(f"{reason} {n:,}" for reason, n in exits.items()))
+    problems = {
+        "ignored signals": metrics.get("ignored_signals", 0),
+        "dropped orders": metrics.get("dropped_orders", 0),
+        "skipped orders": metrics.get("skipped_orders", 0),
+    }
+    found = [f"{n:,} {what}" for what, n in problems.items() if n]
+    if found:
+        notes.append("Orders: " + ", ".join(found) + " (details in metrics.json)")
+    return notes
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -267,7 +296,9 @@ def backtest(
             console.print("[bold]Data quality[/]")
             text = summary if isinstance(summary, str) else json.dumps(summary, indent=2)
             console.print(text, markup=False, soft_wrap=True)
-        console.print(_metrics_table(result.metrics))
+        console.print(_stats_table(result))
+        for note in _run_notes(result.metrics):
+            console.print(note, markup=False, soft_wrap=True)
         try:
             with _stages(progress) as stages, stages.stage(f"writing {out}/"):
                 written = result.save(out, report=report, table_format=table_format)
