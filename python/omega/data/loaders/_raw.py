@@ -73,7 +73,10 @@ def add_spread(
     decimals = price_decimals(point)
     prices = {f"{side}_{f}": np.ascontiguousarray(given[f], dtype=np.float64) for f in FIELDS}
     for f in FIELDS:
-        derived = prices[f"{side}_{f}"] + sign * spread_price
+        # A sum past the largest double is inf (not a warning): validation reports it as a
+        # non-finite derived price, naming the column (e.g. <HIGH>+<SPREAD>).
+        with np.errstate(over="ignore", invalid="ignore"):
+            derived = prices[f"{side}_{f}"] + sign * spread_price
         prices[f"{other}_{f}"] = (
             round_in_place(derived, decimals) if decimals is not None else derived
         )
@@ -82,10 +85,20 @@ def add_spread(
 
 def round_in_place(values: np.ndarray, decimals: int) -> np.ndarray:
     """``np.round(values, decimals)`` without its temporaries: numpy rounds as multiply by
-    10**decimals, rint, divide (exact powers of ten up to 1e22), which this repeats in place."""
+    10**decimals, rint, divide (exact powers of ten up to 1e22), which this repeats in place.
+
+    Values of magnitude ``2**52 / 10**decimals`` or more are left as they are: their product
+    is a whole number already (rounding is the identity there), and near the largest double
+    it would overflow to inf, turning a valid extreme price into a "non-finite" one.
+    """
     if not 0 <= decimals <= 22:
         return np.round(values, decimals)
     scale = 10.0**decimals
+    limit = 2.0**52 / scale
+    if len(values) and not (-limit < values.min() and values.max() < limit):
+        inside = np.abs(values) < limit  # NaN and inf stay as they are
+        values[inside] = round_in_place(values[inside], decimals)
+        return values
     np.multiply(values, scale, out=values)
     np.rint(values, out=values)
     np.divide(values, scale, out=values)

@@ -56,7 +56,18 @@ def _parse_dictionary(
             values = parse_column(chunk.dictionary, layouts, _NO_ROWS, column)
         except ParseError:
             bad_entries = _bad_entries(chunk.dictionary, layouts)
-            row = int(np.flatnonzero(bad_entries[indices])[0])
+            rows = np.flatnonzero(bad_entries[indices])
+            if not len(rows):
+                # Only entries no row uses are bad (a sliced array keeps its whole dictionary).
+                used = np.unique(indices)
+                values = np.zeros(len(chunk.dictionary), dtype=np.int64)
+                values[used] = parse_column(
+                    chunk.dictionary.take(pa.array(used)), layouts, _NO_ROWS, column
+                )
+                parts.append(values[indices])
+                offset += len(chunk)
+                continue
+            row = int(rows[0])
             value = chunk.dictionary[int(indices[row])].as_py()
             expected = " or ".join(repr(p) for p in layouts)
             raise ParseError(

@@ -22,7 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from omega.data.bars import PRICE_COLUMNS, Instrument
-from omega.data.loaders._delimited import _first_uncastable, read_header, read_table
+from omega.data.loaders._delimited import (
+    _first_uncastable,
+    first_fault,
+    read_header,
+    read_table,
+    strict_integers,
+)
 from omega.data.loaders._raw import FIELDS, FilePart, RawBars, add_spread, gather
 from omega.data.loaders._source import SourceFile, SourceMap, map_files, resolve_files
 from omega.data.timezones import format_ns, local_to_utc_ns
@@ -149,7 +155,7 @@ def _read_one(path: str, opts: _Options, one_sided_only: bool = False) -> FilePa
         include=wanted,
     )
     table, source = ft.table, ft.source
-    time = _parse_time(table.column(opts.time_column), opts, source)
+    (time,) = first_fault(ft, lambda: _parse_time(table.column(opts.time_column), opts, source))
     columns = {
         name: np.ascontiguousarray(table.column(name).to_numpy(), dtype=np.float64)
         for name in wanted[1:]
@@ -170,6 +176,8 @@ def _parse_time(column: pa.ChunkedArray, opts: _Options, source: SourceFile) -> 
         naive = _castable(array.slice(0, 1), pa.timestamp("ns"))
         target = pa.timestamp("ns") if naive else pa.timestamp("ns", tz="UTC")
     bad = _first_uncastable(array, target)
+    if opts.time_unit is not None:  # decimal only: arrow would also read 0x10 as hex
+        bad = min((b for b in (bad, strict_integers(array)) if b is not None), default=None)
     if bad is not None:
         what = f"epoch {opts.time_unit}" if opts.time_unit else "an ISO-8601 time"
         raise ParseError(

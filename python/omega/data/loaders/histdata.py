@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from omega.data.bars import Instrument
-from omega.data.loaders._delimited import read_table
+from omega.data.loaders._delimited import first_fault, read_table
 from omega.data.loaders._raw import FIELDS, FilePart, RawBars, add_spread, gather
 from omega.data.loaders._source import SourceMap, map_files, resolve_files
 from omega.data.loaders._times import parse_column
@@ -66,7 +66,12 @@ def _read_one(path: str) -> FilePart:
         labels=LABELS,
     )
     table, source = ft.table, ft.source
-    local = parse_column(table.column("datetime"), ["%Y%m%d %H%M%S"], source, LABELS["datetime"])
+    (local,) = first_fault(
+        ft,
+        lambda: parse_column(
+            table.column("datetime"), ["%Y%m%d %H%M%S"], source, LABELS["datetime"]
+        ),
+    )
     columns = {
         name: np.ascontiguousarray(table.column(name).to_numpy(), dtype=np.float64)
         for name in NAMES[1:]

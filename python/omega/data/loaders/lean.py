@@ -12,11 +12,12 @@ import re
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from omega.data.bars import PRICE_COLUMNS, Instrument
-from omega.data.loaders._delimited import read_table
+from omega.data.loaders._delimited import first_fault, read_table, strict_integers
 from omega.data.loaders._raw import FIELDS, FilePart, RawBars, gather
-from omega.data.loaders._source import SourceMap, map_files, resolve_files
+from omega.data.loaders._source import SourceFile, SourceMap, map_files, resolve_files
 from omega.data.loaders._timeparse import FixedParseFailure, Layout, parse_fixed
 from omega.data.timezones import local_to_utc_ns
 from omega.errors import ParseError
@@ -77,23 +78,48 @@ def _file_date_ns(path: str) -> int:
 def _read_one(path: str) -> FilePart:
     day_ns = _file_date_ns(path)
     types = {name: pa.float64() for name in NAMES}
-    types["ms"] = pa.int64()
+    # Read as text: arrow's integer parser also takes hex (0xEA60), which no LEAN file means.
+    types["ms"] = pa.string()
     ft = read_table(
         path, delimiter=",", column_names=NAMES, column_types=types, header_lines=0, labels=LABELS
     )
     table, source = ft.table, ft.source
-    ms = table.column("ms").to_numpy().astype(np.int64)
-    out_of_day = np.flatnonzero((ms < 0) | (ms >= _MS_PER_DAY))
-    if len(out_of_day):
-        row = int(out_of_day[0])
-        raise ParseError(
-            f"milliseconds since midnight {int(ms[row])} is outside [0, {_MS_PER_DAY})",
-            file=path,
-            row=source.line_of(row),
-            column=LABELS["ms"],
-        )
+    (ms,) = first_fault(ft, lambda: _milliseconds(table.column("ms").combine_chunks(), source))
     columns = {
         name: np.ascontiguousarray(table.column(name).to_numpy(), dtype=np.float64)
         for name in NAMES[1:]
     }
     return FilePart(day_ns + ms * 1_000_000, columns, source, ft.blank_lines)
+
+
+def _milliseconds(text: pa.Array, source: SourceFile) -> np.ndarray:
+    """Decimal milliseconds since midnight, each in [0, 86,400,000); ParseError at the first
+    row that is not (hex, fractions, exponents and out-of-day values alike)."""
+    # Within the day, so at most 8 digits (9 with a sign): longer text is a fault found
+    # before any cast could overflow.
+    length = pc.utf8_length(pc.utf8_trim_whitespace(text)).to_numpy(zero_copy_only=False)
+    faults = [int(i) for i in np.flatnonzero(length > 9)[:1]]
+    faults += [i for i in (strict_integers(text),) if i is not None]
+    bad = min(faults) if faults else None
+    ms = (
+        pc.cast(pc.utf8_trim_whitespace(text.slice(0, bad)), pa.int64()).to_numpy()
+        if bad != 0
+        else np.zeros(0, dtype=np.int64)
+    )
+    out_of_day = np.flatnonzero((ms < 0) | (ms >= _MS_PER_DAY))
+    if len(out_of_day):
+        row = int(out_of_day[0])
+        raise ParseError(
+            f"milliseconds since midnight {int(ms[row])} is outside [0, {_MS_PER_DAY})",
+            file=source.path,
+            row=source.line_of(row),
+            column=LABELS["ms"],
+        )
+    if bad is not None:
+        raise ParseError(
+            f"cannot parse {text[bad].as_py()!r} as whole milliseconds since midnight",
+            file=source.path,
+            row=source.line_of(bad),
+            column=LABELS["ms"],
+        )
+    return ms

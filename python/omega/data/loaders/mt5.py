@@ -11,7 +11,12 @@ import numpy as np
 import pyarrow as pa
 
 from omega.data.bars import Instrument
-from omega.data.loaders._delimited import read_header, read_table, require_columns
+from omega.data.loaders._delimited import (
+    first_fault,
+    read_header,
+    read_table,
+    require_columns,
+)
 from omega.data.loaders._raw import FilePart, RawBars, add_spread, gather
 from omega.data.loaders._source import SourceMap, map_files, resolve_files
 from omega.data.loaders._times import parse_column
@@ -67,8 +72,12 @@ def _read_one(path: str) -> FilePart:
         include=REQUIRED,
     )
     table, source = ft.table, ft.source
-    days = parse_column(table.column("<DATE>"), DATE_LAYOUTS, source, "<DATE>")
-    clock = parse_column(table.column("<TIME>"), TIME_LAYOUTS, source, "<TIME>")
+    # The earliest bad line wins, whichever column or check finds it.
+    days, clock = first_fault(
+        ft,
+        lambda: parse_column(table.column("<DATE>"), DATE_LAYOUTS, source, "<DATE>"),
+        lambda: parse_column(table.column("<TIME>"), TIME_LAYOUTS, source, "<TIME>"),
+    )
     columns = {f: _floats(table, name) for f, name in PRICE_FIELDS.items()}
     columns["volume"] = _floats(table, "<TICKVOL>")
     columns["spread"] = _floats(table, "<SPREAD>")
