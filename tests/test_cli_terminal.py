@@ -87,3 +87,22 @@ STAGES = {
     "sweep": ["generating synthetic bars", "0/2 sets"],
     "validate-data": ["loading "],
 }
+
+
+def test_progress_count_text_with_and_without_a_total():
+    from omega.cli import _count_text
+
+    assert _count_text(0, None, "bars") == ""  # a spinner stage before any count
+    assert _count_text(4096, None, "bars") == "4,096 bars"
+    assert _count_text(16384, 200000, "bars") == "16,384/200,000 bars"
+    assert _count_text(1, 2.0, "sets") == "1/2 sets"
+
+
+def test_python_engine_draws_a_bar_with_its_total(tmp_path):
+    """Enough bars that the Python engine reports progress (every 4,096 primary bars) while
+    rich redraws (ten times a second): at least one ``done/total bars`` frame is drawn."""
+    args = ["backtest", "--engine", "python", "--set", "timeframes.primary=M1"]
+    args += ["--set", "timeframes.extra=[]", "--set", "data.synthetic.n_bars=400000"]
+    status, output = _run_in_terminal([*args, "--out", str(tmp_path / "o")], tmp_path)
+    assert status == 0, output
+    assert "/400,000 bars" in output, output
