@@ -12,6 +12,8 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from omega.config.model import (
+    FINITE_ONLY,
+    MAX_DEPTH,
     AccountConfig,
     DataConfig,
     EngineMode,
@@ -20,7 +22,10 @@ from omega.config.model import (
     Section,
     StrategyConfig,
     TimeframesConfig,
+    cap_message,
+    field_path,
     format_validation_error,
+    reject_non_finite,
     validate_strategy_params,
 )
 from omega.engine.settings import (
@@ -38,7 +43,9 @@ from omega.timeframes import Timeframe
 class BacktestConfig(Section):
     """One backtest. ``BacktestConfig.from_dict({})`` is the default configuration."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="Omega backtest configuration")
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, title="Omega backtest configuration", **FINITE_ONLY
+    )
 
     data: DataConfig = Field(
         default_factory=DataConfig,
@@ -78,8 +85,14 @@ class BacktestConfig(Section):
                 f"currency of {instrument.symbol} (cross rates are not supported)"
             )
         if self.strategy.plugin is None:
-            validate_strategy_params(self.strategy.name, self.strategy.params, self.strategy.module)
-        elif self.engine in ("python", "hybrid"):
+            params = validate_strategy_params(
+                self.strategy.name, self.strategy.params, self.strategy.module
+            )
+            _check_strategy_timeframes(self.strategy.name, params, self.primary_timeframe)
+        else:
+            # A plugin validates its params itself; the finite rule is the config's.
+            reject_non_finite(self.strategy.params, ("strategy", "params"))
+        if self.strategy.plugin is not None and self.engine in ("python", "hybrid"):
             raise ConfigError(
                 f"engine: {self.engine} conflicts with strategy.plugin "
                 "(a plugin strategy runs in rust mode)"
@@ -94,6 +107,7 @@ class BacktestConfig(Section):
             data = {}
         if not isinstance(data, dict):
             raise ConfigError(f"<root>: expected a mapping of sections, got {type(data).__name__}")
+        _check_depth(data)
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
@@ -104,18 +118,30 @@ class BacktestConfig(Section):
         """Read a ``.yaml``/``.yml`` or ``.json`` file; errors name the file and the key."""
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config: {exc.strerror or exc}") from None
         try:
-            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{path}: not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} "
+                "(save the config as UTF-8)"
+            ) from None
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        try:
+            data = json.loads(text) if kind == "JSON" else yaml.safe_load(text)
         except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
-            raise ConfigError(f"{path}: not valid {kind}: {exc}") from None
+            raise ConfigError(cap_message(f"{path}: not valid {kind}: {exc}")) from None
+        except RecursionError:
+            raise ConfigError(
+                f"{path}: not a config: nested deeper than {MAX_DEPTH} levels"
+            ) from None
         try:
             return cls.from_dict(_paths_relative_to(data, path.parent))
         except ConfigError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
+            raise ConfigError(cap_message(f"{path}: {exc}")) from None
 
     def user_dict(self) -> dict[str, Any]:
         """The keys the user set (defaults left out), JSON-able: the basis for overrides."""
@@ -143,7 +169,10 @@ class BacktestConfig(Section):
             try:
                 value = yaml.safe_load(text) if text.strip() else None
             except yaml.YAMLError as exc:
-                raise ConfigError(f"{key}: cannot parse value {text!r}: {exc}") from None
+                message = f"{key}: cannot parse value {text!r}: {exc}"
+                raise ConfigError(cap_message(message)) from None
+            except RecursionError:
+                raise ConfigError(f"{key}: value nested deeper than {MAX_DEPTH} levels") from None
             _assign(data, key.split("."), value)
         return BacktestConfig.from_dict(data)
 
@@ -214,6 +243,40 @@ class BacktestConfig(Section):
     @property
     def primary_timeframe(self) -> Timeframe:
         return Timeframe.parse(self.timeframes.primary)
+
+
+def _check_depth(data: Any) -> None:
+    """ConfigError naming the key path where ``data`` nests deeper than MAX_DEPTH (before
+    anything recurses over it). Shared values (YAML aliases) are visited once."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if not isinstance(node, dict | list) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if len(path) >= MAX_DEPTH:
+            raise ConfigError(
+                cap_message(f"{field_path(path)}: nested deeper than {MAX_DEPTH} levels", 300)
+            )
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        stack.extend((value, (*path, str(key))) for key, value in items)
+
+
+def _check_strategy_timeframes(name: str, params: Any, primary: Timeframe) -> None:
+    """What a strategy checks against the run's timeframes at its start (e.g. a trend
+    timeframe coarser than the primary), reported here with the key path instead."""
+    from omega.errors import StrategyError
+    from omega.strategy import get_strategy
+
+    try:
+        get_strategy(name)(params).indicators(primary)
+    except StrategyError as exc:
+        message = str(exc).removeprefix(f"strategy {name}: ")
+        key, sep, rest = message.partition(": ")
+        if sep and key.startswith("parameter ") and " " not in key.removeprefix("parameter "):
+            raise ConfigError(f"strategy.params.{key.removeprefix('parameter ')}: {rest}") from None
+        raise ConfigError(f"strategy.params: {message}") from None
 
 
 def _paths_relative_to(data: Any, folder: Path) -> Any:

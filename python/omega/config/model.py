@@ -24,8 +24,18 @@ DEFAULT_SYNTHETIC_BARS = 1_000_000
 DEFAULT_SYNTHETIC_SEED = 42
 
 
+# Every float of a config must be finite (docs/user-guide/config.md): inf or nan would run
+# (fees of inf, a final balance of nan) instead of failing with the key path.
+FINITE_ONLY = {"allow_inf_nan": False}
+# The longest error message a config error carries (an alias bomb gave a 52 KB line).
+MAX_ERROR_CHARS = 2000
+MAX_ERRORS_LISTED = 10
+# Deeper nesting than any config needs; YAML parsers and pydantic recurse per level.
+MAX_DEPTH = 32
+
+
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, **FINITE_ONLY)
 
 
 def _timeframe_name(value: Any) -> str:
@@ -400,17 +410,45 @@ def validate_strategy_params(name: str, params: dict[str, Any], module: str | No
         raise ConfigError(f"strategy.name: unknown strategy {name!r} (known: {known})") from exc
     params_model = strategy_class.Params
     try:
-        return params_model.model_validate(params)
+        validated = params_model.model_validate(params)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, prefix=("strategy", "params"))) from None
+    # Params models are the strategy author's; the finite rule is the config's, so it is
+    # checked on the validated values (a string "inf" has become a float by now).
+    reject_non_finite(validated.model_dump(), ("strategy", "params"))
+    return validated
+
+
+def reject_non_finite(value: Any, path: tuple[str, ...]) -> None:
+    """ConfigError naming the key path of the first float in ``value`` that is inf or nan."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{field_path(path)}: must be a finite number, got {value}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            reject_non_finite(item, (*path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            reject_non_finite(item, (*path, str(index)))
+
+
+def cap_message(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 def format_validation_error(exc: Any, prefix: tuple[str, ...] = ()) -> str:
     """One line per pydantic error: ``key.path: message``."""
     lines = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    for error in errors[:MAX_ERRORS_LISTED]:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key"
-        lines.append(f"{field_path((*prefix, *error['loc']))}: {message}")
-    return "; ".join(lines)
+        lines.append(cap_message(f"{field_path((*prefix, *error['loc']))}: {message}", 300))
+    if len(errors) > MAX_ERRORS_LISTED:
+        lines.append(f"and {len(errors) - MAX_ERRORS_LISTED} more errors")
+    return cap_message("; ".join(lines))
