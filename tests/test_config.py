@@ -222,6 +222,7 @@ def test_json_schema_describes_every_section_and_forbids_unknown_keys():
         "account",
         "engine",
         "trace",
+        "memory_check",
     }
     assert schema["additionalProperties"] is False
     slippage = schema["$defs"]["SlippageConfig"]

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 EXIT_OMEGA_ERROR = 2
 DEFAULT_OUT = "omega-out"
-TABLE_FORMATS = ("csv", "parquet")
 
 app = typer.Typer(
     name="omega",
@@ -241,6 +240,13 @@ OutOpt = Annotated[Path, typer.Option("--out", help="output folder")]
 ProgressOpt = Annotated[
     bool, typer.Option("--progress/--no-progress", help="progress bar (on a terminal)")
 ]
+MemoryCheckOpt = Annotated[
+    bool,
+    typer.Option(
+        "--memory-check/--no-memory-check",
+        help="refuse a run estimated not to fit in the available memory",
+    ),
+]
 
 
 @app.command()
@@ -268,19 +274,22 @@ def backtest(
         ),
     ] = "csv",
     progress: ProgressOpt = True,
+    memory_check: MemoryCheckOpt = True,
 ) -> None:
     """Run a backtest and write trades.csv, equity.csv, metrics.json and report.html."""
     from omega.runner import load_bars, run_backtest
 
     with _omega_errors():
         table_format = output_format.lower()
-        if table_format not in TABLE_FORMATS:
+        if table_format != "csv" and table_format != "parquet":
             raise _usage(f"--output-format {output_format!r}: expected csv or parquet")
         assignments = list(overrides or [])
         if engine is not None:
             assignments.append(f"engine={engine}")
         if trace:
             assignments.append("trace=true")
+        if not memory_check:
+            assignments.append("memory_check=false")
         config = _config(config_file, data, data_format, tz, spread, assignments)
         with _stages(progress) as stages:
             with stages.stage(_loading_label(config)):
@@ -351,6 +360,7 @@ def sweep(
         int | None, typer.Option("--threads", help="threads (default: every core)")
     ] = None,
     progress: ProgressOpt = True,
+    memory_check: MemoryCheckOpt = True,
 ) -> None:
     """Run the config's strategy once per combination of --grid values; write sweep.csv.
 
@@ -363,7 +373,8 @@ def sweep(
     with _omega_errors():
         if not grid:
             raise _usage("sweep needs at least one --grid NAME=V1,V2,...")
-        config = _config(config_file, data, data_format, tz, spread, list(overrides or []))
+        assignments = [*(overrides or []), *([] if memory_check else ["memory_check=false"])]
+        config = _config(config_file, data, data_format, tz, spread, assignments)
         if config.strategy.plugin is not None:
             raise _usage("sweep: strategy plugins are not supported; use a built-in strategy")
         sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
@@ -373,7 +384,13 @@ def sweep(
                 bars = load_bars(config)
             with stages.stage("sweep", "sets", total=len(sets)) as callback:
                 table = run_sweep(
-                    bars, config.strategy.name, sets, settings, threads=threads, progress=callback
+                    bars,
+                    config.strategy.name,
+                    sets,
+                    settings,
+                    threads=threads,
+                    progress=callback,
+                    memory_check=config.memory_check,
                 )
         names = list(_grid(grid))
         failed = table["error"].notna()

@@ -28,6 +28,23 @@ class PluginError(OmegaError):
     """A run-time strategy plugin could not be loaded or violated the ABI."""
 
 
+class InsufficientMemoryError(OmegaError):
+    """A run's estimated memory exceeds what is available (`omega.data.memory_guard`); the
+    message names both figures and the override. ``needed``/``available`` are in bytes."""
+
+    def __init__(self, message: str, *, needed: int = 0, available: int = 0) -> None:
+        self.needed = needed
+        self.available = available
+        super().__init__(message)
+
+    def __reduce__(self):  # keep the figures across pickling (multiprocessing)
+        return (_rebuild_memory_error, (self.args[0], self.needed, self.available))
+
+
+def _rebuild_memory_error(message, needed, available):
+    return InsufficientMemoryError(message, needed=needed, available=available)
+
+
 class DataError(OmegaError):
     """Bad market data. Subclasses name the kind; attributes say where."""
 
@@ -122,6 +139,7 @@ __all__ = [
     "DuplicateTimestampError",
     "EmptyDataError",
     "EngineError",
+    "InsufficientMemoryError",
     "MissingColumnError",
     "NonFiniteValueError",
     "NonMonotonicTimestampError",

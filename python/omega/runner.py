@@ -132,6 +132,9 @@ def plugin_mode(requested: str, backend: Backend, env: Mapping[str, str]) -> Mod
 
 def load_bars(config: BacktestConfig) -> BarSeries:
     """The base bars the config names (a file, or seeded synthetic bars), quality checked."""
+    from omega.data.memory_guard import guard_load
+
+    guard_load(config)  # refuse what would not fit before reading it (memory_check: false)
     data = config.data
     instrument = config.instrument.to_instrument()
     if data.path is None:
@@ -236,6 +239,9 @@ def run_backtest(
         bars = load_bars(config)
     bars = as_bar_series(bars, config.instrument.to_instrument())  # a DataFrame is converted
     _check_timeframes(bars, settings)
+    from omega.data.memory_guard import guard_run
+
+    guard_run(config, bars, choice.mode)  # before resampling and running (memory_check)
     # Loading warnings (an MT5 file read as UTC, zero spread) travel with the result.
     mode, reason, warnings = choice.mode, choice.reason, list(bars.warnings)
     failure: str | None = choice.unavailable

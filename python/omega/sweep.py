@@ -51,6 +51,7 @@ def run_sweep(
     *,
     threads: int | None = None,
     progress: Progress | None = None,
+    memory_check: bool = True,
 ) -> pd.DataFrame:
     """Backtest ``strategy`` once per parameter set and return one row per set.
 
@@ -59,11 +60,19 @@ def run_sweep(
     strategy error; that row's metrics are missing). Errors of the data or the settings
     raise, as every run would fail. ``threads`` defaults to the machine's cores;
     ``progress(done, total)`` is called as runs finish. Ctrl-C stops the sweep after the
-    runs under way.
+    runs under way. ``memory_check=False`` skips the memory guard
+    (`omega.data.memory_guard`), which refuses a sweep estimated not to fit.
     """
     sets = [dict(p) for p in param_sets]
     settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
-    if strategy in probe_backend().rust_strategies:
+    rust = strategy in probe_backend().rust_strategies
+    if memory_check:
+        from omega.data.memory_guard import guard_sweep
+
+        guard_sweep(
+            bars, sets, settings, threads or os.cpu_count() or 1, "rust" if rust else "python"
+        )
+    if rust:
         outcomes = _rust_sweep(bars, strategy, sets, settings, threads, progress)
     else:
         outcomes = _python_sweep(bars, strategy, sets, settings, progress)

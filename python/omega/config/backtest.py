@@ -73,6 +73,11 @@ class BacktestConfig(Section):
         "python, hybrid or rust",
     )
     trace: bool = Field(default=False, description="record the per-bar decision trace (trace.csv)")
+    memory_check: bool = Field(
+        default=True,
+        description="refuse a run whose estimated memory exceeds the available memory "
+        "(false: run anyway)",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> BacktestConfig:
