@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omega.data.loaders._raw import RawBars
+
+if TYPE_CHECKING:
+    LOADERS: dict[str, Callable[..., RawBars]]
 
 
 def _loaders() -> dict[str, Callable[..., RawBars]]:
