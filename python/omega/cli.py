@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -22,6 +22,8 @@ from omega.errors import OmegaError
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+    from omega.results.result import TableFormat
 
 EXIT_OMEGA_ERROR = 2
 DEFAULT_OUT = "omega-out"
@@ -281,7 +283,7 @@ def backtest(
 
     with _omega_errors():
         table_format = output_format.lower()
-        if table_format != "csv" and table_format != "parquet":
+        if table_format not in ("csv", "parquet"):
             raise _usage(f"--output-format {output_format!r}: expected csv or parquet")
         assignments = list(overrides or [])
         if engine is not None:
@@ -310,7 +312,9 @@ def backtest(
             console.print(note, markup=False, soft_wrap=True)
         try:
             with _stages(progress) as stages, stages.stage(f"writing {out}/"):
-                written = result.save(out, report=report, table_format=table_format)
+                written = result.save(
+                    out, report=report, table_format=cast("TableFormat", table_format)
+                )
         except OSError as exc:
             error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_OMEGA_ERROR) from None
