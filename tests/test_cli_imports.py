@@ -72,6 +72,14 @@ def test_synthetic_backtest_without_report_skips_loaders_plotting_and_python_eng
         assert not _loaded(modules, name), name
 
 
+def test_default_backtest_with_every_output_imports_no_pandas_or_pyarrow(tmp_path):
+    # The README's first command: synthetic data, every output, the report included.
+    modules = _modules_after(["backtest", "--out", str(tmp_path / "o"), *SMALL], tmp_path)
+    assert (tmp_path / "o" / "report.html").is_file()
+    for heavy in ("pandas", "pyarrow", "matplotlib", "bokeh"):
+        assert not _loaded(modules, heavy), heavy
+
+
 def test_file_backtest_imports_only_its_format_reader(tmp_path):
     from omega.data import generate_synthetic, write_parquet
 

@@ -31,7 +31,14 @@ EQUITY = [99.0, 103.0, 101.0, 102.0, 104.0, 102.0]
 
 
 def _config():
-    return default_config().apply_overrides(["timeframes.primary=D1", "timeframes.extra=[]"])
+    return default_config().apply_overrides(
+        [
+            "timeframes.primary=D1",
+            "timeframes.extra=[]",
+            "strategy.name=sma_cross",
+            "strategy.params={}",
+        ]
+    )
 
 
 def _trades(rows: list[dict]) -> dict[str, np.ndarray]:
@@ -244,3 +251,23 @@ def test_summary_html_is_a_grouped_table_with_the_currency():
         assert f">{group}</th>" in page
     assert "Equity Final [USD]" in page and "[$]" not in page
     assert ">50.00</td>" in page  # win rate
+
+
+def test_stats_values_are_the_series_without_pandas_types():
+    from omega.results.stats import compute_stats, stats_rows, stats_values
+    from omega.runner import run_backtest
+
+    config = default_config().apply_overrides(["data.synthetic.n_bars=20000"])
+    result = run_backtest(config)
+    values, series = stats_values(result), compute_stats(result)
+    assert list(values) == list(series.index)
+    for label, value in values.items():
+        expected = series[label]
+        if isinstance(value, np.datetime64):
+            assert pd.Timestamp(value).tz_localize("UTC") == expected, label
+        elif isinstance(value, np.timedelta64):
+            assert pd.Timedelta(value) == expected, label
+        else:
+            assert value == expected or (value != value and expected != expected), label
+    # Printed alike from either form.
+    assert stats_rows(values) == stats_rows(series)

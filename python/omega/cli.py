@@ -89,7 +89,7 @@ def _stats_table(result: Any) -> Table:
     """``result.stats`` grouped as ``STATS_GROUPS``, each value at the precision of its unit."""
     from rich.table import Table
 
-    from omega.results.stats import account_currency, stats_rows
+    from omega.results.stats import account_currency, stats_rows, stats_values
 
     config = result.config
     title = "Statistics"
@@ -100,7 +100,8 @@ def _stats_table(result: Any) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, show_edge=False)
     table.add_column("statistic")
     table.add_column("value", justify="right")
-    for group, items in stats_rows(result.stats, account_currency(result)):
+    # stats_values: the values of result.stats without importing pandas for a Series.
+    for group, items in stats_rows(stats_values(result), account_currency(result)):
         if not items:
             continue
         table.add_row(f"[bold underline]{escape(group)}[/]", "", end_section=False)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from omega.data.bars import BarSeries, Instrument
 from omega.data.quality import quality_of
@@ -112,9 +111,24 @@ def generate_synthetic(
     return series
 
 
+def _utc_ns(start: str) -> int:
+    """UTC nanoseconds of ``start``: plain ISO 8601 through numpy (pandas costs ~0.3 s to
+    import on the CLI's default path), anything else (a zone offset) through pandas."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # numpy warns on, and misreads, zone offsets
+            return int(np.datetime64(start, "ns").astype(np.int64))
+    except (ValueError, UserWarning):
+        import pandas as pd
+
+        return int(pd.Timestamp(start, tz="UTC").as_unit("ns").value)
+
+
 def _open_minutes(n_bars: int, start: str) -> np.ndarray:
     """The first ``n_bars`` market-open minutes (Sun 22:00 - Fri 22:00 UTC) from ``start``."""
-    start_ns = pd.Timestamp(start, tz="UTC").as_unit("ns").value
+    start_ns = _utc_ns(start)
     start_min = -(-start_ns // NS_PER_MINUTE)  # round up to a whole minute
     # 1970-01-04 was a Sunday; weeks are anchored at Sunday 22:00 UTC.
     anchor = (3 * 24 + 22) * 60

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 
 from omega.errors import ConfigError
 
@@ -65,6 +64,8 @@ def local_to_utc_ns(local_ns: np.ndarray, tz: str | Zone | None) -> np.ndarray:
         return local_ns - offset_ns if offset_ns else local_ns.copy()
     utc, unresolved = _by_whole_hours(local_ns, zone)
     if len(unresolved):
+        import pandas as pd  # only for the few hours around a DST change
+
         sub = local_ns[unresolved]
         localized = pd.DatetimeIndex(sub.view("datetime64[ns]")).tz_localize(
             zone, ambiguous="NaT", nonexistent="NaT"
@@ -78,6 +79,8 @@ def local_to_utc_ns(local_ns: np.ndarray, tz: str | Zone | None) -> np.ndarray:
 
 def _offsets(local_ns: np.ndarray, zone: ZoneInfo) -> np.ndarray:
     """UTC offset (ns) of each local time; the int64 minimum where ambiguous or nonexistent."""
+    import pandas as pd  # imported here: the synthetic and UTC paths never need it
+
     index = pd.DatetimeIndex(local_ns.view("datetime64[ns]"))
     localized = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
     utc = np.asarray(localized.as_unit("ns").asi8, dtype=np.int64)

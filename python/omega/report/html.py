@@ -79,13 +79,9 @@ def report_script() -> str:
 
 
 def _stats_html(result: BacktestResult) -> str:
-    from omega.results.stats import account_currency, stats_rows
+    from omega.results.stats import account_currency, stats_rows, stats_values
 
-    stats = result.stats if hasattr(result, "stats") else None
-    if stats is None:
-        from omega.results.stats import compute_stats
-
-        stats = compute_stats(result)
+    stats = stats_values(result)  # the values of result.stats, without importing pandas
     tables = []
     for group, items in stats_rows(stats, account_currency(result)):
         rows = "".join(
