@@ -62,6 +62,25 @@ def parity(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def fuzz(session: nox.Session) -> None:
+    """The fuzz properties (malformed data files and configs) at length: hypothesis profile
+    ``fuzz`` (tests/conftest.py), OMEGA_FUZZ_EXAMPLES examples per property (default 2000;
+    CI's tests session runs a few dozen). Extra arguments go to pytest."""
+    install_omega(session, "test")
+    examples = os.environ.get("OMEGA_FUZZ_EXAMPLES", "2000")
+    session.run(
+        "pytest",
+        "tests/test_fuzz_loaders.py",
+        "tests/test_fuzz_config.py",
+        "--hypothesis-profile=fuzz",
+        "--hypothesis-show-statistics",
+        "-q",
+        *session.posargs,
+        env={"OMEGA_STRICT": "1", "OMEGA_FUZZ_EXAMPLES": examples},
+    )
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff, rustfmt, clippy (workspace lints as errors) and stubtest for _core.pyi."""
     session.run("cargo", "fmt", "--all", "--check", external=True)

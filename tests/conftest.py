@@ -6,6 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# `pytest --hypothesis-profile=fuzz` (nox -s fuzz): the fuzz tests (tests/test_fuzz_*.py) run
+# OMEGA_FUZZ_EXAMPLES examples per property instead of CI's few. Other tests set their own.
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("OMEGA_FUZZ_EXAMPLES", "2000")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -94,7 +94,14 @@ def parse_fixed(columns: list[tuple[pa.Array, Layout]]) -> np.ndarray:
     Returns naive int64 nanoseconds. Raises FixedParseFailure naming the first bad row.
     Missing fields default to 1970-01-01 00:00:00.
     """
-    values, bad = parse_fixed_masked(columns)
+    try:
+        values, bad = parse_fixed_masked(columns)
+    except FixedParseFailure as failure:
+        # An empty or wrong-width value stops the scan at its row; a bad value on an earlier
+        # row is the one to report (the earliest fault wins), so check the rows before it.
+        if failure.index > 0:
+            parse_fixed([(array.slice(0, failure.index), layout) for array, layout in columns])
+        raise
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         text = " ".join(str(array[first].as_py()) for array, _ in columns)
