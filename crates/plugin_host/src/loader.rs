@@ -47,6 +47,23 @@ impl Plugin {
         })?;
         // SAFETY: the generated function only returns the address of a static.
         let raw = unsafe { get() };
+        // SAFETY: `raw` is what the plugin symbol returned, in a library never unloaded.
+        unsafe { Plugin::from_descriptor(path, raw) }
+    }
+
+    /// Checks a descriptor obtained without [`Plugin::load`] (a plugin linked in statically,
+    /// or a test) exactly as `load` checks a library's: null, ABI version, then every size,
+    /// then the strings; only then is anything else read.
+    ///
+    /// # Safety
+    /// `raw` must be null or point to at least a `u32` and an `AbiSizes` laid out as in every
+    /// ABI version, readable for the life of the process; once version and sizes match, to a
+    /// whole `PluginDescriptor` whose strings are readable and whose functions follow the ABI.
+    pub unsafe fn from_descriptor(
+        path: impl AsRef<Path>,
+        raw: *const PluginDescriptor,
+    ) -> Result<Plugin, PluginError> {
+        let path = path.as_ref().to_path_buf();
         if raw.is_null() {
             return Err(PluginError::Descriptor {
                 path,
