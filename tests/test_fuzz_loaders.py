@@ -13,6 +13,7 @@ profile (tests/conftest.py; OMEGA_FUZZ_EXAMPLES sets its size).
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -54,13 +55,17 @@ def bars(draw, n_min: int = 1, n_max: int = 6) -> list[tuple[int, float, float, 
     """(minute, open, high, low, close) rows: valid, increasing minutes."""
     n = draw(st.integers(n_min, n_max))
     minutes = sorted(draw(st.sets(st.integers(0, 1439), min_size=n, max_size=n)))
+    # Mostly FX-like prices; sometimes valid extremes (huge, near the largest double). Tiny
+    # prices are off the price grid a derived side is rounded to (the mutations try them).
+    scale = draw(st.sampled_from([1.0, 1.0, 1.0, 1e150, 8e307]))
     rows = []
     for minute in minutes:
         low = draw(st.floats(0.5, 2.0))
         high = low + draw(st.floats(0.0, 0.01))
         o = draw(st.floats(low, high))
         c = draw(st.floats(low, high))
-        rows.append((minute, round(o, 5), round(high, 5), round(low, 5), round(c, 5)))
+        prices = (round(o, 5), round(high, 5), round(low, 5), round(c, 5))
+        rows.append((minute, *(p * scale for p in prices)))
     return rows
 
 
@@ -286,5 +291,77 @@ def test_fuzz_earliest_bad_line_is_reported(fmt):
             with pytest.raises(DataError) as info:
                 load(path, fmt, **options)
         assert info.value.row == first + 1, (kinds, str(info.value))
+
+    check()
+
+
+@st.composite
+def parquet_tables(draw):
+    """A parquet file of the BarSeries columns, mutated: column types, nulls, extremes, order,
+    missing columns, or the bytes themselves (truncated, overwritten)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rows = draw(bars())
+    n = len(rows)
+    time = np.array([1_704_153_600 + 60 * r[0] for r in rows], dtype=np.int64) * 1_000_000_000
+    columns: dict[str, pa.Array] = {
+        "time": pa.array(time, type=pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+    }
+    for side in ("bid", "ask"):
+        for k, field in enumerate(("open", "high", "low", "close")):
+            columns[f"{side}_{field}"] = pa.array([r[k + 1] for r in rows], type=pa.float64())
+    columns["volume"] = pa.array([1.0] * n, type=pa.float64())
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(st.sampled_from(sorted(columns)))
+        kind = draw(st.sampled_from(["type", "null", "extreme", "drop", "reverse"]))
+        if kind == "type":
+            columns[name] = draw(
+                st.sampled_from(
+                    [
+                        columns[name].cast(pa.string()),
+                        pa.array(np.arange(n), type=pa.int32()),
+                        pa.array([True] * n),
+                        pa.array(np.arange(n), type=pa.uint64()),
+                        pa.array(np.full(n, 2**63 + 5, dtype=np.uint64)),
+                        pa.array(np.arange(n) + 10**15, type=pa.int64()).cast(pa.timestamp("s")),
+                    ]
+                )
+            )
+        elif kind == "null":
+            mask = np.zeros(n, dtype=bool)
+            mask[draw(st.integers(0, n - 1))] = True
+            column = columns[name]
+            columns[name] = pc.if_else(pa.array(mask), pa.scalar(None, column.type), column)
+        elif kind == "extreme" and columns[name].type == pa.float64():
+            values = columns[name].to_pylist()
+            values[draw(st.integers(0, n - 1))] = draw(
+                st.sampled_from([math.inf, -math.inf, math.nan, 1e308, -1e308, 0.0, 5e-324])
+            )
+            columns[name] = pa.array(values, type=pa.float64())
+        elif kind == "drop" and len(columns) > 1:
+            del columns[name]
+        elif kind == "reverse":
+            columns = {k: v[::-1] for k, v in columns.items()}
+    table = pa.table(columns)
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    data = buffer.getvalue().to_pybytes()
+    if draw(st.booleans()) and draw(st.booleans()):
+        at = draw(st.integers(0, len(data)))
+        data = draw(st.sampled_from([data[:at], data[:at] + b"\xff" * 8 + data[at + 8 :]]))
+    return data
+
+
+def test_fuzz_parquet_loader_gives_a_named_error_or_a_valid_load():
+    @fuzz_settings()
+    @given(data=parquet_tables())
+    def check(data):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bars.parquet"
+            path.write_bytes(data)
+            load_or_named_error(path, "parquet", M1)
 
     check()

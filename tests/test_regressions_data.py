@@ -3,6 +3,7 @@ after it). Each input is the issue's reproduction, byte for byte where it gives 
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -244,3 +245,40 @@ def test_regression_csv_epoch_hex_rejected(tmp_path):
     with pytest.raises(ParseError) as info:
         load(path, "csv", time_unit="s")
     assert (info.value.row, info.value.column) == (2, "time")
+
+
+def test_regression_extreme_prices_spread_in_pips_without_warning(tmp_path):
+    # Valid bid of 1e308 and ask of 1.1 (crossed, a soft anomaly): the close spread in pips is
+    # past the largest double; the report says -inf instead of a numpy overflow warning.
+    row = b"%d,1e308,1e308,1e308,1e308,5,1.1,1.1,1.1,1.1,5"
+    path = write(tmp_path / "20240101_big.csv", b"\n".join([row % 0, row % 60000]) + b"\n")
+    series = load(path, "lean")
+    assert series.quality.crossed_bars == 2
+    assert series.quality.spread_close_pips == {
+        "min": -math.inf,
+        "median": -math.inf,
+        "max": -math.inf,
+    }
+
+
+@pytest.mark.parametrize("data", [b"", b"PAR1", b"PAR1\x00\x00\x00\x00PAR1", b"not parquet"])
+def test_regression_corrupt_parquet_file(tmp_path, data):
+    # Found by tests/test_fuzz_loaders.py: the metadata read (instrument) raised ArrowInvalid.
+    path = write(tmp_path / "bars.parquet", data)
+    with pytest.raises(ParseError, match="not a readable parquet file") as info:
+        load(path, "parquet")
+    assert info.value.file == path
+
+
+def test_regression_parquet_time_out_of_nanosecond_range(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from omega.data.bars import COLUMNS
+
+    columns = {"time": pa.array([2**63 + 5, 2**63 + 6], type=pa.uint64())}
+    columns.update({name: pa.array([1.0, 1.0]) for name in COLUMNS[1:]})
+    pq.write_table(pa.table(columns), tmp_path / "bars.parquet")
+    with pytest.raises(ParseError) as info:
+        load(tmp_path / "bars.parquet", "parquet")
+    assert info.value.column == "time"

@@ -196,8 +196,14 @@ def measure_quality(
 
 
 def _spread_percentiles(prices: dict[str, np.ndarray], pip_size: float) -> dict[str, float]:
-    spread = (prices["ask_close"] - prices["bid_close"]) / pip_size
-    low, mid, high = np.percentile(spread, [0, 50, 100])
+    # Valid extreme prices (1e308, docs/data/validation.md) can make a spread in pips overflow:
+    # it is then +-inf in the report (information only), never a numpy warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = (prices["ask_close"] - prices["bid_close"]) / pip_size
+        if np.isfinite(spread).all():
+            low, mid, high = np.percentile(spread, [0, 50, 100])
+        else:  # percentile's interpolation would turn +-inf into nan
+            low, mid, high = spread.min(), np.median(spread), spread.max()
     return {"min": float(low), "median": float(mid), "max": float(high)}
 
 

@@ -43,7 +43,10 @@ def write_parquet(series: BarSeries, path: str | os.PathLike[str]) -> None:
 
 
 def read_metadata(path: str) -> dict[bytes, bytes]:
-    return pq.read_schema(path).metadata or {}
+    try:
+        return pq.read_schema(path).metadata or {}
+    except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: corrupt UTF-8 names
+        raise ParseError(f"not a readable parquet file: {exc}", file=path) from None
 
 
 def instrument_from_metadata(path: str) -> Instrument | None:
@@ -105,7 +108,7 @@ def _read_one(path: str) -> pa.Table:
         # One chunk per row group (read_table splits into 128k-row batches), so columns reach
         # numpy without a copy below.
         table = pq.ParquetFile(path).read()
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError, ValueError) as exc:  # a corrupt file fails many ways
         raise ParseError(f"not a readable parquet file: {exc}", file=path) from exc
     for name in COLUMNS:
         if name not in table.column_names:
@@ -115,16 +118,21 @@ def _read_one(path: str) -> pa.Table:
     if table.num_rows == 0:
         raise EmptyDataError("file has no rows", file=path)
     time = table.column("time")
-    if pa.types.is_timestamp(time.type):
-        time = time.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
-    elif not pa.types.is_integer(time.type):
+    if not (pa.types.is_timestamp(time.type) or pa.types.is_integer(time.type)):
         raise ParseError(
             f"time column must be a timestamp or int64 ns, got {time.type}",
             file=path,
             column="time",
         )
-    else:
-        time = time.cast(pa.int64())
+    try:
+        if pa.types.is_timestamp(time.type):
+            time = time.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64())
+        else:
+            time = time.cast(pa.int64())
+    except pa.ArrowInvalid as exc:  # out of the int64-nanosecond range (year 1677-2262)
+        raise ParseError(
+            f"time column {time.type} out of the int64 ns range: {exc}", file=path, column="time"
+        ) from None
     if time.null_count:
         row = int(np.flatnonzero(np.asarray(time.is_null()))[0])
         raise ParseError("missing time", file=path, row=row, column="time")
