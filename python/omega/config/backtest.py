@@ -282,6 +282,10 @@ def _check_strategy_timeframes(name: str, params: Any, primary: Timeframe) -> No
         if sep and key.startswith("parameter ") and " " not in key.removeprefix("parameter "):
             raise ConfigError(f"strategy.params.{key.removeprefix('parameter ')}: {rest}") from None
         raise ConfigError(f"strategy.params: {message}") from None
+    except Exception:
+        # A user strategy failing here for another reason fails the same way when the run
+        # starts, where the runner reports it with the strategy's context: not a config error.
+        return
 
 
 def _paths_relative_to(data: Any, folder: Path) -> Any:
