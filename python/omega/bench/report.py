@@ -74,7 +74,7 @@ def mode_table(rows: list[Row]) -> str:
             ]
         )
     header = ["mode", "bars", "run_backtest s", "bars/s", "vs python", "engine s",
-              "engine share", ".trades+.equity s", "trades", "baseline MiB", "input MiB",
+              "engine share", "first .trades+.equity s", "trades", "baseline MiB", "input MiB",
               "peak RSS MiB", "added B/bar"]  # fmt: skip
     return table(header, body)
 

@@ -6,7 +6,8 @@ workload's config (engine mode, strategy, timeframes), from a `BarSeries` to a
 is released before the next run starts, so the peak is one run's memory. Afterwards the same
 process times the mode's engine entry point alone (`run_python`, `run_hybrid`, `run_rust`:
 the breakdown column) and the first access of the result's pandas frames (``.trades`` and
-``.equity``, built on demand).
+``.equity``, built on demand; in a process where nothing imported pandas yet, the first
+access imports it, as it does for a user).
 
 Memory is read at three points: after the imports and a warm-up run on 3,000 synthetic bars
 (the baseline: interpreter, imports, first-call set-up), after loading the input, and the
