@@ -21,6 +21,7 @@ pub mod rng;
 pub mod run;
 pub mod settings;
 pub mod stream;
+mod streamed;
 pub mod sweep;
 pub mod text;
 pub mod validation;

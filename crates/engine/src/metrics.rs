@@ -9,7 +9,7 @@
 //! Formulas: docs/user-guide/results.md.
 
 use crate::exact_sum::ExactSum;
-use crate::output::RunOutput;
+use crate::output::{ExitReason, RunOutput};
 use std::collections::BTreeMap;
 use thiserror::Error;
 
@@ -264,11 +264,12 @@ pub struct Metrics {
     pub skipped_orders: usize,
 }
 
-struct Drawdown {
-    max: f64,
-    max_pct: f64,
-    duration_bars: usize,
-    duration_seconds: f64,
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Drawdown {
+    pub(crate) max: f64,
+    pub(crate) max_pct: f64,
+    pub(crate) duration_bars: usize,
+    pub(crate) duration_seconds: f64,
 }
 
 /// `_drawdown`; equity `i` was marked at `close_ns(i)`. One pass: the running peak, the
@@ -279,60 +280,205 @@ fn drawdown(
     close_ns: impl Fn(usize) -> i64,
     start_ns: i64,
 ) -> Drawdown {
-    if equity.is_empty() {
-        return Drawdown {
-            max: 0.0,
-            max_pct: 0.0,
-            duration_bars: 0,
-            duration_seconds: 0.0,
-        };
-    }
-    let mut peak = initial;
-    let mut max = f64::NEG_INFINITY;
-    let mut max_pct = f64::NEG_INFINITY; // over the non-NaN percentages (`nanmax`)
-    let mut any_finite_pct = false;
-    // Longest run of bars below the running peak.
-    let (mut longest_bars, mut longest_seconds) = (0_usize, 0.0_f64);
-    let mut run_start: Option<usize> = None;
-    let last_index = equity.len() - 1;
+    let mut tracker = DrawdownTracker::new(initial);
     for (i, &e) in equity.iter().enumerate() {
-        peak = nan_max(peak, e);
-        let d = peak - e;
-        max = nan_max(max, d);
-        let pct = (if peak > 0.0 { d / peak } else { f64::NAN }) * 100.0;
-        any_finite_pct |= pct.is_finite();
-        if !pct.is_nan() && pct > max_pct {
-            max_pct = pct;
+        tracker.push(i, e, &close_ns, start_ns);
+    }
+    tracker.finish(equity.len(), &close_ns, start_ns)
+}
+
+/// The drawdown of an equity curve fed value by value (bar `i` at a time), so a sweep can
+/// take it in its loop instead of keeping the curve: the same operations in the same order
+/// as `_drawdown`, whatever feeds it.
+#[derive(Debug, Clone)]
+pub(crate) struct DrawdownTracker {
+    peak: f64,
+    max: f64,
+    /// Over the non-NaN percentages (`nanmax`).
+    max_pct: f64,
+    any_finite_pct: bool,
+    runs: BelowPeak,
+}
+
+impl DrawdownTracker {
+    pub(crate) fn new(initial: f64) -> Self {
+        DrawdownTracker {
+            peak: initial,
+            max: f64::NEG_INFINITY,
+            max_pct: f64::NEG_INFINITY,
+            any_finite_pct: false,
+            runs: BelowPeak::default(),
         }
-        let below = d > 0.0;
-        if below && run_start.is_none() {
-            run_start = Some(i);
+    }
+
+    /// Equity `e` at bar `i` (bars in order from 0).
+    #[inline]
+    pub(crate) fn push(
+        &mut self,
+        i: usize,
+        e: f64,
+        close_ns: impl Fn(usize) -> i64,
+        start_ns: i64,
+    ) {
+        self.peak = nan_max(self.peak, e);
+        let d = self.peak - e;
+        self.max = nan_max(self.max, d);
+        let pct = (if self.peak > 0.0 {
+            d / self.peak
+        } else {
+            f64::NAN
+        }) * 100.0;
+        self.any_finite_pct |= pct.is_finite();
+        if !pct.is_nan() && pct > self.max_pct {
+            self.max_pct = pct;
         }
-        let end_of_run = !below || i == last_index;
-        if let (Some(start), true) = (run_start, end_of_run) {
-            let last = if below { i } else { i - 1 };
-            let length = last - start + 1;
-            if length > longest_bars {
-                let peak_time = if start == 0 {
-                    start_ns
-                } else {
-                    close_ns(start - 1)
-                };
-                longest_bars = length;
-                longest_seconds = int_true_div(
-                    i128::from(close_ns(last)) - i128::from(peak_time),
-                    NS_PER_SECOND,
-                );
+        self.runs.push(i, d > 0.0, close_ns, start_ns);
+    }
+
+    /// The drawdown after `n` bars were pushed (a run still below the peak ends at the last).
+    pub(crate) fn finish(
+        self,
+        n: usize,
+        close_ns: impl Fn(usize) -> i64,
+        start_ns: i64,
+    ) -> Drawdown {
+        if n == 0 {
+            return Drawdown::NONE;
+        }
+        let (duration_bars, duration_seconds) = self.runs.finish(n, close_ns, start_ns);
+        Drawdown {
+            max: self.max,
+            max_pct: if self.any_finite_pct {
+                self.max_pct
+            } else {
+                f64::NAN
+            },
+            duration_bars,
+            duration_seconds,
+        }
+    }
+}
+
+impl Drawdown {
+    /// Of an empty curve.
+    pub(crate) const NONE: Drawdown = Drawdown {
+        max: 0.0,
+        max_pct: 0.0,
+        duration_bars: 0,
+        duration_seconds: 0.0,
+    };
+}
+
+/// The longest run of bars below the running peak, fed bar by bar.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BelowPeak {
+    longest_bars: usize,
+    longest_seconds: f64,
+    /// The open run's first bar.
+    run_start: Option<usize>,
+}
+
+impl BelowPeak {
+    /// Bar `i` is `below` the peak or not.
+    #[inline(always)]
+    pub(crate) fn push(
+        &mut self,
+        i: usize,
+        below: bool,
+        close_ns: impl Fn(usize) -> i64,
+        start_ns: i64,
+    ) {
+        if below {
+            if self.run_start.is_none() {
+                self.run_start = Some(i);
             }
-            run_start = None;
+        } else if let Some(start) = self.run_start.take() {
+            self.close_run(start, i - 1, close_ns, start_ns);
         }
     }
-    Drawdown {
-        max,
-        max_pct: if any_finite_pct { max_pct } else { f64::NAN },
-        duration_bars: longest_bars,
-        duration_seconds: longest_seconds,
+
+    /// A run below the peak over bars `start..=last`.
+    #[cold]
+    fn close_run(
+        &mut self,
+        start: usize,
+        last: usize,
+        close_ns: impl Fn(usize) -> i64,
+        start_ns: i64,
+    ) {
+        let length = last - start + 1;
+        if length > self.longest_bars {
+            let peak_time = if start == 0 {
+                start_ns
+            } else {
+                close_ns(start - 1)
+            };
+            self.longest_bars = length;
+            self.longest_seconds = int_true_div(
+                i128::from(close_ns(last)) - i128::from(peak_time),
+                NS_PER_SECOND,
+            );
+        }
     }
+
+    /// (bars, seconds) of the longest run after `n >= 1` bars (an open run ends at the last).
+    pub(crate) fn finish(
+        mut self,
+        n: usize,
+        close_ns: impl Fn(usize) -> i64,
+        start_ns: i64,
+    ) -> (usize, f64) {
+        if let Some(start) = self.run_start.take() {
+            self.close_run(start, n - 1, close_ns, start_ns);
+        }
+        (self.longest_bars, self.longest_seconds)
+    }
+}
+
+/// `r = e / previous - 1`, one bar's return as `_risk_ratios` computes it.
+#[inline(always)]
+pub(crate) fn bar_return(previous: f64, e: f64) -> f64 {
+    e / previous - 1.0
+}
+
+/// `np.minimum(r, 0) ** 2`: numpy's minimum propagates NaN.
+#[inline(always)]
+pub(crate) fn downside_square(r: f64) -> f64 {
+    let m = if r.is_nan() || r < 0.0 { r } else { 0.0 };
+    m * m
+}
+
+/// `(r - mean) ** 2`.
+#[inline(always)]
+pub(crate) fn squared_deviation(r: f64, mean: f64) -> f64 {
+    (r - mean) * (r - mean)
+}
+
+/// The mean return of `n` returns summing (correctly rounded) to `sum`.
+pub(crate) fn mean_return(sum: f64, n: usize) -> f64 {
+    sum / n as f64
+}
+
+/// Sharpe and Sortino from the correctly rounded sums of the `n` returns, of their squared
+/// deviations from [`mean_return`] and of the downside squares.
+pub(crate) fn ratios_from_sums(
+    n: usize,
+    sum: f64,
+    squares: f64,
+    downsides: f64,
+    periods_per_year: f64,
+) -> (f64, f64) {
+    let mean = mean_return(sum, n);
+    let n = n as f64;
+    let std = (squares / (n - 1.0)).sqrt();
+    let downside = (downsides / n).sqrt();
+    let scale = periods_per_year.sqrt();
+    (ratio(mean, std) * scale, ratio(mean, downside) * scale)
+}
+
+/// Whether `_risk_ratios` gives NaN for both without summing anything.
+pub(crate) fn ratios_undefined(n: usize, periods_per_year: f64) -> bool {
+    n < 2 || !periods_per_year.is_finite()
 }
 
 /// `_risk_ratios`: (sharpe, sortino). The returns `e[i] / e[i-1] - 1` are recomputed for each
@@ -342,30 +488,29 @@ fn risk_ratios(
     initial: f64,
     periods_per_year: f64,
 ) -> Result<(f64, f64), MetricsError> {
-    if equity.len() < 2 || !periods_per_year.is_finite() {
+    if ratios_undefined(equity.len(), periods_per_year) {
         return Ok((f64::NAN, f64::NAN));
     }
     let returns = || {
         std::iter::once(initial)
             .chain(equity[..equity.len() - 1].iter().copied())
             .zip(equity.iter().copied())
-            .map(|(previous, e)| e / previous - 1.0)
+            .map(|(previous, e)| bar_return(previous, e))
     };
-    let n = equity.len() as f64;
-    let mean = fsum(returns())? / n;
-    let squares = returns().map(|r| (r - mean) * (r - mean));
-    let std = (fsum(squares)? / (n - 1.0)).sqrt();
-    // numpy's minimum: NaN propagates.
-    let downsides = returns().map(|r| {
-        let m = if r.is_nan() || r < 0.0 { r } else { 0.0 };
-        m * m
-    });
-    let downside = (fsum(downsides)? / n).sqrt();
-    let scale = periods_per_year.sqrt();
-    Ok((ratio(mean, std) * scale, ratio(mean, downside) * scale))
+    let sum = fsum(returns())?;
+    let mean = mean_return(sum, equity.len());
+    let squares = fsum(returns().map(|r| squared_deviation(r, mean)))?;
+    let downsides = fsum(returns().map(downside_square))?;
+    Ok(ratios_from_sums(
+        equity.len(),
+        sum,
+        squares,
+        downsides,
+        periods_per_year,
+    ))
 }
 
-struct TradeStats {
+pub(crate) struct TradeStats {
     n_trades: usize,
     n_long: usize,
     n_short: usize,
@@ -452,6 +597,124 @@ fn trade_stats(t: &TradeColumns<'_>, bars_processed: usize) -> Result<TradeStats
     })
 }
 
+/// `_trade_stats` taken trade by trade (a sweep keeps no trade log): counts, extremes and
+/// exact sums, rounded once at the end, so the same doubles as over the columns. A value an
+/// exact sum declines (non-finite, near overflow) marks the tally [`TradeTally::exotic`]:
+/// its caller recomputes the run from the columns, where `fsum`'s special cases live.
+#[derive(Debug, Clone, Default)]
+pub struct TradeTally {
+    n: usize,
+    n_long: usize,
+    n_short: usize,
+    n_wins: usize,
+    n_losses: usize,
+    wins: ExactSum,
+    losses: ExactSum,
+    pnl: ExactSum,
+    fees: ExactSum,
+    largest_win: Option<f64>,
+    largest_loss: Option<f64>,
+    /// Bars held by the rows that closed a position (not partials): wrapping as numpy's
+    /// int64 sum, and exactly for the mean.
+    bars_in_market: i64,
+    closing_bars: i128,
+    closing_rows: usize,
+    reasons: [usize; ExitReason::ALL.len()],
+    exotic: bool,
+}
+
+impl TradeTally {
+    /// One trade row.
+    pub fn add(&mut self, pnl: f64, side: i8, fees: f64, bars_held: i64, reason: ExitReason) {
+        self.n += 1;
+        self.n_long += usize::from(side > 0);
+        self.n_short += usize::from(side < 0);
+        if pnl > 0.0 {
+            self.n_wins += 1;
+            self.exotic |= !self.wins.add(pnl);
+            self.largest_win = Some(self.largest_win.map_or(pnl, |w| w.max(pnl)));
+        } else if pnl < 0.0 {
+            self.n_losses += 1;
+            self.exotic |= !self.losses.add(pnl);
+            self.largest_loss = Some(self.largest_loss.map_or(pnl, |l| l.min(pnl)));
+        }
+        self.exotic |= !self.pnl.add(pnl);
+        self.exotic |= !self.fees.add(fees);
+        if reason != ExitReason::Partial {
+            self.bars_in_market = self.bars_in_market.wrapping_add(bars_held);
+            self.closing_bars += i128::from(bars_held);
+            self.closing_rows += 1;
+        }
+        self.reasons[reason as usize] += 1;
+    }
+
+    /// Whether a value was declined: the statistics must come from the columns instead.
+    pub fn exotic(&self) -> bool {
+        self.exotic
+    }
+
+    pub(crate) fn stats(&self, bars_processed: usize) -> TradeStats {
+        let n = self.n;
+        let gross_profit = self.wins.value();
+        let gross_loss = -self.losses.value();
+        let profit_factor = if gross_loss > 0.0 {
+            gross_profit / gross_loss
+        } else if gross_profit > 0.0 {
+            f64::INFINITY
+        } else {
+            f64::NAN
+        };
+        let count_ratio = |a: usize, b: usize| {
+            if b == 0 {
+                f64::NAN
+            } else {
+                int_true_div(a as i128, b as i64)
+            }
+        };
+        let mean_of = |sum: &ExactSum, count: usize| {
+            if count == 0 {
+                f64::NAN
+            } else {
+                sum.value() / count as f64
+            }
+        };
+        let exit_reasons = ExitReason::ALL
+            .iter()
+            .zip(self.reasons)
+            .filter(|(_, count)| *count > 0)
+            .map(|(reason, count)| (reason.as_str().to_owned(), count))
+            .collect();
+        TradeStats {
+            n_trades: n,
+            n_long: self.n_long,
+            n_short: self.n_short,
+            n_wins: self.n_wins,
+            n_losses: self.n_losses,
+            win_rate: count_ratio(self.n_wins, n),
+            gross_profit,
+            gross_loss,
+            profit_factor,
+            expectancy: mean_of(&self.pnl, n),
+            avg_win: mean_of(&self.wins, self.n_wins),
+            avg_loss: mean_of(&self.losses, self.n_losses),
+            largest_win: self.largest_win.unwrap_or(f64::NAN),
+            largest_loss: self.largest_loss.unwrap_or(f64::NAN),
+            total_fees: self.fees.value(),
+            avg_bars_held: if self.closing_rows == 0 {
+                f64::NAN
+            } else {
+                self.closing_bars as f64 / self.closing_rows as f64
+            },
+            exposure: if bars_processed == 0 {
+                f64::NAN
+            } else {
+                int_true_div(i128::from(self.bars_in_market), bars_processed as i64)
+            },
+            exit_reasons,
+        }
+    }
+}
+
 /// `_cagr`: libm `pow`, as CPython's float `**` (whose overflow Python maps to `inf`).
 fn cagr(growth: f64, years: f64) -> f64 {
     if years <= 0.0 || growth <= 0.0 {
@@ -494,12 +757,64 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Result<Metrics, MetricsError
     check_lengths(input)?;
     let initial = input.initial_balance;
     let equity = input.equity;
-    // numpy int64 addition wraps; mirrored, though real times never come near.
-    let close_ns = |i: usize| input.equity_time[i].wrapping_add(input.timeframe_ns);
-    let final_balance = input.final_balance;
-    let net_profit = final_balance - initial;
+    let close_ns = |i: usize| close_time(input.equity_time, input.timeframe_ns, i);
     let start_ns = input.equity_time.first().copied().unwrap_or(0);
-    let span_seconds = match input.equity_time.len() {
+    let dd = drawdown(equity, initial, close_ns, start_ns);
+    assemble(
+        &RunSummary {
+            equity_time: input.equity_time,
+            timeframe_ns: input.timeframe_ns,
+            initial_balance: initial,
+            final_balance: input.final_balance,
+            equity_len: equity.len(),
+            bars_processed: input.bars_processed,
+            base_bars: input.base_bars,
+            ignored_signals: input.ignored_signals,
+            dropped_orders: input.dropped_orders,
+            skipped_orders: input.skipped_orders,
+        },
+        dd,
+        |periods_per_year| risk_ratios(equity, initial, periods_per_year),
+        || trade_stats(&input.trades, input.bars_processed),
+    )
+}
+
+/// Close time of bar `i` (numpy int64 addition wraps; mirrored, though real times never
+/// come near).
+#[inline]
+pub(crate) fn close_time(equity_time: &[i64], timeframe_ns: i64, i: usize) -> i64 {
+    equity_time[i].wrapping_add(timeframe_ns)
+}
+
+/// What the metrics read of a run besides its equity curve and trades.
+pub(crate) struct RunSummary<'a> {
+    pub(crate) equity_time: &'a [i64],
+    pub(crate) timeframe_ns: i64,
+    pub(crate) initial_balance: f64,
+    pub(crate) final_balance: f64,
+    /// Equity values (one per primary bar).
+    pub(crate) equity_len: usize,
+    pub(crate) bars_processed: usize,
+    pub(crate) base_bars: usize,
+    pub(crate) ignored_signals: usize,
+    pub(crate) dropped_orders: usize,
+    pub(crate) skipped_orders: usize,
+}
+
+/// The metrics from their parts, in `compute_metrics`' order (so errors come in its order):
+/// a run's drawdown, its (sharpe, sortino) given `periods_per_year`, its trade statistics.
+pub(crate) fn assemble(
+    run: &RunSummary<'_>,
+    dd: Drawdown,
+    risk: impl FnOnce(f64) -> Result<(f64, f64), MetricsError>,
+    trades: impl FnOnce() -> Result<TradeStats, MetricsError>,
+) -> Result<Metrics, MetricsError> {
+    let initial = run.initial_balance;
+    let close_ns = |i: usize| close_time(run.equity_time, run.timeframe_ns, i);
+    let final_balance = run.final_balance;
+    let net_profit = final_balance - initial;
+    let start_ns = run.equity_time.first().copied().unwrap_or(0);
+    let span_seconds = match run.equity_time.len() {
         0 => 0.0,
         n => int_true_div(
             i128::from(close_ns(n - 1)) - i128::from(start_ns),
@@ -507,7 +822,7 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Result<Metrics, MetricsError
         ),
     };
     let years = span_seconds / SECONDS_PER_YEAR;
-    let periods_per_year = ratio(equity.len() as f64, years);
+    let periods_per_year = ratio(run.equity_len as f64, years);
     let cagr = if initial > 0.0 {
         cagr(final_balance / initial, years)
     } else {
@@ -517,9 +832,8 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Result<Metrics, MetricsError
         return Err(MetricsError::ZeroInitialBalance);
     }
     let return_pct = net_profit / initial * 100.0;
-    let dd = drawdown(equity, initial, close_ns, start_ns);
-    let (sharpe, sortino) = risk_ratios(equity, initial, periods_per_year)?;
-    let t = trade_stats(&input.trades, input.bars_processed)?;
+    let (sharpe, sortino) = risk(periods_per_year)?;
+    let t = trades()?;
     Ok(Metrics {
         initial_balance: initial,
         final_balance,
@@ -552,11 +866,11 @@ pub fn compute_metrics(input: &MetricsInput<'_>) -> Result<Metrics, MetricsError
         avg_bars_held: t.avg_bars_held,
         exposure: t.exposure,
         exit_reasons: t.exit_reasons,
-        bars_processed: input.bars_processed,
-        base_bars: input.base_bars,
-        ignored_signals: input.ignored_signals,
-        dropped_orders: input.dropped_orders,
-        skipped_orders: input.skipped_orders,
+        bars_processed: run.bars_processed,
+        base_bars: run.base_bars,
+        ignored_signals: run.ignored_signals,
+        dropped_orders: run.dropped_orders,
+        skipped_orders: run.skipped_orders,
     })
 }
 

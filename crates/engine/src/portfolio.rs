@@ -1,5 +1,6 @@
 //! Balance, the open position and the trade rows (docs/engine/execution.md, "Money").
 
+use crate::metrics::TradeTally;
 use crate::money::{fee, gross_pnl};
 use crate::output::{ExitReason, TradeLog, TradeRow};
 use crate::settings::{Conversion, FeeSettings};
@@ -13,6 +14,8 @@ pub struct Portfolio {
     /// Whether the declarative break-even has fired for the open position.
     pub break_even_done: bool,
     pub trades: TradeLog,
+    /// When set (a sweep), closed trades are counted here instead of logged in `trades`.
+    pub tally: Option<Box<TradeTally>>,
     conversion: Conversion,
     fees: FeeSettings,
     contract_size: f64,
@@ -30,6 +33,7 @@ impl Portfolio {
             position: None,
             break_even_done: false,
             trades: TradeLog::default(),
+            tally: None,
             conversion,
             fees,
             contract_size,
@@ -104,6 +108,16 @@ impl Portfolio {
         let full = reason != ExitReason::Partial;
         let entry_fee_part = if full { pos.entry_fee } else { 0.0 };
         let fees = entry_fee_part + exit_fee;
+        if let Some(tally) = self.tally.as_mut() {
+            let bars_held = i64::from(pos.bars_held);
+            tally.add(gross - fees, pos.side.sign(), fees, bars_held, reason);
+            if full {
+                self.position = None;
+            } else if let Some(pos) = self.position.as_mut() {
+                pos.size -= lots;
+            }
+            return;
+        }
         let row = TradeRow {
             entry_time: pos.entry_time,
             exit_time: time,
@@ -135,12 +149,77 @@ impl Portfolio {
 
     /// Open PnL in account currency: longs at the bid close, shorts at the ask close.
     pub fn unrealized(&self, bid_close: f64, ask_close: f64) -> f64 {
-        match &self.position {
-            None => 0.0,
-            Some(p) if p.side == Side::Long => {
-                self.gross(Side::Long, p.entry_price, bid_close, p.size)
-            }
-            Some(p) => self.gross(Side::Short, p.entry_price, ask_close, p.size),
+        self.marked().unrealized(bid_close, ask_close)
+    }
+
+    /// What the equity at a close depends on: the balance and the open position.
+    #[inline]
+    pub fn marked(&self) -> Marked {
+        let (long, entry, size) = match &self.position {
+            None => (None, 0.0, 0.0),
+            Some(p) => (Some(p.side == Side::Long), p.entry_price, p.size),
+        };
+        Marked {
+            balance: self.balance,
+            long,
+            entry,
+            size,
+            conversion: self.conversion,
+            contract_size: self.contract_size,
         }
+    }
+}
+
+/// The account as far as its equity at a close goes (balance, side, entry, size), so the
+/// equity of any bar it held over can be computed again from the bar's closes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Marked {
+    pub balance: f64,
+    /// The open position's side (`Some(true)` long), `None` when flat.
+    pub long: Option<bool>,
+    pub entry: f64,
+    pub size: f64,
+    conversion: Conversion,
+    contract_size: f64,
+}
+
+impl Marked {
+    /// [`Portfolio::unrealized`] of this account.
+    #[inline(always)]
+    pub fn unrealized(&self, bid_close: f64, ask_close: f64) -> f64 {
+        match self.long {
+            None => 0.0,
+            Some(true) => gross_pnl(
+                self.conversion,
+                true,
+                self.entry,
+                bid_close,
+                self.size,
+                self.contract_size,
+            ),
+            Some(false) => gross_pnl(
+                self.conversion,
+                false,
+                self.entry,
+                ask_close,
+                self.size,
+                self.contract_size,
+            ),
+        }
+    }
+
+    /// The equity at a close: balance + unrealized, as the loop marks it.
+    #[inline(always)]
+    pub fn equity(&self, bid_close: f64, ask_close: f64) -> f64 {
+        self.balance + self.unrealized(bid_close, ask_close)
+    }
+
+    /// Whether the equity of `self` and `other` is the same function of the closes.
+    #[inline(always)]
+    pub fn same_as(&self, other: &Marked) -> bool {
+        self.balance.to_bits() == other.balance.to_bits()
+            && self.long == other.long
+            && self.entry.to_bits() == other.entry.to_bits()
+            && self.size.to_bits() == other.size.to_bits()
     }
 }

@@ -3,10 +3,12 @@
 use crate::bars::{check_input, has_shape};
 use crate::error::EngineError;
 use crate::market::{compute_indicators, run_timeframes, Frames};
+use crate::metrics::TradeTally;
 use crate::output::{ExitReason, RunOutput, SkippedOrder, TraceRow};
 use crate::portfolio::Portfolio;
 use crate::rng::SplitMix64;
 use crate::settings::{Conversion, EngineSettings, IntrabarPolicy, SizingMode, SlippageModel};
+use crate::streamed::{EquityStream, FirstPass};
 use crate::visibility::VisibilityCursor;
 use omega_indicators::IndicatorCache;
 use omega_strategy_api::{
@@ -367,55 +369,104 @@ pub(crate) fn execute<S: Strategy>(
     options: RunOptions,
 ) -> Result<RunOutput, EngineError> {
     let conversion = settings.validate()?;
-    let primary_tf = settings.primary_timeframe;
-    let views: Vec<FrameView<'_>> = frames
-        .timeframes
-        .iter()
-        .zip(&frames.stores)
-        .filter(|(tf, _)| timeframes.contains(tf))
-        .map(|(&timeframe, store)| FrameView {
-            timeframe,
-            bars: store.columns(),
-        })
-        .collect();
-    let missing = |what: String| EngineError::Internal(format!("{what} was not prepared"));
-    let indicator_views = requests
-        .iter()
-        .map(|key| {
-            let values = cache.get(key).ok_or_else(|| missing(format!("{key:?}")))?;
-            Ok(IndicatorView { key: *key, values })
-        })
-        .collect::<Result<Vec<IndicatorView<'_>>, EngineError>>()?;
-    let primary_view = views
-        .iter()
-        .position(|view| view.timeframe == primary_tf)
-        .ok_or_else(|| missing(format!("the primary frame {}", primary_tf.name())))?;
-    let slip_atr = if settings.slippage.model == SlippageModel::Atr {
-        let key = slip_atr_key(settings);
-        cache.get(&key).ok_or_else(|| missing(format!("{key:?}")))?
-    } else {
-        &[]
-    };
-    // The finer policy walks base bars; with primary == base it is pessimistic.
-    let finer = match (settings.intrabar_policy, &frames.primary_bounds) {
-        (IntrabarPolicy::Finer, Some(bounds)) => Some((bounds.as_slice(), frames.base)),
-        _ => None,
-    };
-    let inputs = StepInputs {
-        views: &views,
-        indicators: &indicator_views,
-        primary: views[primary_view].bars,
-        finer,
-        slip_atr,
-    };
+    let prepared = Prepared::new(frames, timeframes, requests, cache, settings)?;
+    let inputs = prepared.inputs();
     let primary = inputs.primary;
     let n = primary.len();
-    let timeframes: Vec<Timeframe> = views.iter().map(|view| view.timeframe).collect();
-    let mut stepper = Stepper::new(settings, conversion, &timeframes, n, options);
+    let mut stepper = Stepper::new(settings, conversion, &prepared.timeframes(), n, options);
     for i in 0..n {
         stepper.step(i, &inputs, settings, strategy)?;
     }
     Ok(stepper.finish(primary, frames.base.len(), strategy))
+}
+
+/// What one run's loop reads of prepared frames and series (see [`execute`]).
+pub(crate) struct Prepared<'a> {
+    views: Vec<FrameView<'a>>,
+    indicator_views: Vec<IndicatorView<'a>>,
+    primary_view: usize,
+    finer: Option<(&'a [usize], BarColumns<'a>)>,
+    slip_atr: &'a [f64],
+}
+
+impl<'a> Prepared<'a> {
+    pub(crate) fn new(
+        frames: &'a Frames<'_>,
+        timeframes: &[Timeframe],
+        requests: &[IndicatorKey],
+        cache: &'a IndicatorCache,
+        settings: &EngineSettings,
+    ) -> Result<Self, EngineError> {
+        let primary_tf = settings.primary_timeframe;
+        let views: Vec<FrameView<'a>> = frames
+            .timeframes
+            .iter()
+            .zip(&frames.stores)
+            .filter(|(tf, _)| timeframes.contains(tf))
+            .map(|(&timeframe, store)| FrameView {
+                timeframe,
+                bars: store.columns(),
+            })
+            .collect();
+        let missing = |what: String| EngineError::Internal(format!("{what} was not prepared"));
+        let indicator_views = requests
+            .iter()
+            .map(|key| {
+                let values = cache.get(key).ok_or_else(|| missing(format!("{key:?}")))?;
+                Ok(IndicatorView { key: *key, values })
+            })
+            .collect::<Result<Vec<IndicatorView<'a>>, EngineError>>()?;
+        let primary_view = views
+            .iter()
+            .position(|view| view.timeframe == primary_tf)
+            .ok_or_else(|| missing(format!("the primary frame {}", primary_tf.name())))?;
+        let slip_atr = if settings.slippage.model == SlippageModel::Atr {
+            let key = slip_atr_key(settings);
+            cache.get(&key).ok_or_else(|| missing(format!("{key:?}")))?
+        } else {
+            &[]
+        };
+        // The finer policy walks base bars; with primary == base it is pessimistic.
+        let finer = match (settings.intrabar_policy, &frames.primary_bounds) {
+            (IntrabarPolicy::Finer, Some(bounds)) => Some((bounds.as_slice(), frames.base)),
+            _ => None,
+        };
+        Ok(Prepared {
+            views,
+            indicator_views,
+            primary_view,
+            finer,
+            slip_atr,
+        })
+    }
+
+    pub(crate) fn inputs(&self) -> StepInputs<'_, 'a> {
+        StepInputs {
+            views: &self.views,
+            indicators: &self.indicator_views,
+            primary: self.views[self.primary_view].bars,
+            finer: self.finer,
+            slip_atr: self.slip_atr,
+        }
+    }
+
+    /// The views' timeframes, in their order.
+    pub(crate) fn timeframes(&self) -> Vec<Timeframe> {
+        self.views.iter().map(|view| view.timeframe).collect()
+    }
+}
+
+/// What a streamed run leaves: the first pass over its equity, its trades' tally, counts.
+#[derive(Debug)]
+pub(crate) struct StreamedRun {
+    pub(crate) first: FirstPass,
+    pub(crate) tally: TradeTally,
+    pub(crate) final_balance: f64,
+    pub(crate) bars_processed: usize,
+    pub(crate) base_bars: usize,
+    pub(crate) ignored_signals: usize,
+    pub(crate) dropped_orders: usize,
+    pub(crate) skipped_orders: usize,
 }
 
 /// What the step of primary bar `i` reads: the frames and series as far as they are known
@@ -449,7 +500,10 @@ pub(crate) struct Stepper {
     pending_entry: Option<TradeSignal>,
     ignored_signals: usize,
     skipped_orders: Vec<SkippedOrder>,
+    /// The equity curve; empty when `stream` takes the equity instead (a sweep).
     equity: Vec<f64>,
+    stream: Option<Box<EquityStream>>,
+    stepped: usize,
     cursors: Vec<VisibilityCursor>,
     visible: Vec<usize>,
     recorder: TraceRecorder,
@@ -496,6 +550,8 @@ impl Stepper {
             ignored_signals: 0,
             skipped_orders: Vec::new(),
             equity: Vec::with_capacity(capacity),
+            stream: None,
+            stepped: 0,
             cursors: timeframes
                 .iter()
                 .map(|tf| VisibilityCursor::new(tf.nanos()))
@@ -507,9 +563,34 @@ impl Stepper {
         }
     }
 
+    /// A run that keeps no equity curve and no trade log: the metrics' inputs are taken as
+    /// it goes ([`Stepper::finish_streamed`]).
+    pub(crate) fn streamed(
+        settings: &EngineSettings,
+        conversion: Conversion,
+        timeframes: &[Timeframe],
+        options: RunOptions,
+    ) -> Self {
+        let mut stepper = Stepper::new(settings, conversion, timeframes, 0, options);
+        stepper.stream = Some(Box::new(EquityStream::new(
+            settings.initial_balance,
+            settings.primary_timeframe.nanos(),
+        )));
+        stepper.book.tally = Some(Box::default());
+        stepper
+    }
+
+    /// The first pass of a streamed run's metrics over bars up to `end` (exclusive, stepped
+    /// already, not the last of the run).
+    pub(crate) fn take_equity(&mut self, end: usize, primary: &BarColumns<'_>) {
+        if let Some(stream) = self.stream.as_deref_mut() {
+            stream.advance(end, primary);
+        }
+    }
+
     /// Bars stepped so far.
     pub(crate) fn stepped(&self) -> usize {
-        self.equity.len()
+        self.stepped
     }
 
     /// The equity at each stepped bar's close.
@@ -841,7 +922,12 @@ impl Stepper {
         // 5. Equity at the close.
         // Steps 3 and 4 only queue orders: the position and balance are those `unrealized`
         // was computed for.
-        self.equity.push(self.book.balance + unrealized);
+        let equity = self.book.balance + unrealized;
+        match self.stream.as_deref_mut() {
+            None => self.equity.push(equity),
+            Some(stream) => stream.record(i, self.book.marked()),
+        }
+        self.stepped += 1;
 
         if let Some(rows) = self.trace_rows.as_mut() {
             rows.push(TraceRow {
@@ -858,6 +944,51 @@ impl Stepper {
         Ok(())
     }
 
+    /// 6. After the last bar: an open position closes at the last close.
+    fn close_at_end(&mut self, primary: BarColumns<'_>) {
+        let n = self.stepped;
+        if n == 0 {
+            return;
+        }
+        let last = prices(&primary, n - 1);
+        if let Some(pos) = self.book.position.as_ref() {
+            let price = match pos.side {
+                Side::Long => last.bc,
+                Side::Short => last.ac,
+            };
+            let size = pos.size;
+            self.book.close(
+                size,
+                price,
+                ExitReason::EndOfData,
+                last.time + self.primary_nanos,
+                n - 1,
+            );
+        }
+    }
+
+    /// [`Stepper::finish`] of a [`Stepper::streamed`] run: the metrics' inputs.
+    pub(crate) fn finish_streamed(
+        mut self,
+        primary: BarColumns<'_>,
+        base_bars: usize,
+    ) -> StreamedRun {
+        self.close_at_end(primary);
+        let stream = self.stream.take().expect("a streamed run");
+        let first = stream.finish(self.stepped, self.book.balance, &primary);
+        StreamedRun {
+            first,
+            tally: *self.book.tally.take().expect("a streamed run"),
+            final_balance: self.book.balance,
+            bars_processed: self.stepped,
+            base_bars,
+            ignored_signals: self.ignored_signals,
+            dropped_orders: usize::from(self.pending_entry.is_some())
+                + usize::from(self.pending_exit.is_some()),
+            skipped_orders: self.skipped_orders.len(),
+        }
+    }
+
     /// The result after the last bar (`primary`, `n` of whose bars were stepped): an open
     /// position closes at the last close, orders still queued are dropped.
     pub(crate) fn finish<S: Strategy>(
@@ -866,24 +997,9 @@ impl Stepper {
         base_bars: usize,
         strategy: &S,
     ) -> RunOutput {
-        let n = self.equity.len();
-        // 6. After the last bar.
-        if n > 0 {
-            let last = prices(&primary, n - 1);
-            if let Some(pos) = self.book.position.as_ref() {
-                let price = match pos.side {
-                    Side::Long => last.bc,
-                    Side::Short => last.ac,
-                };
-                let size = pos.size;
-                self.book.close(
-                    size,
-                    price,
-                    ExitReason::EndOfData,
-                    last.time + self.primary_nanos,
-                    n - 1,
-                );
-            }
+        let n = self.stepped;
+        self.close_at_end(primary);
+        if n > 0 && self.stream.is_none() {
             self.equity[n - 1] = self.book.balance;
         }
         let dropped_orders =

@@ -188,3 +188,275 @@ fn bad_input_fails_the_whole_sweep() {
         "{error:?}"
     );
 }
+
+/// A tiny deterministic generator for the random grids below.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn int(&mut self, low: i64, high: i64) -> i64 {
+        low + (self.next() % (high - low + 1) as u64) as i64
+    }
+    fn float(&mut self, low: f64, high: f64) -> f64 {
+        low + (self.next() as f64 / (1u64 << 31) as f64) * (high - low)
+    }
+}
+
+fn random_params(name: &str, rng: &mut Lcg) -> Vec<(String, ParamValue)> {
+    let p = |n: &str, v: ParamValue| (n.to_string(), v);
+    match name {
+        "sma_cross" => {
+            let fast = rng.int(1, 40);
+            vec![
+                p("fast", ParamValue::Int(fast)),
+                p("slow", ParamValue::Int(fast + rng.int(1, 80))),
+                p("size", ParamValue::Float(rng.float(0.1, 3.0))),
+            ]
+        }
+        "zscore_threshold" => {
+            let entry = rng.float(0.5, 3.0);
+            vec![
+                p("period", ParamValue::Int(rng.int(5, 120))),
+                p("entry", ParamValue::Float(entry)),
+                p("exit", ParamValue::Float(rng.float(0.0, entry * 0.9))),
+                p("sl_mult", ParamValue::Float(rng.float(0.3, 4.0))),
+                p("tp_mult", ParamValue::Float(rng.float(0.3, 4.0))),
+            ]
+        }
+        _ => vec![
+            p("lookback", ParamValue::Int(rng.int(10, 150))),
+            p("z_entry", ParamValue::Float(rng.float(1.0, 3.0))),
+            p("trend_timeframe", ParamValue::Timeframe(Timeframe::H1)),
+        ],
+    }
+}
+
+/// Settings variants that take other branches of the loop and the money: fees, risk sizing,
+/// slippage models, break-even, trailing, bar limits, intrabar policies, a quote account.
+fn settings_variant(k: usize, primary: Timeframe) -> EngineSettings {
+    use omega_engine::{
+        BreakEvenSettings, IntrabarPolicy, SizingMode, SlippageModel, TrailingSettings,
+    };
+    let mut s = EngineSettings {
+        primary_timeframe: primary,
+        timeframes: vec![primary],
+        ..EngineSettings::default()
+    };
+    match k % 6 {
+        0 => {}
+        1 => {
+            s.fees.commission_per_lot = 3.5;
+            s.fees.percent_of_notional = 0.00002;
+            s.sizing.mode = SizingMode::RiskPercent;
+            s.sizing.risk_percent = 0.7;
+        }
+        2 => {
+            s.slippage.model = SlippageModel::Random;
+            s.slippage.pips = 0.4;
+            s.slippage.seed = 99;
+            s.break_even = Some(BreakEvenSettings {
+                trigger_pips: 3.0,
+                offset_pips: 0.5,
+            });
+            s.intrabar_policy = IntrabarPolicy::Optimistic;
+        }
+        3 => {
+            s.slippage.model = SlippageModel::Atr;
+            s.slippage.atr_fraction = 0.1;
+            s.trailing = Some(TrailingSettings { distance_pips: 6.0 });
+            s.max_bars_held = Some(40);
+            s.intrabar_policy = IntrabarPolicy::Finer;
+        }
+        4 => {
+            s.slippage.model = SlippageModel::Fixed;
+            s.slippage.pips = 0.2;
+            s.account_currency = "EUR".into();
+            s.fees.commission_per_lot = 7.0;
+        }
+        _ => {
+            // Lots large enough to lose most of the account: deep drawdowns, negative pnl.
+            s.initial_balance = 5_000.0;
+            s.sizing.lots = 20.0;
+        }
+    }
+    s
+}
+
+fn single_with(
+    bars: &OwnedBars,
+    settings: &EngineSettings,
+    mut strategy: BuiltinStrategy,
+) -> Result<Metrics, EngineError> {
+    let out = run_backtest(
+        bars.columns(),
+        Timeframe::M1,
+        settings,
+        &mut strategy,
+        RunOptions::default(),
+    )?;
+    Ok(Metrics::from_run(
+        &out,
+        settings.initial_balance,
+        settings.primary_timeframe.nanos(),
+    )
+    .unwrap())
+}
+
+/// Bit for bit: every float compared by its bits (NaN with NaN of the same bits, -0.0 apart
+/// from 0.0), every count, the exit reasons.
+fn bits(m: &Result<Metrics, EngineError>) -> String {
+    match m {
+        Ok(m) => {
+            let floats = [
+                m.initial_balance,
+                m.final_balance,
+                m.net_profit,
+                m.return_pct,
+                m.cagr,
+                m.span_days,
+                m.periods_per_year,
+                m.max_drawdown,
+                m.max_drawdown_pct,
+                m.max_drawdown_duration_seconds,
+                m.sharpe,
+                m.sortino,
+                m.win_rate,
+                m.gross_profit,
+                m.gross_loss,
+                m.profit_factor,
+                m.expectancy,
+                m.avg_win,
+                m.avg_loss,
+                m.largest_win,
+                m.largest_loss,
+                m.total_fees,
+                m.avg_bars_held,
+                m.exposure,
+            ];
+            let floats: Vec<u64> = floats.iter().map(|f| f.to_bits()).collect();
+            format!(
+                "{floats:x?} {:?}",
+                (
+                    m.max_drawdown_duration_bars,
+                    m.n_trades,
+                    m.n_long,
+                    m.n_short,
+                    m.n_wins,
+                    m.n_losses,
+                    &m.exit_reasons,
+                    m.bars_processed,
+                    m.base_bars,
+                    m.ignored_signals,
+                    m.dropped_orders,
+                    m.skipped_orders,
+                )
+            )
+        }
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+#[test]
+fn random_grids_equal_single_runs_bit_for_bit() {
+    let bars = OwnedBars::random_walk(12_000, 21);
+    let mut rng = Lcg(2024);
+    let mut compared = 0;
+    let mut traded = 0;
+    for (k, name) in ["sma_cross", "zscore_threshold", "mean_reversion_z_score"]
+        .iter()
+        .cycle()
+        .take(12)
+        .enumerate()
+    {
+        let primary = if *name == "mean_reversion_z_score" || k % 4 == 3 {
+            Timeframe::M5
+        } else {
+            Timeframe::M1
+        };
+        let settings = settings_variant(k, primary);
+        let sets: Vec<Vec<(String, ParamValue)>> =
+            (0..9).map(|_| random_params(name, &mut rng)).collect();
+        let build = || -> Vec<BuiltinStrategy> {
+            sets.iter()
+                .map(|p| omega_strategies::build(name, p).unwrap())
+                .collect()
+        };
+        let expected: Vec<_> = build()
+            .into_iter()
+            .map(|s| single_with(&bars, &settings, s))
+            .collect();
+        let threads = 1 + k % 3;
+        let got = run_sweep(
+            bars.columns(),
+            Timeframe::M1,
+            &settings,
+            build(),
+            threads,
+            &mut |_| true,
+        )
+        .unwrap();
+        for (j, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(
+                bits(g),
+                bits(e),
+                "{name}, settings {k}, set {j}: {:?}",
+                sets[j]
+            );
+            compared += 1;
+            traded += usize::from(e.as_ref().is_ok_and(|m| m.n_trades > 0));
+        }
+    }
+    assert!(
+        traded * 10 >= compared * 8,
+        "{traded} of {compared} runs traded"
+    );
+}
+
+/// Equity that ends exactly at zero gives an infinite or NaN return, which the exact sums
+/// decline: such a run is computed again the ordinary way, with the same metrics.
+#[test]
+fn a_run_the_exact_sums_decline_falls_back_to_the_ordinary_metrics() {
+    let bars = OwnedBars::random_walk(3_000, 4);
+    let settings = EngineSettings {
+        primary_timeframe: Timeframe::M1,
+        timeframes: vec![Timeframe::M1],
+        // Tiny and huge balances: returns of magnitudes the exact sums decline.
+        initial_balance: 1e-300,
+        ..EngineSettings::default()
+    };
+    let build = || {
+        vec![
+            omega_strategies::build(
+                "sma_cross",
+                &[
+                    ("fast".to_string(), ParamValue::Int(3)),
+                    ("slow".to_string(), ParamValue::Int(9)),
+                ],
+            )
+            .unwrap();
+            2
+        ]
+    };
+    let expected: Vec<_> = build()
+        .into_iter()
+        .map(|s| single_with(&bars, &settings, s))
+        .collect();
+    let got = run_sweep(
+        bars.columns(),
+        Timeframe::M1,
+        &settings,
+        build(),
+        2,
+        &mut |_| true,
+    )
+    .unwrap();
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(bits(g), bits(e));
+    }
+}
