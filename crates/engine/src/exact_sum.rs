@@ -20,8 +20,15 @@ const ADDS_PER_NORMALISE: u32 = 1 << 30;
 #[derive(Debug, Clone)]
 pub struct ExactSum {
     words: [i64; WORDS],
-    pending: u32,
+    /// Additions left before the next carry propagation (counting down keeps the per-value
+    /// bookkeeping to one decrement and one test).
+    budget: u32,
+    /// The current budget when it started, and the values added before it.
+    granted: u32,
     count: u64,
+    /// Values with a biased exponent from here on are declined: `DECLINE_BIASED_EXPONENT`,
+    /// 0 (everything) once 2^40 values were added.
+    decline_from: u64,
 }
 
 impl Default for ExactSum {
@@ -34,8 +41,10 @@ impl ExactSum {
     pub const fn new() -> Self {
         ExactSum {
             words: [0; WORDS],
-            pending: 0,
+            budget: ADDS_PER_NORMALISE,
+            granted: ADDS_PER_NORMALISE,
             count: 0,
+            decline_from: DECLINE_BIASED_EXPONENT,
         }
     }
 
@@ -45,16 +54,14 @@ impl ExactSum {
     pub fn add(&mut self, value: f64) -> bool {
         let bits = value.to_bits();
         let biased = (bits >> 52) & 0x7ff;
-        if biased >= DECLINE_BIASED_EXPONENT || self.count >= 1 << 40 {
+        if biased >= self.decline_from {
             return false;
         }
-        let fraction = bits & ((1 << 52) - 1);
-        // Integer mantissa and the position of its bit 0 above 2^-1074.
-        let (mantissa, position) = if biased == 0 {
-            (fraction, 0)
-        } else {
-            (fraction | (1 << 52), biased as u32 - 1)
-        };
+        // Integer mantissa and the position of its bit 0 above 2^-1074 (subnormals, biased
+        // exponent 0, have no implicit bit and the position of exponent 1), branch-free.
+        let normal = u64::from(biased != 0);
+        let mantissa = (bits & ((1 << 52) - 1)) | (normal << 52);
+        let position = (biased - normal) as u32;
         let word = (position / 32) as usize;
         let shifted = u128::from(mantissa) << (position % 32);
         // Branch-free negation (x ^ m) - m, m all ones for a negative value: the sign of
@@ -69,12 +76,34 @@ impl ExactSum {
         for (slot, piece) in words.iter_mut().zip(pieces) {
             *slot += (piece ^ sign) - sign;
         }
-        self.pending += 1;
-        if self.pending == ADDS_PER_NORMALISE {
-            self.normalise();
+        self.budget -= 1;
+        if self.budget == 0 {
+            self.renew_budget();
         }
-        self.count += 1;
         true
+    }
+
+    /// Values added so far.
+    fn added(&self) -> u64 {
+        self.count + u64::from(self.granted - self.budget)
+    }
+
+    /// Carries, and a new budget of additions.
+    #[cold]
+    fn renew_budget(&mut self) {
+        self.normalise();
+        self.grant(ADDS_PER_NORMALISE);
+    }
+
+    /// A budget of at most `most` additions, ending at 2^40 values (then all are declined).
+    fn grant(&mut self, most: u32) {
+        self.count = self.added();
+        let left = (1_u64 << 40).saturating_sub(self.count);
+        if left == 0 {
+            self.decline_from = 0;
+        }
+        self.granted = most.min(u32::try_from(left).unwrap_or(u32::MAX)).max(1);
+        self.budget = self.granted;
     }
 
     /// Adds another accumulator's sum (exactly).
@@ -85,8 +114,11 @@ impl ExactSum {
         for (word, digit) in self.words.iter_mut().zip(other.words) {
             *word += digit;
         }
-        self.count += other.count;
-        self.pending = 1;
+        self.count = self.added() + other.added();
+        self.granted = 0;
+        self.budget = 0;
+        // Every word changed by less than 2^33: one addition's worth of room is taken.
+        self.grant(ADDS_PER_NORMALISE - 1);
     }
 
     /// Carries so every word but the top one is a digit in [0, 2^32); the top one holds the sign.
@@ -96,7 +128,6 @@ impl ExactSum {
             self.words[k] -= carry << 32;
             self.words[k + 1] += carry;
         }
-        self.pending = 0;
     }
 
     /// The sum, correctly rounded (ties to even); `+0.0` when it is zero.

@@ -83,7 +83,16 @@ impl EquityStream {
             let (marked, stop) = segment_at(&self.segments, &mut self.segment, i, end);
             let mut previous = self.previous;
             let mut ok = true;
-            for k in i..stop {
+            // Flat: the equity is the balance at every bar of the segment; after its first
+            // bar each return is exactly 0 (e / e - 1 for a finite non-zero e), which adds
+            // nothing to the sums, and the drawdown sees the same value again, which changes
+            // nothing. Only the first bar is taken.
+            let stop_taken = if marked.long.is_none() && flat_returns_zero(marked.balance) {
+                stop.min(i + 1)
+            } else {
+                stop
+            };
+            for k in i..stop_taken {
                 let e = marked.equity(bid_close[k], ask_close[k]);
                 let r = bar_return(previous, e);
                 ok &= self.returns.add(r);
@@ -130,6 +139,18 @@ impl EquityStream {
         }
     }
 }
+
+/// Whether a flat account's returns after its first bar are exactly 0: `e / e - 1` is 0
+/// for a finite non-zero equity `e` (the balance, as the loop marks it).
+#[inline]
+fn flat_returns_zero(balance: f64) -> bool {
+    let e = balance + 0.0;
+    bar_return(e, e) == 0.0
+}
+
+/// Below this, a product's low half could lose bits to underflow: such squares are added
+/// one by one.
+const TINY: f64 = 1e-250;
 
 /// The account of bar `i` (`*segment` the index of its segment, moved forward) and the
 /// bar (at most `end`) where that account changes.
@@ -276,12 +297,30 @@ impl FirstPass {
         let mean = second.mean;
         while i < loop_end {
             let (marked, stop) = segment_at(&self.segments, &mut second.segment, i, loop_end);
+            // Flat (see `EquityStream::advance`): after the first bar every return is 0 and
+            // adds the same square, `(0 - mean)^2`; `count` of them are added at once, as
+            // the exact product's two halves.
+            let square = squared_deviation(0.0, mean);
+            let stop_taken = if marked.long.is_none()
+                && flat_returns_zero(marked.balance)
+                && (square == 0.0 || (square.is_finite() && square.abs() >= TINY))
+            {
+                stop.min(i + 1)
+            } else {
+                stop
+            };
             let mut ok = true;
-            for k in i..stop {
+            for k in i..stop_taken {
                 let e = marked.equity(bid_close[k], ask_close[k]);
                 let r = bar_return(previous, e);
                 ok &= second.squares.add(squared_deviation(r, mean));
                 previous = e;
+            }
+            let count = (stop - stop_taken) as f64;
+            if count > 0.0 {
+                let high = count * square;
+                let low = count.mul_add(square, -high);
+                ok &= second.squares.add(high) && second.squares.add(low);
             }
             second.exotic |= !ok;
             i = stop;
