@@ -11,7 +11,14 @@ pytest.importorskip("omega._core")
 
 from omega.data import generate_synthetic
 from omega.engine.rust import run_rust
-from omega.engine.settings import EngineSettings
+from omega.engine.settings import (
+    BreakEvenSettings,
+    EngineSettings,
+    FeeSettings,
+    SizingSettings,
+    SlippageSettings,
+    TrailingSettings,
+)
 from omega.errors import DataError
 from omega.results.metrics import compute_metrics
 from omega.sweep import _python_sweep, _table, parameter_grid, run_sweep
@@ -112,3 +119,87 @@ def test_bad_data_fails_the_sweep(bars, settings):
 
     with pytest.raises(DataError, match="500"):
         run_sweep(replace(bars, time=broken), STRATEGY, [{"lookback": 50}], settings)
+
+
+def same_bits(a, b) -> bool:
+    """Equal as doubles bit for bit (NaN with NaN, 0.0 apart from -0.0), or equal otherwise."""
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a == b
+
+
+def _random_sets(strategy: str, rng: np.random.Generator, n: int) -> list[dict]:
+    sets = []
+    for _ in range(n):
+        if strategy == "sma_cross":
+            fast = int(rng.integers(1, 40))
+            sets.append({"fast": fast, "slow": fast + int(rng.integers(1, 80))})
+        elif strategy == "zscore_threshold":
+            entry = float(rng.uniform(0.5, 3.0))
+            sets.append(
+                {
+                    "period": int(rng.integers(5, 120)),
+                    "entry": entry,
+                    "exit": float(rng.uniform(0.0, entry * 0.9)),
+                    "sl_mult": float(rng.uniform(0.3, 4.0)),
+                    "tp_mult": float(rng.uniform(0.3, 4.0)),
+                }
+            )
+        else:
+            sets.append(
+                {"lookback": int(rng.integers(10, 150)), "z_entry": float(rng.uniform(1.0, 3.0))}
+            )
+    return sets
+
+
+# Settings that take other branches of the loop and the money (fees, risk sizing, slippage,
+# break-even, trailing, a bar limit, intrabar policies); the sweep keeps no equity curve or
+# trade log, so its metrics are taken in the loop and must still equal `compute_metrics`
+# over a single run's curve and trades.
+SETTINGS_VARIANTS: list[dict] = [
+    {},
+    {
+        "fees": FeeSettings(commission_per_lot=3.5, percent_of_notional=0.00002),
+        "sizing": SizingSettings(mode="risk_percent", risk_percent=0.7),
+    },
+    {
+        "slippage": SlippageSettings(model="random", pips=0.4, seed=99),
+        "break_even": BreakEvenSettings(trigger_pips=3.0, offset_pips=0.5),
+        "intrabar_policy": "optimistic",
+    },
+    {
+        "trailing": TrailingSettings(distance_pips=6.0),
+        "max_bars_held": 40,
+        "intrabar_policy": "finer",
+    },
+]
+
+
+@pytest.mark.parametrize("variant", range(len(SETTINGS_VARIANTS)))
+@pytest.mark.parametrize("strategy", ["sma_cross", "zscore_threshold", STRATEGY])
+def test_random_grids_equal_single_runs_bit_for_bit(bars, strategy, variant):
+    base = bars.slice(0, 12_000)
+    primary = Timeframe.M5 if strategy == STRATEGY or variant == 3 else Timeframe.M1
+    timeframes = (primary, Timeframe.H1) if strategy == STRATEGY else (primary,)
+    overrides = SETTINGS_VARIANTS[variant]
+    settings = EngineSettings(
+        instrument=base.instrument, primary_timeframe=primary, timeframes=timeframes, **overrides
+    )
+    rng = np.random.default_rng(1000 * variant + len(strategy))
+    sets = _random_sets(strategy, rng, 6)
+    table = run_sweep(base, strategy, sets, settings, threads=2)
+    assert table["error"].isna().all(), table["error"].tolist()
+    traded = 0
+    for k, params in enumerate(sets):
+        raw = run_rust(base, strategy, params, settings)
+        expected = compute_metrics(raw, settings.initial_balance, settings.primary_timeframe.nanos)
+        row = table.iloc[k]
+        traded += expected["n_trades"] > 0
+        for name, value in expected.items():
+            got = row[name]
+            if isinstance(value, float):
+                got = float(got)
+            assert same_bits(got, value), (strategy, variant, params, name, got, value)
+    assert traded >= 4, "too few sets trade for the check to mean much"

@@ -2,9 +2,13 @@
 
 A strategy with a Rust implementation runs the whole sweep in one call into the core: the
 bars are checked and resampled once, each indicator series is computed once for every set
-that reads it, and the runs share the cores. Each row equals the metrics of a single
-backtest with the same parameters (`omega.run_backtest` in any mode), bit for bit. A
-Python-only strategy runs set after set in the Python engine (same rows, much slower).
+that reads it, and the runs share the cores, each stepping a group of sets over one block of
+bars at a time (the block's prices stay in cache). A set's equity curve and trade log are not
+kept: its metrics are taken in the loop (exact sums, rounded once), so each row equals the
+metrics of a single backtest with the same parameters (`omega.run_backtest` in any mode), bit
+for bit. The trades and equity of a set you want to look at are one `omega.run_backtest`
+with its parameters away. A Python-only strategy runs set after set in the Python engine
+(same rows, much slower).
 
     from omega.sweep import parameter_grid, run_sweep
     table = run_sweep(bars, "mean_reversion_z_score",
