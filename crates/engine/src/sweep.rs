@@ -102,10 +102,15 @@ fn execute_all<S: Strategy + Send>(
     progress: &mut dyn FnMut(usize) -> bool,
 ) -> Vec<SweepResult> {
     let workers = threads.clamp(1, jobs.len().max(1));
-    let size = (jobs.len() / (workers * 4)).clamp(1, GROUP);
-    let groups: Vec<std::ops::Range<usize>> = (0..jobs.len())
-        .step_by(size)
-        .map(|start| start..(start + size).min(jobs.len()))
+    // Groups of equal size (every set costs about the same), a multiple of the workers in
+    // number so none waits for another at the end, four per worker or more.
+    let count = (workers * 4)
+        .max(jobs.len().div_ceil(GROUP))
+        .next_multiple_of(workers);
+    let count = count.min(jobs.len()).max(1);
+    let groups: Vec<std::ops::Range<usize>> = (0..count)
+        .map(|g| g * jobs.len() / count..(g + 1) * jobs.len() / count)
+        .filter(|range| !range.is_empty())
         .collect();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
