@@ -86,8 +86,9 @@ pub fn run_sweep<S: Strategy + Send>(
 /// Bars of a block: every set of a group steps them before the next block, so the block's
 /// prices and indicator values are read from cache by all but the first set.
 const BLOCK: usize = 1024;
-/// Sets stepped together at most (their per-set state stays small next to the block's data).
-const GROUP: usize = 32;
+/// Sets stepped together at most: their state (a few dozen bytes per fill for the second
+/// pass) is held until the group ends, so a group is not larger than the cache sharing needs.
+const GROUP: usize = 16;
 
 /// The event loops of `jobs` on `threads` workers pulling the next group of jobs from a
 /// counter. A group is stepped in blocks of bars (all its sets over one block, then the
