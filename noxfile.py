@@ -187,3 +187,193 @@ def bench(session: nox.Session) -> None:
         session.run("asv", "publish", "--config", conf)
         session.log(f"asv history: {ROOT / 'asv_bench' / 'html' / 'index.html'}")
     session.run("python", "-m", "omega.bench", *session.posargs, env={"OMEGA_STRICT": "1"})
+
+
+# ------------------------------------------------------------------------------- coverage
+
+COVERAGE_DIR = TARGET_DIR / "coverage"  # its own target dir: instrumented code never mixes in
+PYTHON_COVERAGE_MIN = float(os.environ.get("OMEGA_PYTHON_COVERAGE_MIN", "95"))
+RUST_COVERAGE_MIN = float(os.environ.get("OMEGA_RUST_COVERAGE_MIN", "90"))
+# Instrumented builds are for counting lines, not speed: no LTO and more codegen units build
+# about twice as fast (the cargo profile overrides reach maturin's build too).
+COVERAGE_PROFILE_ENV = {
+    "CARGO_PROFILE_RELEASE_LTO": "false",
+    "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "16",
+    "CARGO_PROFILE_RELEASE_OPT_LEVEL": "1",
+}
+
+
+def _llvm_tool(session: nox.Session, name: str) -> str:
+    """`name` (llvm-profdata, llvm-cov) of rustc's LLVM major version: the profiles the
+    instrumented code writes are read only by the LLVM that wrote them. Looked for in
+    $LLVM_PROFDATA / $LLVM_COV, rustup's llvm-tools component, then Debian's llvm-N."""
+    override = os.environ.get(name.upper().replace("-", "_"))
+    if override:
+        return override
+    info = session.run("rustc", "-vV", silent=True, external=True) or ""
+    fields = dict(line.split(": ", 1) for line in info.splitlines() if ": " in line)
+    major = fields.get("LLVM version", "").split(".")[0]
+    sysroot = (session.run("rustc", "--print", "sysroot", silent=True, external=True) or "").strip()
+    candidates = [
+        Path(sysroot) / "lib" / "rustlib" / fields.get("host", "") / "bin" / name,
+        Path(f"/usr/lib/llvm-{major}/bin/{name}"),
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return str(candidate)
+    found = shutil.which(f"{name}-{major}")
+    if found:
+        return found
+    session.error(
+        f"no {name} for LLVM {major} (rustc's): `rustup component add llvm-tools` or "
+        f"`apt-get install llvm-{major}`, or set {name.upper().replace('-', '_')}"
+    )
+    raise AssertionError("unreachable")
+
+
+def _rust_test_binaries(session: nox.Session, env: dict[str, str]) -> list[str]:
+    import json
+
+    out = session.run(
+        "cargo",
+        "test",
+        *RUST_TEST_ARGS,
+        "--no-run",
+        "--message-format=json",
+        silent=True,
+        external=True,
+        env=env,
+    )
+    found = []
+    for line in (out or "").splitlines():
+        if not line.startswith("{"):
+            continue
+        message = json.loads(line)
+        if message.get("profile", {}).get("test") and message.get("executable"):
+            found.append(message["executable"])
+    return found
+
+
+def _rust_line_coverage(
+    session: nox.Session, objects: list[str], profiles: Path
+) -> tuple[float, dict[str, tuple[int, int]]]:
+    """Merged line coverage of crates/*/src over every instrumented object (test binaries,
+    the extension, the plugins pytest built): total percent and (covered, lines) per crate."""
+    import json
+
+    merged = COVERAGE_DIR / "omega.profdata"
+    raw = sorted(str(p) for p in profiles.glob("*.profraw"))
+    if not raw:
+        session.error(f"no profiles written in {profiles}")
+    session.run(
+        _llvm_tool(session, "llvm-profdata"),
+        "merge",
+        "-sparse",
+        "-o",
+        str(merged),
+        *raw,
+        external=True,
+        silent=True,
+    )
+    args = [
+        _llvm_tool(session, "llvm-cov"),
+        "export",
+        "-summary-only",
+        "-instr-profile",
+        str(merged),
+        objects[0],
+    ]
+    for extra in objects[1:]:
+        args += ["-object", extra]
+    crates = str(ROOT / "crates")
+    out = session.run(*args, external=True, silent=True) or ""
+    # stderr comes along (warnings such as "functions have mismatched data", from generic
+    # code instantiated differently in different objects): the JSON is the last line.
+    summary = json.loads(out.strip().splitlines()[-1])
+    per_crate: dict[str, list[int]] = {}
+    for entry in summary["data"][0]["files"]:
+        name = entry["filename"]
+        if not name.startswith(crates) or "/src/" not in name:
+            continue  # dependencies, the standard library, test files
+        crate = Path(name).relative_to(crates).parts[0]
+        lines = entry["summary"]["lines"]
+        total = per_crate.setdefault(crate, [0, 0])
+        total[0] += lines["covered"]
+        total[1] += lines["count"]
+    covered = sum(c for c, _ in per_crate.values())
+    count = sum(n for _, n in per_crate.values())
+    return 100.0 * covered / max(count, 1), {k: (v[0], v[1]) for k, v in per_crate.items()}
+
+
+@nox.session(python="3.11")
+def coverage(session: nox.Session) -> None:
+    """Line coverage: Python (`omega`, pytest with coverage.py, subprocesses included) and
+    Rust (crates/*/src, from `cargo test` and from pytest through an instrumented build of
+    the extension and of the example plugin). Fails below OMEGA_PYTHON_COVERAGE_MIN (95) or
+    OMEGA_RUST_COVERAGE_MIN (90) percent. Needs llvm-profdata/llvm-cov of rustc's LLVM
+    version (rustup's llvm-tools or Debian's llvm-N)."""
+    for name in ("llvm-profdata", "llvm-cov"):
+        _llvm_tool(session, name)  # fail before building, not after
+    profiles = COVERAGE_DIR / "profiles"
+    shutil.rmtree(profiles, ignore_errors=True)
+    profiles.mkdir(parents=True)
+    env = {
+        "CARGO_TARGET_DIR": str(COVERAGE_DIR),
+        "RUSTFLAGS": "-C instrument-coverage",
+        "LLVM_PROFILE_FILE": str(profiles / "omega-%p-%m.profraw"),
+        **COVERAGE_PROFILE_ENV,
+    }
+    session.run("cargo", "test", *RUST_TEST_ARGS, "-q", external=True, env=env)
+    objects = _rust_test_binaries(session, env)
+    session.install("maturin>=1.7,<2", "pip", "coverage>=7.10", "pytest-cov>=6")
+    # The peers: tests/test_peers.py runs them at tiny sizes (omega.peers is counted).
+    session.install("backtesting", "vectorbt", "vectorbt-rust", "raptorbt")
+    session.run("python", "-m", "pip", "install", "--no-build-isolation", "-q", ".[test]", env=env)
+    extension = session.run(
+        "python", "-c", "import omega._core as m; print(m.__file__)", silent=True, env=env
+    )
+    objects.append((extension or "").strip().splitlines()[-1])
+    basetemp = COVERAGE_DIR / "pytest"  # kept: the plugin copies tests load are objects too
+    data = COVERAGE_DIR / "python"
+    shutil.rmtree(data, ignore_errors=True)
+    data.mkdir(parents=True)
+    session.run(
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--basetemp={basetemp}",
+        "--cov=omega",
+        "--cov-report=",
+        *session.posargs,
+        env={**env, "OMEGA_STRICT": "1", "COVERAGE_FILE": str(data / ".coverage")},
+    )
+    objects += sorted(str(p) for p in basetemp.rglob("libplugin_*.so"))
+    # Processes that tests start with a reduced environment write their profile under the
+    # default name in the working directory: they count too, and are not left in the tree.
+    for stray in ROOT.glob("default_*.profraw"):
+        stray.replace(profiles / stray.name)
+    rust_total, per_crate = _rust_line_coverage(session, objects, profiles)
+    session.log("Rust line coverage (crates/*/src):")
+    for crate, (covered, count) in sorted(per_crate.items()):
+        session.log(f"  {crate:16s} {covered:6d} / {count:6d}  {100.0 * covered / count:5.1f}%")
+    session.log(f"  {'total':16s} {rust_total:.1f}%")
+    python_report = session.run(
+        "coverage",
+        "report",
+        "--precision=1",
+        silent=True,
+        env={"COVERAGE_FILE": str(data / ".coverage")},
+        success_codes=[0, 2],
+    )
+    print(python_report)
+    total_line = next(x for x in (python_report or "").splitlines() if x.startswith("TOTAL"))
+    python_total = float(total_line.split()[-1].rstrip("%"))
+    failures = []
+    if python_total < PYTHON_COVERAGE_MIN:
+        failures.append(f"Python {python_total:.1f}% < {PYTHON_COVERAGE_MIN}%")
+    if rust_total < RUST_COVERAGE_MIN:
+        failures.append(f"Rust {rust_total:.1f}% < {RUST_COVERAGE_MIN}%")
+    if failures:
+        session.error("coverage below the gate: " + "; ".join(failures))
+    session.log(f"coverage: Python {python_total:.1f}%, Rust {rust_total:.1f}%")

@@ -57,6 +57,9 @@ def test_backtesting_py_trades_like_omega(peer_input, tmp_path, workload, monkey
     _assert_same_trades(peer_input, workload, trades, tmp_path)
 
 
+# vectorbt's numba kernels take reflected lists, which numba warns about when it compiles them
+# (a fresh environment; a warm numba cache compiles nothing and stays silent).
+@pytest.mark.filterwarnings("ignore:\\s*Encountered the use of a type that is scheduled")
 @pytest.mark.parametrize("engine", ["rust", "numba"])
 def test_vectorbt_sma_cross_trades_like_omega(peer_input, tmp_path, engine):
     pytest.importorskip("vectorbt", reason="vectorbt is not installed")
