@@ -271,3 +271,9 @@ def test_stats_values_are_the_series_without_pandas_types():
             assert value == expected or (value != value and expected != expected), label
     # Printed alike from either form.
     assert stats_rows(values) == stats_rows(series)
+
+
+def test_regression_tiny_percentages_do_not_print_as_minus_zero():
+    assert format_stat("Avg. Trade [%]", -0.0008325) == "-0.00083"
+    assert format_stat("Avg. Trade [%]", 0.0) == "0.00"
+    assert format_stat("Return [%]", 12.345) == "12.35"

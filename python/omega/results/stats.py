@@ -356,6 +356,8 @@ def format_stat(label: str, value: Any) -> str:
     if label.endswith("[$]"):
         return f"{number:,.2f}"
     if label.endswith("[%]"):
+        if 0 < abs(number) < 0.005:  # would print as 0.00 or -0.00: keep two digits that count
+            return f"{number:.2g}"
         return f"{number:,.2f}"
     return f"{number:,.3f}"  # ratios: Sharpe, Sortino, Calmar, profit factor, SQN
 
