@@ -176,6 +176,17 @@ fn nan_max(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Gross profit over gross loss; `inf` without losses but with profits, NaN with neither.
+fn profit_factor(gross_profit: f64, gross_loss: f64) -> f64 {
+    if gross_loss > 0.0 {
+        gross_profit / gross_loss
+    } else if gross_profit > 0.0 {
+        f64::INFINITY
+    } else {
+        f64::NAN
+    }
+}
+
 /// `_ratio`: NaN for a zero denominator.
 fn ratio(numerator: f64, denominator: f64) -> f64 {
     if denominator != 0.0 {
@@ -547,13 +558,7 @@ fn trade_stats(t: &TradeColumns<'_>, bars_processed: usize) -> Result<TradeStats
         .collect();
     // numpy's int64 sum wraps; it cannot in practice (bars are counted in an i64 too).
     let bars_in_market = closing_bars.iter().fold(0_i64, |s, &b| s.wrapping_add(b));
-    let profit_factor = if gross_loss > 0.0 {
-        gross_profit / gross_loss
-    } else if gross_profit > 0.0 {
-        f64::INFINITY
-    } else {
-        f64::NAN
-    };
+    let profit_factor = profit_factor(gross_profit, gross_loss);
     let mut exit_reasons = BTreeMap::new();
     for reason in t.exit_reason {
         *exit_reasons.entry((*reason).to_owned()).or_insert(0) += 1;
@@ -657,13 +662,7 @@ impl TradeTally {
         let n = self.n;
         let gross_profit = self.wins.value();
         let gross_loss = -self.losses.value();
-        let profit_factor = if gross_loss > 0.0 {
-            gross_profit / gross_loss
-        } else if gross_profit > 0.0 {
-            f64::INFINITY
-        } else {
-            f64::NAN
-        };
+        let profit_factor = profit_factor(gross_profit, gross_loss);
         let count_ratio = |a: usize, b: usize| {
             if b == 0 {
                 f64::NAN
