@@ -124,7 +124,6 @@ def test_strategies_lists_parameters(cli):
 
 def _omega_subprocess(out: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
-    env["PYTHONPATH"] = str(REPO / "python")
     return subprocess.run(
         [sys.executable, "-m", "omega.cli", "backtest", "--out", str(out), *SMALL],
         cwd=REPO,
@@ -152,7 +151,7 @@ def test_import_omega_is_light_and_public_names_resolve_lazily():
         "print(','.join(heavy) or 'none')\n"
         "print(omega.run_backtest.__module__, omega.BacktestConfig.__name__)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
+    env = dict(os.environ)
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.split()

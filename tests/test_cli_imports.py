@@ -35,8 +35,9 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 
 def _modules_after(args: list[str], cwd: Path) -> set[str]:
+    # The installed omega, core included, as a user's shell finds it (not the source tree,
+    # which has no compiled core in a clean clone).
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
-    env["PYTHONPATH"] = str(REPO / "python")
     run = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
         cwd=cwd,

@@ -27,7 +27,7 @@ MT5 = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD
 def _run_in_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
     """Run ``python -m omega.cli ARGS`` in a pty; its exit status and everything it printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMEGA_")}
-    env.update(PYTHONPATH=str(REPO / "python"), TERM="xterm-256color", COLUMNS="120")
+    env.update(TERM="xterm-256color", COLUMNS="120")
     env.pop("NO_COLOR", None)
     env.pop("TERM_PROGRAM", None)
     child = pexpect.spawn(
