@@ -15,8 +15,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from omega.report.data import MAX_TRADES, chart_data_json, plain, script_safe
 from omega.results.atomic import write_atomic
 from omega.results.canonical import format_float
@@ -105,20 +103,14 @@ def _quality_html(summary: Any) -> str:
     return f"<pre>{html.escape(str(summary))}</pre>"
 
 
-def _array(result: BacktestResult, attribute: str, fallback: np.ndarray) -> np.ndarray:
-    value = getattr(result, attribute, None)
-    return np.asarray(fallback if value is None else value)
-
-
 def render_html(result: BacktestResult) -> str:
     """The full report page for ``result``: one self-contained, offline HTML document."""
-    from omega.results.stats import _equity_arrays, _timeframe_ns, account_currency
+    from omega.results.stats import account_currency
 
-    raw = result.raw
-    _, close_ns, equity = _equity_arrays(result)
-    trades = getattr(result, "trade_columns", None) or raw.trades
-    timeframe_ns = _timeframe_ns(result) or 0
-    bars = getattr(result, "bars", None)
+    close_ns, equity = result.equity_close_ns, result.equity_values
+    trades = result.trade_columns
+    timeframe_ns = result.timeframe_ns
+    bars = result.bars
     config = result.config
     title = "Omega backtest"
     timeframe = ""
@@ -135,7 +127,7 @@ def render_html(result: BacktestResult) -> str:
     )
     extra = {"currency": account_currency(result), "candles_label": timeframe or "primary"}
     data = data[:-1] + "," + json.dumps(extra)[1:]
-    n_trades = raw.n_trades
+    n_trades = result.raw.n_trades
     trades_note = (
         f"All {n_trades:,} trades; click a column to sort."
         if n_trades <= MAX_TRADES

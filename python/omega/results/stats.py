@@ -76,37 +76,13 @@ STATS_LABELS: tuple[str, ...] = tuple(label for group in STATS_GROUPS.values() f
 
 
 # --------------------------------------------------------------------------------------------
-# Inputs, read from whichever form the result has (numpy attributes or the RawRun).
-
-
-def _timeframe_ns(result: BacktestResult) -> int | None:
-    value = getattr(result, "timeframe_ns", None)
-    if value:
-        return int(value)
-    if result.config is not None:
-        return int(result.config.primary_timeframe.nanos)
-    return None
+# Inputs: the result's numpy views.
 
 
 def _equity_arrays(result: BacktestResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(open times, close times, equity) of the primary bars, int64 ns UTC and float64."""
-    raw = result.raw
-    open_ns = np.asarray(raw.equity_time, dtype=np.int64)
-    close_ns = getattr(result, "equity_close_ns", None)
-    if close_ns is None:
-        timeframe = _timeframe_ns(result)
-        if timeframe is None:
-            raise ValueError("the result has neither equity close times nor a primary timeframe")
-        close_ns = open_ns + np.int64(timeframe)
-    values = getattr(result, "equity_values", None)
-    if values is None:
-        values = raw.equity
-    return open_ns, np.asarray(close_ns, dtype=np.int64), np.asarray(values, dtype=np.float64)
-
-
-def _trade_columns(result: BacktestResult) -> dict[str, np.ndarray]:
-    columns = getattr(result, "trade_columns", None)
-    return columns if columns is not None else result.raw.trades
+    open_ns = np.asarray(result.raw.equity_time, dtype=np.int64)
+    return open_ns, result.equity_close_ns, result.equity_values
 
 
 def account_currency(result: BacktestResult) -> str:
@@ -138,7 +114,7 @@ def buy_and_hold_pct(result: BacktestResult, open_ns: np.ndarray, close_ns: np.n
     Needs the input bars (``result.bars``, base timeframe, may be absent): the close of a primary
     bar is the last base bar that opens before the primary bar closes. NaN without bars.
     """
-    bars = getattr(result, "bars", None)
+    bars = result.bars
     if bars is None or len(open_ns) == 0 or len(bars.time) == 0:
         return NAN
     times = np.asarray(bars.time, dtype=np.int64)
@@ -249,7 +225,7 @@ def stats_values(result: BacktestResult) -> dict[str, Any]:
     ``numpy.datetime64[ns]`` and durations as ``numpy.timedelta64[ns]`` (no pandas)."""
     metrics = result.metrics
     open_ns, close_ns, equity = _equity_arrays(result)
-    trades = _trade_columns(result)
+    trades = result.trade_columns
     initial = float(metrics["initial_balance"])
     final = float(metrics["final_balance"])
 
