@@ -44,11 +44,11 @@ pub fn run_timeframes(
     base: Timeframe,
     primary: Timeframe,
     configured: &[Timeframe],
-    requests: &[IndicatorKey],
+    declared: &[Timeframe],
 ) -> Result<Vec<Timeframe>, EngineError> {
     let mut wanted: Vec<Timeframe> = std::iter::once(primary)
         .chain(configured.iter().copied())
-        .chain(requests.iter().map(|k| k.timeframe))
+        .chain(declared.iter().copied())
         .collect();
     wanted.sort_by_key(|tf| tf.seconds());
     wanted.dedup();

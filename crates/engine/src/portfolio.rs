@@ -4,7 +4,7 @@ use crate::metrics::TradeTally;
 use crate::money::{fee, gross_pnl};
 use crate::output::{ExitReason, TradeLog, TradeRow};
 use crate::settings::{Conversion, FeeSettings};
-use omega_strategy_api::{Position, Side};
+use omega_strategy_api::{InstrumentId, Position, Side};
 
 /// The account: balance, at most one position, the closed trade rows.
 #[derive(Debug)]
@@ -91,6 +91,7 @@ impl Portfolio {
             max_bars,
             unrealized_pnl: 0.0,
             tag,
+            instrument: InstrumentId(0),
         });
     }
 

@@ -7,13 +7,16 @@ use crate::metrics::TradeTally;
 use crate::output::{ExitReason, RunOutput, SkippedOrder, TraceRow};
 use crate::portfolio::Portfolio;
 use crate::rng::SplitMix64;
-use crate::settings::{Conversion, EngineSettings, IntrabarPolicy, SizingMode, SlippageModel};
+use crate::settings::{
+    Conversion, EngineSettings, IntrabarPolicy, SizingMode, SlippageModel, StopUnit,
+};
 use crate::streamed::{EquityStream, FirstPass};
 use crate::visibility::VisibilityCursor;
 use omega_indicators::IndicatorCache;
 use omega_strategy_api::{
-    BarColumns, DataSlice, FrameView, IndicatorKey, IndicatorSpec, IndicatorView, PositionAction,
-    PriceSide, Side, SliceParts, Strategy, Timeframe, TraceRecorder, TradeSignal,
+    BarColumns, DataSlice, Declared, Distance, FrameView, IndicatorKey, IndicatorSpec,
+    IndicatorView, Instrument as ApiInstrument, InstrumentId, PositionAction, PriceSide, RunContext,
+    Side, SliceParts, Strategy, Timeframe, TraceRecorder, TradeSignal,
 };
 
 /// Options of one run that do not change its result.
@@ -38,6 +41,7 @@ const PARTIAL_QUEUED: &str = "partial_queued";
 const MODIFY_SL: &str = "modify_sl";
 const MODIFY_TP: &str = "modify_tp";
 const BREAK_EVEN: &str = "break_even";
+const TRAIL_STOP: &str = "trail_stop";
 
 /// Slippage of fills at (or inside) primary bar `i`, against the trader.
 #[derive(Debug)]
@@ -206,28 +210,69 @@ fn check_action(action: &PositionAction, index: usize) -> Result<(), EngineError
         {
             bad(format!("a level must be finite and > 0, got {p}"))
         }
-        PositionAction::MoveToBreakEven(o) if !o.is_finite() => {
-            bad(format!("offset_pips must be finite, got {o}"))
-        }
+        PositionAction::MoveToBreakEven(d) | PositionAction::TrailStop(d) => match d {
+            Distance::Pips(x) | Distance::Price(x) if !x.is_finite() => {
+                bad(format!("a distance must be finite, got {x}"))
+            }
+            Distance::Atr { multiple, .. } if !multiple.is_finite() => {
+                bad(format!("an ATR multiple must be finite, got {multiple}"))
+            }
+            _ => Ok(()),
+        },
         _ => Ok(()),
     }
 }
 
-/// The strategy's indicator requests (sorted, deduplicated) and the run's timeframes.
+/// What a run computes before its loop: the strategy's declarations (in handle order) and
+/// the run's timeframes.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) declared: Vec<Declared>,
+    pub(crate) timeframes: Vec<Timeframe>,
+}
+
+/// Starts a run of `strategy`: its `init` with the run's context, then the timeframes.
 pub(crate) fn plan<S: Strategy>(
     strategy: &mut S,
     base_tf: Timeframe,
     settings: &EngineSettings,
-) -> Result<(Vec<IndicatorKey>, Vec<Timeframe>), EngineError> {
+) -> Result<Plan, EngineError> {
+    let declared = init_strategy(strategy, settings)?;
+    let wanted: Vec<Timeframe> = declared.iter().map(Declared::timeframe).collect();
+    let timeframes = run_timeframes(
+        base_tf,
+        settings.primary_timeframe,
+        &settings.timeframes,
+        &wanted,
+    )?;
+    Ok(Plan {
+        declared,
+        timeframes,
+    })
+}
+
+/// Calls `strategy.init` with the run's context: what it declared, in handle order.
+pub(crate) fn init_strategy<S: Strategy>(
+    strategy: &mut S,
+    settings: &EngineSettings,
+) -> Result<Vec<Declared>, EngineError> {
     let primary_tf = settings.primary_timeframe;
-    let mut requests = strategy.indicators(primary_tf);
-    if let Some(e) = strategy.take_error() {
-        return Err(EngineError::Strategy(e));
-    }
-    requests.sort();
-    requests.dedup();
-    let timeframes = run_timeframes(base_tf, primary_tf, &settings.timeframes, &requests)?;
-    Ok((requests, timeframes))
+    let instrument = ApiInstrument {
+        id: InstrumentId(0),
+        symbol: settings.instrument.symbol.clone(),
+        pip_size: settings.instrument.pip_size,
+    };
+    let mut configured: Vec<Timeframe> = std::iter::once(primary_tf)
+        .chain(settings.timeframes.iter().copied())
+        .collect();
+    configured.sort_by_key(|tf| tf.seconds());
+    configured.dedup();
+    let params = strategy.params().cloned().unwrap_or_default();
+    let mut ctx = RunContext::new(&instrument, primary_tf, &configured, &params);
+    strategy
+        .init(&mut ctx)
+        .map_err(|e| EngineError::Strategy(e.0))?;
+    Ok(ctx.into_declared())
 }
 
 /// Runs a backtest of `strategy` over `base` bars of timeframe `base_tf`.
@@ -290,15 +335,18 @@ fn run<S: Strategy>(
     // input's content is checked while resampling it when a frame is resampled from it.
     let planned = plan(strategy, base_tf, settings)
         .map_err(|error| check_input(&base).err().unwrap_or(error));
-    let (requests, timeframes) = planned?;
+    let Plan {
+        declared,
+        timeframes,
+    } = planned?;
     let frames = build_checked_frames(base, base_tf, primary_tf, timeframes)?;
     let resampled = started.elapsed();
-    compute_indicators(&frames, &run_keys(&requests, settings), cache)?;
+    compute_declared(&frames, &declared, settings, cache)?;
     let computed = started.elapsed();
     let mut out = execute(
         &frames,
         &frames.timeframes,
-        &requests,
+        &declared,
         cache,
         settings,
         strategy,
@@ -336,40 +384,74 @@ pub(crate) fn build_checked_frames<'a>(
     Ok(frames)
 }
 
-/// The strategy's requests plus the series the engine itself reads (ATR slippage).
-pub(crate) fn run_keys(requests: &[IndicatorKey], settings: &EngineSettings) -> Vec<IndicatorKey> {
-    let mut keys = requests.to_vec();
-    if settings.slippage.model == SlippageModel::Atr {
-        keys.push(slip_atr_key(settings));
-    }
+/// The built-in series of `declared` (sorted, deduplicated) plus those the engine itself
+/// reads ([`engine_keys`]).
+pub(crate) fn run_keys(declared: &[Declared], settings: &EngineSettings) -> Vec<IndicatorKey> {
+    let mut keys: Vec<IndicatorKey> = declared
+        .iter()
+        .filter_map(|d| match d {
+            Declared::Builtin(key) => Some(*key),
+            Declared::Custom(_) => None,
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.extend(engine_keys(settings).into_iter().flatten());
     keys
 }
 
-fn slip_atr_key(settings: &EngineSettings) -> IndicatorKey {
-    IndicatorKey {
+/// The engine's own series: the ATR of the slippage model and the ATR of stop distances in
+/// ATR multiples, each when configured.
+pub(crate) fn engine_keys(settings: &EngineSettings) -> [Option<IndicatorKey>; 2] {
+    let primary_atr = |period: usize| IndicatorKey {
         timeframe: settings.primary_timeframe,
         side: PriceSide::Bid,
-        spec: IndicatorSpec::Atr {
-            period: settings.slippage.atr_period,
-        },
+        spec: IndicatorSpec::Atr { period },
+    };
+    [
+        (settings.slippage.model == SlippageModel::Atr)
+            .then(|| primary_atr(settings.slippage.atr_period)),
+        settings
+            .uses_stop_atr()
+            .then(|| primary_atr(settings.stop_atr_period)),
+    ]
+}
+
+/// Computes every series a run of `declared` reads into `cache`.
+pub(crate) fn compute_declared(
+    frames: &Frames<'_>,
+    declared: &[Declared],
+    settings: &EngineSettings,
+    cache: &mut IndicatorCache,
+) -> Result<(), EngineError> {
+    compute_indicators(frames, &run_keys(declared, settings), cache)?;
+    for d in declared {
+        if let Declared::Custom(custom) = d {
+            let timeframe = d.timeframe();
+            let bars = frames.columns(timeframe).ok_or_else(|| {
+                EngineError::Internal(format!("indicator timeframe {} has no frame", timeframe.name()))
+            })?;
+            cache.ensure_custom(custom, &bars);
+        }
     }
+    Ok(())
 }
 
 /// The event loop of one run over prepared `frames`, seeing only the frames of `timeframes`
-/// (the run's own, a subset when frames are shared by runs) and the series of `requests` in
-/// `cache` (computed before, with `run_keys`). `equity_time` is left empty: the caller owns
+/// (the run's own, a subset when frames are shared by runs) and the series of `declared` in
+/// `cache` (computed before, with `compute_declared`). `equity_time` is left empty: the caller owns
 /// the primary frame's times.
 pub(crate) fn execute<S: Strategy>(
     frames: &Frames<'_>,
     timeframes: &[Timeframe],
-    requests: &[IndicatorKey],
+    declared: &[Declared],
     cache: &IndicatorCache,
     settings: &EngineSettings,
     strategy: &mut S,
     options: RunOptions,
 ) -> Result<RunOutput, EngineError> {
     let conversion = settings.validate()?;
-    let prepared = Prepared::new(frames, timeframes, requests, cache, settings)?;
+    let prepared = Prepared::new(frames, timeframes, declared, cache, settings)?;
     let inputs = prepared.inputs();
     let primary = inputs.primary;
     let n = primary.len();
@@ -387,13 +469,14 @@ pub(crate) struct Prepared<'a> {
     primary_view: usize,
     finer: Option<(&'a [usize], BarColumns<'a>)>,
     slip_atr: &'a [f64],
+    stop_atr: &'a [f64],
 }
 
 impl<'a> Prepared<'a> {
     pub(crate) fn new(
         frames: &'a Frames<'_>,
         timeframes: &[Timeframe],
-        requests: &[IndicatorKey],
+        declared: &[Declared],
         cache: &'a IndicatorCache,
         settings: &EngineSettings,
     ) -> Result<Self, EngineError> {
@@ -409,23 +492,32 @@ impl<'a> Prepared<'a> {
             })
             .collect();
         let missing = |what: String| EngineError::Internal(format!("{what} was not prepared"));
-        let indicator_views = requests
+        let indicator_views = declared
             .iter()
-            .map(|key| {
-                let values = cache.get(key).ok_or_else(|| missing(format!("{key:?}")))?;
-                Ok(IndicatorView { key: *key, values })
+            .map(|d| {
+                let timeframe = d.timeframe();
+                let frame = views
+                    .iter()
+                    .position(|view| view.timeframe == timeframe)
+                    .ok_or_else(|| missing(format!("the frame {}", timeframe.name())))?;
+                let values = match d {
+                    Declared::Builtin(key) => cache.get(key),
+                    Declared::Custom(custom) => cache.get_custom(&custom.key()),
+                };
+                let values = values.ok_or_else(|| missing(format!("{d:?}")))?;
+                Ok(IndicatorView { frame, values })
             })
             .collect::<Result<Vec<IndicatorView<'a>>, EngineError>>()?;
         let primary_view = views
             .iter()
             .position(|view| view.timeframe == primary_tf)
             .ok_or_else(|| missing(format!("the primary frame {}", primary_tf.name())))?;
-        let slip_atr = if settings.slippage.model == SlippageModel::Atr {
-            let key = slip_atr_key(settings);
-            cache.get(&key).ok_or_else(|| missing(format!("{key:?}")))?
-        } else {
-            &[]
+        let [slip_key, stop_key] = engine_keys(settings);
+        let engine_series = |key: Option<IndicatorKey>| match key {
+            Some(key) => cache.get(&key).ok_or_else(|| missing(format!("{key:?}"))),
+            None => Ok(&[][..]),
         };
+        let (slip_atr, stop_atr) = (engine_series(slip_key)?, engine_series(stop_key)?);
         // The finer policy walks base bars; with primary == base it is pessimistic.
         let finer = match (settings.intrabar_policy, &frames.primary_bounds) {
             (IntrabarPolicy::Finer, Some(bounds)) => Some((bounds.as_slice(), frames.base)),
@@ -437,6 +529,7 @@ impl<'a> Prepared<'a> {
             primary_view,
             finer,
             slip_atr,
+            stop_atr,
         })
     }
 
@@ -447,6 +540,7 @@ impl<'a> Prepared<'a> {
             primary: self.views[self.primary_view].bars,
             finer: self.finer,
             slip_atr: self.slip_atr,
+            stop_atr: self.stop_atr,
         }
     }
 
@@ -480,6 +574,8 @@ pub(crate) struct StepInputs<'v, 'a> {
     pub(crate) finer: Option<(&'a [usize], BarColumns<'a>)>,
     /// The primary ATR of the slippage model (empty unless that model is on).
     pub(crate) slip_atr: &'a [f64],
+    /// The primary ATR of stop distances in ATR multiples (empty unless configured).
+    pub(crate) stop_atr: &'a [f64],
 }
 
 /// A run between two primary bars: the account, the queued orders, the equity so far and
@@ -617,14 +713,6 @@ impl Stepper {
         settings: &EngineSettings,
         strategy: &mut S,
     ) -> Result<(), EngineError> {
-        macro_rules! poll_strategy {
-            () => {
-                if let Some(message) = strategy.take_error() {
-                    return Err(EngineError::Strategy(message));
-                }
-            };
-        }
-
         let px = prices(&inputs.primary, i);
         self.events.clear();
 
@@ -784,7 +872,7 @@ impl Stepper {
         let unrealized = self.book.unrealized(px.bc, px.ac);
 
         // 3. Management at the close.
-        let mut managed: Option<PositionAction> = None;
+        let mut managed: Vec<PositionAction> = Vec::new();
         if let Some(pos) = self.book.position.as_mut() {
             pos.bars_held += 1;
             let fav = match pos.side {
@@ -795,6 +883,12 @@ impl Stepper {
                 pos.mfe = fav;
             }
             pos.unrealized_pnl = unrealized;
+            // The scale of configured distances: a pip, or the stop ATR at this close (NaN
+            // during its warm-up: then neither rule acts).
+            let scale = |unit: StopUnit| match unit {
+                StopUnit::Pips => self.pip,
+                StopUnit::Atr => inputs.stop_atr[i],
+            };
             if let (Some(be), false) = (settings.break_even, self.book.break_even_done) {
                 let long = pos.side == Side::Long;
                 let gain = if long {
@@ -802,8 +896,9 @@ impl Stepper {
                 } else {
                     pos.entry_price - px.ac
                 };
-                if gain >= be.trigger_pips * self.pip {
-                    let offset = be.offset_pips * self.pip;
+                let unit = scale(be.unit);
+                if gain >= be.trigger * unit {
+                    let offset = be.offset * unit;
                     let new = if long {
                         pos.entry_price + offset
                     } else {
@@ -822,18 +917,17 @@ impl Stepper {
                 }
             }
             if let Some(trail) = settings.trailing {
-                let long = pos.side == Side::Long;
-                let cand = if long {
-                    px.bc - trail.distance_pips * self.pip
-                } else {
-                    px.ac + trail.distance_pips * self.pip
-                };
-                let better = match pos.stop_loss {
-                    None => true,
-                    Some(sl) => (long && cand > sl) || (!long && cand < sl),
-                };
-                if better {
-                    pos.stop_loss = Some(cand);
+                let distance = trail.distance * scale(trail.unit);
+                if !distance.is_nan() {
+                    let long = pos.side == Side::Long;
+                    let cand = if long { px.bc - distance } else { px.ac + distance };
+                    let better = match pos.stop_loss {
+                        None => true,
+                        Some(sl) => (long && cand > sl) || (!long && cand < sl),
+                    };
+                    if better {
+                        pos.stop_loss = Some(cand);
+                    }
                 }
             }
             // A configured limit of 0 means none (as in the Python settings).
@@ -850,43 +944,16 @@ impl Stepper {
                     indicators: inputs.indicators,
                     position: Some(pos),
                     recorder: self.options.trace.then_some(&self.recorder),
+                    instrument: InstrumentId(0),
                 });
-                managed = strategy.manage_position(pos, &slice);
-                poll_strategy!();
+                managed = strategy
+                    .manage_position(pos, &slice)
+                    .map_err(|e| EngineError::Strategy(e.0))?;
             }
         }
-        if let Some(action) = managed {
+        for action in managed {
             check_action(&action, i)?;
-            let pos = self
-                .book
-                .position
-                .as_mut()
-                .expect("managed only while open");
-            match action {
-                PositionAction::Close => {
-                    self.pending_exit = Some(PendingExit::Full(ExitReason::Strategy));
-                    self.events.push(EXIT_QUEUED);
-                }
-                PositionAction::PartialClose(fraction) => {
-                    self.pending_exit = Some(PendingExit::Partial(fraction));
-                    self.events.push(PARTIAL_QUEUED);
-                }
-                PositionAction::ModifyStopLoss(level) => {
-                    pos.stop_loss = level;
-                    self.events.push(MODIFY_SL);
-                }
-                PositionAction::ModifyTakeProfit(level) => {
-                    pos.take_profit = level;
-                    self.events.push(MODIFY_TP);
-                }
-                PositionAction::MoveToBreakEven(offset_pips) => {
-                    pos.stop_loss = Some(match pos.side {
-                        Side::Long => pos.entry_price + offset_pips * self.pip,
-                        Side::Short => pos.entry_price - offset_pips * self.pip,
-                    });
-                    self.events.push(BREAK_EVEN);
-                }
-            }
+            self.apply_action(action, i, &px, inputs)?;
         }
 
         // 4. Evaluation at the close.
@@ -900,10 +967,12 @@ impl Stepper {
                 indicators: inputs.indicators,
                 position: self.book.position.as_ref(),
                 recorder: self.options.trace.then_some(&self.recorder),
+                instrument: InstrumentId(0),
             });
-            strategy.evaluate(&slice)
+            strategy
+                .evaluate(&slice)
+                .map_err(|e| EngineError::Strategy(e.0))?
         };
-        poll_strategy!();
         if let Some(signal) = signal {
             check_signal(&signal, i)?;
             if flat || matches!(self.pending_exit, Some(PendingExit::Full(_))) {
@@ -940,6 +1009,87 @@ impl Stepper {
                 },
                 values: self.recorder.take(),
             });
+        }
+        Ok(())
+    }
+
+    /// One action returned by `manage_position` at the close of bar `i` (step 3.6), in the
+    /// order returned: stop and take-profit changes at once, exits queued for the next open
+    /// (a later exit replaces an earlier partial one; nothing replaces a full exit).
+    fn apply_action(
+        &mut self,
+        action: PositionAction,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+    ) -> Result<(), EngineError> {
+        let distance = |d: Distance| -> Result<f64, EngineError> {
+            Ok(match d {
+                Distance::Pips(x) => x * self.pip,
+                Distance::Price(x) => x,
+                Distance::Atr { handle, multiple } => {
+                    let view = inputs.indicators.get(handle.index()).ok_or_else(|| {
+                        EngineError::Strategy(format!(
+                            "bar {i}: invalid PositionAction: indicator handle {} was not \
+                             declared in init",
+                            handle.0
+                        ))
+                    })?;
+                    let n = self.visible[view.frame];
+                    let value = if n == 0 { f64::NAN } else { view.values[n - 1] };
+                    multiple * value
+                }
+            })
+        };
+        let pos = self
+            .book
+            .position
+            .as_mut()
+            .expect("managed only while open");
+        match action {
+            PositionAction::Close => {
+                self.pending_exit = Some(PendingExit::Full(ExitReason::Strategy));
+                self.events.push(EXIT_QUEUED);
+            }
+            PositionAction::PartialClose(fraction) => {
+                if !matches!(self.pending_exit, Some(PendingExit::Full(_))) {
+                    self.pending_exit = Some(PendingExit::Partial(fraction));
+                    self.events.push(PARTIAL_QUEUED);
+                }
+            }
+            PositionAction::ModifyStopLoss(level) => {
+                pos.stop_loss = level;
+                self.events.push(MODIFY_SL);
+            }
+            PositionAction::ModifyTakeProfit(level) => {
+                pos.take_profit = level;
+                self.events.push(MODIFY_TP);
+            }
+            PositionAction::MoveToBreakEven(d) => {
+                let offset = distance(d)?;
+                if !offset.is_nan() {
+                    pos.stop_loss = Some(match pos.side {
+                        Side::Long => pos.entry_price + offset,
+                        Side::Short => pos.entry_price - offset,
+                    });
+                    self.events.push(BREAK_EVEN);
+                }
+            }
+            PositionAction::TrailStop(d) => {
+                let dist = distance(d)?;
+                if !dist.is_nan() {
+                    let long = pos.side == Side::Long;
+                    let cand = if long { px.bc - dist } else { px.ac + dist };
+                    let better = match pos.stop_loss {
+                        None => true,
+                        Some(sl) => (long && cand > sl) || (!long && cand < sl),
+                    };
+                    if better {
+                        pos.stop_loss = Some(cand);
+                        self.events.push(TRAIL_STOP);
+                    }
+                }
+            }
         }
         Ok(())
     }

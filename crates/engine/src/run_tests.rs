@@ -4,8 +4,10 @@
 
 use super::*;
 use crate::bars::OwnedBars;
-use crate::settings::{FeeSettings, Instrument, SizingSettings, SlippageSettings};
-use omega_strategy_api::{Position, PositionAction, Side, Strategy, Timeframe, TradeSignal};
+use crate::settings::{FeeSettings, Instrument, SizingSettings, SlippageSettings, StopUnit};
+use omega_strategy_api::{
+    Distance, Position, PositionAction, Side, Strategy, Timeframe, TradeSignal,
+};
 
 const MIN: i64 = 60_000_000_000;
 
@@ -58,29 +60,79 @@ struct Script {
     signals: Vec<(usize, TradeSignal)>,
     actions: Vec<(usize, PositionAction)>,
     managed_at: Vec<usize>,
+    /// Declares [`BarRange`] (with this warm-up) as handle 0.
+    range_warmup: Option<usize>,
+}
+
+/// A custom indicator: the bid high minus low of each bar, NaN for the first `warmup` bars.
+struct BarRange {
+    warmup: usize,
+    seen: usize,
+}
+
+impl omega_strategy_api::Indicator for BarRange {
+    type Input = omega_strategy_api::Bar;
+    fn name(&self) -> &str {
+        "bar_range"
+    }
+    fn warmup_period(&self) -> usize {
+        self.warmup
+    }
+    fn update(&mut self, bar: omega_strategy_api::Bar) -> f64 {
+        self.seen += 1;
+        if self.seen <= self.warmup {
+            f64::NAN
+        } else {
+            bar.bid.high - bar.bid.low
+        }
+    }
+    fn reset(&mut self) {
+        self.seen = 0;
+    }
 }
 
 impl Strategy for Script {
     fn name(&self) -> &str {
         "script"
     }
-    fn indicators(&self, _primary: Timeframe) -> Vec<omega_strategy_api::IndicatorKey> {
-        Vec::new()
+    fn init(
+        &mut self,
+        ctx: &mut omega_strategy_api::RunContext<'_>,
+    ) -> Result<(), omega_strategy_api::StrategyError> {
+        if let Some(warmup) = self.range_warmup {
+            let custom = omega_strategy_api::CustomIndicator::on_bar(
+                "bar_range",
+                &[warmup as f64],
+                move || BarRange { warmup, seen: 0 },
+            );
+            ctx.custom(custom);
+        }
+        Ok(())
     }
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn evaluate(
+        &mut self,
+        slice: &DataSlice<'_>,
+    ) -> Result<Option<TradeSignal>, omega_strategy_api::StrategyError> {
         let i = slice.index();
-        self.signals
+        Ok(self
+            .signals
             .iter()
             .find(|(at, _)| *at == i)
-            .map(|(_, s)| s.clone())
+            .map(|(_, s)| s.clone()))
     }
-    fn manage_position(&mut self, _p: &Position, slice: &DataSlice<'_>) -> Option<PositionAction> {
+    fn manage_position(
+        &mut self,
+        _p: &Position,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<PositionAction>, omega_strategy_api::StrategyError> {
         let i = slice.index();
         self.managed_at.push(i);
-        self.actions
+        Ok(self
+            .actions
             .iter()
-            .find(|(at, _)| *at == i)
+            .filter(|(at, _)| *at == i)
             .map(|(_, a)| *a)
+            .collect())
     }
 }
 
@@ -442,10 +494,14 @@ fn break_even_fires_once_and_trailing_only_tightens() {
     let mut s = settings();
     // trigger 2 pips = 0.5 of price; offset 1 pip = 0.25; trailing 8 pips = 2.0.
     s.break_even = Some(crate::settings::BreakEvenSettings {
-        trigger_pips: 2.0,
-        offset_pips: 1.0,
+        trigger: 2.0,
+        offset: 1.0,
+        unit: StopUnit::Pips,
     });
-    s.trailing = Some(crate::settings::TrailingSettings { distance_pips: 8.0 });
+    s.trailing = Some(crate::settings::TrailingSettings {
+        distance: 8.0,
+        unit: StopUnit::Pips,
+    });
     let out = run(
         &b,
         &s,
@@ -516,4 +572,172 @@ fn invalid_settings_and_data_are_named_errors() {
     assert!(
         matches!(err, Err(EngineError::Strategy(m)) if m.contains("size must be finite and > 0"))
     );
+}
+
+fn events(out: &RunOutput) -> Vec<&str> {
+    out.trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|r| r.event.as_str())
+        .collect()
+}
+
+#[test]
+fn several_actions_apply_in_order_and_a_full_exit_wins() {
+    let b = bars(&[
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 104.0, 100.0, 104.0),
+        (104.0, 104.0, 104.0, 104.0),
+        (104.0, 104.0, 104.0, 104.0),
+    ]);
+    let at1 = |a| (1, a);
+    let out = run(
+        &b,
+        &settings(),
+        &mut Script {
+            signals: vec![(0, TradeSignal::long())],
+            actions: vec![
+                at1(PositionAction::ModifyTakeProfit(Some(110.0))),
+                // 4 pips = 1.0 behind the bid close 104: stop 103 (there was none).
+                at1(PositionAction::TrailStop(Distance::Pips(4.0))),
+                at1(PositionAction::PartialClose(0.5)),
+                at1(PositionAction::Close),
+                // After a full exit a partial one is ignored, without an event.
+                at1(PositionAction::PartialClose(0.5)),
+            ],
+            ..Script::default()
+        },
+    );
+    assert_eq!(
+        events(&out)[1],
+        "modify_tp|trail_stop|partial_queued|exit_queued"
+    );
+    let t = &out.trades;
+    // Entry at the ask open of bar 1 (101); the full exit at the bid open of bar 2 (104).
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        (t.exit_reason[0], t.exit_price[0], t.size[0], t.sl[0], t.tp[0]),
+        (ExitReason::Strategy, 104.0, 2.0, 103.0, 110.0)
+    );
+}
+
+#[test]
+fn distances_in_multiples_of_a_custom_indicator() {
+    // Bid ranges: bar 1 4.0, bar 2 1.0; the indicator is NaN at bar 0 (warm-up 1).
+    let b = bars(&[
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 104.0, 100.0, 104.0),
+        (104.0, 104.0, 103.0, 103.5),
+        (103.5, 104.0, 103.5, 104.0),
+    ]);
+    let h = omega_strategy_api::IndicatorHandle(0);
+    let atr = |multiple| Distance::Atr { handle: h, multiple };
+    let out = run(
+        &b,
+        &settings(),
+        &mut Script {
+            signals: vec![(0, TradeSignal::long())],
+            actions: vec![
+                // bar 1: stop to 101 + 0.25 * 4 = 102; trail 104 - 4 = 100 does not tighten.
+                (1, PositionAction::MoveToBreakEven(atr(0.25))),
+                (1, PositionAction::TrailStop(atr(1.0))),
+                // bar 2: stop to 101 + 0.25 * 1 = 101.25 (break-even moves either way),
+                // then trail 103.5 - 1 = 102.5 tightens it.
+                (2, PositionAction::MoveToBreakEven(atr(0.25))),
+                (2, PositionAction::TrailStop(atr(1.0))),
+            ],
+            range_warmup: Some(1),
+            ..Script::default()
+        },
+    );
+    assert_eq!(
+        events(&out),
+        ["signal_long", "break_even", "break_even|trail_stop", "none"]
+    );
+    // Bar 3's low 103.5 stays above 102.5: closed at the end, at the last bid close.
+    let t = &out.trades;
+    assert_eq!(
+        (t.exit_reason[0], t.exit_price[0], t.sl[0]),
+        (ExitReason::EndOfData, 104.0, 102.5)
+    );
+}
+
+#[test]
+fn a_nan_distance_skips_the_action() {
+    let b = bars(&[
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 104.0, 100.0, 104.0),
+        (104.0, 104.0, 104.0, 104.0),
+    ]);
+    let h = omega_strategy_api::IndicatorHandle(0);
+    let out = run(
+        &b,
+        &settings(),
+        &mut Script {
+            signals: vec![(0, TradeSignal::long())],
+            actions: vec![(
+                1,
+                PositionAction::TrailStop(Distance::Atr {
+                    handle: h,
+                    multiple: 1.0,
+                }),
+            )],
+            range_warmup: Some(2), // still NaN at bar 1
+            ..Script::default()
+        },
+    );
+    assert_eq!(events(&out), ["signal_long", "none", "none"]);
+    assert!(out.trades.sl[0].is_nan());
+}
+
+#[test]
+fn configured_break_even_and_trailing_in_atr_multiples() {
+    // ATR(1) of the bid: bar 1 TR max(4, |100 - 104|, |100 - 100|) = 4; bar 2 TR
+    // max(1, |104 - 104|, |104 - 103|) = 1. Entry 101 (ask open of bar 1).
+    let b = bars(&[
+        (100.0, 100.0, 100.0, 100.0),
+        (100.0, 104.0, 100.0, 104.0),
+        (104.0, 104.0, 103.0, 103.5),
+        (103.5, 104.0, 102.25, 103.0),
+    ]);
+    let mut s = settings();
+    s.stop_atr_period = 1;
+    s.break_even = Some(crate::settings::BreakEvenSettings {
+        trigger: 0.5,
+        offset: 0.25,
+        unit: StopUnit::Atr,
+    });
+    s.trailing = Some(crate::settings::TrailingSettings {
+        distance: 1.0,
+        unit: StopUnit::Atr,
+    });
+    let out = run(
+        &b,
+        &s,
+        &mut Script {
+            signals: vec![(0, TradeSignal::long())],
+            ..Script::default()
+        },
+    );
+    // bar 1: gain 104 - 101 = 3 >= 0.5 * 4: stop 101 + 0.25 * 4 = 102; trail 104 - 4 = 100
+    // does not tighten. bar 2: trail 103.5 - 1 = 102.5. bar 3: low 102.25 hits 102.5.
+    assert_eq!(events(&out), ["signal_long", "break_even", "none", "none"]);
+    let t = &out.trades;
+    assert_eq!(
+        (t.exit_reason[0], t.exit_price[0], t.exit_time[0]),
+        (ExitReason::StopLoss, 102.5, 3 * MIN)
+    );
+
+    // ATR(3) is NaN until bar 3: neither rule acts before.
+    s.stop_atr_period = 3;
+    let out = run(
+        &b,
+        &s,
+        &mut Script {
+            signals: vec![(0, TradeSignal::long())],
+            ..Script::default()
+        },
+    );
+    assert_eq!(events(&out)[1..3], ["none", "none"]);
 }

@@ -46,15 +46,29 @@ pub struct SizingSettings {
     pub risk_percent: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BreakEvenSettings {
-    pub trigger_pips: f64,
-    pub offset_pips: f64,
+/// What a configured stop distance is measured in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StopUnit {
+    /// Pips of the instrument.
+    #[default]
+    Pips,
+    /// Multiples of ATR(`stop_atr_period`) of the primary bid bars at the current close.
+    Atr,
 }
 
+/// Stop to entry +/- `offset` once the close is `trigger` in profit (both in `unit`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BreakEvenSettings {
+    pub trigger: f64,
+    pub offset: f64,
+    pub unit: StopUnit,
+}
+
+/// Stop trailed `distance` (in `unit`) behind the close, only tightening.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrailingSettings {
-    pub distance_pips: f64,
+    pub distance: f64,
+    pub unit: StopUnit,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +108,8 @@ pub struct EngineSettings {
     pub sizing: SizingSettings,
     pub break_even: Option<BreakEvenSettings>,
     pub trailing: Option<TrailingSettings>,
+    /// Period of the ATR that `StopUnit::Atr` distances multiply.
+    pub stop_atr_period: usize,
     pub max_bars_held: Option<u32>,
     pub initial_balance: f64,
     pub account_currency: String,
@@ -125,6 +141,7 @@ impl Default for EngineSettings {
             },
             break_even: None,
             trailing: None,
+            stop_atr_period: 14,
             max_bars_held: None,
             initial_balance: 100_000.0,
             account_currency: "USD".into(),
@@ -143,6 +160,13 @@ pub enum Conversion {
 }
 
 impl EngineSettings {
+    /// Whether a configured break-even or trailing distance is in ATR multiples (so the
+    /// engine computes its stop ATR before the loop).
+    pub fn uses_stop_atr(&self) -> bool {
+        self.break_even.is_some_and(|b| b.unit == StopUnit::Atr)
+            || self.trailing.is_some_and(|t| t.unit == StopUnit::Atr)
+    }
+
     /// Checks what the engine relies on and works out the currency conversion.
     pub fn validate(&self) -> Result<Conversion, EngineError> {
         let cfg = |m: String| Err(EngineError::Config(m));
@@ -177,6 +201,9 @@ impl EngineSettings {
         }
         if self.slippage.model == SlippageModel::Atr && self.slippage.atr_period < 1 {
             return cfg("slippage.atr_period must be >= 1".to_string());
+        }
+        if self.uses_stop_atr() && self.stop_atr_period < 1 {
+            return cfg("stop_atr_period must be >= 1".to_string());
         }
         Ok(conversion)
     }

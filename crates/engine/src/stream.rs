@@ -10,11 +10,12 @@ use crate::bars::OwnedBars;
 use crate::error::{DataErrorKind, EngineError};
 use crate::output::RunOutput;
 use crate::portfolio::Portfolio;
-use crate::run::{plan, run_keys, RunOptions, StepInputs, Stepper};
+use crate::run::{engine_keys, plan, Plan, RunOptions, StepInputs, Stepper};
 use crate::settings::{EngineSettings, IntrabarPolicy};
 use omega_indicators::{SideBar, SpecStream};
 use omega_strategy_api::{
-    Bar, BarColumns, FrameView, IndicatorKey, IndicatorView, Ohlc, Strategy, Timeframe, TradeSignal,
+    Bar, BarColumns, BarFed, Declared, FrameView, IndicatorKey, IndicatorView, Ohlc, PriceSide,
+    Strategy, Timeframe, TradeSignal,
 };
 
 /// One run timeframe's closed bars and the bucket still open.
@@ -69,10 +70,41 @@ impl OpenBucket {
 /// An indicator series of one run timeframe, grown as its frame closes bars.
 #[derive(Debug)]
 struct StreamSeries {
-    key: IndicatorKey,
     frame: usize,
-    state: SpecStream,
+    state: SeriesState,
     values: Vec<f64>,
+}
+
+/// How a series is updated with its frame's newest bar.
+enum SeriesState {
+    Builtin(SpecStream, PriceSide),
+    Custom(Box<dyn BarFed>),
+}
+
+impl std::fmt::Debug for SeriesState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SeriesState::Builtin(stream, side) => write!(f, "Builtin({stream:?}, {side:?})"),
+            SeriesState::Custom(_) => f.write_str("Custom"),
+        }
+    }
+}
+
+impl SeriesState {
+    fn update(&mut self, bar: &Bar) -> f64 {
+        match self {
+            SeriesState::Builtin(stream, side) => {
+                let ohlc = bar.side(*side);
+                stream.update(SideBar {
+                    open: ohlc.open,
+                    high: ohlc.high,
+                    low: ohlc.low,
+                    close: ohlc.close,
+                })
+            }
+            SeriesState::Custom(indicator) => indicator.update_bar(bar),
+        }
+    }
 }
 
 /// Frame `k`'s closed bars (the base bars themselves for the base timeframe).
@@ -95,9 +127,12 @@ pub struct StreamSession<S: Strategy> {
     base: OwnedBars,
     frames: Vec<StreamFrame>,
     primary: usize,
-    /// The strategy's requests, in their order, then the engine's own (ATR slippage).
+    /// The strategy's declarations in handle order (`declared` of them), then the engine's
+    /// own: the slippage ATR and the stop ATR when configured (`slip_at`, `stop_at`).
     series: Vec<StreamSeries>,
-    requests: usize,
+    declared: usize,
+    slip_at: Option<usize>,
+    stop_at: Option<usize>,
     stepper: Stepper,
 }
 
@@ -111,7 +146,10 @@ impl<S: Strategy> StreamSession<S> {
         options: RunOptions,
     ) -> Result<Self, EngineError> {
         let conversion = settings.validate()?;
-        let (requests, timeframes) = plan(&mut strategy, base_tf, &settings)?;
+        let Plan {
+            declared,
+            timeframes,
+        } = plan(&mut strategy, base_tf, &settings)?;
         let frames: Vec<StreamFrame> = timeframes
             .iter()
             .map(|&timeframe| StreamFrame {
@@ -125,25 +163,39 @@ impl<S: Strategy> StreamSession<S> {
         let frame_of = |tf: Timeframe| timeframes.iter().position(|&t| t == tf);
         let primary = frame_of(settings.primary_timeframe)
             .ok_or_else(|| EngineError::Internal("the primary is a run timeframe".into()))?;
-        let series = run_keys(&requests, &settings)
-            .into_iter()
-            .map(|key| {
-                let frame = frame_of(key.timeframe).ok_or_else(|| {
-                    EngineError::Internal(format!(
-                        "indicator timeframe {} has no frame",
-                        key.timeframe.name()
-                    ))
-                })?;
-                let state = SpecStream::new(&key.spec)
-                    .map_err(|e| EngineError::Config(format!("indicator {:?}: {e}", key.spec)))?;
-                Ok(StreamSeries {
-                    key,
-                    frame,
-                    state,
-                    values: Vec::new(),
-                })
-            })
-            .collect::<Result<Vec<_>, EngineError>>()?;
+        let builtin = |key: &IndicatorKey| {
+            SpecStream::new(&key.spec)
+                .map(|stream| SeriesState::Builtin(stream, key.side))
+                .map_err(|e| EngineError::Config(format!("indicator {:?}: {e}", key.spec)))
+        };
+        let [slip_key, stop_key] = engine_keys(&settings);
+        let mut states: Vec<(Timeframe, SeriesState)> = Vec::with_capacity(declared.len() + 2);
+        for d in &declared {
+            let state = match d {
+                Declared::Builtin(key) => builtin(key)?,
+                Declared::Custom(custom) => SeriesState::Custom(custom.instance()),
+            };
+            states.push((d.timeframe(), state));
+        }
+        for key in slip_key.iter().chain(&stop_key) {
+            states.push((key.timeframe, builtin(key)?));
+        }
+        let mut series = Vec::with_capacity(states.len());
+        for (timeframe, state) in states {
+            let frame = frame_of(timeframe).ok_or_else(|| {
+                EngineError::Internal(format!(
+                    "indicator timeframe {} has no frame",
+                    timeframe.name()
+                ))
+            })?;
+            series.push(StreamSeries {
+                frame,
+                state,
+                values: Vec::new(),
+            });
+        }
+        let slip_at = slip_key.map(|_| declared.len());
+        let stop_at = stop_key.map(|_| declared.len() + usize::from(slip_key.is_some()));
         let stepper = Stepper::new(&settings, conversion, &timeframes, 0, options);
         Ok(StreamSession {
             settings,
@@ -153,7 +205,9 @@ impl<S: Strategy> StreamSession<S> {
             frames,
             primary,
             series,
-            requests: requests.len(),
+            declared: declared.len(),
+            slip_at,
+            stop_at,
             stepper,
         })
     }
@@ -326,13 +380,7 @@ impl<S: Strategy> StreamSession<S> {
         let bars = frame_bars(&self.frames, &self.base, k);
         let bar = bars.bar(bars.len() - 1);
         for series in self.series.iter_mut().filter(|s| s.frame == k) {
-            let side = bar.side(series.key.side);
-            let value = series.state.update(SideBar {
-                open: side.open,
-                high: side.high,
-                low: side.low,
-                close: side.close,
-            });
+            let value = series.state.update(&bar);
             series.values.push(value);
         }
     }
@@ -356,16 +404,15 @@ impl<S: Strategy> StreamSession<S> {
                 bars: frame_bars(frames, base, k),
             })
             .collect();
-        let indicators: Vec<IndicatorView<'_>> = self.series[..self.requests]
+        let indicators: Vec<IndicatorView<'_>> = self.series[..self.declared]
             .iter()
             .map(|series| IndicatorView {
-                key: series.key,
+                frame: series.frame,
                 values: &series.values,
             })
             .collect();
-        let slip_atr = self.series[self.requests..]
-            .first()
-            .map_or(&[][..], |series| &series.values[..]);
+        let engine_series = |at: Option<usize>| at.map_or(&[][..], |k| &self.series[k].values[..]);
+        let (slip_atr, stop_atr) = (engine_series(self.slip_at), engine_series(self.stop_at));
         let finer = (self.settings.intrabar_policy == IntrabarPolicy::Finer && !primary.is_base)
             .then(|| (&primary.bounds[..], base.columns()));
         let inputs = StepInputs {
@@ -374,6 +421,7 @@ impl<S: Strategy> StreamSession<S> {
             primary: views[self.primary].bars,
             finer,
             slip_atr,
+            stop_atr,
         };
         while self.stepper.stepped() < closed {
             let i = self.stepper.stepped();

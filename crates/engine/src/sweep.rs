@@ -5,16 +5,16 @@
 
 use crate::bars::{check_input, has_shape};
 use crate::error::{panic_message, EngineError};
-use crate::market::{compute_indicators, Frames};
+use crate::market::Frames;
 use crate::metrics::{assemble, ratios_from_sums, ratios_undefined, Metrics, RunSummary};
 use crate::run::{
-    build_checked_frames, execute, plan, run_keys, Prepared, RunOptions, StepInputs, Stepper,
-    StreamedRun,
+    build_checked_frames, compute_declared, execute, init_strategy, plan, Plan, Prepared,
+    RunOptions, StepInputs, Stepper, StreamedRun,
 };
 use crate::settings::EngineSettings;
 use crate::streamed::SecondPass;
 use omega_indicators::IndicatorCache;
-use omega_strategy_api::{BarColumns, IndicatorKey, Strategy, Timeframe};
+use omega_strategy_api::{BarColumns, Strategy, Timeframe};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex};
@@ -23,8 +23,8 @@ use std::sync::{mpsc, Mutex};
 /// strategy in a single run would report it).
 pub type SweepResult = Result<Metrics, EngineError>;
 
-/// One run's plan: its indicator requests and timeframes.
-type Planned = Result<(Vec<IndicatorKey>, Vec<Timeframe>), EngineError>;
+/// One run's plan: its declarations and timeframes.
+type Planned = Result<Plan, EngineError>;
 
 /// Runs every strategy of `strategies` over `base` with `settings` on up to `threads`
 /// threads, results in the order of `strategies`. `progress(done)` is called on the calling
@@ -57,7 +57,7 @@ pub fn run_sweep<S: Strategy + Send>(
     let mut timeframes: Vec<Timeframe> = plans
         .iter()
         .flatten()
-        .flat_map(|(_, tfs)| tfs.iter().copied())
+        .flat_map(|plan| plan.timeframes.iter().copied())
         .chain([settings.primary_timeframe])
         .collect();
     timeframes.sort_by_key(|tf| tf.seconds());
@@ -70,9 +70,9 @@ pub fn run_sweep<S: Strategy + Send>(
     let plans: Vec<Planned> = plans
         .into_iter()
         .map(|planned| {
-            let (requests, tfs) = planned?;
-            compute_indicators(&frames, &run_keys(&requests, settings), &mut cache)?;
-            Ok((requests, tfs))
+            let plan = planned?;
+            compute_declared(&frames, &plan.declared, settings, &mut cache)?;
+            Ok(plan)
         })
         .collect();
 
@@ -187,8 +187,8 @@ fn run_group<S: Strategy>(
             planned
                 .as_ref()
                 .map_err(Clone::clone)
-                .and_then(|(requests, timeframes)| {
-                    Prepared::new(frames, timeframes, requests, cache, settings)
+                .and_then(|plan| {
+                    Prepared::new(frames, &plan.timeframes, &plan.declared, cache, settings)
                 }),
         );
         strategies.push(strategy);
@@ -266,8 +266,7 @@ fn run_group<S: Strategy>(
                 let strategy = &mut *strategies[k];
                 catch_unwind(AssertUnwindSafe(|| {
                     // A new run of the strategy, as a single run starts one.
-                    let _ = strategy.indicators(settings.primary_timeframe);
-                    let _ = strategy.take_error();
+                    init_strategy(strategy, settings)?;
                     run_one(frames, cache, settings, strategy, plans[k])
                 }))
                 .unwrap_or_else(|panic| Err(panicked(panic)))
@@ -331,11 +330,11 @@ fn run_one<S: Strategy>(
     strategy: &mut S,
     planned: &Planned,
 ) -> SweepResult {
-    let (requests, timeframes) = planned.as_ref().map_err(Clone::clone)?;
+    let plan = planned.as_ref().map_err(Clone::clone)?;
     let out = execute(
         frames,
-        timeframes,
-        requests,
+        &plan.timeframes,
+        &plan.declared,
         cache,
         settings,
         strategy,

@@ -5,7 +5,8 @@
 
 use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions};
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, IndicatorSpec, PriceField, PriceSide, Strategy, Timeframe, TradeSignal,
+    DataSlice, IndicatorHandle, IndicatorKey, IndicatorSpec, PriceField, PriceSide, RunContext,
+    Strategy, StrategyError, Timeframe, TradeSignal,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,20 +35,22 @@ static GLOBAL: Counting = Counting;
 struct Reader {
     key: IndicatorKey,
     every: usize,
+    handle: IndicatorHandle,
 }
 
 impl Strategy for Reader {
     fn name(&self) -> &str {
         "reader"
     }
-    fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
-        vec![self.key]
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        self.handle = ctx.indicator_on(self.key.timeframe, self.key.side, self.key.spec);
+        Ok(())
     }
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        let _ = slice.indicator(&self.key);
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        let _ = slice.value(self.handle);
         let _ = slice.last_closed(Timeframe::H1);
         let go = self.every != 0 && slice.position().is_none() && slice.index() % self.every == 0;
-        go.then(|| TradeSignal::long().with_max_bars(3))
+        Ok(go.then(|| TradeSignal::long().with_max_bars(3)))
     }
 }
 
@@ -88,7 +91,11 @@ fn allocations_of_run(n_bars: usize, every: usize) -> (usize, usize) {
             field: PriceField::Close,
         },
     };
-    let mut strategy = Reader { key, every };
+    let mut strategy = Reader {
+        key,
+        every,
+        handle: IndicatorHandle(0),
+    };
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let out = run_backtest(
         data.columns(),

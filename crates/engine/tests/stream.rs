@@ -4,7 +4,7 @@
 
 use omega_engine::{
     run_backtest, BreakEvenSettings, EngineError, EngineSettings, IntrabarPolicy, OwnedBars,
-    RunOptions, RunOutput, SlippageModel, StreamSession, TrailingSettings,
+    RunOptions, RunOutput, SlippageModel, StopUnit, StreamSession, TrailingSettings,
 };
 use omega_strategy_api::{Bar, ParamValue, Timeframe};
 
@@ -43,12 +43,27 @@ fn variants() -> Vec<(&'static str, EngineSettings)> {
     random_slip.slippage.model = SlippageModel::Random;
     random_slip.slippage.pips = 0.5;
     random_slip.break_even = Some(BreakEvenSettings {
-        trigger_pips: 5.0,
-        offset_pips: 1.0,
+        trigger: 5.0,
+        offset: 1.0,
+        unit: StopUnit::Pips,
     });
     let mut trailing = with(Timeframe::M5, &[Timeframe::H1]);
-    trailing.trailing = Some(TrailingSettings { distance_pips: 8.0 });
+    trailing.trailing = Some(TrailingSettings {
+        distance: 8.0,
+        unit: StopUnit::Pips,
+    });
     trailing.max_bars_held = Some(40);
+    // Both ATR-multiple rules (and their ATR, streamed bar by bar like any series).
+    let mut atr_stops = with(Timeframe::M5, &[Timeframe::H1]);
+    atr_stops.break_even = Some(BreakEvenSettings {
+        trigger: 1.0,
+        offset: 0.2,
+        unit: StopUnit::Atr,
+    });
+    atr_stops.trailing = Some(TrailingSettings {
+        distance: 2.5,
+        unit: StopUnit::Atr,
+    });
     vec![
         ("M1 primary", with(Timeframe::M1, &[])),
         ("M5 + H1", with(Timeframe::M5, &[Timeframe::H1])),
@@ -56,6 +71,7 @@ fn variants() -> Vec<(&'static str, EngineSettings)> {
         ("ATR slippage", atr_slip),
         ("random slippage, break-even", random_slip),
         ("trailing, max bars", trailing),
+        ("break-even and trailing in ATR multiples", atr_stops),
     ]
 }
 

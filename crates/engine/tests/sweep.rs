@@ -5,7 +5,8 @@ use omega_engine::metrics::Metrics;
 use omega_engine::{run_backtest, run_sweep, EngineError, EngineSettings, OwnedBars, RunOptions};
 use omega_strategies::BuiltinStrategy;
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, ParamValue, Position, PositionAction, Strategy, Timeframe, TradeSignal,
+    DataSlice, ParamValue, Position, PositionAction, RunContext, Strategy, StrategyError,
+    Timeframe, TradeSignal,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -100,10 +101,10 @@ impl Strategy for Gated {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        self.inner.indicators(primary)
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        self.inner.init(ctx)
     }
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         if let Some(gate) = self.gate.take() {
             while !gate.load(Ordering::SeqCst) {
                 std::thread::sleep(std::time::Duration::from_millis(1));
@@ -115,11 +116,8 @@ impl Strategy for Gated {
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         self.inner.manage_position(position, slice)
-    }
-    fn take_error(&mut self) -> Option<String> {
-        self.inner.take_error()
     }
 }
 
@@ -241,7 +239,7 @@ fn random_params(name: &str, rng: &mut Lcg) -> Vec<(String, ParamValue)> {
 /// slippage models, break-even, trailing, bar limits, intrabar policies, a quote account.
 fn settings_variant(k: usize, primary: Timeframe) -> EngineSettings {
     use omega_engine::{
-        BreakEvenSettings, IntrabarPolicy, SizingMode, SlippageModel, TrailingSettings,
+        BreakEvenSettings, IntrabarPolicy, SizingMode, SlippageModel, StopUnit, TrailingSettings,
     };
     let mut s = EngineSettings {
         primary_timeframe: primary,
@@ -261,15 +259,21 @@ fn settings_variant(k: usize, primary: Timeframe) -> EngineSettings {
             s.slippage.pips = 0.4;
             s.slippage.seed = 99;
             s.break_even = Some(BreakEvenSettings {
-                trigger_pips: 3.0,
-                offset_pips: 0.5,
+                trigger: 3.0,
+                offset: 0.5,
+                unit: StopUnit::Pips,
             });
             s.intrabar_policy = IntrabarPolicy::Optimistic;
         }
         3 => {
             s.slippage.model = SlippageModel::Atr;
             s.slippage.atr_fraction = 0.1;
-            s.trailing = Some(TrailingSettings { distance_pips: 6.0 });
+            // ATR multiples: the engine's stop ATR, shared by the sets of the sweep.
+            s.trailing = Some(TrailingSettings {
+                distance: 1.5,
+                unit: StopUnit::Atr,
+            });
+            s.stop_atr_period = 10;
             s.max_bars_held = Some(40);
             s.intrabar_policy = IntrabarPolicy::Finer;
         }

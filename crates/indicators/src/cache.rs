@@ -3,7 +3,7 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
-use omega_strategy_api::IndicatorKey;
+use omega_strategy_api::{BarColumns, CustomIndicator, CustomKey, IndicatorKey};
 
 use crate::compute::{compute, SideColumns};
 use crate::error::IndicatorError;
@@ -15,6 +15,7 @@ use crate::error::IndicatorError;
 #[derive(Debug, Default)]
 pub struct IndicatorCache {
     series: BTreeMap<IndicatorKey, Vec<f64>>,
+    custom: BTreeMap<CustomKey, Vec<f64>>,
     hits: u64,
     misses: u64,
 }
@@ -90,6 +91,29 @@ impl IndicatorCache {
         self.series.get(key).map(Vec::as_slice)
     }
 
+    /// Computes a custom indicator over `bars` (the bars of its timeframe) if no declaration
+    /// with the same [`CustomKey`] was computed before: a fresh instance folded over every
+    /// bar, as a stream would feed it.
+    pub fn ensure_custom(&mut self, indicator: &CustomIndicator, bars: &BarColumns<'_>) {
+        match self.custom.entry(indicator.key()) {
+            Entry::Occupied(_) => self.hits += 1,
+            Entry::Vacant(entry) => {
+                let mut instance = indicator.instance();
+                let mut out = crate::buffers::overwritable(bars.len(), f64::NAN);
+                for (i, slot) in out.iter_mut().enumerate() {
+                    *slot = instance.update_bar(&bars.bar(i));
+                }
+                self.misses += 1;
+                entry.insert(out);
+            }
+        }
+    }
+
+    /// A custom series computed earlier.
+    pub fn get_custom(&self, key: &CustomKey) -> Option<&[f64]> {
+        self.custom.get(key).map(Vec::as_slice)
+    }
+
     pub fn hits(&self) -> u64 {
         self.hits
     }
@@ -99,15 +123,18 @@ impl IndicatorCache {
     }
 
     pub fn len(&self) -> usize {
-        self.series.len()
+        self.series.len() + self.custom.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.series.is_empty()
+        self.series.is_empty() && self.custom.is_empty()
     }
 
     pub fn clear(&mut self) {
         for (_, series) in std::mem::take(&mut self.series) {
+            crate::buffers::give(series);
+        }
+        for (_, series) in std::mem::take(&mut self.custom) {
             crate::buffers::give(series);
         }
         self.hits = 0;
@@ -119,6 +146,9 @@ impl Drop for IndicatorCache {
     /// The series' memory goes to the next run (see [`crate::buffers`]).
     fn drop(&mut self) {
         for (_, series) in std::mem::take(&mut self.series) {
+            crate::buffers::give(series);
+        }
+        for (_, series) in std::mem::take(&mut self.custom) {
             crate::buffers::give(series);
         }
     }

@@ -2,17 +2,9 @@
 
 use omega_strategy_api::{IndicatorSpec, PriceField};
 
-use crate::atr::Atr;
-use crate::bollinger::{Bollinger, BollingerBand};
-use crate::ema::Ema;
 use crate::error::IndicatorError;
 use crate::indicator::{hlc_iter, Indicator};
-use crate::kalman::Kalman;
-use crate::kalman_zscore::KalmanZScore;
-use crate::rolling_std::RollingStd;
-use crate::rsi::Rsi;
-use crate::sma::Sma;
-use crate::zscore::ZScore;
+use crate::registry::with_built;
 
 /// One side's OHLC columns (bid, ask or mid), borrowed; all of the same length.
 #[derive(Debug, Clone, Copy)]
@@ -82,41 +74,13 @@ pub fn compute_into(
         )));
     }
     let one = |field: PriceField| columns.field(field).iter().copied();
-    match *spec {
-        IndicatorSpec::Sma { period, field } => Sma::new(period)?.batch_into(one(field), out),
-        IndicatorSpec::Ema { period, field } => Ema::new(period)?.batch_into(one(field), out),
-        IndicatorSpec::Rsi { period, field } => Rsi::new(period)?.batch_into(one(field), out),
-        IndicatorSpec::Atr { period } => {
-            Atr::new(period)?.batch_into(hlc_iter(columns.high, columns.low, columns.close), out)
-        }
-        IndicatorSpec::RollingStd { period, field } => {
-            RollingStd::new(period)?.batch_into(one(field), out)
-        }
-        IndicatorSpec::Bollinger {
-            period,
-            k_up,
-            k_down,
-            band,
-            field,
-        } => Bollinger::new(period, k_up, k_down, BollingerBand::from_i8(band)?)?
-            .batch_into(one(field), out),
-        IndicatorSpec::ZScore { period, field } => ZScore::new(period)?.batch_into(one(field), out),
-        IndicatorSpec::Kalman {
-            q,
-            r,
-            x0,
-            p0,
-            field,
-        } => Kalman::new(q, r, x0, p0)?.batch_into(one(field), out),
-        IndicatorSpec::KalmanZScore {
-            q,
-            r,
-            x0,
-            p0,
-            lookback,
-            field,
-        } => KalmanZScore::new(q, r, x0, p0, lookback)?.batch_into(one(field), out),
-    };
+    with_built!(spec,
+        single |ind, field| { let mut ind = ind; ind.batch_into(one(field), out) },
+        range |ind| {
+            let mut ind = ind;
+            ind.batch_into(hlc_iter(columns.high, columns.low, columns.close), out)
+        },
+    );
     Ok(())
 }
 

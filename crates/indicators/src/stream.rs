@@ -3,17 +3,9 @@
 
 use omega_strategy_api::{IndicatorSpec, PriceField};
 
-use crate::atr::Atr;
-use crate::bollinger::{Bollinger, BollingerBand};
-use crate::ema::Ema;
 use crate::error::IndicatorError;
 use crate::indicator::{Hlc, Indicator};
-use crate::kalman::Kalman;
-use crate::kalman_zscore::KalmanZScore;
-use crate::rolling_std::RollingStd;
-use crate::rsi::Rsi;
-use crate::sma::Sma;
-use crate::zscore::ZScore;
+use crate::registry::with_built;
 
 /// One bar of one side (bid, ask or mid).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +28,7 @@ impl SideBar {
 }
 
 type Single = Box<dyn Indicator<Input = f64> + Send>;
+type Range = Box<dyn Indicator<Input = Hlc> + Send>;
 
 /// An indicator state for one spec: `update` with each bar, in order, from the first.
 pub struct SpecStream {
@@ -44,14 +37,14 @@ pub struct SpecStream {
 
 enum Kind {
     Single(Single, PriceField),
-    Range(Atr),
+    Range(Range),
 }
 
 impl std::fmt::Debug for SpecStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let name = match &self.kind {
             Kind::Single(indicator, _) => indicator.name().to_string(),
-            Kind::Range(atr) => atr.name().to_string(),
+            Kind::Range(indicator) => indicator.name().to_string(),
         };
         f.debug_struct("SpecStream")
             .field("indicator", &name)
@@ -62,49 +55,10 @@ impl std::fmt::Debug for SpecStream {
 impl SpecStream {
     /// A fresh state; the same parameter errors as [`compute`](crate::compute).
     pub fn new(spec: &IndicatorSpec) -> Result<Self, IndicatorError> {
-        let single = |indicator: Single, field| Kind::Single(indicator, field);
-        let kind = match *spec {
-            IndicatorSpec::Sma { period, field } => single(Box::new(Sma::new(period)?), field),
-            IndicatorSpec::Ema { period, field } => single(Box::new(Ema::new(period)?), field),
-            IndicatorSpec::Rsi { period, field } => single(Box::new(Rsi::new(period)?), field),
-            IndicatorSpec::Atr { period } => Kind::Range(Atr::new(period)?),
-            IndicatorSpec::RollingStd { period, field } => {
-                single(Box::new(RollingStd::new(period)?), field)
-            }
-            IndicatorSpec::Bollinger {
-                period,
-                k_up,
-                k_down,
-                band,
-                field,
-            } => single(
-                Box::new(Bollinger::new(
-                    period,
-                    k_up,
-                    k_down,
-                    BollingerBand::from_i8(band)?,
-                )?),
-                field,
-            ),
-            IndicatorSpec::ZScore { period, field } => {
-                single(Box::new(ZScore::new(period)?), field)
-            }
-            IndicatorSpec::Kalman {
-                q,
-                r,
-                x0,
-                p0,
-                field,
-            } => single(Box::new(Kalman::new(q, r, x0, p0)?), field),
-            IndicatorSpec::KalmanZScore {
-                q,
-                r,
-                x0,
-                p0,
-                lookback,
-                field,
-            } => single(Box::new(KalmanZScore::new(q, r, x0, p0, lookback)?), field),
-        };
+        let kind = with_built!(spec,
+            single |ind, field| Kind::Single(Box::new(ind), field),
+            range |ind| Kind::Range(Box::new(ind)),
+        );
         Ok(SpecStream { kind })
     }
 
@@ -112,7 +66,7 @@ impl SpecStream {
     pub fn update(&mut self, bar: SideBar) -> f64 {
         match &mut self.kind {
             Kind::Single(indicator, field) => indicator.update(bar.field(*field)),
-            Kind::Range(atr) => atr.update(Hlc {
+            Kind::Range(indicator) => indicator.update(Hlc {
                 high: bar.high,
                 low: bar.low,
                 close: bar.close,

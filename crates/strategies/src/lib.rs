@@ -5,7 +5,6 @@
 //! Rust and Python runs of one configuration trade identically.
 #![deny(unsafe_code)]
 
-mod cached_slot;
 pub mod mean_reversion_z_score;
 pub mod sma_cross;
 pub mod zscore_threshold;
@@ -15,8 +14,8 @@ pub use sma_cross::SmaCross;
 pub use zscore_threshold::ZScoreThreshold;
 
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, ParamError, ParamSpec, ParamValue, Position, PositionAction, Strategy,
-    Timeframe, TradeSignal,
+    DataSlice, ParamError, ParamSpec, ParamValue, Params, Position, PositionAction, RunContext,
+    Strategy, StrategyError, TradeSignal,
 };
 use std::fmt;
 
@@ -100,11 +99,14 @@ impl Strategy for BuiltinStrategy {
     fn name(&self) -> &str {
         dispatch!(self, s => s.name())
     }
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        dispatch!(self, s => s.indicators(primary))
+    fn params(&self) -> Option<&Params> {
+        dispatch!(self, s => s.params())
+    }
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        dispatch!(self, s => s.init(ctx))
     }
     #[inline]
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         dispatch!(self, s => s.evaluate(slice))
     }
     #[inline]
@@ -112,12 +114,8 @@ impl Strategy for BuiltinStrategy {
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         dispatch!(self, s => s.manage_position(position, slice))
-    }
-    #[inline]
-    fn take_error(&mut self) -> Option<String> {
-        dispatch!(self, s => s.take_error())
     }
 }
 
@@ -187,16 +185,22 @@ mod tests {
 
     #[test]
     fn trend_timeframe_must_be_coarser_than_the_primary() {
+        use omega_strategy_api::{Instrument, Timeframe};
+        let instrument = Instrument::default();
+        let init = |s: &mut BuiltinStrategy| {
+            let params = s.params().cloned().unwrap_or_default();
+            let timeframes = [Timeframe::M5];
+            let mut ctx = RunContext::new(&instrument, Timeframe::M5, &timeframes, &params);
+            s.init(&mut ctx).map(|()| ctx.declared().len())
+        };
         let mut s = build(
             MeanReversionZScore::NAME,
             &given(&[("trend_timeframe", ParamValue::Text("M5".into()))]),
         )
         .unwrap();
-        let keys = s.indicators(Timeframe::M5);
-        assert_eq!(keys.len(), 3);
-        assert!(s.take_error().unwrap().contains("must be coarser"));
+        assert!(init(&mut s).unwrap_err().0.contains("must be coarser"));
         let mut ok = build(MeanReversionZScore::NAME, &[]).unwrap();
-        ok.indicators(Timeframe::M5);
-        assert!(ok.take_error().is_none());
+        assert_eq!(init(&mut ok), Ok(3));
+        assert_eq!(ok.params().unwrap().int("lookback"), 200);
     }
 }

@@ -1,12 +1,9 @@
 //! `mean_reversion_z_score`, line by line from docs/strategies/mean_reversion_z_score.md.
 
-use std::cell::RefCell;
-
-use crate::cached_slot::{bid_key, CachedSlot, RunStart};
-
 use omega_strategy_api::{
-    validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Position, PositionAction, PriceField, Side, Strategy, Timeframe, TradeSignal,
+    validate, DataSlice, IndicatorHandle, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
+    Params, Position, PositionAction, PriceField, PriceSide, RunContext, Side, Strategy,
+    StrategyError, Timeframe, TradeSignal,
 };
 
 /// Parameters with the types, defaults and ranges of the docs page.
@@ -49,14 +46,10 @@ pub struct MeanReversionZScore {
     max_holding_bars: u32,
     trend_filter: bool,
     trend_timeframe: Timeframe,
-    /// Keys on the primary timeframe, known once `indicators` was called.
-    primary: Timeframe,
-    /// Set by `indicators` when the trend timeframe is not coarser than the primary one.
-    error: RefCell<Option<String>>,
-    zscore_slot: CachedSlot,
-    atr_slot: CachedSlot,
-    ema_slot: CachedSlot,
-    run_start: RunStart,
+    params: Params,
+    zscore_handle: IndicatorHandle,
+    atr_handle: IndicatorHandle,
+    ema_handle: IndicatorHandle,
 }
 
 impl MeanReversionZScore {
@@ -93,21 +86,11 @@ impl MeanReversionZScore {
             max_holding_bars: u32::try_from(p.int("max_holding_bars")).unwrap_or(u32::MAX),
             trend_filter: p.boolean("trend_filter"),
             trend_timeframe: p.timeframe("trend_timeframe"),
-            primary: Timeframe::M5,
-            error: RefCell::new(None),
-            zscore_slot: CachedSlot::default(),
-            atr_slot: CachedSlot::default(),
-            ema_slot: CachedSlot::default(),
-            run_start: RunStart::default(),
+            params: p,
+            zscore_handle: IndicatorHandle(0),
+            atr_handle: IndicatorHandle(0),
+            ema_handle: IndicatorHandle(0),
         })
-    }
-
-    fn forget_slots_at_run_start(&mut self) {
-        if self.run_start.take() {
-            self.zscore_slot.clear();
-            self.atr_slot.clear();
-            self.ema_slot.clear();
-        }
     }
 }
 
@@ -116,36 +99,58 @@ impl Strategy for MeanReversionZScore {
         Self::NAME
     }
 
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        self.run_start.mark();
-        let mut keys = vec![bid_key(primary, self.zscore), bid_key(primary, self.atr)];
+    fn params(&self) -> Option<&Params> {
+        Some(&self.params)
+    }
+
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        let primary = ctx.primary_timeframe();
+        self.zscore_handle = ctx.indicator(self.zscore);
+        self.atr_handle = ctx.indicator(self.atr);
         if self.trend_filter {
             if self.trend_timeframe.seconds() <= primary.seconds() {
-                *self.error.borrow_mut() = Some(format!(
+                return Err(StrategyError(format!(
                     "strategy {}: parameter trend_timeframe: {} must be coarser than the primary \
                      timeframe {}",
                     Self::NAME,
                     self.trend_timeframe.name(),
                     primary.name()
-                ));
+                )));
             }
-            keys.push(bid_key(self.trend_timeframe, self.ema));
+            self.ema_handle = ctx.indicator_on(self.trend_timeframe, PriceSide::Bid, self.ema);
         }
-        keys
+        Ok(())
     }
 
-    fn take_error(&mut self) -> Option<String> {
-        self.error.get_mut().take()
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        Ok(self.signal(slice))
     }
 
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        self.forget_slots_at_run_start();
-        self.primary = slice.primary_timeframe();
+    fn manage_position(
+        &mut self,
+        position: &Position,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<PositionAction>, StrategyError> {
+        let z = slice.value(self.zscore_handle);
+        if z.is_nan() {
+            return Ok(vec![]);
+        }
+        let exit = match position.side {
+            Side::Long => z >= -self.z_exit,
+            Side::Short => z <= self.z_exit,
+        };
+        Ok(if exit { vec![PositionAction::Close] } else { vec![] })
+    }
+}
+
+impl MeanReversionZScore {
+    /// The entry decision at this close (docs/strategies/mean_reversion_z_score.md).
+    fn signal(&self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
         if slice.position().is_some() {
             return None;
         }
-        let z = self.zscore_slot.value(slice, self.primary, &self.zscore, 0);
-        let a = self.atr_slot.value(slice, self.primary, &self.atr, 0);
+        let z = slice.value(self.zscore_handle);
+        let a = slice.value(self.atr_handle);
         slice.record("z", z);
         slice.record("atr", a);
         if z.is_nan() || a.is_nan() {
@@ -154,9 +159,7 @@ impl Strategy for MeanReversionZScore {
         let (mut allow_long, mut allow_short) = (true, true);
         if self.trend_filter {
             let htf_close = slice.last_closed(self.trend_timeframe)?.bid.close;
-            let ema = self
-                .ema_slot
-                .value(slice, self.trend_timeframe, &self.ema, 0);
+            let ema = slice.value(self.ema_handle);
             slice.record("htf_close", htf_close);
             slice.record("htf_ema", ema);
             if ema.is_nan() {
@@ -186,23 +189,5 @@ impl Strategy for MeanReversionZScore {
             return Some(signal(Side::Short, "mr_short"));
         }
         None
-    }
-
-    fn manage_position(
-        &mut self,
-        position: &Position,
-        slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
-        self.forget_slots_at_run_start();
-        let primary = slice.primary_timeframe();
-        let z = self.zscore_slot.value(slice, primary, &self.zscore, 0);
-        if z.is_nan() {
-            return None;
-        }
-        let exit = match position.side {
-            Side::Long => z >= -self.z_exit,
-            Side::Short => z <= self.z_exit,
-        };
-        exit.then_some(PositionAction::Close)
     }
 }

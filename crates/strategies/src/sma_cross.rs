@@ -1,10 +1,9 @@
 //! `sma_cross`, line by line from docs/strategies/sma_cross.md (as `omega.strategies.sma_cross`).
 
-use crate::cached_slot::{bid_key, CachedSlot, RunStart};
-
 use omega_strategy_api::{
-    validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Position, PositionAction, PriceField, Strategy, Timeframe, TradeSignal,
+    validate, DataSlice, IndicatorHandle, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
+    Params, Position, PositionAction, PriceField, RunContext, Strategy, StrategyError,
+    TradeSignal,
 };
 
 pub const PARAMS: &[ParamSpec] = &[
@@ -23,12 +22,12 @@ pub struct SmaCross {
     fast: IndicatorSpec,
     slow: IndicatorSpec,
     size: f64,
+    params: Params,
     /// (bar index, cross) of the last bar computed: `manage_position` and `evaluate` ask at
-    /// the same close (as the Python twin). Per-run memos, like the slots.
+    /// the same close (as the Python twin). Reset by `init`.
     cross_at: Option<(usize, i8)>,
-    fast_slot: CachedSlot,
-    slow_slot: CachedSlot,
-    run_start: RunStart,
+    fast_handle: IndicatorHandle,
+    slow_handle: IndicatorHandle,
 }
 
 impl SmaCross {
@@ -52,20 +51,15 @@ impl SmaCross {
                 field: PriceField::Close,
             },
             size: p.float("size"),
+            params: p,
             cross_at: None,
-            fast_slot: CachedSlot::default(),
-            slow_slot: CachedSlot::default(),
-            run_start: RunStart::default(),
+            fast_handle: IndicatorHandle(0),
+            slow_handle: IndicatorHandle(0),
         })
     }
 
     /// +1 on a cross above at this close, -1 on a cross below, 0 otherwise (once per bar).
     fn cross(&mut self, slice: &DataSlice<'_>) -> i8 {
-        if self.run_start.take() {
-            self.cross_at = None;
-            self.fast_slot.clear();
-            self.slow_slot.clear();
-        }
         match self.cross_at {
             Some((index, cross)) if index == slice.index() => cross,
             _ => {
@@ -76,16 +70,10 @@ impl SmaCross {
         }
     }
 
-    fn compute_cross(&mut self, slice: &DataSlice<'_>) -> i8 {
-        let timeframe = slice.primary_timeframe();
+    fn compute_cross(&self, slice: &DataSlice<'_>) -> i8 {
         // The last two closed values of each (NaN before the series starts).
-        let last_two = |series: &[f64]| match *series {
-            [.., before, last] => (before, last),
-            [last] => (f64::NAN, last),
-            [] => (f64::NAN, f64::NAN),
-        };
-        let (f0, f1) = last_two(self.fast_slot.series(slice, timeframe, &self.fast));
-        let (s0, s1) = last_two(self.slow_slot.series(slice, timeframe, &self.slow));
+        let (f0, f1) = (slice.value_at(self.fast_handle, 1), slice.value(self.fast_handle));
+        let (s0, s1) = (slice.value_at(self.slow_handle, 1), slice.value(self.slow_handle));
         slice.record("fast", f1);
         slice.record("slow", s1);
         if f0.is_nan() || s0.is_nan() || f1.is_nan() || s1.is_nan() {
@@ -106,20 +94,26 @@ impl Strategy for SmaCross {
         Self::NAME
     }
 
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        self.run_start.mark();
-        vec![bid_key(primary, self.fast), bid_key(primary, self.slow)]
+    fn params(&self) -> Option<&Params> {
+        Some(&self.params)
     }
 
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        self.cross_at = None;
+        self.fast_handle = ctx.indicator(self.fast);
+        self.slow_handle = ctx.indicator(self.slow);
+        Ok(())
+    }
+
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         let cross = self.cross(slice);
         if cross == 0 {
-            return None;
+            return Ok(None);
         }
         if slice.position().is_some_and(|p| p.side.sign() == cross) {
-            return None;
+            return Ok(None);
         }
-        Some(if cross == 1 {
+        Ok(Some(if cross == 1 {
             TradeSignal::long()
                 .with_size(self.size)
                 .with_tag("sma_long")
@@ -127,15 +121,16 @@ impl Strategy for SmaCross {
             TradeSignal::short()
                 .with_size(self.size)
                 .with_tag("sma_short")
-        })
+        }))
     }
 
     fn manage_position(
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         let cross = self.cross(slice);
-        (cross != 0 && cross != position.side.sign()).then_some(PositionAction::Close)
+        let exit = cross != 0 && cross != position.side.sign();
+        Ok(if exit { vec![PositionAction::Close] } else { vec![] })
     }
 }

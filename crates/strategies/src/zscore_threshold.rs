@@ -1,9 +1,9 @@
 //! `zscore_threshold`, line by line from docs/strategies/zscore_threshold.md.
 
-use crate::cached_slot::{bid_key, CachedSlot, RunStart};
 use omega_strategy_api::{
-    validate, DataSlice, IndicatorKey, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Position, PositionAction, PriceField, Strategy, Timeframe, TradeSignal,
+    validate, DataSlice, IndicatorHandle, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
+    Params, Position, PositionAction, PriceField, RunContext, Strategy, StrategyError,
+    TradeSignal,
 };
 
 pub const PARAMS: &[ParamSpec] = &[
@@ -31,9 +31,9 @@ pub struct ZScoreThreshold {
     sl_mult: f64,
     tp_mult: f64,
     size: f64,
-    zscore_slot: CachedSlot,
-    std_slot: CachedSlot,
-    run_start: RunStart,
+    params: Params,
+    zscore_handle: IndicatorHandle,
+    std_handle: IndicatorHandle,
 }
 
 impl ZScoreThreshold {
@@ -62,21 +62,10 @@ impl ZScoreThreshold {
             sl_mult: p.float("sl_mult"),
             tp_mult: p.float("tp_mult"),
             size: p.float("size"),
-            zscore_slot: CachedSlot::default(),
-            std_slot: CachedSlot::default(),
-            run_start: RunStart::default(),
+            params: p,
+            zscore_handle: IndicatorHandle(0),
+            std_handle: IndicatorHandle(0),
         })
-    }
-
-    fn forget_slots_at_run_start(&mut self) {
-        if self.run_start.take() {
-            self.zscore_slot.clear();
-            self.std_slot.clear();
-        }
-    }
-
-    fn value(slice: &DataSlice<'_>, spec: &IndicatorSpec, slot: &mut CachedSlot) -> f64 {
-        slot.value(slice, slice.primary_timeframe(), spec, 0)
     }
 }
 
@@ -85,22 +74,26 @@ impl Strategy for ZScoreThreshold {
         Self::NAME
     }
 
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        self.run_start.mark();
-        vec![bid_key(primary, self.zscore), bid_key(primary, self.std)]
+    fn params(&self) -> Option<&Params> {
+        Some(&self.params)
     }
 
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        self.forget_slots_at_run_start();
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        self.zscore_handle = ctx.indicator(self.zscore);
+        self.std_handle = ctx.indicator(self.std);
+        Ok(())
+    }
+
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         if slice.position().is_some() {
-            return None;
+            return Ok(None);
         }
-        let z = Self::value(slice, &self.zscore, &mut self.zscore_slot);
-        let s = Self::value(slice, &self.std, &mut self.std_slot);
+        let z = slice.value(self.zscore_handle);
+        let s = slice.value(self.std_handle);
         slice.record("z", z);
         slice.record("std", s);
         if z.is_nan() || s.is_nan() {
-            return None;
+            return Ok(None);
         }
         let signal = |signal: TradeSignal, tag: &str| {
             signal
@@ -110,24 +103,25 @@ impl Strategy for ZScoreThreshold {
                 .with_tag(tag)
         };
         if z < -self.entry {
-            return Some(signal(TradeSignal::long(), "z_long"));
+            return Ok(Some(signal(TradeSignal::long(), "z_long")));
         }
         if z > self.entry {
-            return Some(signal(TradeSignal::short(), "z_short"));
+            return Ok(Some(signal(TradeSignal::short(), "z_short")));
         }
-        None
+        Ok(None)
     }
 
     fn manage_position(
         &mut self,
         _position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
-        self.forget_slots_at_run_start();
-        let z = Self::value(slice, &self.zscore, &mut self.zscore_slot);
-        if z.is_nan() {
-            return None;
-        }
-        (z.abs() < self.exit).then_some(PositionAction::Close)
+    ) -> Result<Vec<PositionAction>, StrategyError> {
+        let z = slice.value(self.zscore_handle);
+        // NaN compares false: no exit during warm-up.
+        Ok(if z.abs() < self.exit {
+            vec![PositionAction::Close]
+        } else {
+            vec![]
+        })
     }
 }

@@ -236,7 +236,7 @@ impl fmt::Display for ParamError {
 impl std::error::Error for ParamError {}
 
 /// Validated parameters: every declared name present, in declaration order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Params {
     values: Vec<(&'static str, ParamValue)>,
 }

@@ -1,5 +1,7 @@
 //! What a strategy returns: entry signals, position actions, and the position it is shown.
 
+use crate::context::{IndicatorHandle, InstrumentId};
+
 /// Direction of a position or signal. The discriminant is the sign used in outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(i8)]
@@ -34,6 +36,9 @@ pub struct TradeSignal {
     pub risk_percent: Option<f64>,
     pub max_bars: Option<u32>,
     pub tag: String,
+    /// The instrument to trade; `None` is the slice's own (the only one in a
+    /// single-instrument run).
+    pub instrument: Option<InstrumentId>,
 }
 
 impl TradeSignal {
@@ -49,6 +54,7 @@ impl TradeSignal {
             risk_percent: None,
             max_bars: None,
             tag: String::new(),
+            instrument: None,
         }
     }
     pub fn long() -> Self {
@@ -89,21 +95,42 @@ impl TradeSignal {
         self.tag = tag.into();
         self
     }
+    pub fn on_instrument(mut self, instrument: InstrumentId) -> Self {
+        self.instrument = Some(instrument);
+        self
+    }
+}
+
+/// A stop distance from a price: in pips of the instrument, in price units, or a multiple of
+/// a declared indicator's value at the current close (normally an ATR).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distance {
+    Pips(f64),
+    Price(f64),
+    Atr {
+        handle: IndicatorHandle,
+        multiple: f64,
+    },
 }
 
 /// What `manage_position` may ask for at a close (docs/engine/execution.md, step 3.6).
+/// Several may be returned; they apply in order.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PositionAction {
     /// Full exit at the next open (reason `strategy`).
     Close,
-    /// Close `fraction` of the size at the next open, rounded down to the lot step.
+    /// Close `fraction` of the size at the next open, rounded down to the lot step (ignored
+    /// when a full exit is already queued).
     PartialClose(f64),
     /// Replace the stop-loss now (`None` removes it).
     ModifyStopLoss(Option<f64>),
     /// Replace the take-profit now (`None` removes it).
     ModifyTakeProfit(Option<f64>),
-    /// Stop-loss to entry +/- `offset_pips` pips now.
-    MoveToBreakEven(f64),
+    /// Stop-loss to entry +/- the distance now (skipped while the distance is NaN).
+    MoveToBreakEven(Distance),
+    /// Stop-loss to the close -/+ the distance now, only if that tightens it (skipped while
+    /// the distance is NaN).
+    TrailStop(Distance),
 }
 
 /// The open position as the strategy sees it (read only).
@@ -130,4 +157,5 @@ pub struct Position {
     /// Open PnL in account currency, marked at the latest close the engine processed.
     pub unrealized_pnl: f64,
     pub tag: String,
+    pub instrument: InstrumentId,
 }

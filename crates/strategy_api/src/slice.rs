@@ -5,8 +5,9 @@
 //! is cut at its last bar whose close time (`open + tf`) is `<=` the close of the current
 //! primary bar, and indicators are read at that same index.
 
+use crate::context::{IndicatorHandle, InstrumentId};
 use crate::signal::Position;
-use crate::types::{Bar, IndicatorKey, IndicatorSpec, Ohlc, PriceSide, Timeframe};
+use crate::types::{Bar, Ohlc, PriceSide, Timeframe};
 use std::cell::RefCell;
 
 /// Bars of one timeframe as borrowed columns of equal length.
@@ -102,37 +103,12 @@ pub struct FrameView<'a> {
     pub bars: BarColumns<'a>,
 }
 
-/// One computed indicator series over all bars of its timeframe.
+/// One declared indicator's series over all bars of its timeframe; `frame` is the index of
+/// that timeframe in the slice's frames (the slice cuts the series at its visible count).
 #[derive(Debug, Clone, Copy)]
 pub struct IndicatorView<'a> {
-    pub key: IndicatorKey,
+    pub frame: usize,
     pub values: &'a [f64],
-}
-
-/// Where a declared indicator sits in the slices of one run: found by key once
-/// ([`DataSlice::indicator_slot`]), then read at every bar without a search
-/// ([`DataSlice::slot_value`]).
-///
-/// A slot belongs to the run it was found in: the engine calls `Strategy::indicators` at the
-/// start of every run, so forget slots there. Each read checks, without comparing keys, that
-/// the slice still holds the very series the slot was found for (same position, same memory,
-/// same length) and otherwise searches by key. Only a slot kept into another run whose series
-/// happens to reuse that memory at that position could read the wrong series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IndicatorSlot {
-    key: IndicatorKey,
-    indicator: usize,
-    frame: usize,
-    /// Address and length of the series when found (identity only, never dereferenced).
-    values_at: usize,
-    values_len: usize,
-}
-
-impl IndicatorSlot {
-    /// The key this slot was found for.
-    pub fn key(&self) -> &IndicatorKey {
-        &self.key
-    }
 }
 
 /// Values a strategy records for the decision trace during one bar.
@@ -168,8 +144,9 @@ pub struct SliceParts<'a> {
     pub frames: &'a [FrameView<'a>],
     /// Closed-bar count of each frame at this close, parallel to `frames`.
     pub visible: &'a [usize],
-    /// Computed indicators, sorted by key.
+    /// The declared indicators in handle order (see [`RunContext`](crate::RunContext)).
     pub indicators: &'a [IndicatorView<'a>],
+    pub instrument: InstrumentId,
     pub position: Option<&'a Position>,
     pub recorder: Option<&'a TraceRecorder>,
 }
@@ -181,11 +158,12 @@ pub struct DataSlice<'a> {
 }
 
 impl<'a> DataSlice<'a> {
-    /// Builds a slice. `indicators` must be sorted by key and `visible` parallel to `frames`
-    /// with each count `<=` the frame's length (checked in debug builds).
+    /// Builds a slice. `visible` must be parallel to `frames` with each count `<=` the
+    /// frame's length, and each indicator's `frame` an index of `frames` (checked in debug
+    /// builds).
     pub fn new(parts: SliceParts<'a>) -> Self {
         debug_assert_eq!(parts.frames.len(), parts.visible.len());
-        debug_assert!(parts.indicators.windows(2).all(|w| w[0].key < w[1].key));
+        debug_assert!(parts.indicators.iter().all(|v| v.frame < parts.frames.len()));
         debug_assert!(parts
             .frames
             .iter()
@@ -206,7 +184,7 @@ impl<'a> DataSlice<'a> {
     /// The current (just closed) primary bar.
     #[inline]
     pub fn bar(&self) -> Bar {
-        self.bars(self.parts.primary)
+        self.closed_bars(self.parts.primary)
             .map(|b| b.bar(b.len() - 1))
             .expect("the primary timeframe is always configured and has a closed bar")
     }
@@ -224,99 +202,51 @@ impl<'a> DataSlice<'a> {
     }
     /// Closed bars of `timeframe` (oldest first), or `None` if it is not configured.
     #[inline]
-    pub fn bars(&self, timeframe: Timeframe) -> Option<BarColumns<'a>> {
+    pub fn closed_bars(&self, timeframe: Timeframe) -> Option<BarColumns<'a>> {
         let k = self.frame(timeframe)?;
         Some(self.parts.frames[k].bars.head(self.parts.visible[k]))
     }
     /// The last closed bar of `timeframe`, if it is configured and one has closed.
     #[inline]
     pub fn last_closed(&self, timeframe: Timeframe) -> Option<Bar> {
-        let bars = self.bars(timeframe)?;
+        let bars = self.closed_bars(timeframe)?;
         (!bars.is_empty()).then(|| bars.bar(bars.len() - 1))
     }
-    /// The indicator's values up to the last closed bar of its timeframe, or `None` if the
-    /// strategy did not declare it in `Strategy::indicators`.
+    /// The instrument this slice shows.
     #[inline]
-    pub fn indicator_series(&self, key: &IndicatorKey) -> Option<&'a [f64]> {
-        // A strategy declares a handful of indicators: a scan by equality beats a binary
-        // search by `Ord` (which builds both keys at each step) until the list is long.
-        let indicators = self.parts.indicators;
-        let found = if indicators.len() <= 16 {
-            indicators.iter().position(|v| v.key == *key)?
-        } else {
-            indicators.binary_search_by(|v| v.key.cmp(key)).ok()?
-        };
-        let k = self.frame(key.timeframe)?;
-        Some(&self.parts.indicators[found].values[..self.parts.visible[k]])
+    pub fn instrument(&self) -> InstrumentId {
+        self.parts.instrument
     }
-    /// The indicator at the last closed bar of its timeframe; `None` if not declared or no
-    /// bar of that timeframe has closed yet. NaN during warm-up.
+    /// A declared indicator's values up to the last closed bar of its timeframe.
+    ///
+    /// # Panics
+    /// On a handle this run's `init` did not return (a handle kept from another strategy).
     #[inline]
-    pub fn indicator(&self, key: &IndicatorKey) -> Option<f64> {
-        self.indicator_series(key)?.last().copied()
-    }
-    /// The indicator `offset` bars before the last closed bar of its timeframe (`offset = 0`
-    /// is [`DataSlice::indicator`]); `None` if not declared or before the series starts.
-    #[inline]
-    pub fn indicator_offset(&self, key: &IndicatorKey, offset: usize) -> Option<f64> {
-        let series = self.indicator_series(key)?;
-        let k = series.len().checked_sub(1 + offset)?;
-        Some(series[k])
-    }
-    /// The slot of a declared indicator (`None` if it was not declared), for
-    /// [`DataSlice::slot_value`]. Valid for every slice of the same run.
-    pub fn indicator_slot(&self, key: &IndicatorKey) -> Option<IndicatorSlot> {
-        let indicator = self.parts.indicators.iter().position(|v| v.key == *key)?;
-        let frame = self.frame(key.timeframe)?;
-        let values = self.parts.indicators[indicator].values;
-        Some(IndicatorSlot {
-            key: *key,
-            indicator,
-            frame,
-            values_at: values.as_ptr() as usize,
-            values_len: values.len(),
-        })
-    }
-    /// [`DataSlice::indicator_series`] of the slot's key, cut without a search while the slice
-    /// holds the series the slot was found for (see [`IndicatorSlot`]).
-    #[inline]
-    pub fn slot_series(&self, slot: &IndicatorSlot) -> Option<&'a [f64]> {
-        let parts = &self.parts;
-        match (
-            parts.indicators.get(slot.indicator),
-            parts.frames.get(slot.frame),
-        ) {
-            (Some(view), Some(frame))
-                if view.values.as_ptr() as usize == slot.values_at
-                    && view.values.len() == slot.values_len
-                    && frame.timeframe == slot.key.timeframe =>
-            {
-                debug_assert!(view.key == slot.key, "a slot kept from another run");
-                view.values.get(..parts.visible[slot.frame])
-            }
-            _ => self.indicator_series(&slot.key),
+    pub fn series(&self, handle: IndicatorHandle) -> &'a [f64] {
+        match self.parts.indicators.get(handle.index()) {
+            Some(view) => &view.values[..self.parts.visible[view.frame]],
+            None => panic!(
+                "indicator handle {} was not declared in this run's init ({} declared)",
+                handle.0,
+                self.parts.indicators.len()
+            ),
         }
     }
-    /// [`DataSlice::indicator_offset`] of the slot's key (see [`DataSlice::slot_series`]).
+    /// The indicator at the last closed bar of its timeframe; NaN during warm-up or before
+    /// a bar of its timeframe has closed.
     #[inline]
-    pub fn slot_value(&self, slot: &IndicatorSlot, offset: usize) -> Option<f64> {
-        let series = self.slot_series(slot)?;
-        let k = series.len().checked_sub(1 + offset)?;
-        Some(series[k])
+    pub fn value(&self, handle: IndicatorHandle) -> f64 {
+        self.value_at(handle, 0)
     }
-    /// Shorthand for [`DataSlice::indicator`] with the key's parts.
+    /// The indicator `offset` bars before the last closed bar of its timeframe (`offset = 0`
+    /// is [`DataSlice::value`]); NaN before the series starts.
     #[inline]
-    pub fn indicator_at(
-        &self,
-        timeframe: Timeframe,
-        side: PriceSide,
-        spec: IndicatorSpec,
-    ) -> Option<f64> {
-        self.indicator(&IndicatorKey {
-            timeframe,
-            side,
-            spec,
-        })
+    pub fn value_at(&self, handle: IndicatorHandle, offset: usize) -> f64 {
+        let series = self.series(handle);
+        series
+            .len()
+            .checked_sub(1 + offset)
+            .map_or(f64::NAN, |k| series[k])
     }
     /// The open position, if any.
     #[inline]
@@ -340,7 +270,6 @@ impl<'a> DataSlice<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{IndicatorSpec, PriceField};
 
     struct Store {
         time: Vec<i64>,
@@ -382,19 +311,19 @@ mod tests {
                 bars: columns(&h1),
             },
         ];
-        let sma = IndicatorKey {
-            timeframe: Timeframe::H1,
-            side: PriceSide::Bid,
-            spec: IndicatorSpec::Sma {
-                period: 1,
-                field: PriceField::Close,
+        let h1_values = [10.0, 20.0];
+        let m5_values = [7.0, 8.0, 9.0, 9.5];
+        let indicators = [
+            IndicatorView {
+                frame: 1,
+                values: &h1_values,
             },
-        };
-        let values = [10.0, 20.0];
-        let indicators = [IndicatorView {
-            key: sma,
-            values: &values,
-        }];
+            IndicatorView {
+                frame: 0,
+                values: &m5_values,
+            },
+        ];
+        let (h1_sma, m5_sma) = (IndicatorHandle(0), IndicatorHandle(1));
         let recorder = TraceRecorder::new();
         let visible = [3, 0];
         let slice = DataSlice::new(SliceParts {
@@ -405,13 +334,17 @@ mod tests {
             indicators: &indicators,
             position: None,
             recorder: Some(&recorder),
+            instrument: InstrumentId(0),
         });
         assert_eq!(slice.bar().bid.close, 3.0);
         assert_eq!(slice.time(), 600);
-        assert_eq!(slice.bars(Timeframe::M5).unwrap().len(), 3);
+        assert_eq!(slice.closed_bars(Timeframe::M5).unwrap().len(), 3);
         assert!(slice.last_closed(Timeframe::H1).is_none());
-        assert_eq!(slice.indicator(&sma), None);
-        assert!(slice.bars(Timeframe::D1).is_none());
+        assert!(slice.value(h1_sma).is_nan()); // no H1 bar has closed
+        assert_eq!(slice.value(m5_sma), 9.0);
+        assert_eq!(slice.value_at(m5_sma, 2), 7.0);
+        assert!(slice.value_at(m5_sma, 3).is_nan());
+        assert!(slice.closed_bars(Timeframe::D1).is_none());
         slice.record("z", 1.5);
         assert_eq!(recorder.take(), vec![("z".to_string(), 1.5)]);
 
@@ -420,45 +353,33 @@ mod tests {
             visible: &visible,
             ..slice.parts
         });
-        assert_eq!(slice.indicator(&sma), Some(10.0));
-        assert_eq!(slice.indicator_offset(&sma, 0), Some(10.0));
-        assert_eq!(slice.indicator_offset(&sma, 1), None);
+        assert_eq!(slice.value(h1_sma), 10.0);
+        assert!(slice.value_at(h1_sma, 1).is_nan());
+        assert_eq!(slice.series(h1_sma), &h1_values[..1]);
         assert_eq!(slice.last_closed(Timeframe::H1).unwrap().bid.close, 10.0);
-        let undeclared = IndicatorKey {
-            spec: IndicatorSpec::Atr { period: 3 },
-            ..sma
-        };
-        assert_eq!(slice.indicator(&undeclared), None);
+    }
 
-        // Slots read the same values; a slot of another layout falls back to the key.
-        let slot = slice.indicator_slot(&sma).unwrap();
-        assert_eq!(slot.key(), &sma);
-        assert_eq!(slice.slot_value(&slot, 0), Some(10.0));
-        assert_eq!(slice.slot_value(&slot, 1), None);
-        assert_eq!(slice.slot_series(&slot), Some(&values[..1]));
-        assert!(slice.indicator_slot(&undeclared).is_none());
-        let other_values = [7.0, 8.0, 9.0, 9.5];
-        let m5_sma = IndicatorKey {
-            timeframe: Timeframe::M5,
-            ..sma
+    #[test]
+    #[should_panic(expected = "indicator handle 5 was not declared")]
+    fn an_undeclared_handle_is_a_clear_panic() {
+        let m5 = Store {
+            time: vec![0],
+            x: vec![1.0],
         };
-        let two = [
-            IndicatorView {
-                key: m5_sma,
-                values: &other_values,
-            },
-            IndicatorView {
-                key: sma,
-                values: &values,
-            },
-        ];
-        let visible = [4, 2];
-        let reordered = DataSlice::new(SliceParts {
-            visible: &visible,
-            indicators: &two,
-            ..slice.parts
+        let frames = [FrameView {
+            timeframe: Timeframe::M5,
+            bars: columns(&m5),
+        }];
+        let slice = DataSlice::new(SliceParts {
+            index: 0,
+            primary: Timeframe::M5,
+            frames: &frames,
+            visible: &[1],
+            indicators: &[],
+            position: None,
+            recorder: None,
+            instrument: InstrumentId(0),
         });
-        assert_eq!(reordered.slot_value(&slot, 0), Some(20.0)); // H1 sma, not the M5 one at index 0
-        assert_eq!(reordered.slot_value(&slot, 1), Some(10.0));
+        slice.value(IndicatorHandle(5));
     }
 }

@@ -1,40 +1,44 @@
 //! The [`Strategy`] trait every Omega strategy implements.
 
+use crate::context::{RunContext, StrategyError};
+use crate::params::Params;
 use crate::signal::{Position, PositionAction, TradeSignal};
 use crate::slice::DataSlice;
-use crate::types::{IndicatorKey, Timeframe};
 
 /// A trading strategy driven bar by bar by the engine (backtest or live, the same calls).
 ///
-/// At each primary close the engine calls [`Strategy::manage_position`] (only while a
-/// position is open and no forced exit was queued) and then [`Strategy::evaluate`]. The
-/// exact order of events is docs/engine/execution.md.
+/// At the start of every run the engine calls [`Strategy::init`], where the strategy
+/// declares its indicators and keeps their handles. Then, at each primary close, it calls
+/// [`Strategy::manage_position`] (only while a position is open and no forced exit was
+/// queued) and [`Strategy::evaluate`]. The exact order of events is
+/// docs/engine/execution.md. An `Err` stops the run with its message.
 pub trait Strategy {
     /// Registry name (`"mean_reversion_z_score"`).
     fn name(&self) -> &str;
 
-    /// Indicators the engine must compute before the run; read them with
-    /// [`DataSlice::indicator`]. Their timeframes are added to the configured ones.
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey>;
+    /// The validated parameters the strategy was built with, handed back to it (and to
+    /// tools) through [`RunContext::params`]; `None` for a strategy without any.
+    fn params(&self) -> Option<&Params> {
+        None
+    }
+
+    /// The start of a run: read the instrument, timeframes and parameters from `ctx` and
+    /// declare every indicator read later (built-in or custom). Called again for every run,
+    /// so per-run state is reset here and handles are declared anew.
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError>;
 
     /// Decides at the close whether to enter at the next open.
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal>;
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError>;
 
-    /// Manages the open position at the close.
+    /// Manages the open position at the close: the actions are applied in the order given
+    /// (docs/engine/execution.md, step 3.6).
     fn manage_position(
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         let _ = (position, slice);
-        None
-    }
-
-    /// A failure the strategy could not express through its return values (for instance an
-    /// exception raised by a strategy written in another language). The engine polls it after
-    /// every call and stops the run with this message when it is `Some`.
-    fn take_error(&mut self) -> Option<String> {
-        None
+        Ok(Vec::new())
     }
 }
 
@@ -42,20 +46,20 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
     fn name(&self) -> &str {
         (**self).name()
     }
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        (**self).indicators(primary)
+    fn params(&self) -> Option<&Params> {
+        (**self).params()
     }
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        (**self).init(ctx)
+    }
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         (**self).evaluate(slice)
     }
     fn manage_position(
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         (**self).manage_position(position, slice)
-    }
-    fn take_error(&mut self) -> Option<String> {
-        (**self).take_error()
     }
 }
