@@ -1,0 +1,65 @@
+"""Commodity channel index exactly as TA-Lib's TA_CCI."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from omega.indicators.base import NAN, check_period
+from omega.indicators.donchian import hlc_lists
+
+
+class CCI:
+    """``CCI(n)`` on high, low, close: NaN for the first ``n-1`` bars.
+
+    Typical price ``tp = (high + low + close) / 3``. TA-Lib keeps the last ``n`` in a circular
+    buffer and sums it in *storage* order (slot ``i % n`` for bar ``i``, slots 0 .. n-1), not
+    oldest first; so do we: ``mean = sum / n``, ``dev = sum |tp_j - mean|``, then
+    ``(tp - mean) / (0.015 * (dev / n))``, and 0.0 when ``tp - mean`` or ``dev`` is 0.
+    """
+
+    name = "cci"
+
+    def __init__(self, period: int) -> None:
+        self.period = check_period("cci", period, 2)
+        self._divisor = float(self.period)
+        self._buffer = [0.0] * self.period
+        self.reset()
+
+    @property
+    def warmup_period(self) -> int:
+        return self.period - 1
+
+    def reset(self) -> None:
+        self._count = 0
+
+    def update(self, high: float, low: float, close: float) -> float:
+        buffer = self._buffer
+        typical = (high + low + close) / 3.0
+        buffer[self._count % self.period] = typical
+        self._count += 1
+        if self._count < self.period:
+            return NAN
+        average = 0.0
+        for x in buffer:
+            average += x
+        average /= self._divisor
+        deviation = 0.0
+        for x in buffer:
+            deviation += abs(x - average)
+        distance = typical - average
+        if distance != 0.0 and deviation != 0.0:
+            return distance / (0.015 * (deviation / self._divisor))
+        return 0.0
+
+    def batch(
+        self,
+        high: np.ndarray | list[float],
+        low: np.ndarray | list[float],
+        close: np.ndarray | list[float],
+    ) -> np.ndarray:
+        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
+        highs, lows, closes = hlc_lists(self.name, high, low, close)
+        self.reset()
+        update = self.update
+        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
+        return np.array(out, dtype=np.float64)
