@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from omega.config import BacktestConfig, config_json_schema, default_config
-from omega.engine.settings import BreakEvenSettings
+from omega.engine.settings import BreakEvenSettings, TrailingSettings
 from omega.errors import ConfigError
 from omega.timeframes import Timeframe
 
@@ -71,7 +71,13 @@ def test_every_example_config_is_valid(name, monkeypatch):
         ({"account": {"initial_balance": 0}}, "account.initial_balance: Input should be"),
         ({"account": {"currency": "GBP"}}, "account.currency: GBP is neither"),
         ({"execution": {"sizing": {"risk_percent": 150}}}, "execution.sizing.risk_percent"),
-        ({"execution": {"break_even": {"offset_pips": 1}}}, "execution.break_even.trigger_pips"),
+        ({"execution": {"break_even": {"offset_pips": 1}}}, "execution.break_even.trigger"),
+        (
+            {"execution": {"break_even": {"trigger_pips": 1, "unit": "atr"}}},
+            "execution.break_even: trigger_pips mean(s) unit pips",
+        ),
+        ({"execution": {"trailing": {"distance": 1, "unit": "ticks"}}}, "execution.trailing.unit"),
+        ({"execution": {"stop_atr_period": 0}}, "execution.stop_atr_period"),
         ({"execution": {"intrabar_policy": "random"}}, "execution.intrabar_policy: Input"),
         ({"strategy": {"name": "nope"}}, "strategy.name: unknown strategy 'nope'"),
         ({"strategy": {"params": {"z_entry": "x"}}}, "strategy.params.z_entry: Input should be"),
@@ -128,8 +134,10 @@ def test_optional_execution_sections_map_to_settings():
             "timeframes": {"primary": "m15", "extra": ["H4", "h1", "H1"]},
         }
     ).to_engine_settings()
-    assert settings.break_even == BreakEvenSettings(trigger_pips=10.0, offset_pips=1.0)
-    assert settings.trailing.distance_pips == 15.0
+    # the old *_pips keys are aliases meaning unit pips
+    assert settings.break_even == BreakEvenSettings(trigger=10.0, offset=1.0, unit="pips")
+    assert settings.trailing == TrailingSettings(distance=15.0, unit="pips")
+    assert settings.stop_atr_period == 14
     assert settings.max_bars_held == 30
     assert (settings.slippage.model, settings.slippage.pips, settings.slippage.seed) == (
         "random",
@@ -154,7 +162,7 @@ def test_overrides_parse_yaml_scalars_and_create_sections():
     assert params.z_entry == 2.5
     assert params.trend_filter is False
     assert config.engine == "python"
-    assert config.execution.break_even.trigger_pips == 10.0
+    assert config.execution.break_even.trigger == 10.0
     assert config.data.synthetic.n_bars == 5000
     # The original is untouched (configs are frozen values).
     assert default_config().engine == "auto"
@@ -260,3 +268,18 @@ def test_effective_dict_fills_in_synthetic_data_and_strategy_parameters():
     assert effective["strategy"]["params"]["trend_timeframe"] == "H1"
     on_file = default_config().with_data_file("x.csv", "mt5").effective_dict()
     assert on_file["data"]["synthetic"] is None
+
+
+def test_break_even_and_trailing_in_atr_units_map_to_settings():
+    settings = BacktestConfig.from_dict(
+        {
+            "execution": {
+                "break_even": {"trigger": 1.5, "offset": 0.25, "unit": "atr"},
+                "trailing": {"distance": 2.0, "unit": "atr"},
+                "stop_atr_period": 7,
+            }
+        }
+    ).to_engine_settings()
+    assert settings.break_even == BreakEvenSettings(trigger=1.5, offset=0.25, unit="atr")
+    assert settings.trailing == TrailingSettings(distance=2.0, unit="atr")
+    assert settings.stop_atr_period == 7

@@ -385,7 +385,7 @@ def test_short_target_from_a_distance_on_the_entry_bar() -> None:
 # --------------------------------------------------------------------------------------------
 # declarative management: trailing and break-even
 
-TRAIL_10 = TrailingSettings(distance_pips=10.0)
+TRAIL_10 = TrailingSettings(distance=10.0)
 
 
 def test_trailing_stop_follows_a_long_and_is_hit() -> None:
@@ -420,7 +420,7 @@ def test_trailing_stop_follows_a_short_from_the_ask_close() -> None:
     assert (t["exit_reason"], t["exit_price"]) == ("stop_loss", ask(1.0992) + 10.0 * PIP)
 
 
-BE_5_1 = BreakEvenSettings(trigger_pips=5.0, offset_pips=1.0)
+BE_5_1 = BreakEvenSettings(trigger=5.0, offset=1.0)
 
 
 def test_break_even_moves_a_long_stop_and_is_hit() -> None:

@@ -74,8 +74,8 @@ CONFIGS = {
     "finer_atr_slip_management": dict(
         intrabar_policy="finer",
         slippage=SlippageSettings(model="atr", atr_fraction=0.1, atr_period=10),
-        break_even=BreakEvenSettings(trigger_pips=4.0, offset_pips=1.0),
-        trailing=TrailingSettings(distance_pips=12.0),
+        break_even=BreakEvenSettings(trigger=4.0, offset=1.0),
+        trailing=TrailingSettings(distance=12.0),
         max_bars_held=20,
     ),
     "m1_primary_finer_is_pessimistic": dict(

@@ -15,6 +15,7 @@ from omega.indicators import IndicatorSpec
 from omega.strategy import (
     Close,
     DataSlice,
+    IndicatorHandle,
     IndicatorRequest,
     ModifyStopLoss,
     MoveToBreakEven,
@@ -161,8 +162,12 @@ def test_slice_views_are_bounded_and_read_only(bars) -> None:
         i = data.index
         m5 = data.closed_bars(M5)
         h1 = data.closed_bars("h1")
-        assert len(m5) == i + 1 == data.last_closed(M5) + 1
-        assert len(h1) == data.last_closed(H1) + 1
+        assert len(m5) == i + 1
+        assert data.last_closed(M5) == data.bar  # the primary's last closed bar is this one
+        last_h1 = data.last_closed(H1)
+        assert (last_h1 is None) == (len(h1) == 0)
+        if last_h1 is not None:
+            assert last_h1.time == h1.time[-1] and last_h1.ask_high == h1.ask_high[-1]
         # every visible H1 bar has closed by the close of primary bar i
         if len(h1):
             assert h1.time[-1] + H1.nanos <= data.time + M5.nanos
@@ -184,17 +189,19 @@ def test_indicator_reads_the_last_visible_value_and_offsets(bars) -> None:
     requests = [IndicatorRequest(M5, "bid", SMA5), IndicatorRequest(H1, "ask", SMA5)]
 
     def read(data: DataSlice) -> None:
+        m5, h1 = strategy.handles
         values.append(
             (
-                data.indicator(SMA5),
-                data.indicator(SMA5, offset=2),
-                data.indicator(SMA5, H1, side="ask"),
-                data.last_closed(H1),
+                data.value(m5),
+                data.value(m5, offset=2),
+                data.value(h1),
+                len(data.closed_bars(H1)) - 1,
             )
         )
 
     settings = EngineSettings(primary_timeframe=M5, timeframes=(M5,))  # H1 added by request
-    run_python(bars, ScriptedStrategy(requests=requests, on_bar=read), settings)
+    strategy = ScriptedStrategy(requests=requests, on_bar=read)
+    run_python(bars, strategy, settings)
     from omega.data.resample import resample
     from omega.indicators import SMA
 
@@ -215,13 +222,13 @@ def test_undeclared_indicators_and_negative_offsets_are_refused(bars) -> None:
     settings = EngineSettings(primary_timeframe=M5, timeframes=(M5,))
 
     def undeclared(data: DataSlice) -> None:
-        data.indicator(SMA5)
+        data.value(IndicatorHandle(0))
 
-    with pytest.raises(StrategyError, match="not declared"):
+    with pytest.raises(StrategyError, match="unknown indicator handle IndicatorHandle\\(0\\)"):
         run_python(bars, ScriptedStrategy(on_bar=undeclared), settings)
 
     def future(data: DataSlice) -> None:
-        data.indicator(SMA5, offset=-1)
+        data.value(IndicatorHandle(0), offset=-1)
 
     declared = [IndicatorRequest(M5, "bid", SMA5)]
     with pytest.raises(StrategyError, match="look-ahead"):
@@ -242,7 +249,7 @@ def test_position_view_is_read_only_and_current(bars) -> None:
             assert data.position is position
             seen.append((position.bars_held, position.size, position.unrealized_pnl))
             with pytest.raises(AttributeError):
-                position.sl = 1.0  # type: ignore[misc]
+                position.stop_loss = 1.0  # type: ignore[misc]
             return Close() if position.bars_held == 3 else None
 
     settings = EngineSettings(primary_timeframe=M5, timeframes=(M5,))

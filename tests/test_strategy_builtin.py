@@ -19,7 +19,13 @@ from omega.engine.raw import RawRun
 from omega.engine.settings import EngineSettings
 from omega.errors import StrategyError
 from omega.indicators import ATR, EMA, SMA, KalmanZScore, RollingStd, ZScore
-from omega.strategy import get_strategy, list_strategies, strategy_schema
+from omega.strategy import (
+    Instrument,
+    RunContext,
+    get_strategy,
+    list_strategies,
+    strategy_schema,
+)
 from omega.timeframes import Timeframe
 
 M5, H1 = Timeframe.M5, Timeframe.H1
@@ -141,7 +147,8 @@ def test_mean_reversion_parameter_errors_name_the_parameter() -> None:
     with pytest.raises(StrategyError, match="parameter bogus"):
         cls({"bogus": 1})
     with pytest.raises(StrategyError, match="trend_timeframe: M5 must be coarser"):
-        cls({"trend_timeframe": "m5"}).indicators(M5)
+        strategy = cls({"trend_timeframe": "m5"})
+        strategy.init(RunContext(Instrument(), M5, (M5,), strategy.params, strategy.name))
 
 
 # --------------------------------------------------------------------------------------------

@@ -166,11 +166,11 @@ SETTINGS_VARIANTS: list[dict] = [
     },
     {
         "slippage": SlippageSettings(model="random", pips=0.4, seed=99),
-        "break_even": BreakEvenSettings(trigger_pips=3.0, offset_pips=0.5),
+        "break_even": BreakEvenSettings(trigger=3.0, offset=0.5),
         "intrabar_policy": "optimistic",
     },
     {
-        "trailing": TrailingSettings(distance_pips=6.0),
+        "trailing": TrailingSettings(distance=6.0),
         "max_bars_held": 40,
         "intrabar_policy": "finer",
     },

@@ -148,12 +148,12 @@ def generate_cases(count: int, seed: int = 0, n_bars: int = 6000) -> Iterator[Pa
             fees=fees,
             sizing=sizing,
             break_even=(
-                BreakEvenSettings(trigger_pips=rng.choice([3.0, 8.0]), offset_pips=1.0)
+                BreakEvenSettings(trigger=rng.choice([3.0, 8.0]), offset=1.0)
                 if rng.random() < 0.3
                 else None
             ),
             trailing=(
-                TrailingSettings(distance_pips=rng.choice([5.0, 15.0]))
+                TrailingSettings(distance=rng.choice([5.0, 15.0]))
                 if rng.random() < 0.3
                 else None
             ),

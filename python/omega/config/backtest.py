@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ class BacktestConfig(Section):
             params = validate_strategy_params(
                 self.strategy.name, self.strategy.params, self.strategy.module
             )
-            _check_strategy_timeframes(self.strategy.name, params, self.primary_timeframe)
+            _check_strategy_init(self.strategy.name, params, self.to_engine_settings)
         else:
             # A plugin validates its params itself; the finite rule is the config's.
             reject_non_finite(self.strategy.params, ("strategy", "params"))
@@ -240,6 +241,7 @@ class BacktestConfig(Section):
                 else None
             ),
             max_bars_held=execution.max_bars_held,
+            stop_atr_period=execution.stop_atr_period,
             initial_balance=self.account.initial_balance,
             account_currency=self.account.currency,
             instrument=self.instrument.to_instrument(),
@@ -268,14 +270,15 @@ def _check_depth(data: Any) -> None:
         stack.extend((value, (*path, str(key))) for key, value in items)
 
 
-def _check_strategy_timeframes(name: str, params: Any, primary: Timeframe) -> None:
-    """What a strategy checks against the run's timeframes at its start (e.g. a trend
-    timeframe coarser than the primary), reported here with the key path instead."""
+def _check_strategy_init(name: str, params: Any, settings: Callable[[], EngineSettings]) -> None:
+    """What a strategy checks in ``init`` at its start (e.g. a trend timeframe coarser than
+    the primary), reported here with the key path instead."""
+    from omega.engine.market import declared_indicators
     from omega.errors import StrategyError
     from omega.strategy import get_strategy
 
     try:
-        get_strategy(name)(params).indicators(primary)
+        declared_indicators(get_strategy(name)(params), settings())
     except StrategyError as exc:
         message = str(exc).removeprefix(f"strategy {name}: ")
         key, sep, rest = message.partition(": ")

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from omega.data.bars import Instrument
 from omega.errors import ConfigError
@@ -299,21 +306,60 @@ class SizingConfig(Section):
     )
 
 
+def _pips_aliases_mean_pips(data: Any, aliases: tuple[str, ...]) -> Any:
+    """The old ``*_pips`` keys are aliases meaning unit pips: refused with another unit."""
+    if isinstance(data, dict) and any(key in data for key in aliases):
+        unit = data.get("unit", "pips")
+        if unit != "pips":
+            used = ", ".join(key for key in aliases if key in data)
+            raise ValueError(f"{used} mean(s) unit pips, not {unit!r}: use the keys without _pips")
+    return data
+
+
+StopUnit = Literal["pips", "atr"]
+
+
 class BreakEvenConfig(Section):
     """Move the stop to the entry once the trade is far enough in profit."""
 
-    trigger_pips: float = Field(gt=0, description="profit in pips that moves the stop")
-    offset_pips: float = Field(
-        default=0.0, description="the stop goes to entry + this many pips (in profit)"
+    trigger: float = Field(
+        gt=0,
+        validation_alias=AliasChoices("trigger", "trigger_pips"),
+        description="profit (in units) that moves the stop; alias trigger_pips",
     )
+    offset: float = Field(
+        default=0.0,
+        validation_alias=AliasChoices("offset", "offset_pips"),
+        description="the stop goes to entry + this many units (in profit); alias offset_pips",
+    )
+    unit: StopUnit = Field(
+        default="pips",
+        description="pips, or atr: multiples of ATR(execution.stop_atr_period) at the close",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        return _pips_aliases_mean_pips(data, ("trigger_pips", "offset_pips"))
 
 
 class TrailingConfig(Section):
     """A stop that follows the price."""
 
-    distance_pips: float = Field(
-        gt=0, description="the stop trails the best price by this many pips"
+    distance: float = Field(
+        gt=0,
+        validation_alias=AliasChoices("distance", "distance_pips"),
+        description="the stop trails the close by this many units; alias distance_pips",
     )
+    unit: StopUnit = Field(
+        default="pips",
+        description="pips, or atr: multiples of ATR(execution.stop_atr_period) at the close",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        return _pips_aliases_mean_pips(data, ("distance_pips",))
 
 
 class ExecutionConfig(Section):
@@ -333,6 +379,12 @@ class ExecutionConfig(Section):
         default=None, description="break-even stop; null: off"
     )
     trailing: TrailingConfig | None = Field(default=None, description="trailing stop; null: off")
+    stop_atr_period: int = Field(
+        default=14,
+        ge=1,
+        le=100_000,
+        description="ATR period (primary timeframe, bid) of break-even and trailing in unit atr",
+    )
     max_bars_held: int | None = Field(
         default=None,
         ge=0,

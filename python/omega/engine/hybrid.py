@@ -17,14 +17,16 @@ import numpy as np
 
 from omega.data.bars import BarSeries
 from omega.data.resample import resample
-from omega.engine.loop import _strategy_failure, check_settings
-from omega.engine.market import declared_indicators, market_from_series, run_timeframes
+from omega.engine.loop import _as_actions, _strategy_failure, check_settings, distance
+from omega.engine.market import init_strategy, market_from_series, run_timeframes
 from omega.engine.raw import RawRun
 from omega.engine.rust import _core, bar_columns, raw_run_from_core
 from omega.engine.settings import EngineSettings
 from omega.errors import EmptyDataError, StrategyError
 from omega.indicators import IndicatorSpec
-from omega.strategy.base import IndicatorRequest, Strategy
+from omega.indicators.compute import SideBars, compute
+from omega.strategy.base import Strategy
+from omega.strategy.context import RunContext
 from omega.strategy.data_slice import DataSlice
 from omega.strategy.position import Position
 from omega.strategy.signals import (
@@ -34,6 +36,7 @@ from omega.strategy.signals import (
     MoveToBreakEven,
     PartialClose,
     TradeSignal,
+    TrailStop,
 )
 from omega.timeframes import Timeframe
 
@@ -42,7 +45,8 @@ class RustIndicators:
     """The ``get`` of `omega.indicators.IndicatorCache`, computed by omega-indicators in Rust.
 
     Same inputs as the Python cache (`BarSeries.column` per side, ``mid`` included), same
-    recurrences in the same float order, so the same values; each series once per run.
+    recurrences in the same float order, so the same values; each series once per run. A
+    registered custom kind (which Rust does not know) is computed by the Python fold.
     """
 
     def __init__(self) -> None:
@@ -51,6 +55,10 @@ class RustIndicators:
     def get(self, bars: BarSeries, side: str, spec: IndicatorSpec) -> np.ndarray:
         key = (bars.timeframe, side, spec)
         series = self._series.get(key)
+        if series is None and spec.custom_input is not None:
+            series = compute(spec, SideBars.from_series(bars, side), bars)
+            series.flags.writeable = False
+            self._series[key] = series
         if series is None:
             core = _core()
             if spec.field is None:  # atr reads high, low and close
@@ -92,9 +100,9 @@ def _frame(columns: tuple[np.ndarray, ...], timeframe: Timeframe, base: BarSerie
 
 
 class _HybridSlice(DataSlice):
-    """A `DataSlice` whose ``indicator``, ``last_closed`` and ``closed_bars`` are the Rust
-    reader's methods (instance attributes shadow the class's Python methods); everything else
-    is the Python `DataSlice`."""
+    """A `DataSlice` whose ``value`` and ``closed_bars`` are the Rust reader's methods
+    (instance attributes shadow the class's Python methods); everything else is the Python
+    `DataSlice`, reading the slot ``_i`` the Rust side moves."""
 
 
 def _overrides_manage(strategy: Strategy) -> bool:
@@ -107,22 +115,27 @@ def _overrides_manage(strategy: Strategy) -> bool:
 class _Driver:
     """What the Rust `HybridStrategy` reads: ``name``, ``base_columns``, ``resample_to``;
     after ``build``: ``evaluate``, ``manage`` (None when not overridden: the base returns
-    None, so the call is skipped), ``slice``, ``lookup``, ``resolve``, ``closed_view``; and
-    calls ``attach`` once, ``signal`` / ``action`` / ``failure`` on the rare paths."""
+    None, so the call is skipped), ``slice``, ``handles`` (per indicator handle: its values
+    and its visibility map, None for the primary), ``value_checked`` (the Python
+    ``value``, for the error paths), ``resolve``, ``closed_view``; and calls ``attach``
+    once, ``signal`` / ``actions`` / ``failure`` on the rare paths."""
 
     def __init__(
         self,
         strategy: Strategy,
         bars: BarSeries,
         settings: EngineSettings,
-        requests: list[IndicatorRequest],
+        ctx: RunContext,
     ) -> None:
         self.name = strategy.name or type(strategy).__name__
         self._strategy = strategy
         self._bars = bars
         self._settings = settings
-        self._requests = requests
-        self._timeframes = run_timeframes(bars.timeframe, settings, requests)
+        self._requests = ctx.declared
+        self._pip = settings.instrument.pip_size
+        self._timeframes = run_timeframes(
+            bars.timeframe, settings, ctx.declared, ctx.read_timeframes
+        )
         base = bars.timeframe
         for tf in self._timeframes:
             if tf.nanos % base.nanos:
@@ -143,10 +156,12 @@ class _Driver:
         }
         market = market_from_series(series, self._settings, self._requests, RustIndicators())
         self.slice = _HybridSlice(market)
-        # first reads of a (spec, timeframe, side) or a timeframe resolve through a plain
-        # slice: same errors (bound to that slice, not to the driver: no reference cycle)
+        self.handles = [(values, visible) for values, visible, _ in market.handles]
+        # error paths and first reads of a timeframe resolve through a plain slice: same
+        # errors (bound to that slice, not to the driver: no reference cycle)
         resolver = DataSlice(market)
-        self.lookup = resolver._lookup
+        self.value_checked = resolver.value
+        self.lookup = _no_lookup  # read by a core built before API 0.2; never called
         self.resolve = resolver._resolve
         self.closed_view = resolver._closed_view
         self._times = market.primary_columns[0]
@@ -156,8 +171,8 @@ class _Driver:
         mirror. (``record`` stays the Python method: with no trace it is a check of one slot,
         cheaper than any call into Rust.)"""
         slice_dict = self.slice.__dict__
-        slice_dict["indicator"] = reader.indicator
-        slice_dict["last_closed"] = reader.last_closed
+        if hasattr(reader, "value"):
+            slice_dict["value"] = reader.value
         slice_dict["closed_bars"] = reader.closed_bars
         return Position(mirror)
 
@@ -188,19 +203,62 @@ class _Driver:
             signal.tag,
         )
 
-    def action(self, i: int, action: object) -> tuple[str, float | None]:
-        """A returned position action as ``(kind, value)``."""
-        if isinstance(action, Close):
-            return ("close", None)
-        if isinstance(action, PartialClose):
-            return ("partial", action.fraction)
-        if isinstance(action, ModifyStopLoss):
-            return ("sl", action.price)
-        if isinstance(action, ModifyTakeProfit):
-            return ("tp", action.price)
-        if isinstance(action, MoveToBreakEven):
-            return ("break_even", action.offset_pips)
-        raise self.failure(i, TypeError(f"manage_position returned {action!r}"))
+    def actions(self, i: int, returned: object) -> list[tuple[str, float | None]]:
+        """What ``manage_position`` returned, as ``(kind, value)`` pairs in order: ``close``,
+        ``partial``, ``sl``, ``tp``, ``break_even_pips`` / ``break_even_price``,
+        ``trail_pips`` / ``trail_price``. A distance in ATR units becomes a price distance
+        here (``offset * value``: the product the engine would take); while it is NaN the
+        action is skipped, as the engine skips it."""
+        actions = _as_actions(returned)
+        if actions is None:
+            raise self.failure(i, TypeError(f"manage_position returned {returned!r}"))
+        out: list[tuple[str, float | None]] = []
+        for action in actions:
+            if isinstance(action, Close):
+                out.append(("close", None))
+            elif isinstance(action, PartialClose):
+                out.append(("partial", action.fraction))
+            elif isinstance(action, ModifyStopLoss):
+                out.append(("sl", action.price))
+            elif isinstance(action, ModifyTakeProfit):
+                out.append(("tp", action.price))
+            elif isinstance(action, MoveToBreakEven | TrailStop):
+                prefix = "break_even" if isinstance(action, MoveToBreakEven) else "trail"
+                x = action.offset if isinstance(action, MoveToBreakEven) else action.distance
+                if action.unit == "atr":
+                    try:
+                        x = distance(x, "atr", action.atr, self._pip, self.slice)
+                    except StrategyError as exc:
+                        raise self.failure(i, exc) from exc
+                    if x != x:
+                        continue  # NaN (warm-up): skipped, no event
+                    out.append((f"{prefix}_price", x))
+                else:
+                    out.append((f"{prefix}_{action.unit}", x))
+            else:
+                raise self.failure(i, TypeError(f"manage_position returned {action!r}"))
+        return out
+
+    def action(self, i: int, returned: object) -> tuple[str, float | None]:
+        """The single-action protocol of a core built before API 0.2 (``break_even`` in
+        pips); refuses what it cannot express."""
+        pairs = self.actions(i, returned)
+        if len(pairs) != 1 or pairs[0][0] not in (
+            "close",
+            "partial",
+            "sl",
+            "tp",
+            "break_even_pips",
+        ):
+            raise self.failure(
+                i, TypeError(f"this omega._core predates API 0.2; rebuild it for {returned!r}")
+            )
+        kind, value = pairs[0]
+        return ("break_even" if kind == "break_even_pips" else kind, value)
+
+
+def _no_lookup(*_: object) -> None:
+    raise StrategyError("indicator(spec) lookups were removed in Strategy API 0.2")
 
 
 def run_hybrid(
@@ -214,8 +272,7 @@ def run_hybrid(
     if len(bars) == 0:
         raise EmptyDataError("no bars to backtest", file=bars.source)
     check_settings(settings)
-    requests = declared_indicators(strategy, settings.primary_timeframe)
-    driver = _Driver(strategy, bars, settings, requests)
+    driver = _Driver(strategy, bars, settings, init_strategy(strategy, settings))
     try:
         out: dict[str, Any] = _core().run_hybrid(
             bar_columns(bars), bars.timeframe.name, settings, driver, trace, bars.source

@@ -5,7 +5,7 @@ every operation is one IEEE double operation, the same as the Rust engine's."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import get_args
 
 import numpy as np
@@ -14,10 +14,16 @@ from omega.data.bars import BarSeries
 from omega.engine import trace as ev
 from omega.engine.execution import finer_hit, range_hit
 from omega.engine.fees import Money
-from omega.engine.market import build_market, declared_indicators
+from omega.engine.market import build_market, init_strategy
 from omega.engine.portfolio import PARTIAL, Portfolio
 from omega.engine.raw import RawRun, SkippedOrder
-from omega.engine.settings import EngineSettings, IntrabarPolicy, SizingMode, SlippageModel
+from omega.engine.settings import (
+    EngineSettings,
+    IntrabarPolicy,
+    SizingMode,
+    SlippageModel,
+    StopUnit,
+)
 from omega.engine.sizing import order_lots
 from omega.engine.slippage import Slippage
 from omega.errors import ConfigError, EmptyDataError, StrategyError
@@ -31,7 +37,9 @@ from omega.strategy.signals import (
     ModifyTakeProfit,
     MoveToBreakEven,
     PartialClose,
+    PositionAction,
     TradeSignal,
+    TrailStop,
 )
 
 PROGRESS_EVERY = 4096
@@ -51,6 +59,20 @@ def check_settings(settings: EngineSettings) -> None:
         raise ConfigError(f"execution.slippage.model: unknown model {settings.slippage.model!r}")
     if settings.sizing.mode not in get_args(SizingMode):
         raise ConfigError(f"execution.sizing.mode: unknown mode {settings.sizing.mode!r}")
+    units = get_args(StopUnit)
+    if settings.break_even is not None and settings.break_even.unit not in units:
+        raise ConfigError(f"execution.break_even.unit: unknown unit {settings.break_even.unit!r}")
+    if settings.trailing is not None and settings.trailing.unit not in units:
+        raise ConfigError(f"execution.trailing.unit: unknown unit {settings.trailing.unit!r}")
+    period = settings.stop_atr_period
+    if isinstance(period, bool) or not isinstance(period, int) or period < 1:
+        raise ConfigError(f"execution.stop_atr_period: must be an int >= 1, got {period!r}")
+
+
+def stop_atr_needed(settings: EngineSettings) -> bool:
+    """Whether break-even or trailing is in ATR units (the ATR series is computed then)."""
+    be, trail = settings.break_even, settings.trailing
+    return (be is not None and be.unit == "atr") or (trail is not None and trail.unit == "atr")
 
 
 def _strategy_failure(strategy: Strategy, i: int, time: int, exc: Exception) -> StrategyError:
@@ -76,9 +98,9 @@ def run_python(
     instrument = settings.instrument
     money = Money(instrument, settings.account_currency, settings.fees)
     primary = settings.primary_timeframe
-    requests = declared_indicators(strategy, primary)
+    ctx = init_strategy(strategy, settings)
     cache = IndicatorCache()
-    market = build_market(bars, settings, requests, cache)
+    market = build_market(bars, settings, ctx.declared, cache, ctx.read_timeframes)
     primary_bars = market.series[primary]
     n = len(primary_bars)
     time, bo, bh, bl, bc, ao, ah, al, ac, _ = market.primary_columns
@@ -105,12 +127,16 @@ def run_python(
             -1: (compact(bars.ask_open), compact(bars.ask_high), compact(bars.ask_low)),
         }
 
+    # break-even and trailing: distances in units of the pip, or of ATR(stop_atr_period)
+    # at the current close (primary, bid) for unit "atr"
     be = settings.break_even
-    be_trigger = be.trigger_pips * pip if be is not None else 0.0
-    be_offset = be.offset_pips * pip if be is not None else 0.0
-    trailing_distance = (
-        settings.trailing.distance_pips * pip if settings.trailing is not None else None
-    )
+    trail = settings.trailing
+    stop_atr = None
+    if stop_atr_needed(settings):
+        stop_atr_spec = IndicatorSpec.of("atr", period=settings.stop_atr_period)
+        stop_atr = compact(cache.get(primary_bars, "bid", stop_atr_spec))
+    be_atr = be is not None and be.unit == "atr"
+    trail_atr = trail is not None and trail.unit == "atr"
     default_max_bars = settings.max_bars_held or None
 
     portfolio = Portfolio(settings.initial_balance, money)
@@ -224,27 +250,32 @@ def run_python(
             if fav > pos.mfe:
                 pos.mfe = fav
             if be is not None and not pos.break_even_done:
-                if long and bc[i] - entry_price >= be_trigger:
-                    new = entry_price + be_offset
+                scale = stop_atr[i] if be_atr else pip  # type: ignore[index]
+                # a NaN scale (ATR warm-up) compares False: no fire, not marked done
+                trigger = be.trigger * scale
+                if long and bc[i] - entry_price >= trigger:
+                    new = entry_price + be.offset * scale
                     if pos.sl is None or new > pos.sl:
                         pos.sl = new
                     pos.break_even_done = True
-                elif not long and entry_price - ac[i] >= be_trigger:
-                    new = entry_price - be_offset
+                elif not long and entry_price - ac[i] >= trigger:
+                    new = entry_price - be.offset * scale
                     if pos.sl is None or new < pos.sl:
                         pos.sl = new
                     pos.break_even_done = True
                 if pos.break_even_done and recorder is not None:
                     recorder.event(ev.BREAK_EVEN)
-            if trailing_distance is not None:
-                if long:
-                    cand = bc[i] - trailing_distance
-                    if pos.sl is None or cand > pos.sl:
-                        pos.sl = cand
-                else:
-                    cand = ac[i] + trailing_distance
-                    if pos.sl is None or cand < pos.sl:
-                        pos.sl = cand
+            if trail is not None:
+                distance = trail.distance * (stop_atr[i] if trail_atr else pip)  # type: ignore[index]
+                if distance == distance:  # NaN (ATR warm-up): skipped
+                    if long:
+                        cand = bc[i] - distance
+                        if pos.sl is None or cand > pos.sl:
+                            pos.sl = cand
+                    else:
+                        cand = ac[i] + distance
+                        if pos.sl is None or cand < pos.sl:
+                            pos.sl = cand
             unrealized = portfolio.unrealized(bc[i], ac[i])
             pos.unrealized_pnl = unrealized
             limit = pos.max_bars if pos.max_bars is not None else default_max_bars
@@ -259,17 +290,29 @@ def run_python(
                 except Exception as exc:
                     raise _strategy_failure(strategy, i, t, exc) from exc
                 if action is not None:
-                    event = _apply_action(action, pos, pip)
-                    if event == ev.EXIT_QUEUED:
-                        exit_reason, exit_fraction = STRATEGY, None
-                    elif event == ev.PARTIAL_QUEUED:
-                        exit_reason, exit_fraction = STRATEGY, action.fraction  # type: ignore[attr-defined]
-                    elif event is None:
+                    actions = _as_actions(action)
+                    if actions is None:
                         raise _strategy_failure(
                             strategy, i, t, TypeError(f"manage_position returned {action!r}")
                         )
-                    if recorder is not None:
-                        recorder.event(event)  # type: ignore[arg-type]
+                    for act in actions:
+                        if isinstance(act, Close):
+                            exit_reason, exit_fraction = STRATEGY, None
+                            event = ev.EXIT_QUEUED
+                        elif isinstance(act, PartialClose):
+                            if exit_reason is not None and exit_fraction is None:
+                                continue  # a full exit is queued: ignored, no event
+                            exit_reason, exit_fraction = STRATEGY, act.fraction
+                            event = ev.PARTIAL_QUEUED
+                        else:
+                            try:
+                                event = _apply_stop_action(act, pos, bc[i], ac[i], pip, data)
+                            except (StrategyError, TypeError) as exc:
+                                raise _strategy_failure(strategy, i, t, exc) from exc
+                            if event is None:
+                                continue  # skipped (NaN distance) or the stop did not move
+                        if recorder is not None:
+                            recorder.event(event)
 
         # 4. evaluation at the close
         data._move(i, view, values)
@@ -323,12 +366,33 @@ def run_python(
     )
 
 
-def _apply_action(action: object, pos, pip: float) -> str | None:
-    """Apply an action that takes effect at once; return its trace event (None: unknown)."""
-    if isinstance(action, Close):
-        return ev.EXIT_QUEUED
-    if isinstance(action, PartialClose):
-        return ev.PARTIAL_QUEUED
+def _as_actions(returned: object) -> Sequence[PositionAction] | None:
+    """What ``manage_position`` returned as a sequence of actions (None: not actions)."""
+    if isinstance(returned, PositionAction):
+        return (returned,)
+    if (
+        isinstance(returned, Sequence)
+        and not isinstance(returned, str | bytes)
+        and all(isinstance(a, PositionAction) for a in returned)
+    ):
+        return returned
+    return None
+
+
+def distance(value: float, unit: str, atr: int | None, pip: float, data: DataSlice) -> float:
+    """A distance in price units: ``value`` pips, price units, or multiples of the declared
+    indicator ``atr`` at this close (NaN during its warm-up)."""
+    if unit == "pips":
+        return value * pip
+    if unit == "price":
+        return value
+    return value * data.value(atr)  # type: ignore[arg-type]
+
+
+def _apply_stop_action(
+    action: PositionAction, pos, bid_close: float, ask_close: float, pip: float, data: DataSlice
+) -> str | None:
+    """Apply an action that moves a level at once; its trace event (None: no event)."""
     if isinstance(action, ModifyStopLoss):
         pos.sl = action.price
         return ev.MODIFY_SL
@@ -336,7 +400,23 @@ def _apply_action(action: object, pos, pip: float) -> str | None:
         pos.tp = action.price
         return ev.MODIFY_TP
     if isinstance(action, MoveToBreakEven):
-        offset = action.offset_pips * pip
+        offset = distance(action.offset, action.unit, action.atr, pip, data)
+        if offset != offset:
+            return None
         pos.sl = pos.entry_price + offset if pos.side == 1 else pos.entry_price - offset
         return ev.BREAK_EVEN
-    return None
+    if isinstance(action, TrailStop):
+        d = distance(action.distance, action.unit, action.atr, pip, data)
+        if d != d:
+            return None
+        if pos.side == 1:
+            cand = bid_close - d
+            if pos.sl is not None and not cand > pos.sl:
+                return None
+        else:
+            cand = ask_close + d
+            if pos.sl is not None and not cand < pos.sl:
+                return None
+        pos.sl = cand
+        return ev.TRAIL_STOP
+    raise TypeError(f"manage_position returned {action!r}")

@@ -10,13 +10,12 @@ import numpy as np
 from omega.data.bars import COLUMNS, BarSeries
 from omega.data.resample import last_closed_index, resample
 from omega.engine.settings import EngineSettings
-from omega.errors import ConfigError, StrategyError
+from omega.errors import ConfigError
 from omega.indicators import IndicatorSpec
-from omega.strategy.base import IndicatorRequest, Strategy
+from omega.strategy.base import Strategy
+from omega.strategy.context import IndicatorRequest, Instrument, RunContext
 from omega.strategy.data_slice import MarketData, compact
 from omega.timeframes import Timeframe
-
-SIDES = ("bid", "ask", "mid")
 
 
 class SeriesSource(Protocol):
@@ -37,38 +36,46 @@ def read_only(series: BarSeries) -> BarSeries:
     )
 
 
-def declared_indicators(strategy: Strategy, primary: Timeframe) -> list[IndicatorRequest]:
-    """The strategy's requests, checked and normalised (timeframe parsed, side checked)."""
-    requests = []
-    for item in strategy.indicators(primary) or []:
-        try:
-            timeframe, side, spec = item
-        except (TypeError, ValueError):
-            raise StrategyError(
-                f"strategy {strategy.name}: indicators() must return (timeframe, side, spec) "
-                f"triples, got {item!r}"
-            ) from None
-        try:
-            timeframe = Timeframe.parse(timeframe)
-        except ValueError as exc:
-            raise StrategyError(f"strategy {strategy.name}: {exc}") from None
-        if side not in SIDES:
-            raise StrategyError(
-                f"strategy {strategy.name}: indicator side must be one of {SIDES}, got {side!r}"
-            )
-        if not isinstance(spec, IndicatorSpec):
-            raise StrategyError(
-                f"strategy {strategy.name}: indicator spec must be an IndicatorSpec, got {spec!r}"
-            )
-        requests.append(IndicatorRequest(timeframe, side, spec))
-    return requests
+def run_context(strategy: Strategy, settings: EngineSettings) -> RunContext:
+    """The context ``strategy.init`` receives for a run with ``settings``."""
+    primary = settings.primary_timeframe
+    instrument = settings.instrument
+    timeframes = sorted({primary, *settings.timeframes}, key=lambda tf: tf.seconds)
+    return RunContext(
+        Instrument(0, instrument.symbol, instrument.pip_size),
+        primary,
+        tuple(timeframes),
+        strategy.params,
+        strategy.name or type(strategy).__name__,
+    )
+
+
+def init_strategy(strategy: Strategy, settings: EngineSettings) -> RunContext:
+    """Run ``strategy.init`` with a fresh context (its declarations then in ``declared``)."""
+    ctx = run_context(strategy, settings)
+    strategy.init(ctx)
+    return ctx
+
+
+def declared_indicators(strategy: Strategy, settings: EngineSettings) -> list[IndicatorRequest]:
+    """Run ``strategy.init`` with a fresh context; its declarations in handle order."""
+    return list(init_strategy(strategy, settings).declared)
 
 
 def run_timeframes(
-    base: Timeframe, settings: EngineSettings, requests: list[IndicatorRequest]
+    base: Timeframe,
+    settings: EngineSettings,
+    requests: Sequence[IndicatorRequest],
+    read: Sequence[Timeframe] = (),
 ) -> list[Timeframe]:
-    """Configured + primary + requested timeframes, finest first; none finer than the base."""
-    wanted = {settings.primary_timeframe, *settings.timeframes, *(r.timeframe for r in requests)}
+    """Configured + primary + requested (+ ``read``) timeframes, finest first; none finer
+    than the base."""
+    wanted = {
+        settings.primary_timeframe,
+        *settings.timeframes,
+        *(r.timeframe for r in requests),
+        *read,
+    }
     for tf in wanted:
         if tf.seconds < base.seconds:
             raise ConfigError(f"timeframes: {tf} is finer than the data's base timeframe {base}")
@@ -78,12 +85,13 @@ def run_timeframes(
 def build_market(
     bars: BarSeries,
     settings: EngineSettings,
-    requests: list[IndicatorRequest],
+    requests: Sequence[IndicatorRequest],
     cache: SeriesSource,
+    read: Sequence[Timeframe] = (),
 ) -> MarketData:
     """Resample to every run timeframe, map visibility, compute every declared series."""
     series: dict[Timeframe, BarSeries] = {}
-    for tf in run_timeframes(bars.timeframe, settings, requests):
+    for tf in run_timeframes(bars.timeframe, settings, requests, read):
         series[tf] = bars if tf == bars.timeframe else resample(bars, tf)
     return market_from_series(series, settings, requests, cache)
 
@@ -91,11 +99,12 @@ def build_market(
 def market_from_series(
     series: dict[Timeframe, BarSeries],
     settings: EngineSettings,
-    requests: list[IndicatorRequest],
+    requests: Sequence[IndicatorRequest],
     cache: SeriesSource,
 ) -> MarketData:
     """The market over already resampled ``series`` (every run timeframe): read-only views,
-    visibility maps, every declared indicator series."""
+    visibility maps, every declared indicator series (in handle order; equal declarations
+    share one series)."""
     primary = settings.primary_timeframe
     views = {tf: read_only(s) for tf, s in series.items()}
     primary_time = views[primary].time
@@ -104,8 +113,12 @@ def market_from_series(
         for tf, s in views.items()
         if tf != primary
     }
-    indicators: dict[tuple[Timeframe, str, IndicatorSpec], Sequence[float]] = {}
-    for tf, side, spec in requests:
-        values = cache.get(views[tf], side, spec)
-        indicators[(tf, side, spec)] = compact(values)
-    return MarketData(primary, views, visible, indicators)
+    computed: dict[IndicatorRequest, Sequence[float]] = {}
+    indicators: list[Sequence[float]] = []
+    for request in requests:
+        values = computed.get(request)
+        if values is None:
+            tf, side, spec = request
+            values = computed[request] = compact(cache.get(views[tf], side, spec))
+        indicators.append(values)
+    return MarketData(primary, views, visible, indicators, [r.timeframe for r in requests])

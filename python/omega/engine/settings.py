@@ -16,6 +16,7 @@ from omega.timeframes import Timeframe
 IntrabarPolicy = Literal["pessimistic", "optimistic", "finer"]
 SlippageModel = Literal["none", "fixed", "random", "atr"]
 SizingMode = Literal["fixed", "risk_percent"]
+StopUnit = Literal["pips", "atr"]
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,21 @@ class SizingSettings:
 
 @dataclass(frozen=True)
 class BreakEvenSettings:
-    trigger_pips: float
-    offset_pips: float = 0.0
+    """Fires once per position when the gain at a close reaches ``trigger`` units; the stop
+    goes to entry +/- ``offset`` units. A unit is a pip, or ATR(stop_atr_period) at that close
+    for ``unit="atr"``."""
+
+    trigger: float
+    offset: float = 0.0
+    unit: StopUnit = "pips"
 
 
 @dataclass(frozen=True)
 class TrailingSettings:
-    distance_pips: float
+    """At every close the stop follows the close at ``distance`` units (only tightening)."""
+
+    distance: float
+    unit: StopUnit = "pips"
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class EngineSettings:
     break_even: BreakEvenSettings | None = None
     trailing: TrailingSettings | None = None
     max_bars_held: int | None = None
+    # ATR period of break-even / trailing in unit "atr" (primary timeframe, bid side).
+    stop_atr_period: int = 14
     initial_balance: float = 100_000.0
     account_currency: str = "USD"
     instrument: Instrument = field(default_factory=Instrument)

@@ -11,6 +11,7 @@ PARTIAL_QUEUED = "partial_queued"
 MODIFY_SL = "modify_sl"
 MODIFY_TP = "modify_tp"
 BREAK_EVEN = "break_even"
+TRAIL_STOP = "trail_stop"
 
 
 class DecisionTrace:

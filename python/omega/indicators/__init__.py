@@ -14,6 +14,7 @@ from omega.indicators.bollinger import LOWER, MIDDLE, UPPER, Bollinger
 from omega.indicators.cache import IndicatorCache
 from omega.indicators.cci import CCI
 from omega.indicators.compute import SideBars, compute
+from omega.indicators.custom import register_indicator
 from omega.indicators.donchian import Donchian
 from omega.indicators.ema import EMA
 from omega.indicators.errors import IndicatorInputError, IndicatorParameterError
@@ -59,5 +60,6 @@ __all__ = [
     "Stochastic",
     "ZScore",
     "compute",
+    "register_indicator",
     "true_range",
 ]

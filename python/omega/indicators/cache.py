@@ -43,7 +43,7 @@ class IndicatorCache:
         if side_bars is None:
             side_bars = SideBars.from_series(bars, side)
             self._sides[(timeframe, side)] = side_bars
-        series = compute(spec, side_bars)
+        series = compute(spec, side_bars, bars)
         series.flags.writeable = False
         self._series[key] = series
         return series

@@ -8,6 +8,7 @@ from typing import Any
 from omega.indicators.atr import ATR
 from omega.indicators.base import Indicator
 from omega.indicators.bollinger import MIDDLE, Bollinger
+from omega.indicators.custom import custom_defaults, custom_kind, custom_kinds
 from omega.indicators.ema import EMA
 from omega.indicators.errors import IndicatorParameterError
 from omega.indicators.kalman import Kalman, KalmanZScore
@@ -48,6 +49,17 @@ def _canonical(name: str, value: Any) -> Any:
     return int(value) if name in _INT_PARAMS else float(value)
 
 
+def _custom_canonical(value: Any) -> Any:
+    """A registered kind's parameter as a plain Python value (numpy scalars unwrapped)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and getattr(value, "shape", None) == () else value
+
+
+def _unknown(kind: str) -> IndicatorParameterError:
+    known = ", ".join((*KINDS, *custom_kinds()))
+    return IndicatorParameterError(f"unknown indicator kind {kind!r}; expected one of {known}")
+
+
 @dataclass(frozen=True)
 class IndicatorSpec:
     """An indicator kind, its parameters (name, value) in canonical order, and the input field.
@@ -62,10 +74,12 @@ class IndicatorSpec:
     field: str | None = "close"
 
     def __post_init__(self) -> None:
+        custom = custom_kind(self.kind) if self.kind not in _KINDS else None
+        if custom is not None:
+            self._check_custom(custom)
+            return
         if self.kind not in _KINDS:
-            raise IndicatorParameterError(
-                f"unknown indicator kind {self.kind!r}; expected one of {', '.join(KINDS)}"
-            )
+            raise _unknown(self.kind)
         _, names, _ = _KINDS[self.kind]
         given = tuple(name for name, _ in self.params)
         if given != names:
@@ -81,14 +95,38 @@ class IndicatorSpec:
             )
         self.build()  # validates the values
 
+    def _check_custom(self, custom: type) -> None:
+        names = custom.param_names  # type: ignore[attr-defined]
+        given = tuple(name for name, _ in self.params)
+        if given != names:
+            raise IndicatorParameterError(
+                f"{self.kind}: parameters must be {names} in that order, got {given}"
+            )
+        if custom.input == "field":  # type: ignore[attr-defined]
+            if self.field not in FIELDS:
+                raise IndicatorParameterError(
+                    f"{self.kind}: field must be one of {', '.join(FIELDS)}, got {self.field!r}"
+                )
+        elif self.field is not None:
+            raise IndicatorParameterError(
+                f"{self.kind}: reads whole bars ({custom.input} input); field must be None"  # type: ignore[attr-defined]
+            )
+        try:
+            self.build()  # validation = constructing the class
+        except IndicatorParameterError:
+            raise
+        except (TypeError, ValueError) as exc:
+            raise IndicatorParameterError(f"{self.kind}: {exc}") from None
+
     @classmethod
     def of(cls, kind: str, field: str | None = "close", **params: Any) -> IndicatorSpec:
         """Validated spec from keyword parameters; omitted optional ones take their defaults."""
         kind = str(kind).lower()
+        custom = custom_kind(kind) if kind not in _KINDS else None
+        if custom is not None:
+            return cls._of_custom(custom, kind, field, params)
         if kind not in _KINDS:
-            raise IndicatorParameterError(
-                f"unknown indicator kind {kind!r}; expected one of {', '.join(KINDS)}"
-            )
+            raise _unknown(kind)
         _, names, defaults = _KINDS[kind]
         unknown = sorted(set(params) - set(names))
         if unknown:
@@ -105,6 +143,22 @@ class IndicatorSpec:
         canonical = tuple((name, _canonical(name, value)) for name, value in spec.params)
         return cls(kind, canonical, field)
 
+    @classmethod
+    def _of_custom(
+        cls, custom: type, kind: str, field: str | None, params: dict[str, Any]
+    ) -> IndicatorSpec:
+        names = custom.param_names  # type: ignore[attr-defined]
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise IndicatorParameterError(f"{kind}: unknown parameter(s) {', '.join(unknown)}")
+        values = {**custom_defaults(kind), **params}
+        missing = [name for name in names if name not in values]
+        if missing:
+            raise IndicatorParameterError(f"{kind}: missing parameter(s) {', '.join(missing)}")
+        if custom.input != "field":  # type: ignore[attr-defined]
+            field = None
+        return cls(kind, tuple((name, _custom_canonical(values[name])) for name in names), field)
+
     @property
     def param_dict(self) -> dict[str, Any]:
         return dict(self.params)
@@ -115,8 +169,16 @@ class IndicatorSpec:
 
     def build(self) -> Indicator | ATR:
         """A fresh indicator object for this spec."""
-        indicator_class, _, _ = _KINDS[self.kind]
-        return indicator_class(**self.param_dict)
+        entry = _KINDS.get(self.kind)
+        indicator_class = entry[0] if entry is not None else custom_kind(self.kind)
+        return indicator_class(**self.param_dict)  # type: ignore[misc]
+
+    @property
+    def custom_input(self) -> str | None:
+        """``field``, ``range`` or ``bar`` for a registered custom kind, None for a built-in."""
+        if self.kind in _KINDS:
+            return None
+        return custom_kind(self.kind).input  # type: ignore[union-attr]
 
     def __str__(self) -> str:
         args = ", ".join(f"{name}={value}" for name, value in self.params)

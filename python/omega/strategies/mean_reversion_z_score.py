@@ -12,9 +12,9 @@ from omega.strategies._common import TimeframeName
 from omega.strategy import (
     Close,
     DataSlice,
-    IndicatorRequest,
     Position,
     PositionAction,
+    RunContext,
     Strategy,
     StrategyParams,
     TradeSignal,
@@ -65,37 +65,35 @@ class MeanReversionZScore(Strategy):
         self.ema = IndicatorSpec.of("ema", period=p.trend_ema)
         self.trend_tf = Timeframe.parse(p.trend_timeframe)
 
-    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
-        requests = [
-            IndicatorRequest(primary_timeframe, "bid", self.zscore),
-            IndicatorRequest(primary_timeframe, "bid", self.atr),
-        ]
+    def init(self, ctx: RunContext) -> None:
+        self.z = ctx.indicator(self.zscore)
+        self.a = ctx.indicator(self.atr)
         if self.params.trend_filter:
-            if self.trend_tf.seconds <= primary_timeframe.seconds:
+            primary = ctx.primary_timeframe
+            if self.trend_tf.seconds <= primary.seconds:
                 raise StrategyError(
                     f"strategy {self.name}: parameter trend_timeframe: {self.trend_tf} must be "
-                    f"coarser than the primary timeframe {primary_timeframe}"
+                    f"coarser than the primary timeframe {primary}"
                 )
-            requests.append(IndicatorRequest(self.trend_tf, "bid", self.ema))
-        return requests
+            self.trend = ctx.indicator(self.ema, timeframe=self.trend_tf)
 
     def evaluate(self, data: DataSlice) -> TradeSignal | None:
         if data.position is not None:
             return None
         p = self.params
-        z = data.indicator(self.zscore)
-        a = data.indicator(self.atr)
+        z = data.value(self.z)
+        a = data.value(self.a)
         data.record("z", z)
         data.record("atr", a)
         if math.isnan(z) or math.isnan(a):
             return None
         allow_long = allow_short = True
         if p.trend_filter:
-            j = data.last_closed(self.trend_tf)
-            if j < 0:
+            bar = data.last_closed(self.trend_tf)
+            if bar is None:
                 return None
-            ema = data.indicator(self.ema, self.trend_tf)
-            htf_close = float(data.closed_bars(self.trend_tf).bid_close[j])
+            ema = data.value(self.trend)
+            htf_close = bar.bid_close
             data.record("htf_close", htf_close)
             data.record("htf_ema", ema)
             if math.isnan(ema):
@@ -122,7 +120,7 @@ class MeanReversionZScore(Strategy):
         return None
 
     def manage_position(self, position: Position, data: DataSlice) -> PositionAction | None:
-        z = data.indicator(self.zscore)
+        z = data.value(self.z)
         if math.isnan(z):
             return None
         z_exit = self.params.z_exit

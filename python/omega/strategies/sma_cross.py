@@ -10,15 +10,14 @@ from omega.indicators import IndicatorSpec
 from omega.strategy import (
     Close,
     DataSlice,
-    IndicatorRequest,
     Position,
     PositionAction,
+    RunContext,
     Strategy,
     StrategyParams,
     TradeSignal,
     register_strategy,
 )
-from omega.timeframes import Timeframe
 
 
 @register_strategy
@@ -44,11 +43,10 @@ class SmaCross(Strategy):
         self.slow = IndicatorSpec.of("sma", period=self.params.slow)
         self._cross_at = (-1, 0)  # (bar index, cross) of the last computed bar
 
-    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
-        return [
-            IndicatorRequest(primary_timeframe, "bid", self.fast),
-            IndicatorRequest(primary_timeframe, "bid", self.slow),
-        ]
+    def init(self, ctx: RunContext) -> None:
+        self.f = ctx.indicator(self.fast)
+        self.s = ctx.indicator(self.slow)
+        self._cross_at = (-1, 0)
 
     def _cross(self, data: DataSlice) -> int:
         """+1 on a cross above at this close, -1 on a cross below, 0 otherwise (computed
@@ -60,10 +58,11 @@ class SmaCross(Strategy):
         return cross
 
     def _compute_cross(self, data: DataSlice) -> int:
-        f1 = data.indicator(self.fast)
-        s1 = data.indicator(self.slow)
-        f0 = data.indicator(self.fast, offset=1)
-        s0 = data.indicator(self.slow, offset=1)
+        value = data.value
+        f1 = value(self.f)
+        s1 = value(self.s)
+        f0 = value(self.f, 1)
+        s0 = value(self.s, 1)
         data.record("fast", f1)
         data.record("slow", s1)
         if math.isnan(f0) or math.isnan(s0) or math.isnan(f1) or math.isnan(s1):

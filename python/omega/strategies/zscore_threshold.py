@@ -10,15 +10,14 @@ from omega.indicators import IndicatorSpec
 from omega.strategy import (
     Close,
     DataSlice,
-    IndicatorRequest,
     Position,
     PositionAction,
+    RunContext,
     Strategy,
     StrategyParams,
     TradeSignal,
     register_strategy,
 )
-from omega.timeframes import Timeframe
 
 
 @register_strategy
@@ -46,18 +45,16 @@ class ZScoreThreshold(Strategy):
         self.zscore = IndicatorSpec.of("zscore", period=self.params.period)
         self.std = IndicatorSpec.of("rolling_std", period=self.params.period)
 
-    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
-        return [
-            IndicatorRequest(primary_timeframe, "bid", self.zscore),
-            IndicatorRequest(primary_timeframe, "bid", self.std),
-        ]
+    def init(self, ctx: RunContext) -> None:
+        self.z = ctx.indicator(self.zscore)
+        self.s = ctx.indicator(self.std)
 
     def evaluate(self, data: DataSlice) -> TradeSignal | None:
         if data.position is not None:
             return None
         p = self.params
-        z = data.indicator(self.zscore)
-        s = data.indicator(self.std)
+        z = data.value(self.z)
+        s = data.value(self.s)
         data.record("z", z)
         data.record("std", s)
         if math.isnan(z) or math.isnan(s):
@@ -79,7 +76,7 @@ class ZScoreThreshold(Strategy):
         return None
 
     def manage_position(self, position: Position, data: DataSlice) -> PositionAction | None:
-        z = data.indicator(self.zscore)
+        z = data.value(self.z)
         if math.isnan(z):
             return None
         return Close() if abs(z) < self.params.exit else None

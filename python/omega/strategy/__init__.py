@@ -3,7 +3,8 @@ class and the registry. Guide: docs/strategies/writing_python.md."""
 
 from __future__ import annotations
 
-from omega.strategy.base import IndicatorRequest, Strategy, StrategyParams
+from omega.strategy.base import Strategy, StrategyParams
+from omega.strategy.context import IndicatorHandle, IndicatorRequest, Instrument, RunContext
 from omega.strategy.data_slice import Bar, DataSlice, MarketData
 from omega.strategy.position import Position
 from omega.strategy.registry import (
@@ -23,6 +24,7 @@ from omega.strategy.signals import (
     PartialClose,
     PositionAction,
     TradeSignal,
+    TrailStop,
 )
 
 __all__ = [
@@ -31,7 +33,9 @@ __all__ = [
     "Bar",
     "Close",
     "DataSlice",
+    "IndicatorHandle",
     "IndicatorRequest",
+    "Instrument",
     "MarketData",
     "ModifyStopLoss",
     "ModifyTakeProfit",
@@ -39,10 +43,12 @@ __all__ = [
     "PartialClose",
     "Position",
     "PositionAction",
+    "RunContext",
     "ScriptedStrategy",
     "Strategy",
     "StrategyParams",
     "TradeSignal",
+    "TrailStop",
     "get_strategy",
     "list_strategies",
     "register_strategy",

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from omega.errors import StrategyError
-from omega.timeframes import Timeframe
+from omega.strategy.context import IndicatorRequest, RunContext
 
 if TYPE_CHECKING:
-    from omega.indicators import IndicatorSpec
+    from collections.abc import Sequence
+
     from omega.strategy.data_slice import DataSlice
     from omega.strategy.position import Position
     from omega.strategy.signals import PositionAction, TradeSignal
 
-
-class IndicatorRequest(NamedTuple):
-    """One series a strategy reads: computed once before the loop, shared by key."""
-
-    timeframe: Timeframe
-    side: str
-    spec: IndicatorSpec
+__all__ = ["IndicatorRequest", "Strategy", "StrategyParams"]
 
 
 class StrategyParams(BaseModel):
@@ -34,9 +29,10 @@ class StrategyParams(BaseModel):
 class Strategy:
     """Subclass, set ``name``, declare ``Params``, and implement ``evaluate``.
 
-    The engine calls, at the close of every primary bar: ``manage_position`` while a position
-    is open (after the declarative stop management), then ``evaluate``. Both see the market
-    only through the ``DataSlice``. See docs/strategies/writing_python.md.
+    The engine calls ``init`` once at the start of every run (declare indicators there and
+    keep their handles), then, at the close of every primary bar: ``manage_position`` while a
+    position is open (after the declarative stop management), then ``evaluate``. Both see the
+    market only through the ``DataSlice``. See docs/strategies/writing_python.md.
     """
 
     name: ClassVar[str] = ""
@@ -67,16 +63,20 @@ class Strategy:
             )
             raise StrategyError(f"strategy {cls.name}: {problems}") from None
 
-    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
-        """Every (timeframe, side, spec) the strategy reads; computed before the loop."""
-        return []
+    def init(self, ctx: RunContext) -> None:
+        """Called once at the start of every run, before the loop: declare every indicator
+        read later with ``ctx.indicator(spec, ...)`` and keep the handles; raise
+        `StrategyError` to refuse the run (e.g. a timeframe parameter that does not fit)."""
 
     def evaluate(self, data: DataSlice) -> TradeSignal | None:
         """Called at every primary close; a signal becomes an order for the next open."""
         raise NotImplementedError(f"{type(self).__name__}.evaluate")
 
-    def manage_position(self, position: Position, data: DataSlice) -> PositionAction | None:
-        """Called at every close while a position is open; may return one action."""
+    def manage_position(
+        self, position: Position, data: DataSlice
+    ) -> PositionAction | Sequence[PositionAction] | None:
+        """Called at every close while a position is open; may return one action or a
+        sequence of them, applied in the order given (docs/engine/execution.md)."""
         return None
 
     def __repr__(self) -> str:

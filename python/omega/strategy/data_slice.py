@@ -22,12 +22,9 @@ from omega.timeframes import Timeframe
 
 if TYPE_CHECKING:
     from omega.data.bars import BarSeries
-    from omega.indicators import IndicatorSpec
     from omega.strategy.position import Position
 
 NAN = math.nan
-
-IndicatorKey = tuple[Timeframe, str, "IndicatorSpec"]
 
 
 class Bar(NamedTuple):
@@ -45,41 +42,56 @@ class Bar(NamedTuple):
     volume: float
 
 
+BAR_FIELDS = Bar._fields
+
+
 @dataclass
 class MarketData:
     """The read-only market context of one run, built by the engine before the loop.
 
     ``series`` holds every configured timeframe (read-only arrays); ``visible[tf][i]`` is the
     last index of ``tf`` visible at the close of primary bar ``i`` (-1 if none; the primary
-    timeframe maps to ``i`` itself and has no entry); ``indicators`` maps each declared
-    (timeframe, side, spec) to its full series (any float sequence; the engine uses
-    ``array.array``).
+    timeframe maps to ``i`` itself and has no entry); ``indicators[h]`` is the full series of
+    the declaration with handle ``h`` (any float sequence; the engine uses ``array.array``)
+    and ``indicator_timeframes[h]`` its timeframe. ``instrument`` is the instrument's id.
     """
 
     primary_timeframe: Timeframe
     series: dict[Timeframe, BarSeries]
     visible: dict[Timeframe, Sequence[int]]
-    indicators: dict[IndicatorKey, Sequence[float]]
+    indicators: Sequence[Sequence[float]] = ()
+    indicator_timeframes: Sequence[Timeframe] = ()
+    instrument: int = 0
 
     def __post_init__(self) -> None:
         p = self.series[self.primary_timeframe]
         # array.array: item access almost as fast as a list's, at a quarter of the memory
         # (8 bytes per value instead of a pointer plus a float object).
         self.primary_columns: tuple[Any, ...] = tuple(
-            compact(getattr(p, name))
-            for name in (
-                "time",
-                "bid_open",
-                "bid_high",
-                "bid_low",
-                "bid_close",
-                "ask_open",
-                "ask_high",
-                "ask_low",
-                "ask_close",
-                "volume",
-            )
+            compact(getattr(p, name)) for name in BAR_FIELDS
         )
+        if len(self.indicators) != len(self.indicator_timeframes):
+            raise ValueError("MarketData: one timeframe per indicator series")
+        # per handle: (values, visibility map or None for the primary, read-only numpy view)
+        self.handles: list[tuple[Sequence[float], Sequence[int] | None, np.ndarray]] = []
+        for values, tf in zip(self.indicators, self.indicator_timeframes, strict=True):
+            visible = None if tf is self.primary_timeframe else self.visible[tf]
+            view = np.asarray(memoryview(values) if isinstance(values, array) else values)
+            view = view.view()
+            view.flags.writeable = False
+            self.handles.append((values, visible, view))
+        self._columns: dict[Timeframe, tuple[Any, ...]] = {
+            self.primary_timeframe: self.primary_columns
+        }
+
+    def columns(self, timeframe: Timeframe) -> tuple[Any, ...]:
+        """The ten `Bar` columns of ``timeframe`` as ``array.array`` (built on first use)."""
+        columns = self._columns.get(timeframe)
+        if columns is None:
+            bars = self.series[timeframe]
+            columns = tuple(compact(getattr(bars, name)) for name in BAR_FIELDS)
+            self._columns[timeframe] = columns
+        return columns
 
 
 def compact(values: np.ndarray | list) -> array:
@@ -110,14 +122,13 @@ def prefix_view(series: BarSeries, stop: int) -> BarSeries:
 class DataSlice:
     """The strategy's window on the market at the close of primary bar ``index``."""
 
-    __slots__ = ("_i", "_market", "_memo", "_position", "_tf_memo", "_values")
+    __slots__ = ("_i", "_market", "_position", "_tf_memo", "_values")
 
     def __init__(self, market: MarketData) -> None:
         self._market = market
         self._i = -1
         self._position: Position | None = None
         self._values: dict[str, float] | None = None
-        self._memo: dict[tuple[int, int, str], tuple] = {}
         self._tf_memo: dict[int, list] = {}
 
     # -- moved by the engine -------------------------------------------------------------
@@ -161,13 +172,29 @@ class DataSlice:
         i = self._i
         return Bar(*(column[i] for column in self._market.primary_columns))
 
-    def last_closed(self, timeframe: Timeframe | str) -> int:
-        """Index of the last closed bar of ``timeframe`` (-1 if none closed yet)."""
+    @property
+    def instrument(self) -> int:
+        """The id of the instrument this slice is about (0 in a single-instrument run)."""
+        return self._market.instrument
+
+    @property
+    def tracing(self) -> bool:
+        """Whether a decision trace is recorded (``record`` is a no-op otherwise)."""
+        return self._values is not None
+
+    def last_closed(self, timeframe: Timeframe | str) -> Bar | None:
+        """The last closed bar of ``timeframe`` (None if none has closed yet)."""
         entry = self._tf_memo.get(id(timeframe))  # inlined _timeframe_entry hit: hot path
         if entry is None or entry[0] is not timeframe:
             entry = self._timeframe_entry(timeframe)
         visible = entry[2]
-        return self._i if visible is None else visible[self._i]
+        j = self._i if visible is None else visible[self._i]
+        if j < 0:
+            return None
+        columns = entry[5]
+        if columns is None:
+            columns = entry[5] = self._market.columns(entry[1])
+        return Bar(*(column[j] for column in columns))
 
     def closed_bars(self, timeframe: Timeframe | str | None = None) -> BarSeries:
         """The closed bars of ``timeframe`` up to now, as a read-only BarSeries view."""
@@ -183,41 +210,42 @@ class DataSlice:
         entry[4] = view
         return view
 
-    def indicator(
-        self,
-        spec: IndicatorSpec,
-        timeframe: Timeframe | str | None = None,
-        side: str = "bid",
-        offset: int = 0,
-    ) -> float:
-        """Value of a declared indicator at the last visible bar of ``timeframe`` minus
-        ``offset`` bars (NaN before the series starts or during its warm-up)."""
-        # Hot path: strategies pass the same spec objects every bar, so a memo keyed by
-        # object identity skips hashing the spec and the timeframe enum (both Python-level).
-        memo_key = (id(spec), id(timeframe), side)
-        hit = self._memo.get(memo_key)
-        if hit is None or hit[0] is not spec or hit[1] is not timeframe:
-            hit = self._lookup(spec, timeframe, side)
-            self._memo[memo_key] = hit
-        if offset < 0:
+    def value(self, handle: int, offset: int = 0) -> float:
+        """Value of a declared indicator at the last closed bar of its timeframe minus
+        ``offset`` bars: NaN when no bar of that timeframe has closed yet, when ``offset``
+        reaches before the start, and during the warm-up."""
+        try:
+            values, visible, _ = self._market.handles[handle]
+        except (IndexError, TypeError):
+            raise self._bad_handle(handle) from None
+        if offset < 0 or handle < 0:
+            if handle < 0:
+                raise self._bad_handle(handle)
             raise StrategyError(f"indicator offset must be >= 0 (no look-ahead), got {offset}")
-        visible = hit[3]
         j = self._i if visible is None else visible[self._i]
         k = j - offset
-        if k < 0 or j < 0:
+        if k < 0:  # also j < 0: nothing closed (offset >= 0)
             return NAN
-        return hit[2][k]
+        return values[k]
 
-    def _lookup(self, spec: IndicatorSpec, timeframe: Timeframe | str | None, side: str) -> tuple:
-        tf, visible = self._resolve(timeframe)
-        values = self._market.indicators.get((tf, side, spec))
-        if values is None:
-            raise StrategyError(
-                f"indicator {spec} on {tf} {side} was not declared by the strategy's "
-                "indicators(); declare every series it reads"
-            )
-        # the memo entry holds spec and timeframe, so their ids cannot be reused meanwhile
-        return (spec, timeframe, values, visible)
+    def series(self, handle: int) -> np.ndarray:
+        """The values of a declared indicator up to the last closed bar of its timeframe
+        (a read-only view, no copy)."""
+        try:
+            _, visible, view = self._market.handles[handle]
+        except (IndexError, TypeError):
+            raise self._bad_handle(handle) from None
+        if handle < 0:
+            raise self._bad_handle(handle)
+        j = self._i if visible is None else visible[self._i]
+        return view[: j + 1]
+
+    def _bad_handle(self, handle: object) -> StrategyError:
+        return StrategyError(
+            f"unknown indicator handle {handle!r}: this run declared "
+            f"{len(self._market.handles)} indicator(s) in init(); read only the handles "
+            "ctx.indicator returned in this run"
+        )
 
     def _closed_view(self, timeframe: Timeframe | str | None, j: int) -> BarSeries:
         """Bars ``0..=j`` of ``timeframe`` (engine use: hybrid mode's `closed_bars`)."""
@@ -234,7 +262,8 @@ class DataSlice:
         return entry[1], entry[2]
 
     def _timeframe_entry(self, timeframe: Timeframe | str | None) -> list:
-        """``[timeframe as given, run timeframe, visibility map, j, closed view at j]``.
+        """``[timeframe as given, run timeframe, visibility map, j, closed view at j, bar
+        columns or None]``.
 
         Hot path: strategies pass the same timeframe object every bar, so the entry is found
         by object identity (hashing a Timeframe enum member runs Python code); it also holds
@@ -253,6 +282,6 @@ class DataSlice:
             raise StrategyError(f"timeframe {tf} is not configured for this run ({configured})")
         visible = None if tf is market.primary_timeframe else market.visible[tf]
         # the entry holds the timeframe object, so its id cannot be reused meanwhile
-        entry = [timeframe, tf, visible, -2, None]
+        entry = [timeframe, tf, visible, -2, None, None]
         self._tf_memo[id(timeframe)] = entry
         return entry

@@ -26,15 +26,17 @@ class PositionState(Protocol):
 class Position:
     """The open position as the strategy may see it: every attribute is read-only.
 
-    ``side`` is +1 long / -1 short; times are UTC int64 ns; ``sl``/``tp`` are absolute prices
-    or ``None``; ``size`` in lots (after partial closes); ``unrealized_pnl`` in account currency
-    marked at the current close; ``mfe`` the maximum favourable excursion in price units.
+    ``side`` is +1 long / -1 short; times are UTC int64 ns; ``stop_loss``/``take_profit`` are
+    absolute prices or ``None``; ``size`` in lots (after partial closes); ``unrealized_pnl`` in
+    account currency marked at the current close; ``mfe`` the maximum favourable excursion in
+    price units; ``instrument`` the instrument's id (0 in a single-instrument run).
     """
 
-    __slots__ = ("_state",)
+    __slots__ = ("_instrument", "_state")
 
-    def __init__(self, state: PositionState) -> None:
+    def __init__(self, state: PositionState, instrument: int = 0) -> None:
         self._state = state
+        self._instrument = instrument
 
     @property
     def side(self) -> int:
@@ -61,11 +63,11 @@ class Position:
         return self._state.size
 
     @property
-    def sl(self) -> float | None:
+    def stop_loss(self) -> float | None:
         return self._state.sl
 
     @property
-    def tp(self) -> float | None:
+    def take_profit(self) -> float | None:
         return self._state.tp
 
     @property
@@ -84,12 +86,17 @@ class Position:
     def tag(self) -> str:
         return self._state.tag
 
+    @property
+    def instrument(self) -> int:
+        return self._instrument
+
     def __repr__(self) -> str:
         side = "long" if self.is_long else "short"
-        sl = "none" if self.sl is None else repr(self.sl)
-        tp = "none" if self.tp is None else repr(self.tp)
+        sl = "none" if self.stop_loss is None else repr(self.stop_loss)
+        tp = "none" if self.take_profit is None else repr(self.take_profit)
         upnl = self.unrealized_pnl
+        unrealized = upnl if math.isfinite(upnl) else "nan"
         return (
-            f"Position({side} {self.size} @ {self.entry_price!r}, sl={sl}, tp={tp}, "
-            f"bars_held={self.bars_held}, unrealized={upnl if math.isfinite(upnl) else 'nan'})"
+            f"Position({side} {self.size} @ {self.entry_price!r}, stop_loss={sl}, "
+            f"take_profit={tp}, bars_held={self.bars_held}, unrealized={unrealized})"
         )

@@ -6,28 +6,32 @@ the fills against the contract by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
-from omega.strategy.base import IndicatorRequest, Strategy
+from omega.strategy.base import Strategy
+from omega.strategy.context import IndicatorHandle, IndicatorRequest, RunContext
 from omega.strategy.data_slice import DataSlice
 from omega.strategy.position import Position
 from omega.strategy.signals import PositionAction, TradeSignal
-from omega.timeframes import Timeframe
+
+Actions = PositionAction | Sequence[PositionAction]
 
 
 class ScriptedStrategy(Strategy):
     """``signals[i]`` is returned by ``evaluate`` at the close of primary bar ``i``,
-    ``actions[i]`` by ``manage_position``; ``on_bar(data)`` (optional) is called at every
-    ``evaluate`` first, e.g. to record values or raise."""
+    ``actions[i]`` (one action or a sequence) by ``manage_position``; ``requests`` are
+    declared in ``init`` in order (their handles in ``handles``, and the context in
+    ``context``); ``on_bar(data)`` (optional) is called at every ``evaluate`` first, e.g. to
+    record values or raise."""
 
     name = "scripted"
 
     def __init__(
         self,
         signals: Mapping[int, TradeSignal] | None = None,
-        actions: Mapping[int, PositionAction] | None = None,
+        actions: Mapping[int, Actions] | None = None,
         *,
-        requests: list[IndicatorRequest] | None = None,
+        requests: Sequence[IndicatorRequest] | None = None,
         on_bar: Callable[[DataSlice], object] | None = None,
     ) -> None:
         super().__init__({})
@@ -35,16 +39,22 @@ class ScriptedStrategy(Strategy):
         self.actions = dict(actions or {})
         self.requests = list(requests or [])
         self.on_bar = on_bar
+        self.handles: list[IndicatorHandle] = []
+        self.context: RunContext | None = None
         self.managed_at: list[int] = []  # bars where manage_position was called
 
-    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
-        return self.requests
+    def init(self, ctx: RunContext) -> None:
+        self.context = ctx
+        self.handles = [
+            ctx.indicator(spec, timeframe=timeframe, side=side)
+            for timeframe, side, spec in self.requests
+        ]
 
     def evaluate(self, data: DataSlice) -> TradeSignal | None:
         if self.on_bar is not None:
             self.on_bar(data)
         return self.signals.get(data.index)
 
-    def manage_position(self, position: Position, data: DataSlice) -> PositionAction | None:
+    def manage_position(self, position: Position, data: DataSlice) -> Actions | None:
         self.managed_at.append(data.index)
         return self.actions.get(data.index)

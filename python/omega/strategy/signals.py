@@ -10,11 +10,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import Literal
 
 from omega.errors import StrategyError
 
 LONG = 1
 SHORT = -1
+
+DistanceUnit = Literal["pips", "price", "atr"]
+UNITS = ("pips", "price", "atr")
 
 
 def _check_positive(name: str, value: float | None, *, allow_zero: bool = False) -> None:
@@ -37,6 +41,8 @@ class TradeSignal:
     (``stop_loss_distance``, ``take_profit_distance``), never both. The size is ``size`` in
     lots or ``risk_percent`` of the balance at risk to the stop, never both; with neither,
     the configured sizing applies. ``max_bars`` forces an exit after that many bars held.
+    ``instrument`` is the id of the instrument to trade (``None``: the slice's own, the only
+    one in a single-instrument run).
     """
 
     direction: int
@@ -48,6 +54,7 @@ class TradeSignal:
     risk_percent: float | None = None
     max_bars: int | None = None
     tag: str = ""
+    instrument: int | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in (LONG, SHORT) or isinstance(self.direction, bool):
@@ -72,6 +79,9 @@ class TradeSignal:
             raise StrategyError(f"TradeSignal.max_bars must be an int >= 1, got {self.max_bars!r}")
         if not isinstance(self.tag, str):
             raise StrategyError(f"TradeSignal.tag must be a str, got {self.tag!r}")
+        i = self.instrument
+        if i is not None and (isinstance(i, bool) or not isinstance(i, Integral) or i < 0):
+            raise StrategyError(f"TradeSignal.instrument must be an int >= 0 or None, got {i!r}")
 
     @classmethod
     def long(cls, **fields: object) -> TradeSignal:
@@ -89,7 +99,7 @@ class TradeSignal:
 
 
 class PositionAction:
-    """Base of the actions ``manage_position`` may return (one per bar)."""
+    """Base of the actions ``manage_position`` may return (one, or several applied in order)."""
 
     __slots__ = ()
 
@@ -131,16 +141,51 @@ class ModifyTakeProfit(PositionAction):
         _check_level("ModifyTakeProfit", self.price)
 
 
+def _check_distance(what: str, name: str, value: float, unit: str, atr: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise StrategyError(f"{what}.{name} must be a finite number, got {value!r}")
+    if unit not in UNITS:
+        raise StrategyError(f"{what}.unit must be one of {', '.join(UNITS)}, got {unit!r}")
+    if unit == "atr":
+        if isinstance(atr, bool) or not isinstance(atr, Integral) or atr < 0:
+            raise StrategyError(
+                f"{what}: unit 'atr' needs atr=<the IndicatorHandle of a declared ATR>, got {atr!r}"
+            )
+    elif atr is not None:
+        raise StrategyError(f"{what}: atr is only read with unit 'atr', not {unit!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class MoveToBreakEven(PositionAction):
-    """Set the stop to the entry price plus ``offset_pips`` in the trade's favour, at once."""
+    """Set the stop to the entry price plus ``offset`` in the trade's favour, at once.
 
-    offset_pips: float = 0.0
+    ``unit``: ``"pips"`` (offset x pip size), ``"price"`` (offset as is) or ``"atr"``
+    (offset x the value of the declared indicator ``atr`` at this close; skipped, no event,
+    while that value is NaN).
+    """
+
+    offset: float = 0.0
+    unit: DistanceUnit = "pips"
+    atr: int | None = None
 
     def __post_init__(self) -> None:
-        o = self.offset_pips
-        if isinstance(o, bool) or not isinstance(o, Real) or not math.isfinite(o):
-            raise StrategyError(f"MoveToBreakEven.offset_pips must be a finite number, got {o!r}")
+        _check_distance("MoveToBreakEven", "offset", self.offset, self.unit, self.atr)
+
+
+@dataclass(frozen=True, slots=True)
+class TrailStop(PositionAction):
+    """Move the stop to ``distance`` from the close (bid close - distance for a long, ask
+    close + distance for a short), only if there is no stop or that tightens it.
+
+    ``unit`` and ``atr`` as in `MoveToBreakEven`.
+    """
+
+    distance: float
+    unit: DistanceUnit = "pips"
+    atr: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_distance("TrailStop", "distance", self.distance, self.unit, self.atr)
 
 
 def _check_level(what: str, price: float | None) -> None:
