@@ -24,12 +24,7 @@ pub struct RollingExtreme {
 
 impl RollingExtreme {
     pub fn new(period: usize, highest: bool) -> Result<Self, IndicatorError> {
-        let period = check_period(
-            if highest { "max" } else { "min" },
-            "period",
-            period,
-            1,
-        )?;
+        let period = check_period(if highest { "max" } else { "min" }, "period", period, 1)?;
         Ok(RollingExtreme {
             highest,
             values: vec![0.0; period],

@@ -4,6 +4,19 @@ use crate::error::{check_period, IndicatorError};
 use crate::indicator::Indicator;
 use crate::wma::Wma;
 
+/// `floor(sqrt(n))` exactly (`usize::isqrt` needs Rust 1.84, above the MSRV); Python's
+/// `math.isqrt`.
+fn isqrt(n: usize) -> usize {
+    let mut root = (n as f64).sqrt() as usize;
+    while root * root > n {
+        root -= 1;
+    }
+    while (root + 1) * (root + 1) <= n {
+        root += 1;
+    }
+    root
+}
+
 /// `Hull(n)`, `n >= 2`: `raw = 2.0 * WMA(n / 2) - WMA(n)` from bar `n - 1`, then
 /// `WMA(isqrt(n))` of `raw`; first `n + isqrt(n) - 2` outputs NaN.
 #[derive(Debug, Clone)]
@@ -22,7 +35,7 @@ impl Hull {
             period,
             half: Wma::new(period / 2)?,
             full: Wma::new(period)?,
-            smooth: Wma::new(period.isqrt())?,
+            smooth: Wma::new(isqrt(period))?,
             count: 0,
         })
     }
