@@ -4,6 +4,8 @@ warm-up lengths, edge cases (flat windows, NaN prefixes), and the named paramete
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -152,7 +154,7 @@ def test_keltner_by_hand() -> None:
     middle = (3.0 - 2.0) * (2.0 / 3.0) + 2.0
     assert (kc.upper, kc.middle, kc.lower) == (middle + 4.0, middle, middle - 4.0)
     # ATR(3) needs 3 bars: every band NaN until then, the middle too.
-    nan_prefix(Keltner(2, 3).batch(high + [4.0], low + [3.0], close + [3.5]), 3)
+    nan_prefix(Keltner(2, 3).batch([*high, 4.0], [*low, 3.0], [*close, 3.5]), 3)
 
 
 HLC_CLASSES = [
@@ -167,13 +169,16 @@ SINGLE_CLASSES = [WMA(5), Hull(9), MACD(3, 8, 4, line=2)]
 
 
 @pytest.mark.parametrize("ind", SINGLE_CLASSES + HLC_CLASSES, ids=lambda i: i.name)
-def test_batch_is_the_fold_and_reset_repeats(ind) -> None:  # noqa: ANN001
+def test_batch_is_the_fold_and_reset_repeats(ind: Any) -> None:
     x = random_walk(300, 9)
     high, low = x + 2e-5, x - 3e-5
     single = ind in SINGLE_CLASSES
     first = ind.batch(x) if single else ind.batch(high, low, x)
     ind.reset()
-    folded = [ind.update(v) if single else ind.update(h, lo, v) for h, lo, v in zip(high, low, x)]
+    folded = [
+        ind.update(v) if single else ind.update(h, lo, v)
+        for h, lo, v in zip(high, low, x, strict=True)
+    ]
     assert np.array_equal(first, np.array(folded), equal_nan=True)
     again = ind.batch(x) if single else ind.batch(high, low, x)
     assert np.array_equal(first, again, equal_nan=True)
@@ -217,6 +222,6 @@ def test_short_series_and_empty_inputs() -> None:
         (lambda: Keltner(20, 10, 2.0, band=True), "keltner: band must be 1"),
     ],
 )
-def test_bad_parameters_are_named(make, match: str) -> None:  # noqa: ANN001
+def test_bad_parameters_are_named(make: Callable[[], object], match: str) -> None:
     with pytest.raises(IndicatorParameterError, match=match):
         make()
