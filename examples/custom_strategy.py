@@ -13,13 +13,12 @@ from pydantic import Field
 from omega.indicators import IndicatorSpec
 from omega.strategy import (
     Close,
-    IndicatorRequest,
+    RunContext,
     Strategy,
     StrategyParams,
     TradeSignal,
     register_strategy,
 )
-from omega.timeframes import Timeframe
 
 
 @register_strategy
@@ -39,17 +38,16 @@ class RsiReversal(Strategy):
         self.rsi = IndicatorSpec.of("rsi", period=self.params.rsi_period)
         self.atr = IndicatorSpec.of("atr", period=self.params.atr_period)
 
-    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
-        return [
-            IndicatorRequest(primary_timeframe, "bid", self.rsi),
-            IndicatorRequest(primary_timeframe, "bid", self.atr),
-        ]
+    def init(self, ctx: RunContext) -> None:
+        # declared on the primary timeframe's bid side; the handles read in O(1) per bar
+        self.rsi_h = ctx.indicator(self.rsi)
+        self.atr_h = ctx.indicator(self.atr)
 
     def evaluate(self, data):
         if data.position is not None:
             return None
-        rsi, previous, atr = data.indicator(self.rsi), data.indicator(self.rsi, offset=1), None
-        atr = data.indicator(self.atr)
+        rsi, previous = data.value(self.rsi_h), data.value(self.rsi_h, offset=1)
+        atr = data.value(self.atr_h)
         data.record("rsi", rsi)
         if rsi != rsi or previous != previous or atr != atr:  # NaN during warm-up
             return None
@@ -62,7 +60,7 @@ class RsiReversal(Strategy):
         return None
 
     def manage_position(self, position, data):
-        rsi = data.indicator(self.rsi)
+        rsi = data.value(self.rsi_h)
         if rsi != rsi:
             return None
         if (position.is_long and rsi >= 50.0) or (not position.is_long and rsi <= 50.0):

@@ -1,6 +1,6 @@
 """hybrid mode's slice: every read a strategy makes gives what the Python engine's slice gives.
 
-In hybrid mode `indicator`, `last_closed` and `closed_bars` are Rust methods and the position
+In hybrid mode `value` and `closed_bars` are Rust methods and the position
 view reads a Rust mirror (crates/py_bindings/src/hybrid.rs). A probe strategy reads everything
 at every close in both modes; the logs must be identical, value for value. Errors must be the
 same exceptions with the same messages.
@@ -19,11 +19,20 @@ from omega.data import generate_synthetic
 from omega.data.bars import COLUMNS
 from omega.data.resample import resample as resample_series
 from omega.engine.loop import run_python
-from omega.engine.market import declared_indicators
+from omega.engine.market import init_strategy
 from omega.engine.settings import EngineSettings
 from omega.errors import StrategyError
 from omega.indicators import IndicatorCache, IndicatorSpec
-from omega.strategy import IndicatorRequest, Strategy, TradeSignal
+from omega.strategy import (
+    Close,
+    IndicatorHandle,
+    ModifyTakeProfit,
+    MoveToBreakEven,
+    PartialClose,
+    Strategy,
+    TradeSignal,
+    TrailStop,
+)
 from omega.strategy.data_slice import prefix_view
 from omega.timeframes import Timeframe
 
@@ -47,6 +56,14 @@ def exact(value: object) -> object:
     return value
 
 
+def _flat(row: tuple) -> list:
+    """Bars (namedtuples) spread into their fields, so each float compares by its bits."""
+    out: list = []
+    for v in row:
+        out.extend(v) if isinstance(v, tuple) else out.append(v)
+    return out
+
+
 class Probe(Strategy):
     """Reads every slice accessor at every close and trades now and then (so the position
     view is seen open, partially held and closed)."""
@@ -57,15 +74,13 @@ class Probe(Strategy):
         super().__init__()
         self.log: list[tuple] = []
 
-    def indicators(self, primary_timeframe: Timeframe) -> list[IndicatorRequest]:
-        return [
-            IndicatorRequest(primary_timeframe, "bid", SMA),
-            IndicatorRequest(primary_timeframe, "ask", EMA_ASK),
-            IndicatorRequest(primary_timeframe, "mid", STD_MID),
-            IndicatorRequest(primary_timeframe, "bid", ATR),
-            IndicatorRequest(H1, "bid", EMA_H1),
-            IndicatorRequest(M15, "ask", KZ_M15),
-        ]
+    def init(self, ctx) -> None:
+        self.sma = ctx.indicator(SMA)
+        self.ema_ask = ctx.indicator(EMA_ASK, side="ask")
+        self.std_mid = ctx.indicator(STD_MID, timeframe=ctx.primary_timeframe, side="mid")
+        self.atr = ctx.indicator(ATR)
+        self.ema_h1 = ctx.indicator(EMA_H1, timeframe=H1)
+        self.kz_m15 = ctx.indicator(KZ_M15, timeframe="m15", side="ask")
 
     def _read(self, data, where: str) -> None:
         h1 = data.closed_bars(H1)
@@ -76,20 +91,26 @@ class Probe(Strategy):
             data.index,
             data.time,
             tuple(exact(v) for v in data.bar),
-            data.indicator(SMA),
-            data.indicator(SMA, offset=1),
-            data.indicator(SMA, None, "bid", 6),
-            data.indicator(SMA, offset=10_000),
-            data.indicator(EMA_ASK, side="ask"),
-            data.indicator(STD_MID, data.primary_timeframe, "mid"),
-            data.indicator(ATR),
-            data.indicator(EMA_H1, H1),
-            data.indicator(EMA_H1, "H1", offset=2),
-            data.indicator(KZ_M15, M15, "ask"),
-            data.indicator(KZ_M15, "m15", "ask", 1),
+            data.value(self.sma),
+            data.value(self.sma, offset=1),
+            data.value(self.sma, 6),
+            data.value(self.sma, offset=10_000),
+            data.value(self.ema_ask),
+            data.value(self.std_mid),
+            data.value(self.atr),
+            data.value(self.ema_h1),
+            data.value(self.ema_h1, offset=2),
+            data.value(self.kz_m15),
+            data.value(self.kz_m15, 1),
+            data.value(IndicatorHandle(0)),
+            data.value(3),  # a plain int is a handle too
+            len(data.series(self.ema_h1)),
+            data.series(self.kz_m15).tobytes(),
             data.last_closed(H1),
             data.last_closed("M15"),
             data.last_closed(data.primary_timeframe),
+            data.instrument,
+            data.tracing,
             len(h1),
             len(h1_again),
             h1.bid_close[-1] if len(h1) else None,
@@ -107,15 +128,16 @@ class Probe(Strategy):
                 position.entry_index,
                 position.entry_price,
                 position.size,
-                position.sl,
-                position.tp,
+                position.stop_loss,
+                position.take_profit,
+                position.instrument,
                 position.bars_held,
                 position.mfe,
                 position.unrealized_pnl,
                 position.tag,
                 repr(position),
             )
-        self.log.append(tuple(exact(v) for v in row))
+        self.log.append(tuple(exact(v) for v in _flat(row)))
         data.record("probe", 1.0)
 
     def evaluate(self, data):
@@ -162,17 +184,27 @@ class ReadsUndeclared(Strategy):
     name = "reads_undeclared"
 
     def evaluate(self, data):
-        return data.indicator(SMA) and None
+        return data.value(IndicatorHandle(0)) and None
+
+
+class ReadsNegativeHandle(Strategy):
+    name = "reads_negative_handle"
+
+    def init(self, ctx):
+        ctx.indicator(SMA)
+
+    def evaluate(self, data):
+        return data.value(-1) and None
 
 
 class ReadsAhead(Strategy):
     name = "reads_ahead"
 
-    def indicators(self, primary_timeframe):
-        return [IndicatorRequest(primary_timeframe, "bid", SMA)]
+    def init(self, ctx):
+        self.sma = ctx.indicator(SMA)
 
     def evaluate(self, data):
-        return data.indicator(SMA, offset=-1) and None
+        return data.value(self.sma, offset=-1) and None
 
 
 class ReadsUnconfiguredTimeframe(Strategy):
@@ -191,7 +223,13 @@ class ReadsUnconfiguredBars(Strategy):
 
 @pytest.mark.parametrize(
     "strategy_class",
-    [ReadsUndeclared, ReadsAhead, ReadsUnconfiguredTimeframe, ReadsUnconfiguredBars],
+    [
+        ReadsUndeclared,
+        ReadsNegativeHandle,
+        ReadsAhead,
+        ReadsUnconfiguredTimeframe,
+        ReadsUnconfiguredBars,
+    ],
 )
 def test_bad_reads_fail_with_the_python_engines_error(bars, strategy_class):
     settings = settings_for(bars)
@@ -247,21 +285,20 @@ def test_manage_position_is_skipped_only_when_it_is_the_base_method(bars):
 def test_the_reader_is_released_after_the_run(bars):
     settings = settings_for(bars)
     probe = Probe()
-    requests = declared_indicators(probe, settings.primary_timeframe)
-    driver = _Driver(probe, bars, settings, requests)
+    driver = _Driver(probe, bars, settings, init_strategy(probe, settings))
     driver.build([resampled_columns(bars, tf) for tf in driver.resample_to])
     driver.attach(_FakeReader(), object())
-    assert "indicator" in driver.slice.__dict__
+    assert "value" in driver.slice.__dict__
     driver.detach()
     assert driver.slice.__dict__ == {}
-    assert driver.slice.indicator.__func__ is type(driver.slice).indicator  # the Python method
+    assert driver.slice.value.__func__ is type(driver.slice).value  # the Python method
 
 
 class _FakeReader:
-    def indicator(self, *args):
+    def value(self, *args):
         raise AssertionError("not called")
 
-    last_closed = closed_bars = indicator
+    closed_bars = value
 
 
 def resampled_columns(bars, timeframe):
@@ -328,3 +365,43 @@ def test_frames_resampled_in_rust_equal_the_python_resampling(bars, base_rows):
             got, want = getattr(shown, name), getattr(expected, name)[: len(shown)]
             assert got.dtype == want.dtype, name
             assert got.tobytes() == want.tobytes(), (tf, name)
+
+
+class ManagesWithSeveralActions(Strategy):
+    """Returns several actions per bar (ATR distances included, NaN during the ATR warm-up
+    at the start) so hybrid mode's action conversion meets every kind."""
+
+    name = "several_actions"
+
+    def init(self, ctx):
+        self.atr = ctx.indicator(IndicatorSpec.of("atr", period=30))
+
+    def evaluate(self, data):
+        if data.position is None and data.index % 13 == 2:
+            side = TradeSignal.long if data.index % 2 else TradeSignal.short
+            return side(stop_loss_distance=0.003, size=0.5, tag="s")
+        return None
+
+    def manage_position(self, position, data):
+        held = position.bars_held
+        if held == 1:
+            return [MoveToBreakEven(2.0, unit="atr", atr=self.atr), TrailStop(0.0004, "price")]
+        if held == 2:
+            return (ModifyTakeProfit(position.entry_price * 1.01), TrailStop(1.5, "atr", self.atr))
+        if held == 3:
+            return [TrailStop(3.0), PartialClose(0.5), MoveToBreakEven(-1.0)]
+        if held == 5:
+            return [PartialClose(0.4), Close(), PartialClose(0.5)]
+        return None
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_several_actions_per_bar_are_the_same_in_hybrid_and_python_mode(bars, trace):
+    settings = settings_for(bars)
+    expected = run_python(bars, ManagesWithSeveralActions(), settings, trace=trace)
+    got = run_hybrid(bars, ManagesWithSeveralActions(), settings, trace=trace)
+    assert expected.n_trades > 20
+    if trace:
+        events = {row["event"] for row in expected.trace}
+        assert {"break_even|trail_stop", "exit_queued"} <= events
+    assert_same_run(got, expected, trace=trace)
