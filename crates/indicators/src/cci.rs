@@ -2,13 +2,16 @@
 
 use crate::error::{check_period, IndicatorError};
 use crate::indicator::{Hlc, Indicator};
+use crate::stochastic::FLAT;
 
 /// `CCI(n)`, `n >= 2`: NaN for the first `n - 1` bars.
 ///
 /// Typical price `tp = (high + low + close) / 3`. TA-Lib keeps the last `n` in a circular
 /// buffer and sums it in storage order (slot `i % n` for bar `i`), not oldest first; so do we:
 /// `mean = sum / n`, `dev = sum |tp_j - mean|`, then `(tp - mean) / (0.015 * (dev / n))`, and
-/// 0.0 when `tp - mean` or `dev` is 0.
+/// 0.0 when `|tp - mean|` or `dev / n` is `<= 1e-14 * |mean|` (TA-Lib 0.8.1's zero test,
+/// measured on the library; the classic exact test gives +-133 where a rounded mean is one ulp
+/// off `tp`).
 #[derive(Debug, Clone)]
 pub struct Cci {
     divisor: f64,
@@ -57,10 +60,13 @@ impl Indicator for Cci {
             deviation += (x - average).abs();
         }
         let distance = typical - average;
-        if distance != 0.0 && deviation != 0.0 {
-            distance / (0.015 * (deviation / self.divisor))
-        } else {
+        let mean_deviation = deviation / self.divisor;
+        // TA-Lib 0.8.1: a distance or mean deviation within 1e-14 of the mean counts as zero.
+        let flat = FLAT * average.abs();
+        if distance.abs() <= flat || mean_deviation <= flat {
             0.0
+        } else {
+            distance / (0.015 * mean_deviation)
         }
     }
 

@@ -5,10 +5,15 @@ use crate::error::{check_period, IndicatorError};
 use crate::indicator::{Hlc, Indicator};
 use crate::sma::Sma;
 
+/// Relative size under which TA-Lib 0.8.1 treats a range or a distance as zero.
+pub(crate) const FLAT: f64 = 1e-14;
+
 /// `Stochastic(k_period, k_smooth, d_period)`; `line` 0 slow %K, 1 %D.
 ///
-/// Fast %K = `(close - lowest) / diff` with `diff = (highest - lowest) / 100.0` over the last
-/// `k_period` bars (TA-Lib's TA_MAX/TA_MIN scan), 0.0 when `diff` is 0. Slow %K =
+/// Fast %K = `(close - lowest) / diff * 100.0` with `diff = highest - lowest` over the last
+/// `k_period` bars (TA-Lib's TA_MAX/TA_MIN scan), 0.0 when the range is flat:
+/// `|diff| <= 1e-14 * (|highest| + |lowest|)`, TA-Lib 0.8.1's order and zero test (measured on
+/// the library; the classic `/ (diff / 100)` and exact-zero test differ). Slow %K =
 /// SMA(k_smooth) of fast %K, %D = SMA(d_period) of slow %K. Like TA_STOCH both lines start at
 /// bar `k_period + k_smooth + d_period - 3` (slow %K is NaN until %D exists).
 #[derive(Debug, Clone)]
@@ -81,11 +86,12 @@ impl Indicator for Stochastic {
         if self.count < self.k_period {
             return f64::NAN;
         }
-        let diff = (highest - lowest) / 100.0;
-        let fast_k = if diff != 0.0 {
-            (bar.close - lowest) / diff
-        } else {
+        let diff = highest - lowest;
+        // TA-Lib 0.8.1: a range within 1e-14 of the prices' magnitude counts as flat.
+        let fast_k = if diff.abs() <= FLAT * (highest.abs() + lowest.abs()) {
             0.0
+        } else {
+            (bar.close - lowest) / diff * 100.0
         };
         let slow_k = self.smooth_k.update(fast_k);
         if self.count < self.k_period + self.k_smooth - 1 {

@@ -6,6 +6,7 @@ import numpy as np
 
 from omega.indicators.base import NAN, check_period
 from omega.indicators.donchian import hlc_lists
+from omega.indicators.stochastic import FLAT
 
 
 class CCI:
@@ -14,7 +15,9 @@ class CCI:
     Typical price ``tp = (high + low + close) / 3``. TA-Lib keeps the last ``n`` in a circular
     buffer and sums it in *storage* order (slot ``i % n`` for bar ``i``, slots 0 .. n-1), not
     oldest first; so do we: ``mean = sum / n``, ``dev = sum |tp_j - mean|``, then
-    ``(tp - mean) / (0.015 * (dev / n))``, and 0.0 when ``tp - mean`` or ``dev`` is 0.
+    ``(tp - mean) / (0.015 * (dev / n))``, and 0.0 when ``|tp - mean|`` or ``dev / n`` is
+    ``<= 1e-14 * |mean|``: TA-Lib 0.8.1's zero test, measured on the installed library (the
+    classic exact test gives +-133 where a rounded mean is one ulp off ``tp``).
     """
 
     name = "cci"
@@ -47,9 +50,12 @@ class CCI:
         for x in buffer:
             deviation += abs(x - average)
         distance = typical - average
-        if distance != 0.0 and deviation != 0.0:
-            return distance / (0.015 * (deviation / self._divisor))
-        return 0.0
+        mean_deviation = deviation / self._divisor
+        # TA-Lib 0.8.1: a distance or mean deviation within 1e-14 of the mean counts as zero.
+        flat = FLAT * abs(average)
+        if abs(distance) <= flat or mean_deviation <= flat:
+            return 0.0
+        return distance / (0.015 * mean_deviation)
 
     def batch(
         self,

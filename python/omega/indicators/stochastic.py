@@ -10,13 +10,18 @@ from omega.indicators.errors import IndicatorParameterError
 from omega.indicators.sma import SMA
 
 SLOW_K, SLOW_D = 0, 1
+#: Relative size under which TA-Lib 0.8.1 treats a range or a distance as zero.
+FLAT = 1e-14
 
 
 class Stochastic:
     """``Stochastic(k_period, k_smooth, d_period)`` on high, low, close.
 
-    Fast %K = ``(close - lowest) / diff`` with ``diff = (highest - lowest) / 100.0`` over the
-    last ``k_period`` bars (TA-Lib's TA_MAX/TA_MIN scan), and 0.0 when ``diff`` is 0. Slow %K
+    Fast %K = ``(close - lowest) / diff * 100.0`` with ``diff = highest - lowest`` over the
+    last ``k_period`` bars (TA-Lib's TA_MAX/TA_MIN scan), and 0.0 when the range is flat:
+    ``|diff| <= 1e-14 * (|highest| + |lowest|)``. That is TA-Lib 0.8.1's order and zero test,
+    measured on the installed library (the classic ``/ (diff / 100)`` and exact-zero test
+    differ by a few ulp, and by up to 100 on ranges of a few ulp). Slow %K
     = SMA(k_smooth) of fast %K, %D = SMA(d_period) of slow %K. Like TA_STOCH, both lines start
     at the same bar, ``k_period + k_smooth + d_period - 3``: slow %K is NaN until %D exists.
     ``line`` 0 returns slow %K, 1 %D; both of the latest bar are in :attr:`slow_k`,
@@ -60,8 +65,12 @@ class Stochastic:
         highest = self._highest.update(high)
         if self._count < self.k_period:
             return NAN
-        diff = (highest - lowest) / 100.0
-        fast_k = (close - lowest) / diff if diff != 0.0 else 0.0
+        diff = highest - lowest
+        # TA-Lib 0.8.1: a range within 1e-14 of the prices' magnitude counts as flat.
+        if abs(diff) <= FLAT * (abs(highest) + abs(lowest)):
+            fast_k = 0.0
+        else:
+            fast_k = (close - lowest) / diff * 100.0
         slow_k = self._smooth_k.update(fast_k)
         if self._count < self.k_period + self.k_smooth - 1:
             return NAN
