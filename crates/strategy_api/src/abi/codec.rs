@@ -277,7 +277,7 @@ impl PositionAbi {
         out.entry_fee = self.entry_fee;
         out.unrealized_pnl = self.unrealized_pnl;
         // SAFETY: forwarded from the caller.
-        let tag = unsafe { self.tag.to_str() }.map_err(|e| format!("position tag: {e}"))?;
+        let tag = unsafe { text(self.tag, "position tag") }?;
         if out.tag != tag {
             out.tag.clear();
             out.tag.push_str(tag);
@@ -337,7 +337,7 @@ impl SignalAbi {
         let flag = |bit: u32| self.flags & bit != 0;
         let opt = |bit: u32, v: f64| flag(bit).then_some(v);
         // SAFETY: forwarded from the caller.
-        let tag = unsafe { self.tag.to_str() }.map_err(|e| format!("signal tag: {e}"))?;
+        let tag = unsafe { text(self.tag, "signal tag") }?;
         let mut s = TradeSignal::new(side(self.side)?).with_tag(tag);
         s.stop_loss = opt(HAS_STOP_LOSS, self.stop_loss);
         s.take_profit = opt(HAS_TAKE_PROFIT, self.take_profit);
@@ -416,7 +416,7 @@ impl ParamAbi {
     /// `name` and `text` must be readable (see [`AbiStr::to_str`]).
     pub(super) unsafe fn to_param(self) -> Result<(String, ParamValue), String> {
         // SAFETY: forwarded from the caller.
-        let name = unsafe { self.name.to_str() }.map_err(|e| format!("parameter name: {e}"))?;
+        let name = unsafe { text(self.name, "parameter name") }?;
         let value = match self.kind {
             PARAM_FLOAT => ParamValue::Float(self.float_value),
             PARAM_INT => ParamValue::Int(self.int_value),
@@ -426,14 +426,25 @@ impl ParamAbi {
             )?),
             PARAM_TEXT => ParamValue::Text(
                 // SAFETY: forwarded from the caller.
-                unsafe { self.text.to_str() }
-                    .map_err(|e| format!("parameter {name}: {e}"))?
-                    .to_string(),
+                unsafe { text(self.text, &format!("parameter {name}")) }?.to_string(),
             ),
             other => return Err(format!("parameter {name}: unknown kind {other}")),
         };
         Ok((name.to_string(), value))
     }
+}
+
+/// The string `s` borrows, or why it is none: not UTF-8, or a null pointer with a length
+/// (refused rather than read, whatever the other side sent).
+///
+/// # Safety
+/// A non-null `s.ptr` must satisfy [`AbiStr::to_str`].
+unsafe fn text<'a>(s: AbiStr, what: &str) -> Result<&'a str, String> {
+    if s.ptr.is_null() && s.len != 0 {
+        return Err(format!("{what}: null pointer with length {}", s.len));
+    }
+    // SAFETY: forwarded from the caller; null only with length 0, which is not read.
+    unsafe { s.to_str() }.map_err(|e| format!("{what}: {e}"))
 }
 
 #[cfg(test)]
@@ -491,6 +502,36 @@ mod tests {
         bad.spec.kind = SPEC_ATR;
         bad.timeframe = 7;
         assert_eq!(bad.to_key().unwrap_err(), "unknown timeframe 7");
+    }
+
+    #[test]
+    fn a_null_string_with_a_length_is_an_error_not_a_read() {
+        let null = AbiStr {
+            ptr: std::ptr::null(),
+            len: 5,
+        };
+        let signal = SignalAbi {
+            side: 1,
+            tag: null,
+            ..SignalAbi::EMPTY
+        };
+        // SAFETY: the only pointer is null, which `text` refuses before reading.
+        let e = unsafe { signal.to_signal() }.unwrap_err();
+        assert_eq!(e, "signal tag: null pointer with length 5");
+        let param = ParamAbi {
+            name: null,
+            ..ParamAbi::new("p", &ParamValue::Int(1))
+        };
+        // SAFETY: as above.
+        let e = unsafe { param.to_param() }.unwrap_err();
+        assert_eq!(e, "parameter name: null pointer with length 5");
+        // Null with length 0 is the empty string, as before.
+        let empty = SignalAbi {
+            side: -1,
+            ..SignalAbi::EMPTY
+        };
+        // SAFETY: a null pointer of length 0 is never read.
+        assert_eq!(unsafe { empty.to_signal() }.unwrap().tag, "");
     }
 
     #[test]
