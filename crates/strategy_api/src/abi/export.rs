@@ -1,7 +1,9 @@
 //! [`export_strategy!`](crate::export_strategy): the one symbol a plugin library exports.
 //!
 //! The function's name is [`PLUGIN_SYMBOL`](super::PLUGIN_SYMBOL) spelled out (a macro cannot
-//! build an identifier from a constant).
+//! build an identifier from a constant): both change together with
+//! [`ABI_VERSION`](crate::ABI_VERSION), so a library built against another ABI is either not
+//! found or found under an older name and refused with both versions named.
 
 /// Exports `$ty` (a [`PluginStrategy`](crate::abi::PluginStrategy)) as this library's plugin:
 /// defines the [`PLUGIN_SYMBOL`](crate::abi::PLUGIN_SYMBOL) function returning its static
@@ -12,7 +14,7 @@ macro_rules! export_strategy {
         /// The Omega strategy plugin descriptor (C ABI, see `omega_strategy_api::abi`).
         #[allow(unsafe_code)] // `no_mangle` is flagged by the lint: the symbol must be exact
         #[no_mangle]
-        pub extern "C" fn omega_strategy_plugin_v1() -> *const $crate::abi::PluginDescriptor {
+        pub extern "C" fn omega_strategy_plugin_v2() -> *const $crate::abi::PluginDescriptor {
             static DESCRIPTOR: $crate::abi::PluginDescriptor =
                 $crate::abi::PluginDescriptor::of::<$ty>();
             &DESCRIPTOR
@@ -53,8 +55,9 @@ mod tests {
     fn the_exported_function_is_named_as_the_symbol_the_host_looks_up() {
         // The macro's identifier and the constant are written separately: this ties them
         // (the call only compiles under the name the constant spells).
-        let descriptor: *const PluginDescriptor = omega_strategy_plugin_v1();
-        assert_eq!(PLUGIN_SYMBOL, "omega_strategy_plugin_v1");
+        let descriptor: *const PluginDescriptor = omega_strategy_plugin_v2();
+        assert_eq!(PLUGIN_SYMBOL, "omega_strategy_plugin_v2");
+        assert!(PLUGIN_SYMBOL.ends_with(&format!("_v{}", crate::ABI_VERSION)));
         // SAFETY: the macro returns the address of a static descriptor.
         let d = unsafe { &*descriptor };
         assert_eq!(d.abi_version, crate::ABI_VERSION);

@@ -12,8 +12,14 @@
 
 use std::ffi::c_void;
 
-/// Name of the one symbol a plugin exports (a `extern "C" fn() -> *const PluginDescriptor`).
-pub const PLUGIN_SYMBOL: &str = "omega_strategy_plugin_v1";
+/// Name of the one symbol a plugin exports (a `extern "C" fn() -> *const PluginDescriptor`);
+/// it ends in the ABI version it was built for.
+pub const PLUGIN_SYMBOL: &str = "omega_strategy_plugin_v2";
+
+/// The symbols of earlier ABI versions, newest first. A host looks them up only when
+/// [`PLUGIN_SYMBOL`] is missing, to refuse an old plugin naming both versions instead of
+/// calling it "not a plugin". Every version starts its descriptor with `abi_version: u32`.
+pub const LEGACY_PLUGIN_SYMBOLS: &[&str] = &["omega_strategy_plugin_v1"];
 
 /// A call returned nothing (no signal, no action).
 pub const STATUS_NONE: i32 = 0;
