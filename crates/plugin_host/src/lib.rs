@@ -17,6 +17,8 @@
 //! A plugin built for another ABI version is refused before anything is called, naming both
 //! versions; a library exporting only an older version's symbol
 //! ([`omega_strategy_api::abi::LEGACY_PLUGIN_SYMBOLS`]) is recognised as such.
+//!
+//! [`Strategy`]: omega_strategy_api::Strategy
 #![deny(unsafe_code)]
 
 mod adapter;
@@ -42,7 +44,8 @@ pub enum PluginError {
     },
     /// Built against another ABI version of omega-strategy-api.
     #[error(
-        "plugin {path}: ABI version mismatch: plugin built for Omega plugin ABI {found}, this engine speaks ABI {expected}; rebuild the plugin against omega-strategy-api {api}",
+        "plugin {path}: ABI version mismatch: plugin built for Omega plugin ABI {found}, \
+         this engine speaks ABI {expected}; rebuild the plugin against omega-strategy-api {api}",
         api = omega_strategy_api::API_VERSION
     )]
     AbiVersion {

@@ -49,18 +49,9 @@ impl Plugin {
         let (get, symbol) = find_symbol(&path, lookup)?;
         // SAFETY: the generated function only returns the address of a static.
         let raw = unsafe { get() };
-        if symbol != PLUGIN_SYMBOL && !raw.is_null() {
-            // SAFETY: every ABI version starts the descriptor with `abi_version: u32`.
-            let found = unsafe { raw.cast::<u32>().read() };
-            if found == ABI_VERSION {
-                return Err(PluginError::Descriptor {
-                    path,
-                    message: format!(
-                        "exports the old symbol {symbol} but claims ABI {found} (whose symbol is {PLUGIN_SYMBOL})"
-                    ),
-                });
-            }
-        }
+        // SAFETY: `raw` is what the plugin symbol returned: null or a descriptor that
+        // starts with its version.
+        unsafe { check_legacy(&path, symbol, raw) }?;
         // SAFETY: `raw` is what the plugin symbol returned, in a library never unloaded.
         unsafe { Plugin::from_descriptor(path, raw) }
     }
@@ -205,6 +196,33 @@ fn find_symbol<F>(
     })
 }
 
+/// A descriptor found under an older version's symbol must not claim the current version
+/// (the current layout is only trusted under the current symbol).
+///
+/// # Safety
+/// `raw` must be null or point to at least a readable `u32`.
+unsafe fn check_legacy(
+    path: &Path,
+    symbol: &str,
+    raw: *const PluginDescriptor,
+) -> Result<(), PluginError> {
+    if symbol == PLUGIN_SYMBOL || raw.is_null() {
+        return Ok(());
+    }
+    // SAFETY: every ABI version starts the descriptor with `abi_version: u32`.
+    let found = unsafe { raw.cast::<u32>().read() };
+    if found != ABI_VERSION {
+        return Ok(()); // `from_descriptor` refuses it naming both versions
+    }
+    Err(PluginError::Descriptor {
+        path: path.to_path_buf(),
+        message: format!(
+            "exports the old symbol {symbol} but claims ABI {found} \
+             (whose symbol is {PLUGIN_SYMBOL})"
+        ),
+    })
+}
+
 fn check_version(path: &Path, found: u32) -> Result<(), PluginError> {
     if found == ABI_VERSION {
         return Ok(());
@@ -273,6 +291,25 @@ mod tests {
                 message: "undefined symbol: omega_strategy_plugin_v2".into(),
             }
         );
+    }
+
+    #[test]
+    fn an_old_symbol_must_not_claim_the_current_version() {
+        let p = Path::new("p");
+        let (v1, v2) = ("omega_strategy_plugin_v1", PLUGIN_SYMBOL);
+        let (old, current): (u32, u32) = (1, ABI_VERSION);
+        // SAFETY: each pointer addresses a readable `u32` (or is null).
+        unsafe {
+            assert!(check_legacy(p, v1, (&old as *const u32).cast()).is_ok());
+            assert!(check_legacy(p, v2, (&current as *const u32).cast()).is_ok());
+            assert!(check_legacy(p, v1, std::ptr::null()).is_ok());
+            let e = check_legacy(p, v1, (&current as *const u32).cast()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "plugin p: invalid descriptor: exports the old symbol omega_strategy_plugin_v1 \
+                 but claims ABI 2 (whose symbol is omega_strategy_plugin_v2)"
+            );
+        }
     }
 
     #[test]
