@@ -59,7 +59,8 @@ def _build(features: str | None, dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def plugins(tmp_path_factory) -> dict[str, Path]:
-    """The plugin as written, and two builds whose descriptor lies (ABI version, a size)."""
+    """The plugin as written, a build posing as one for ABI 1 (omega-strategy-api 0.1: the
+    old symbol and version) and one whose descriptor lies about a size."""
     dest = tmp_path_factory.mktemp("plugins")
     return {
         "ok": _build(None, dest),
@@ -81,7 +82,7 @@ def test_the_plugin_declares_its_strategy_and_api_version(plugins):
     from omega import _core
 
     api_version, abi_version = _core.strategy_api_versions()
-    assert abi_version == 1
+    assert abi_version == 2
     assert plugin_info(plugins["ok"]) == (NAME, api_version)
 
 
@@ -116,7 +117,8 @@ def test_plugin_trades_exactly_like_the_builtin_rust_and_python_strategy(plugins
 
 
 def test_an_abi_version_mismatch_is_refused_naming_both_versions(plugins, eurusd):
-    with pytest.raises(PluginError, match="ABI version mismatch: expected 1, found 99"):
+    expected = "plugin built for Omega plugin ABI 1, this engine speaks ABI 2; rebuild"
+    with pytest.raises(PluginError, match=expected):
         plugin_info(plugins["abi_mismatch"])
     with pytest.raises(PluginError, match="ABI version mismatch"):
         run_plugin(eurusd, plugins["abi_mismatch"], PARAMS, settings_for(eurusd))
@@ -164,7 +166,7 @@ def test_a_library_without_the_plugin_symbol_is_refused(eurusd):
     from omega import _core
 
     # The core extension itself: a real shared library, but no strategy plugin.
-    with pytest.raises(PluginError, match="no symbol omega_strategy_plugin_v1"):
+    with pytest.raises(PluginError, match="no symbol omega_strategy_plugin_v2"):
         run_plugin(eurusd, _core.__file__, {}, settings_for(eurusd))
 
 

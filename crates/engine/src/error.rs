@@ -35,13 +35,6 @@ pub enum EngineError {
     Cancelled,
 }
 
-/// The text of a panic payload (a `&str` or `String` message, else a placeholder).
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic payload".to_string()
-    }
-}
+/// The text of a panic payload: one rendering shared with the plugin ABI and the plugin host
+/// (a `&str` or `String` message, else a placeholder; never panics).
+pub use omega_strategy_api::abi::panic_message;

@@ -9,16 +9,15 @@
 
 use crate::PluginError;
 use omega_strategy_api::abi::{
-    AbiStr, ActionAbi, ColumnsAbi, FrameAbi, IndicatorAbi, IndicatorKeyAbi, KeyListAbi,
-    PluginDescriptor, PositionAbi, SignalAbi, SliceAbi, STATUS_ERROR, STATUS_NONE, STATUS_PANIC,
-    STATUS_SOME,
+    catch_panic, AbiStr, ActionAbi, ColumnsAbi, FrameAbi, IndicatorAbi, IndicatorKeyAbi,
+    KeyListAbi, PluginDescriptor, PositionAbi, SignalAbi, SliceAbi, STATUS_ERROR, STATUS_NONE,
+    STATUS_PANIC, STATUS_SOME,
 };
 use omega_strategy_api::{
     DataSlice, IndicatorKey, Position, PositionAction, Strategy, Timeframe, TradeSignal,
 };
 use std::cell::RefCell;
 use std::ffi::c_void;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// A strategy instance living in a plugin library, driven through its C function table.
 #[derive(Debug)]
@@ -98,8 +97,18 @@ impl PluginStrategy {
     fn last_error(&self) -> String {
         // SAFETY: the instance is live; the message stays valid until the next call on it,
         // and it is copied at once.
-        unsafe { (self.descriptor.last_error)(self.instance).to_str() }
-            .map_or_else(|e| format!("(message not UTF-8: {e})"), str::to_string)
+        unsafe { plugin_message((self.descriptor.last_error)(self.instance)) }
+    }
+
+    /// Records a panic on this side of a call (preparing it or reading its answer) as the
+    /// fault: every call through the function table runs under `catch_panic`, so nothing
+    /// unwinds into the engine, and the plugin is not called again.
+    fn host_panic(&self, function: &'static str, message: String) {
+        self.fail(PluginError::HostPanic {
+            strategy: self.name.clone(),
+            function,
+            message,
+        });
     }
 
     /// Whether the call filled its out-parameter; on an error or a panic the cause is
@@ -173,17 +182,40 @@ impl PluginStrategy {
     }
 }
 
+/// A message the plugin hands out (`last_error`), copied without trusting it: bytes that are
+/// not UTF-8 are replaced, and a null pointer with a length is said so instead of read.
+///
+/// # Safety
+/// A non-null `s.ptr` must point to `s.len` readable bytes (the plugin's contract).
+pub(crate) unsafe fn plugin_message(s: AbiStr) -> String {
+    if s.len == 0 {
+        return String::new();
+    }
+    if s.ptr.is_null() {
+        return format!(
+            "(the plugin's message is a null pointer with length {})",
+            s.len
+        );
+    }
+    if s.len > isize::MAX as usize {
+        return format!("(the plugin's message has an impossible length {})", s.len);
+    }
+    // SAFETY: non-null, a possible length, and readable by the caller's contract.
+    let bytes = unsafe { std::slice::from_raw_parts(s.ptr, s.len) };
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 /// The trace callback: `context` is the `DataSlice` of the current call.
 unsafe extern "C" fn record_value(context: *mut c_void, name: AbiStr, value: f64) {
-    // Nothing may unwind into the plugin.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
+    // Nothing may unwind into the plugin (a recorder that panics loses the value).
+    let _ = catch_panic(|| {
         // SAFETY: `context` is the slice passed to this very call (see `slice_abi`), alive
         // until the plugin returns; the name is valid for the callback's duration.
         let (slice, name) = unsafe { (&*context.cast::<DataSlice<'_>>(), name.to_str()) };
         if let Ok(name) = name {
             slice.record(name, value);
         }
-    }));
+    });
 }
 
 impl Strategy for PluginStrategy {
@@ -195,6 +227,45 @@ impl Strategy for PluginStrategy {
         if self.faulted() {
             return Vec::new();
         }
+        catch_panic(|| self.call_indicators(primary)).unwrap_or_else(|message| {
+            self.host_panic("indicators", message);
+            Vec::new()
+        })
+    }
+
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+        if self.faulted() {
+            return None;
+        }
+        catch_panic(|| self.call_evaluate(slice)).unwrap_or_else(|message| {
+            self.host_panic("evaluate", message);
+            None
+        })
+    }
+
+    fn manage_position(
+        &mut self,
+        position: &Position,
+        slice: &DataSlice<'_>,
+    ) -> Option<PositionAction> {
+        if self.faulted() {
+            return None;
+        }
+        catch_panic(|| self.call_manage(position, slice)).unwrap_or_else(|message| {
+            self.host_panic("manage_position", message);
+            None
+        })
+    }
+
+    fn take_error(&mut self) -> Option<String> {
+        self.error.get_mut().take()
+    }
+}
+
+/// The calls through the function table and the handling of their answers, run under the
+/// host's guard by the `Strategy` methods.
+impl PluginStrategy {
+    fn call_indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
         let mut list = KeyListAbi {
             keys: std::ptr::null(),
             len: 0,
@@ -208,6 +279,9 @@ impl Strategy for PluginStrategy {
         }
         let abis: &[IndicatorKeyAbi] = if list.len == 0 {
             &[]
+        } else if list.keys.is_null() {
+            self.protocol("indicators", format!("{} keys at a null pointer", list.len));
+            return Vec::new();
         } else {
             // SAFETY: the plugin hands out `len` keys it owns until the next call.
             unsafe { std::slice::from_raw_parts(list.keys, list.len) }
@@ -230,10 +304,7 @@ impl Strategy for PluginStrategy {
         declared
     }
 
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        if self.faulted() {
-            return None;
-        }
+    fn call_evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
         let position = slice.position().map(PositionAbi::from_position);
         let abi = self.slice_abi(slice, position.as_ref());
         let mut out = SignalAbi::EMPTY;
@@ -250,14 +321,11 @@ impl Strategy for PluginStrategy {
         None
     }
 
-    fn manage_position(
+    fn call_manage(
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
     ) -> Option<PositionAction> {
-        if self.faulted() {
-            return None;
-        }
         // The managed position is the slice's (the engine passes the same one).
         let position = PositionAbi::from_position(position);
         let abi = self.slice_abi(slice, Some(&position));
@@ -272,16 +340,12 @@ impl Strategy for PluginStrategy {
         }
         None
     }
-
-    fn take_error(&mut self) -> Option<String> {
-        self.error.get_mut().take()
-    }
 }
 
 impl Drop for PluginStrategy {
     fn drop(&mut self) {
         // SAFETY: the instance came from `create` and is destroyed exactly once; `destroy`
-        // catches a panic of the strategy's own `Drop`.
+        // catches a panic of the strategy's own `Drop`, and returns nothing to handle here.
         unsafe { (self.descriptor.destroy)(self.instance) };
     }
 }

@@ -9,7 +9,16 @@
 //!
 //! A plugin that panics or breaks the protocol stops the run: the adapter reports an error
 //! through `Strategy::take_error` (the engine stops there) and keeps the cause as a
-//! [`PluginError`] for the caller ([`PluginStrategy::take_fault`]).
+//! [`PluginError`] for the caller ([`PluginStrategy::take_fault`]). The host's side of every
+//! call is guarded as well: a panic while it prepares a call or reads the answer becomes
+//! [`PluginError::HostPanic`], and the plugin's error message is read without trusting it
+//! (null pointer, bytes that are not UTF-8).
+//!
+//! A plugin built for another ABI version is refused before anything is called, naming both
+//! versions; a library exporting only an older version's symbol
+//! ([`omega_strategy_api::abi::LEGACY_PLUGIN_SYMBOLS`]) is recognised as such.
+//!
+//! [`Strategy`]: omega_strategy_api::Strategy
 #![deny(unsafe_code)]
 
 mod adapter;
@@ -34,7 +43,11 @@ pub enum PluginError {
         message: String,
     },
     /// Built against another ABI version of omega-strategy-api.
-    #[error("plugin {path}: ABI version mismatch: expected {expected}, found {found}")]
+    #[error(
+        "plugin {path}: ABI version mismatch: plugin built for Omega plugin ABI {found}, \
+         this engine speaks ABI {expected}; rebuild the plugin against omega-strategy-api {api}",
+        api = omega_strategy_api::API_VERSION
+    )]
     AbiVersion {
         path: PathBuf,
         expected: u32,
@@ -59,6 +72,14 @@ pub enum PluginError {
     /// The plugin panicked inside one of its functions.
     #[error("plugin strategy {strategy}: panic in {function}: {message}")]
     Panic {
+        strategy: String,
+        function: &'static str,
+        message: String,
+    },
+    /// The host itself panicked while preparing a call or handling its answer (a bug on this
+    /// side, or an engine input it cannot describe); the plugin is not called again.
+    #[error("plugin strategy {strategy}: the host panicked around {function}: {message}")]
+    HostPanic {
         strategy: String,
         function: &'static str,
         message: String,

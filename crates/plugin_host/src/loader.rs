@@ -1,11 +1,13 @@
 //! Opening a plugin library and checking its descriptor before anything else is called.
 #![allow(unsafe_code)] // dlopen, the symbol lookup and reading the plugin's descriptor
 
+use crate::adapter::plugin_message;
 use crate::adapter::PluginStrategy;
 use crate::PluginError;
 use libloading::Library;
 use omega_strategy_api::abi::{
-    AbiSizes, ParamAbi, PluginDescriptor, PLUGIN_SYMBOL, STATUS_ERROR, STATUS_PANIC, STATUS_SOME,
+    catch_panic, AbiSizes, ParamAbi, PluginDescriptor, LEGACY_PLUGIN_SYMBOLS, PLUGIN_SYMBOL,
+    STATUS_ERROR, STATUS_PANIC, STATUS_SOME,
 };
 use omega_strategy_api::{ParamValue, ABI_VERSION};
 use std::ffi::c_void;
@@ -36,17 +38,20 @@ impl Plugin {
         })?;
         // Never unloaded: every pointer the plugin hands out may point into it.
         let library: &'static Library = Box::leak(Box::new(library));
-        let symbol = format!("{PLUGIN_SYMBOL}\0");
-        // SAFETY: the symbol is declared with the type `export_strategy!` gives it.
-        let get = unsafe { library.get::<DescriptorFn>(symbol.as_bytes()) }.map_err(|e| {
-            PluginError::MissingSymbol {
-                path: path.clone(),
-                symbol: PLUGIN_SYMBOL,
-                message: e.to_string(),
-            }
-        })?;
+        let lookup = |symbol: &str| {
+            let name = format!("{symbol}\0");
+            // SAFETY: the symbol is declared with the type `export_strategy!` gives it, in
+            // this ABI version and every earlier one.
+            unsafe { library.get::<DescriptorFn>(name.as_bytes()) }
+                .map(|f| *f)
+                .map_err(|e| e.to_string())
+        };
+        let (get, symbol) = find_symbol(&path, lookup)?;
         // SAFETY: the generated function only returns the address of a static.
         let raw = unsafe { get() };
+        // SAFETY: `raw` is what the plugin symbol returned: null or a descriptor that
+        // starts with its version.
+        unsafe { check_legacy(&path, symbol, raw) }?;
         // SAFETY: `raw` is what the plugin symbol returned, in a library never unloaded.
         unsafe { Plugin::from_descriptor(path, raw) }
     }
@@ -117,6 +122,21 @@ impl Plugin {
     /// A new strategy instance from user parameters; the plugin validates them
     /// (`PluginError::Strategy` with its message when it rejects them).
     pub fn create(&self, params: &[(String, ParamValue)]) -> Result<PluginStrategy, PluginError> {
+        // A panic here (a bug on the host side) must not unwind past the caller's plugin
+        // handling; the plugin's own panics never cross (its functions catch them).
+        catch_panic(|| self.create_unguarded(params)).unwrap_or_else(|message| {
+            Err(PluginError::HostPanic {
+                strategy: self.name.clone(),
+                function: "create",
+                message,
+            })
+        })
+    }
+
+    fn create_unguarded(
+        &self,
+        params: &[(String, ParamValue)],
+    ) -> Result<PluginStrategy, PluginError> {
         let abi: Vec<ParamAbi> = params.iter().map(|(n, v)| ParamAbi::new(n, v)).collect();
         let mut instance: *mut c_void = std::ptr::null_mut();
         let d = self.descriptor;
@@ -134,12 +154,10 @@ impl Plugin {
         if status == STATUS_SOME {
             return Ok(PluginStrategy::new(d, instance, self.name.clone()));
         }
-        // SAFETY: `instance` is the live instance `create` just returned; it is destroyed
-        // right after its message was copied.
+        // SAFETY: `instance` is the live instance `create` just returned; its message is
+        // copied at once, and the instance destroyed right after.
         let message = unsafe {
-            let m = (d.last_error)(instance)
-                .to_str()
-                .map_or_else(|e| format!("(message not UTF-8: {e})"), str::to_string);
+            let m = plugin_message((d.last_error)(instance));
             (d.destroy)(instance);
             m
         };
@@ -153,6 +171,56 @@ impl Plugin {
             other => protocol(format!("unknown status {other}: {message}")),
         })
     }
+}
+
+/// The descriptor function of the library: [`PLUGIN_SYMBOL`], else the symbol of an earlier
+/// ABI version (so that the version check can name both), else `MissingSymbol` with the
+/// loader's message for the current symbol.
+fn find_symbol<F>(
+    path: &Path,
+    lookup: impl Fn(&str) -> Result<F, String>,
+) -> Result<(F, &'static str), PluginError> {
+    let missing = match lookup(PLUGIN_SYMBOL) {
+        Ok(f) => return Ok((f, PLUGIN_SYMBOL)),
+        Err(message) => message,
+    };
+    for &symbol in LEGACY_PLUGIN_SYMBOLS {
+        if let Ok(f) = lookup(symbol) {
+            return Ok((f, symbol));
+        }
+    }
+    Err(PluginError::MissingSymbol {
+        path: path.to_path_buf(),
+        symbol: PLUGIN_SYMBOL,
+        message: missing,
+    })
+}
+
+/// A descriptor found under an older version's symbol must not claim the current version
+/// (the current layout is only trusted under the current symbol).
+///
+/// # Safety
+/// `raw` must be null or point to at least a readable `u32`.
+unsafe fn check_legacy(
+    path: &Path,
+    symbol: &str,
+    raw: *const PluginDescriptor,
+) -> Result<(), PluginError> {
+    if symbol == PLUGIN_SYMBOL || raw.is_null() {
+        return Ok(());
+    }
+    // SAFETY: every ABI version starts the descriptor with `abi_version: u32`.
+    let found = unsafe { raw.cast::<u32>().read() };
+    if found != ABI_VERSION {
+        return Ok(()); // `from_descriptor` refuses it naming both versions
+    }
+    Err(PluginError::Descriptor {
+        path: path.to_path_buf(),
+        message: format!(
+            "exports the old symbol {symbol} but claims ABI {found} \
+             (whose symbol is {PLUGIN_SYMBOL})"
+        ),
+    })
 }
 
 fn check_version(path: &Path, found: u32) -> Result<(), PluginError> {
@@ -188,12 +256,60 @@ mod tests {
 
     #[test]
     fn refuses_another_abi_version_naming_both() {
-        let e = check_version(Path::new("/x/p.so"), 2).unwrap_err();
+        let e = check_version(Path::new("/x/p.so"), 1).unwrap_err();
+        let api = omega_strategy_api::API_VERSION;
         assert_eq!(
             e.to_string(),
-            "plugin /x/p.so: ABI version mismatch: expected 1, found 2"
+            format!(
+                "plugin /x/p.so: ABI version mismatch: plugin built for Omega plugin ABI 1, \
+                 this engine speaks ABI 2; rebuild the plugin against omega-strategy-api {api}"
+            )
         );
         assert!(check_version(Path::new("p"), ABI_VERSION).is_ok());
+    }
+
+    #[test]
+    fn the_current_symbol_is_preferred_then_an_older_one_is_found() {
+        let both = |s: &str| Ok::<_, String>(s.to_string());
+        let found = find_symbol(Path::new("p"), both).unwrap();
+        assert_eq!(found.1, "omega_strategy_plugin_v2");
+        let only_v1 = |s: &str| {
+            (s == "omega_strategy_plugin_v1")
+                .then_some(s.len())
+                .ok_or_else(|| format!("undefined symbol: {s}"))
+        };
+        assert_eq!(
+            find_symbol(Path::new("p"), only_v1).unwrap(),
+            (24, "omega_strategy_plugin_v1")
+        );
+        let none = |s: &str| Err::<(), _>(format!("undefined symbol: {s}"));
+        assert_eq!(
+            find_symbol(Path::new("p"), none).unwrap_err(),
+            PluginError::MissingSymbol {
+                path: "p".into(),
+                symbol: PLUGIN_SYMBOL,
+                message: "undefined symbol: omega_strategy_plugin_v2".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn an_old_symbol_must_not_claim_the_current_version() {
+        let p = Path::new("p");
+        let (v1, v2) = ("omega_strategy_plugin_v1", PLUGIN_SYMBOL);
+        let (old, current): (u32, u32) = (1, ABI_VERSION);
+        // SAFETY: each pointer addresses a readable `u32` (or is null).
+        unsafe {
+            assert!(check_legacy(p, v1, (&old as *const u32).cast()).is_ok());
+            assert!(check_legacy(p, v2, (&current as *const u32).cast()).is_ok());
+            assert!(check_legacy(p, v1, std::ptr::null()).is_ok());
+            let e = check_legacy(p, v1, (&current as *const u32).cast()).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "plugin p: invalid descriptor: exports the old symbol omega_strategy_plugin_v1 \
+                 but claims ABI 2 (whose symbol is omega_strategy_plugin_v2)"
+            );
+        }
     }
 
     #[test]

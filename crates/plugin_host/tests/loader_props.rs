@@ -6,7 +6,7 @@
 use omega_plugin_host::{Plugin, PluginError};
 use omega_strategy_api::abi::{AbiSizes, AbiStr, PluginDescriptor, PluginStrategy};
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, ParamValue, Timeframe, TradeSignal, ABI_VERSION,
+    DataSlice, IndicatorKey, ParamValue, Timeframe, TradeSignal, ABI_VERSION, API_VERSION,
 };
 use proptest::prelude::*;
 use std::io::Write;
@@ -87,7 +87,11 @@ proptest! {
         );
         prop_assert_eq!(
             e.to_string(),
-            format!("plugin /p/lib.so: ABI version mismatch: expected {ABI_VERSION}, found {found}")
+            format!(
+                "plugin /p/lib.so: ABI version mismatch: plugin built for Omega plugin ABI \
+                 {found}, this engine speaks ABI {ABI_VERSION}; rebuild the plugin against \
+                 omega-strategy-api {API_VERSION}"
+            )
         );
     }
 
@@ -197,6 +201,33 @@ proptest! {
         let prefix = format!("plugin {}: cannot load", path.display());
         prop_assert!(e.to_string().starts_with(&prefix), "{}", e);
     }
+}
+
+#[test]
+fn a_plugin_built_for_abi_1_is_refused_naming_both_versions() {
+    // What a plugin built against omega-strategy-api 0.1 hands out: version 1 first (its
+    // size table is not read once the version differs).
+    let d = PluginDescriptor {
+        abi_version: 1,
+        ..PluginDescriptor::of::<Quiet>()
+    };
+    // SAFETY: a whole descriptor apart from the version.
+    let e = unsafe { Plugin::from_descriptor("/old/libplugin.so", leak(d)) }.unwrap_err();
+    assert_eq!(
+        e,
+        PluginError::AbiVersion {
+            path: "/old/libplugin.so".into(),
+            expected: 2,
+            found: 1
+        }
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "plugin /old/libplugin.so: ABI version mismatch: plugin built for Omega plugin ABI 1, \
+             this engine speaks ABI 2; rebuild the plugin against omega-strategy-api {API_VERSION}"
+        )
+    );
 }
 
 #[test]

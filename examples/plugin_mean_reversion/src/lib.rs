@@ -101,20 +101,29 @@ impl Strategy for MeanReversionPlugin {
 #[cfg(not(any(feature = "abi_mismatch", feature = "size_mismatch")))]
 omega_strategy_api::export_strategy!(MeanReversionPlugin);
 
-/// A descriptor that lies about the ABI version or a size, for the loader's tests.
-#[cfg(any(feature = "abi_mismatch", feature = "size_mismatch"))]
+/// What a build against omega-strategy-api 0.1 exports: the ABI 1 symbol and version (the
+/// rest of the descriptor is never read), for the loader's tests.
+#[cfg(feature = "abi_mismatch")]
 #[allow(unsafe_code)] // `no_mangle`
 #[no_mangle]
 pub extern "C" fn omega_strategy_plugin_v1() -> *const omega_strategy_api::abi::PluginDescriptor {
     use omega_strategy_api::abi::PluginDescriptor;
+    static DESCRIPTOR: PluginDescriptor = PluginDescriptor {
+        abi_version: 1,
+        ..PluginDescriptor::of::<MeanReversionPlugin>()
+    };
+    &DESCRIPTOR
+}
+
+/// A descriptor that lies about a size, for the loader's tests.
+#[cfg(feature = "size_mismatch")]
+#[allow(unsafe_code)] // `no_mangle`
+#[no_mangle]
+pub extern "C" fn omega_strategy_plugin_v2() -> *const omega_strategy_api::abi::PluginDescriptor {
+    use omega_strategy_api::abi::PluginDescriptor;
     static DESCRIPTOR: PluginDescriptor = {
         let mut d = PluginDescriptor::of::<MeanReversionPlugin>();
-        if cfg!(feature = "abi_mismatch") {
-            d.abi_version = omega_strategy_api::ABI_VERSION + 98;
-        }
-        if cfg!(feature = "size_mismatch") {
-            d.sizes.slice += 8;
-        }
+        d.sizes.slice += 8;
         d
     };
     &DESCRIPTOR

@@ -1,0 +1,67 @@
+//! [`export_strategy!`](crate::export_strategy): the one symbol a plugin library exports.
+//!
+//! The function's name is [`PLUGIN_SYMBOL`](super::PLUGIN_SYMBOL) spelled out (a macro cannot
+//! build an identifier from a constant): both change together with
+//! [`ABI_VERSION`](crate::ABI_VERSION), so a library built against another ABI is either not
+//! found or found under an older name and refused with both versions named.
+
+/// Exports `$ty` (a [`PluginStrategy`](crate::abi::PluginStrategy)) as this library's plugin:
+/// defines the [`PLUGIN_SYMBOL`](crate::abi::PLUGIN_SYMBOL) function returning its static
+/// [`PluginDescriptor`](crate::abi::PluginDescriptor). Use once per cdylib.
+#[macro_export]
+macro_rules! export_strategy {
+    ($ty:ty) => {
+        /// The Omega strategy plugin descriptor (C ABI, see `omega_strategy_api::abi`).
+        #[allow(unsafe_code)] // `no_mangle` is flagged by the lint: the symbol must be exact
+        #[no_mangle]
+        pub extern "C" fn omega_strategy_plugin_v2() -> *const $crate::abi::PluginDescriptor {
+            static DESCRIPTOR: $crate::abi::PluginDescriptor =
+                $crate::abi::PluginDescriptor::of::<$ty>();
+            &DESCRIPTOR
+        }
+    };
+}
+
+#[cfg(test)]
+#[allow(unsafe_code)] // reading the descriptor the macro returns
+mod tests {
+    use crate::abi::{PluginDescriptor, PluginStrategy, PLUGIN_SYMBOL};
+    use crate::{DataSlice, IndicatorKey, ParamValue, Strategy, Timeframe, TradeSignal};
+
+    struct Flat;
+
+    impl Strategy for Flat {
+        fn name(&self) -> &str {
+            "flat"
+        }
+        fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
+            Vec::new()
+        }
+        fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Option<TradeSignal> {
+            None
+        }
+    }
+
+    impl PluginStrategy for Flat {
+        const NAME: &'static str = "flat";
+        fn create(_params: &[(String, ParamValue)]) -> Result<Self, String> {
+            Ok(Flat)
+        }
+    }
+
+    crate::export_strategy!(Flat);
+
+    #[test]
+    fn the_exported_function_is_named_as_the_symbol_the_host_looks_up() {
+        // The macro's identifier and the constant are written separately: this ties them
+        // (the call only compiles under the name the constant spells).
+        let descriptor: *const PluginDescriptor = omega_strategy_plugin_v2();
+        assert_eq!(PLUGIN_SYMBOL, "omega_strategy_plugin_v2");
+        assert!(PLUGIN_SYMBOL.ends_with(&format!("_v{}", crate::ABI_VERSION)));
+        // SAFETY: the macro returns the address of a static descriptor.
+        let d = unsafe { &*descriptor };
+        assert_eq!(d.abi_version, crate::ABI_VERSION);
+        // SAFETY: a static name of this build.
+        assert_eq!(unsafe { d.name.to_str() }, Ok("flat"));
+    }
+}

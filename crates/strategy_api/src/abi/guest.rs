@@ -1,0 +1,368 @@
+//! The guest side: the `extern "C"` functions a plugin exports, wrapping a [`Strategy`].
+//!
+//! [`PluginDescriptor::of`] fills the function table with these functions instantiated for
+//! one [`PluginStrategy`]. Each decodes the host's arguments (`codec`), calls the strategy
+//! under [`catch_panic`] and encodes the answer into the host's out-parameter.
+//!
+//! Ownership: the host owns everything it passes in, for the duration of the call. The plugin
+//! owns what it hands out (indicator keys, a signal's tag, the last error): valid until the
+//! next call on the same instance. An instance is created by `create` and freed by `destroy`.
+//! After a panic the instance is poisoned: the strategy may be half-updated, so it is never
+//! called again.
+#![allow(unsafe_code)] // the exported functions dereference the host's pointers
+
+use super::codec::{column, timeframe};
+use super::panic::catch_panic;
+use super::types::*;
+use crate::params::ParamValue;
+use crate::signal::{Position, Side};
+use crate::slice::{BarColumns, DataSlice, FrameView, IndicatorView, SliceParts, TraceRecorder};
+use crate::strategy::Strategy;
+use crate::types::{IndicatorKey, IndicatorSpec, PriceSide, Timeframe};
+use crate::ABI_VERSION;
+use std::ffi::c_void;
+
+/// A strategy a plugin exports: a [`Strategy`] that can be built from user parameters.
+pub trait PluginStrategy: Strategy + Send + Sized + 'static {
+    /// The name the host reports (usually the same as `Strategy::name`).
+    const NAME: &'static str;
+    /// Builds the strategy from user parameters (validate them with [`crate::validate`]); an
+    /// `Err` message reaches the user as a strategy error.
+    fn create(params: &[(String, ParamValue)]) -> Result<Self, String>;
+}
+
+impl PluginDescriptor {
+    /// The descriptor of `T` (used by [`export_strategy!`](crate::export_strategy)).
+    pub const fn of<T: PluginStrategy>() -> PluginDescriptor {
+        PluginDescriptor {
+            abi_version: ABI_VERSION,
+            sizes: AbiSizes::CURRENT,
+            name: AbiStr::new(T::NAME),
+            api_version: AbiStr::new(crate::API_VERSION),
+            create: create::<T>,
+            destroy: destroy::<T>,
+            indicators: indicators::<T>,
+            evaluate: evaluate::<T>,
+            manage: manage::<T>,
+            last_error: last_error::<T>,
+        }
+    }
+}
+
+/// The plugin side of one strategy instance: the strategy and the buffers whose contents are
+/// handed to the host (valid until the next call) or reused per bar (no allocation per bar).
+struct Instance<T> {
+    strategy: Option<T>,
+    /// Set after a panic: the strategy may be half-updated, so it is never called again.
+    poisoned: bool,
+    error: String,
+    keys: Vec<IndicatorKeyAbi>,
+    tag: String,
+    position: Position,
+    recorder: TraceRecorder,
+}
+
+impl<T: PluginStrategy> Instance<T> {
+    fn new(strategy: Option<T>, error: String) -> Self {
+        Instance {
+            strategy,
+            poisoned: false,
+            error,
+            keys: Vec::new(),
+            tag: String::new(),
+            position: Position {
+                side: Side::Long,
+                size: 0.0,
+                entry_price: 0.0,
+                entry_time: 0,
+                entry_index: 0,
+                stop_loss: None,
+                take_profit: None,
+                bars_held: 0,
+                mfe: 0.0,
+                entry_fee: 0.0,
+                max_bars: None,
+                unrealized_pnl: 0.0,
+                tag: String::new(),
+            },
+            recorder: TraceRecorder::new(),
+        }
+    }
+
+    /// Runs `f` on the strategy with panics caught; sets `error` and returns the status for
+    /// an error or a panic. `f` returns `Ok(true)` when it filled its out-parameter.
+    fn call(&mut self, f: impl FnOnce(&mut Self) -> Result<bool, String>) -> i32 {
+        if self.poisoned || self.strategy.is_none() {
+            self.error = "the strategy instance is unusable after an earlier failure".into();
+            return STATUS_ERROR;
+        }
+        // `take_error` is the strategy's code too: it runs under the same guard.
+        let outcome = catch_panic(|| {
+            let filled = f(self)?;
+            match self.strategy.as_mut().and_then(|s| s.take_error()) {
+                Some(message) => Err(message),
+                None => Ok(filled),
+            }
+        });
+        match outcome {
+            Ok(Ok(true)) => STATUS_SOME,
+            Ok(Ok(false)) => STATUS_NONE,
+            Ok(Err(message)) => {
+                self.error = message;
+                STATUS_ERROR
+            }
+            Err(message) => {
+                self.poisoned = true;
+                self.error = message;
+                STATUS_PANIC
+            }
+        }
+    }
+
+    /// Calls `f` with the strategy and the slice described by `abi`; forwards recorded trace
+    /// values to the host afterwards.
+    ///
+    /// # Safety
+    /// `abi` must satisfy the contract of [`SliceAbi`]: valid pointers and counts for the
+    /// whole call.
+    unsafe fn with_slice<R>(
+        &mut self,
+        abi: &SliceAbi,
+        f: impl FnOnce(&mut T, &DataSlice<'_>) -> R,
+    ) -> Result<R, String> {
+        const EMPTY: BarColumns<'static> = BarColumns {
+            time: &[],
+            bid_open: &[],
+            bid_high: &[],
+            bid_low: &[],
+            bid_close: &[],
+            ask_open: &[],
+            ask_high: &[],
+            ask_low: &[],
+            ask_close: &[],
+            volume: &[],
+        };
+        const MAX_FRAMES: usize = Timeframe::ALL.len();
+        // Most strategies declare a handful of indicators: those stay on the stack.
+        const STACK_INDICATORS: usize = 16;
+        let unused_key = IndicatorKey {
+            timeframe: Timeframe::M1,
+            side: PriceSide::Bid,
+            spec: IndicatorSpec::Atr { period: 0 },
+        };
+
+        // SAFETY: the caller guarantees `n_frames` frames at `frames`.
+        let frames_abi = unsafe { column(abi.frames, abi.n_frames) };
+        if frames_abi.len() > MAX_FRAMES {
+            return Err(format!(
+                "{} frames (at most {MAX_FRAMES})",
+                frames_abi.len()
+            ));
+        }
+        let mut frames = [FrameView {
+            timeframe: Timeframe::M1,
+            bars: EMPTY,
+        }; MAX_FRAMES];
+        let mut visible = [0usize; MAX_FRAMES];
+        for (k, f) in frames_abi.iter().enumerate() {
+            frames[k] = FrameView {
+                timeframe: timeframe(f.timeframe)?,
+                // SAFETY: the caller guarantees the columns of every frame.
+                bars: unsafe { f.bars.to_columns() },
+            };
+            if f.visible > f.bars.len {
+                return Err(format!("visible {} > {} bars", f.visible, f.bars.len));
+            }
+            visible[k] = f.visible;
+        }
+        let n_frames = frames_abi.len();
+
+        // SAFETY: the caller guarantees `n_indicators` entries at `indicators`.
+        let indicators_abi = unsafe { column(abi.indicators, abi.n_indicators) };
+        let mut on_stack = [IndicatorView {
+            key: unused_key,
+            values: &[],
+        }; STACK_INDICATORS];
+        let mut on_heap = Vec::new();
+        let views: &mut [IndicatorView<'_>] = if indicators_abi.len() <= STACK_INDICATORS {
+            &mut on_stack[..indicators_abi.len()]
+        } else {
+            on_heap.resize(indicators_abi.len(), on_stack[0]);
+            &mut on_heap
+        };
+        for (view, ind) in views.iter_mut().zip(indicators_abi) {
+            *view = IndicatorView {
+                key: ind.key.to_key()?,
+                // SAFETY: the caller guarantees `len` values at `values`.
+                values: unsafe { column(ind.values, ind.len) },
+            };
+        }
+        if !views.windows(2).all(|w| w[0].key < w[1].key) {
+            return Err("indicators must be sorted by key without duplicates".into());
+        }
+        for view in views.iter() {
+            let frame = frames[..n_frames]
+                .iter()
+                .position(|f| f.timeframe == view.key.timeframe);
+            if frame.is_some_and(|k| view.values.len() < visible[k]) {
+                return Err("an indicator series is shorter than its frame's closed bars".into());
+            }
+        }
+
+        let position = if abi.position.is_null() {
+            None
+        } else {
+            // SAFETY: a non-null position points to a valid `PositionAbi` for the call.
+            unsafe { (*abi.position).write_to(&mut self.position)? };
+            Some(&self.position)
+        };
+        let tracing = abi.tracing != 0 && abi.record.is_some();
+        let slice = DataSlice::new(SliceParts {
+            index: usize::try_from(abi.index).map_err(|e| e.to_string())?,
+            primary: timeframe(abi.primary)?,
+            frames: &frames[..n_frames],
+            visible: &visible[..n_frames],
+            indicators: views,
+            position,
+            recorder: tracing.then_some(&self.recorder),
+        });
+        let strategy = self.strategy.as_mut().expect("checked by `call`");
+        let result = f(strategy, &slice);
+        if let (true, Some(record)) = (tracing, abi.record) {
+            for (name, value) in self.recorder.take() {
+                // SAFETY: the host's callback, with the context it passed for this call.
+                unsafe { record(abi.record_context, AbiStr::new(&name), value) };
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// # Safety
+/// `instance` must come from `create::<T>` and not be destroyed; no other call on it runs.
+unsafe fn instance<'a, T>(instance: *mut c_void) -> &'a mut Instance<T> {
+    // SAFETY: forwarded from the caller: an exclusive pointer to a live `Instance<T>`.
+    unsafe { &mut *instance.cast::<Instance<T>>() }
+}
+
+unsafe extern "C" fn create<T: PluginStrategy>(
+    params: *const ParamAbi,
+    n_params: usize,
+    out: *mut *mut c_void,
+) -> i32 {
+    let built = catch_panic(|| {
+        // SAFETY: the host passes `n_params` valid entries whose strings live for the call.
+        let given = unsafe { column(params, n_params) }
+            .iter()
+            .map(|p| unsafe { p.to_param() })
+            .collect::<Result<Vec<_>, String>>()?;
+        T::create(&given)
+    });
+    let (status, instance) = match built {
+        Ok(Ok(strategy)) => (STATUS_SOME, Instance::new(Some(strategy), String::new())),
+        Ok(Err(message)) => (STATUS_ERROR, Instance::<T>::new(None, message)),
+        Err(message) => (STATUS_PANIC, Instance::new(None, message)),
+    };
+    // SAFETY: `out` is a valid place for one pointer (the host's contract).
+    unsafe { *out = Box::into_raw(Box::new(instance)).cast::<c_void>() };
+    status
+}
+
+unsafe extern "C" fn destroy<T: PluginStrategy>(ptr: *mut c_void) {
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: `ptr` came from `create::<T>` (Box::into_raw) and is destroyed once.
+    let boxed = unsafe { Box::from_raw(ptr.cast::<Instance<T>>()) };
+    // A strategy's `Drop` may panic too: it must not unwind into the host (nobody is left
+    // to read the message).
+    let _ = catch_panic(move || drop(boxed));
+}
+
+unsafe extern "C" fn indicators<T: PluginStrategy>(
+    ptr: *mut c_void,
+    primary: u32,
+    out: *mut KeyListAbi,
+) -> i32 {
+    // SAFETY: the host's contract for every call on an instance.
+    let inst = unsafe { instance::<T>(ptr) };
+    let status = inst.call(|inst| {
+        let primary = timeframe(primary)?;
+        let keys = inst.strategy.as_ref().expect("checked").indicators(primary);
+        inst.keys.clear();
+        inst.keys.extend(keys.iter().map(IndicatorKeyAbi::from_key));
+        Ok(true)
+    });
+    // SAFETY: `out` is a valid place for a `KeyListAbi` (the host's contract).
+    unsafe {
+        *out = KeyListAbi {
+            keys: inst.keys.as_ptr(),
+            len: if status == STATUS_SOME {
+                inst.keys.len()
+            } else {
+                0
+            },
+        }
+    };
+    status
+}
+
+unsafe extern "C" fn evaluate<T: PluginStrategy>(
+    ptr: *mut c_void,
+    slice: *const SliceAbi,
+    out: *mut SignalAbi,
+) -> i32 {
+    // SAFETY: the host's contract for every call on an instance.
+    let inst = unsafe { instance::<T>(ptr) };
+    inst.call(|inst| {
+        // SAFETY: the host passes a valid slice for the duration of the call.
+        let signal = unsafe { inst.with_slice(&*slice, |s, slice| s.evaluate(slice))? };
+        let Some(signal) = signal else {
+            return Ok(false);
+        };
+        inst.tag.clone_from(&signal.tag);
+        let abi = SignalAbi {
+            tag: AbiStr::new(&inst.tag),
+            ..SignalAbi::from_signal(&signal)
+        };
+        // SAFETY: `out` is a valid place for a `SignalAbi` (the host's contract).
+        unsafe { *out = abi };
+        Ok(true)
+    })
+}
+
+unsafe extern "C" fn manage<T: PluginStrategy>(
+    ptr: *mut c_void,
+    slice: *const SliceAbi,
+    out: *mut ActionAbi,
+) -> i32 {
+    // SAFETY: the host's contract for every call on an instance.
+    let inst = unsafe { instance::<T>(ptr) };
+    inst.call(|inst| {
+        // SAFETY: the host passes a valid slice for the duration of the call.
+        let slice_abi = unsafe { &*slice };
+        if slice_abi.position.is_null() {
+            return Err("manage called without a position".into());
+        }
+        // SAFETY: as above; the position was written into `inst.position` by `with_slice`,
+        // which the closure reads through the slice (the same value the trait passes).
+        let action = unsafe {
+            inst.with_slice(slice_abi, |s, slice| {
+                let position = slice.position().expect("non-null checked above");
+                s.manage_position(position, slice)
+            })?
+        };
+        let Some(action) = action else {
+            return Ok(false);
+        };
+        // SAFETY: `out` is a valid place for an `ActionAbi` (the host's contract).
+        unsafe { *out = ActionAbi::from_action(&action) };
+        Ok(true)
+    })
+}
+
+unsafe extern "C" fn last_error<T: PluginStrategy>(ptr: *mut c_void) -> AbiStr {
+    // SAFETY: the host's contract for every call on an instance.
+    let inst = unsafe { instance::<T>(ptr) };
+    AbiStr::new(&inst.error)
+}

@@ -1,0 +1,28 @@
+//! The C ABI of run-time strategy plugins (`ABI_VERSION` 2).
+//!
+//! A plugin is a `cdylib` that depends on this crate alone and exports one symbol,
+//! [`PLUGIN_SYMBOL`], with [`export_strategy!`](crate::export_strategy). The symbol returns a
+//! `'static` [`PluginDescriptor`]: the ABI version, the sizes of every boundary type, the
+//! strategy name and a table of `extern "C"` functions. A host (omega-plugin-host) checks the
+//! version and the sizes before it calls anything else.
+//!
+//! The module is split by concern; every item is re-exported here, so paths stay
+//! `omega_strategy_api::abi::Name`:
+//! - `types`: the `#[repr(C)]` boundary structs, tags, flags and statuses;
+//! - `codec`: conversions between the API types and those structs;
+//! - `guest`: the plugin side, [`PluginStrategy`] and the exported functions;
+//! - `panic`: [`catch_panic`] and [`panic_message`], keeping unwinds off the boundary;
+//! - `export`: the [`export_strategy!`](crate::export_strategy) macro.
+//!
+//! `unsafe` is allowed in `types`, `codec` and `guest` only; every block says why it holds.
+
+mod codec;
+mod export;
+mod guest;
+mod panic;
+mod types;
+
+pub use codec::timeframe;
+pub use guest::PluginStrategy;
+pub use panic::{catch_panic, panic_message, NON_STRING_PANIC};
+pub use types::*;
