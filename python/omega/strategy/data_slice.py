@@ -189,12 +189,18 @@ class DataSlice:
             entry = self._timeframe_entry(timeframe)
         visible = entry[2]
         j = self._i if visible is None else visible[self._i]
+        if entry[5] == j:  # the same bar as at the last call (a coarser bar closes rarely)
+            return entry[6]
         if j < 0:
-            return None
-        columns = entry[5]
-        if columns is None:
-            columns = entry[5] = self._market.columns(entry[1])
-        return Bar(*(column[j] for column in columns))
+            bar = None
+        else:
+            columns = entry[7]
+            if columns is None:
+                columns = entry[7] = self._market.columns(entry[1])
+            bar = Bar._make([column[j] for column in columns])
+        entry[5] = j
+        entry[6] = bar
+        return bar
 
     def closed_bars(self, timeframe: Timeframe | str | None = None) -> BarSeries:
         """The closed bars of ``timeframe`` up to now, as a read-only BarSeries view."""
@@ -262,12 +268,13 @@ class DataSlice:
         return entry[1], entry[2]
 
     def _timeframe_entry(self, timeframe: Timeframe | str | None) -> list:
-        """``[timeframe as given, run timeframe, visibility map, j, closed view at j, bar
-        columns or None]``.
+        """``[timeframe as given, run timeframe, visibility map, j, closed view at j, j of the
+        last Bar, that Bar, bar columns or None]``.
 
         Hot path: strategies pass the same timeframe object every bar, so the entry is found
         by object identity (hashing a Timeframe enum member runs Python code); it also holds
-        the last `closed_bars` view, rebuilt only when a new bar of that timeframe closes.
+        the last `closed_bars` view and the last `last_closed` Bar, rebuilt only when a new
+        bar of that timeframe closes.
         """
         entry = self._tf_memo.get(id(timeframe))
         if entry is not None and entry[0] is timeframe:
@@ -282,6 +289,6 @@ class DataSlice:
             raise StrategyError(f"timeframe {tf} is not configured for this run ({configured})")
         visible = None if tf is market.primary_timeframe else market.visible[tf]
         # the entry holds the timeframe object, so its id cannot be reused meanwhile
-        entry = [timeframe, tf, visible, -2, None, None]
+        entry = [timeframe, tf, visible, -2, None, -2, None, None]
         self._tf_memo[id(timeframe)] = entry
         return entry
