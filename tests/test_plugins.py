@@ -156,7 +156,7 @@ def test_a_panic_in_the_plugin_is_a_plugin_error_and_the_process_survives(
     assert_same_run(builtin, run_plugin(eurusd, plugins["ok"], PARAMS, settings))
 
 
-@pytest.mark.parametrize("function", ["create", "indicators"])
+@pytest.mark.parametrize("function", ["create", "init"])
 def test_a_panic_before_the_first_bar_is_a_plugin_error(plugins, eurusd, function):
     with pytest.raises(PluginError, match=f"panic in {function}: test hook"):
         run_plugin(eurusd, plugins["ok"], {"panic_in": function}, settings_for(eurusd))

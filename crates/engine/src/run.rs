@@ -15,8 +15,8 @@ use crate::visibility::VisibilityCursor;
 use omega_indicators::IndicatorCache;
 use omega_strategy_api::{
     BarColumns, DataSlice, Declared, Distance, FrameView, IndicatorKey, IndicatorSpec,
-    IndicatorView, Instrument as ApiInstrument, InstrumentId, PositionAction, PriceSide, RunContext,
-    Side, SliceParts, Strategy, Timeframe, TraceRecorder, TradeSignal,
+    IndicatorView, Instrument as ApiInstrument, InstrumentId, PositionAction, PriceSide,
+    RunContext, Side, SliceParts, Strategy, Timeframe, TraceRecorder, TradeSignal,
 };
 
 /// Options of one run that do not change its result.
@@ -237,8 +237,12 @@ pub(crate) fn plan<S: Strategy>(
     base_tf: Timeframe,
     settings: &EngineSettings,
 ) -> Result<Plan, EngineError> {
-    let declared = init_strategy(strategy, settings)?;
-    let wanted: Vec<Timeframe> = declared.iter().map(Declared::timeframe).collect();
+    let (declared, read) = init_strategy(strategy, settings)?;
+    let wanted: Vec<Timeframe> = declared
+        .iter()
+        .map(Declared::timeframe)
+        .chain(read)
+        .collect();
     let timeframes = run_timeframes(
         base_tf,
         settings.primary_timeframe,
@@ -251,11 +255,12 @@ pub(crate) fn plan<S: Strategy>(
     })
 }
 
-/// Calls `strategy.init` with the run's context: what it declared, in handle order.
+/// Calls `strategy.init` with the run's context: what it declared (in handle order) and the
+/// timeframes it reads without an indicator.
 pub(crate) fn init_strategy<S: Strategy>(
     strategy: &mut S,
     settings: &EngineSettings,
-) -> Result<Vec<Declared>, EngineError> {
+) -> Result<(Vec<Declared>, Vec<Timeframe>), EngineError> {
     let primary_tf = settings.primary_timeframe;
     let instrument = ApiInstrument {
         id: InstrumentId(0),
@@ -272,7 +277,7 @@ pub(crate) fn init_strategy<S: Strategy>(
     strategy
         .init(&mut ctx)
         .map_err(|e| EngineError::Strategy(e.0))?;
-    Ok(ctx.into_declared())
+    Ok(ctx.into_parts())
 }
 
 /// Runs a backtest of `strategy` over `base` bars of timeframe `base_tf`.
@@ -429,7 +434,10 @@ pub(crate) fn compute_declared(
         if let Declared::Custom(custom) = d {
             let timeframe = d.timeframe();
             let bars = frames.columns(timeframe).ok_or_else(|| {
-                EngineError::Internal(format!("indicator timeframe {} has no frame", timeframe.name()))
+                EngineError::Internal(format!(
+                    "indicator timeframe {} has no frame",
+                    timeframe.name()
+                ))
             })?;
             cache.ensure_custom(custom, &bars);
         }
@@ -920,7 +928,11 @@ impl Stepper {
                 let distance = trail.distance * scale(trail.unit);
                 if !distance.is_nan() {
                     let long = pos.side == Side::Long;
-                    let cand = if long { px.bc - distance } else { px.ac + distance };
+                    let cand = if long {
+                        px.bc - distance
+                    } else {
+                        px.ac + distance
+                    };
                     let better = match pos.stop_loss {
                         None => true,
                         Some(sl) => (long && cand > sl) || (!long && cand < sl),

@@ -617,7 +617,13 @@ fn several_actions_apply_in_order_and_a_full_exit_wins() {
     // Entry at the ask open of bar 1 (101); the full exit at the bid open of bar 2 (104).
     assert_eq!(t.len(), 1);
     assert_eq!(
-        (t.exit_reason[0], t.exit_price[0], t.size[0], t.sl[0], t.tp[0]),
+        (
+            t.exit_reason[0],
+            t.exit_price[0],
+            t.size[0],
+            t.sl[0],
+            t.tp[0]
+        ),
         (ExitReason::Strategy, 104.0, 2.0, 103.0, 110.0)
     );
 }
@@ -632,7 +638,10 @@ fn distances_in_multiples_of_a_custom_indicator() {
         (103.5, 104.0, 103.5, 104.0),
     ]);
     let h = omega_strategy_api::IndicatorHandle(0);
-    let atr = |multiple| Distance::Atr { handle: h, multiple };
+    let atr = |multiple| Distance::Atr {
+        handle: h,
+        multiple,
+    };
     let out = run(
         &b,
         &settings(),

@@ -183,14 +183,9 @@ fn run_group<S: Strategy>(
     let mut prepared: Vec<Result<Prepared<'_>, EngineError>> = Vec::with_capacity(guards.len());
     for guard in guards.iter_mut() {
         let (strategy, planned) = &mut **guard;
-        prepared.push(
-            planned
-                .as_ref()
-                .map_err(Clone::clone)
-                .and_then(|plan| {
-                    Prepared::new(frames, &plan.timeframes, &plan.declared, cache, settings)
-                }),
-        );
+        prepared.push(planned.as_ref().map_err(Clone::clone).and_then(|plan| {
+            Prepared::new(frames, &plan.timeframes, &plan.declared, cache, settings)
+        }));
         strategies.push(strategy);
         plans.push(planned);
     }

@@ -74,9 +74,14 @@ pub fn compute_into(
         )));
     }
     let one = |field: PriceField| columns.field(field).iter().copied();
-    with_built!(spec,
-        single |ind, field| { let mut ind = ind; ind.batch_into(one(field), out) },
-        range |ind| {
+    with_built!(
+        spec,
+        single | ind,
+        field | {
+            let mut ind = ind;
+            ind.batch_into(one(field), out)
+        },
+        range | ind | {
             let mut ind = ind;
             ind.batch_into(hlc_iter(columns.high, columns.low, columns.close), out)
         },

@@ -55,9 +55,11 @@ impl std::fmt::Debug for SpecStream {
 impl SpecStream {
     /// A fresh state; the same parameter errors as [`compute`](crate::compute).
     pub fn new(spec: &IndicatorSpec) -> Result<Self, IndicatorError> {
-        let kind = with_built!(spec,
-            single |ind, field| Kind::Single(Box::new(ind), field),
-            range |ind| Kind::Range(Box::new(ind)),
+        let kind = with_built!(
+            spec,
+            single | ind,
+            field | Kind::Single(Box::new(ind), field),
+            range | ind | Kind::Range(Box::new(ind)),
         );
         Ok(SpecStream { kind })
     }

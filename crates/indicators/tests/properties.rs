@@ -164,6 +164,7 @@ fn fold(spec: &IndicatorSpec, o: &[f64], h: &[f64], l: &[f64], c: &[f64]) -> Vec
             KalmanZScore::new(q, r, x0, p0, lookback).unwrap(),
             col(field),
         ),
+        other => panic!("no independent fold for {other:?}"),
     }
 }
 

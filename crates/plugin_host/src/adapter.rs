@@ -1,22 +1,23 @@
 //! [`PluginStrategy`]: a plugin instance behind the [`Strategy`] trait.
 //!
-//! Per call the adapter describes the engine's `DataSlice` as a `SliceAbi`: pointers to the
-//! closed bars of each configured timeframe and to each declared indicator series (no copy),
-//! the position, and a callback for trace values. The frames present and the declared keys
-//! are found once per run (at `indicators`), so a call costs a few pointer stores per frame
-//! and indicator.
+//! At `init` the adapter hands the run's context to the plugin and declares, in the engine's
+//! context, the built-in series the plugin asked for (in its order, so the engine's handles
+//! are the plugin's list) and the timeframes its own indicators read. Per call it describes
+//! the engine's `DataSlice` as a `SliceAbi`: pointers to every frame's bars with their
+//! visible count and to each declared series (no copy), the position, and a callback for
+//! trace values; a call costs a few pointer stores per frame and indicator.
 #![allow(unsafe_code)] // calls through the plugin's function table and the trace callback
 
 use crate::PluginError;
 use omega_strategy_api::abi::{
-    catch_panic, AbiStr, ActionAbi, ColumnsAbi, FrameAbi, IndicatorAbi, IndicatorKeyAbi,
-    KeyListAbi, PluginDescriptor, PositionAbi, SignalAbi, SliceAbi, STATUS_ERROR, STATUS_NONE,
-    STATUS_PANIC, STATUS_SOME,
+    catch_panic, AbiStr, ActionAbi, ActionListAbi, ColumnsAbi, ContextAbi, FrameAbi, IndicatorAbi,
+    IndicatorKeyAbi, InitAbi, PluginDescriptor, PositionAbi, SignalAbi, SliceAbi, STATUS_ERROR,
+    STATUS_NONE, STATUS_PANIC, STATUS_SOME,
 };
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, Position, PositionAction, Strategy, Timeframe, TradeSignal,
+    abi::timeframe, DataSlice, Position, PositionAction, RunContext, Strategy, StrategyError,
+    TradeSignal,
 };
-use std::cell::RefCell;
 use std::ffi::c_void;
 
 /// A strategy instance living in a plugin library, driven through its C function table.
@@ -25,30 +26,15 @@ pub struct PluginStrategy {
     descriptor: &'static PluginDescriptor,
     instance: *mut c_void,
     name: String,
-    /// Updated by `indicators`, which takes `&self`.
-    run: RefCell<RunLayout>,
     /// Set when the plugin failed; the plugin is never called again.
-    fault: RefCell<Option<PluginError>>,
-    /// The message `take_error` hands the engine (a plugin error or a fault).
-    error: RefCell<Option<String>>,
+    fault: Option<PluginError>,
     frames: Vec<FrameAbi>,
     indicators: Vec<IndicatorAbi>,
 }
 
-/// What stays fixed during one run.
-#[derive(Debug, Default)]
-struct RunLayout {
-    /// Declared indicators, sorted and without duplicates (the order of the engine's views).
-    keys: Vec<IndicatorKey>,
-    key_abis: Vec<IndicatorKeyAbi>,
-    /// Configured timeframes, found at the first call of a run.
-    timeframes: Option<Vec<Timeframe>>,
-}
-
-// SAFETY: the instance is owned by this value alone and only used through `&mut self` or,
-// for `indicators`, through `&self` of a type that is not `Sync`; the plugin's strategy type
-// is `Send` (required by `abi::PluginStrategy`). The buffers' pointers are only read during
-// a call, on the calling thread.
+// SAFETY: the instance is owned by this value alone and only used through `&mut self`; the
+// plugin's strategy type is `Send` (required by `abi::PluginStrategy`). The buffers'
+// pointers are only read during a call, on the calling thread.
 unsafe impl Send for PluginStrategy {}
 
 impl PluginStrategy {
@@ -61,9 +47,7 @@ impl PluginStrategy {
             descriptor,
             instance,
             name,
-            run: RefCell::default(),
-            fault: RefCell::new(None),
-            error: RefCell::new(None),
+            fault: None,
             frames: Vec::new(),
             indicators: Vec::new(),
         }
@@ -71,26 +55,24 @@ impl PluginStrategy {
 
     /// The failure of the plugin itself (panic, invalid answer) that stopped a run, if any.
     /// An error the strategy reported on purpose is not a fault: it reached the engine as a
-    /// strategy error through `take_error`.
+    /// strategy error.
     pub fn take_fault(&mut self) -> Option<PluginError> {
-        self.fault.get_mut().take()
+        self.fault.take()
     }
 
-    fn faulted(&self) -> bool {
-        self.fault.borrow().is_some()
+    /// Records `fault` and returns the error the engine stops with.
+    fn fail(&mut self, fault: PluginError) -> StrategyError {
+        let error = StrategyError(fault.to_string());
+        self.fault = Some(fault);
+        error
     }
 
-    fn fail(&self, fault: PluginError) {
-        *self.error.borrow_mut() = Some(fault.to_string());
-        *self.fault.borrow_mut() = Some(fault);
-    }
-
-    fn protocol(&self, function: &'static str, message: String) {
+    fn protocol(&mut self, function: &'static str, message: String) -> StrategyError {
         self.fail(PluginError::Protocol {
             strategy: self.name.clone(),
             function,
             message,
-        });
+        })
     }
 
     /// The plugin's message for its last error.
@@ -100,70 +82,62 @@ impl PluginStrategy {
         unsafe { plugin_message((self.descriptor.last_error)(self.instance)) }
     }
 
-    /// Records a panic on this side of a call (preparing it or reading its answer) as the
-    /// fault: every call through the function table runs under `catch_panic`, so nothing
-    /// unwinds into the engine, and the plugin is not called again.
-    fn host_panic(&self, function: &'static str, message: String) {
-        self.fail(PluginError::HostPanic {
-            strategy: self.name.clone(),
-            function,
-            message,
-        });
-    }
-
-    /// Whether the call filled its out-parameter; on an error or a panic the cause is
-    /// recorded for `take_error` and `None` is returned.
-    fn settle(&self, function: &'static str, status: i32) -> Option<bool> {
+    /// Whether the call filled its out-parameter; an error of the strategy, or a fault.
+    fn settle(&mut self, function: &'static str, status: i32) -> Result<bool, StrategyError> {
         match status {
-            STATUS_NONE => Some(false),
-            STATUS_SOME => Some(true),
-            STATUS_ERROR => {
-                *self.error.borrow_mut() = Some(self.last_error());
-                None
-            }
+            STATUS_NONE => Ok(false),
+            STATUS_SOME => Ok(true),
+            STATUS_ERROR => Err(StrategyError(self.last_error())),
             STATUS_PANIC => {
-                self.fail(PluginError::Panic {
+                let message = self.last_error();
+                Err(self.fail(PluginError::Panic {
                     strategy: self.name.clone(),
                     function,
-                    message: self.last_error(),
-                });
-                None
+                    message,
+                }))
             }
-            other => {
-                self.protocol(function, format!("unknown status {other}"));
-                None
-            }
+            other => Err(self.protocol(function, format!("unknown status {other}"))),
+        }
+    }
+
+    /// Runs `f` (a call through the function table and the handling of its answer) unless
+    /// the plugin faulted before; a panic on this side becomes the fault, so nothing unwinds
+    /// into the engine and the plugin is not called again.
+    fn guarded<R>(
+        &mut self,
+        function: &'static str,
+        f: impl FnOnce(&mut Self) -> Result<R, StrategyError>,
+    ) -> Result<R, StrategyError> {
+        if let Some(fault) = &self.fault {
+            return Err(StrategyError(fault.to_string()));
+        }
+        match catch_panic(|| f(self)) {
+            Ok(result) => result,
+            Err(message) => Err(self.fail(PluginError::HostPanic {
+                strategy: self.name.clone(),
+                function,
+                message,
+            })),
         }
     }
 
     /// Describes `slice` in the reusable buffers and returns the `SliceAbi` pointing to them.
     fn slice_abi(&mut self, slice: &DataSlice<'_>, position: Option<&PositionAbi>) -> SliceAbi {
-        let run = self.run.get_mut();
-        let timeframes = run.timeframes.get_or_insert_with(|| {
-            Timeframe::ALL
-                .into_iter()
-                .filter(|&tf| slice.bars(tf).is_some())
-                .collect()
-        });
+        let parts = slice.parts();
         self.frames.clear();
-        for &tf in timeframes.iter() {
-            if let Some(bars) = slice.bars(tf) {
-                // `DataSlice` shows only the closed bars: those are sent (the ABI also takes
-                // full columns with a smaller `visible`).
-                self.frames.push(FrameAbi {
-                    timeframe: tf as u32,
-                    visible: bars.len(),
-                    bars: ColumnsAbi::from_columns(&bars),
-                });
-            }
+        for (frame, &visible) in parts.frames.iter().zip(parts.visible) {
+            self.frames.push(FrameAbi {
+                timeframe: frame.timeframe as u32,
+                visible,
+                bars: ColumnsAbi::from_columns(&frame.bars),
+            });
         }
         self.indicators.clear();
-        for (key, abi) in run.keys.iter().zip(&run.key_abis) {
-            let values = slice.indicator_series(key).unwrap_or(&[]);
+        for view in parts.indicators {
             self.indicators.push(IndicatorAbi {
-                key: *abi,
-                values: values.as_ptr(),
-                len: values.len(),
+                frame: view.frame as u32,
+                values: view.values.as_ptr(),
+                len: view.values.len(),
             });
         }
         let tracing = slice.tracing();
@@ -178,6 +152,7 @@ impl PluginStrategy {
             position: position.map_or(std::ptr::null(), |p| p as *const PositionAbi),
             record_context: (slice as *const DataSlice<'_>).cast_mut().cast::<c_void>(),
             record: tracing.then_some(record_value as omega_strategy_api::abi::RecordFn),
+            instrument: slice.instrument().0,
         }
     }
 }
@@ -223,123 +198,125 @@ impl Strategy for PluginStrategy {
         &self.name
     }
 
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        if self.faulted() {
-            return Vec::new();
-        }
-        catch_panic(|| self.call_indicators(primary)).unwrap_or_else(|message| {
-            self.host_panic("indicators", message);
-            Vec::new()
-        })
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        self.guarded("init", |this| this.call_init(ctx))
     }
 
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        if self.faulted() {
-            return None;
-        }
-        catch_panic(|| self.call_evaluate(slice)).unwrap_or_else(|message| {
-            self.host_panic("evaluate", message);
-            None
-        })
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        self.guarded("evaluate", |this| this.call_evaluate(slice))
     }
 
     fn manage_position(
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
-        if self.faulted() {
-            return None;
-        }
-        catch_panic(|| self.call_manage(position, slice)).unwrap_or_else(|message| {
-            self.host_panic("manage_position", message);
-            None
-        })
-    }
-
-    fn take_error(&mut self) -> Option<String> {
-        self.error.get_mut().take()
+    ) -> Result<Vec<PositionAction>, StrategyError> {
+        self.guarded("manage_position", |this| this.call_manage(position, slice))
     }
 }
 
 /// The calls through the function table and the handling of their answers, run under the
 /// host's guard by the `Strategy` methods.
 impl PluginStrategy {
-    fn call_indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        let mut list = KeyListAbi {
+    fn call_init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        let timeframes: Vec<u32> = ctx.timeframes().iter().map(|&tf| tf as u32).collect();
+        let instrument = ctx.instrument();
+        let context = ContextAbi {
+            primary: ctx.primary_timeframe() as u32,
+            instrument_id: instrument.id.0,
+            timeframes: timeframes.as_ptr(),
+            n_timeframes: timeframes.len(),
+            symbol: AbiStr::new(&instrument.symbol),
+            pip_size: instrument.pip_size,
+        };
+        let mut out = InitAbi {
             keys: std::ptr::null(),
-            len: 0,
+            n_keys: 0,
+            timeframes: std::ptr::null(),
+            n_timeframes: 0,
         };
-        // SAFETY: the instance is live and not in another call (`Self: !Sync`); `list` is a
-        // valid out-parameter.
-        let status =
-            unsafe { (self.descriptor.indicators)(self.instance, primary as u32, &mut list) };
-        if self.settle("indicators", status) != Some(true) {
-            return Vec::new();
+        // SAFETY: the instance is live and not in another call (`&mut self`); `context`
+        // points to buffers alive for the call; `out` is a valid out-parameter.
+        let status = unsafe { (self.descriptor.init)(self.instance, &context, &mut out) };
+        self.settle("init", status)?;
+        // SAFETY: the plugin hands out what it owns until its next call (checked non-null).
+        let keys: &[IndicatorKeyAbi] = unsafe { owned(out.keys, out.n_keys) }
+            .map_err(|m| self.protocol("init", format!("keys: {m}")))?;
+        // SAFETY: as above.
+        let read: &[u32] = unsafe { owned(out.timeframes, out.n_timeframes) }
+            .map_err(|m| self.protocol("init", format!("timeframes: {m}")))?;
+        for abi in keys {
+            let key = abi.to_key().map_err(|m| self.protocol("init", m))?;
+            ctx.indicator_on(key.timeframe, key.side, key.spec);
         }
-        let abis: &[IndicatorKeyAbi] = if list.len == 0 {
-            &[]
-        } else if list.keys.is_null() {
-            self.protocol("indicators", format!("{} keys at a null pointer", list.len));
-            return Vec::new();
-        } else {
-            // SAFETY: the plugin hands out `len` keys it owns until the next call.
-            unsafe { std::slice::from_raw_parts(list.keys, list.len) }
-        };
-        let keys = match abis.iter().map(IndicatorKeyAbi::to_key).collect() {
-            Ok(keys) => keys,
-            Err(message) => {
-                self.protocol("indicators", message);
-                return Vec::new();
-            }
-        };
-        let mut sorted: Vec<IndicatorKey> = keys;
-        let declared = sorted.clone();
-        sorted.sort();
-        sorted.dedup();
-        let mut run = self.run.borrow_mut();
-        run.key_abis = sorted.iter().map(IndicatorKeyAbi::from_key).collect();
-        run.keys = sorted;
-        run.timeframes = None; // a new run may configure other timeframes
-        declared
+        for &tf in read {
+            let tf = timeframe(tf).map_err(|m| self.protocol("init", m))?;
+            ctx.read_timeframe(tf);
+        }
+        Ok(())
     }
 
-    fn call_evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn call_evaluate(
+        &mut self,
+        slice: &DataSlice<'_>,
+    ) -> Result<Option<TradeSignal>, StrategyError> {
         let position = slice.position().map(PositionAbi::from_position);
         let abi = self.slice_abi(slice, position.as_ref());
         let mut out = SignalAbi::EMPTY;
         // SAFETY: `abi` points into buffers, `position` and `slice`, all alive and unchanged
         // during the call; `out` is a valid out-parameter.
         let status = unsafe { (self.descriptor.evaluate)(self.instance, &abi, &mut out) };
-        if self.settle("evaluate", status)? {
-            // SAFETY: the tag is owned by the instance until its next call.
-            match unsafe { out.to_signal() } {
-                Ok(signal) => return Some(signal),
-                Err(message) => self.protocol("evaluate", message),
-            }
+        if !self.settle("evaluate", status)? {
+            return Ok(None);
         }
-        None
+        // SAFETY: the tag is owned by the instance until its next call.
+        match unsafe { out.to_signal() } {
+            Ok(signal) => Ok(Some(signal)),
+            Err(message) => Err(self.protocol("evaluate", message)),
+        }
     }
 
     fn call_manage(
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         // The managed position is the slice's (the engine passes the same one).
         let position = PositionAbi::from_position(position);
         let abi = self.slice_abi(slice, Some(&position));
-        let mut out = ActionAbi::EMPTY;
+        let mut out = ActionListAbi {
+            actions: std::ptr::null(),
+            len: 0,
+        };
         // SAFETY: as in `evaluate`.
         let status = unsafe { (self.descriptor.manage)(self.instance, &abi, &mut out) };
-        if self.settle("manage_position", status)? {
-            match out.to_action() {
-                Ok(action) => return Some(action),
-                Err(message) => self.protocol("manage_position", message),
-            }
+        if !self.settle("manage_position", status)? {
+            return Ok(Vec::new());
         }
-        None
+        // SAFETY: the plugin hands out `len` actions it owns until its next call.
+        let actions: &[ActionAbi] = unsafe { owned(out.actions, out.len) }
+            .map_err(|m| self.protocol("manage_position", m))?;
+        actions
+            .iter()
+            .map(ActionAbi::to_action)
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|m| self.protocol("manage_position", m))
     }
+}
+
+/// `len` values the plugin hands out at `ptr`; an error for a null pointer with a length.
+///
+/// # Safety
+/// A non-null `ptr` must address `len` values that stay unchanged while the result is used.
+unsafe fn owned<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], String> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(format!("{len} values at a null pointer"));
+    }
+    // SAFETY: forwarded from the caller.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
 impl Drop for PluginStrategy {

@@ -6,7 +6,7 @@
 use omega_plugin_host::{Plugin, PluginError};
 use omega_strategy_api::abi::{AbiSizes, AbiStr, PluginDescriptor, PluginStrategy};
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, ParamValue, Timeframe, TradeSignal, ABI_VERSION, API_VERSION,
+    DataSlice, ParamValue, RunContext, StrategyError, TradeSignal, ABI_VERSION, API_VERSION,
 };
 use proptest::prelude::*;
 use std::io::Write;
@@ -18,11 +18,11 @@ impl omega_strategy_api::Strategy for Quiet {
     fn name(&self) -> &str {
         "quiet"
     }
-    fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
-        Vec::new()
+    fn init(&mut self, _ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        Ok(())
     }
-    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        None
+    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        Ok(None)
     }
 }
 
@@ -36,7 +36,7 @@ impl PluginStrategy for Quiet {
     }
 }
 
-const N_SIZES: usize = 12;
+const N_SIZES: usize = 14;
 
 fn sizes_from(v: [usize; N_SIZES]) -> AbiSizes {
     AbiSizes {
@@ -51,7 +51,9 @@ fn sizes_from(v: [usize; N_SIZES]) -> AbiSizes {
         signal: v[8],
         action: v[9],
         param: v[10],
-        key_list: v[11],
+        context: v[11],
+        init: v[12],
+        action_list: v[13],
     }
 }
 
@@ -123,7 +125,7 @@ proptest! {
 
     #[test]
     fn random_descriptor_bytes_are_refused_before_anything_past_the_sizes_is_read(
-        words in prop::collection::vec(any::<u64>(), 13..14),
+        words in prop::collection::vec(any::<u64>(), 15..16),
     ) {
         // Only as many bytes as the version and the size table take: reading further (the
         // name, the functions) would fault, so passing shows nothing else was read.
@@ -133,8 +135,8 @@ proptest! {
         let words: &'static [u64] = Box::leak(words.into_boxed_slice());
         let raw = words.as_ptr().cast::<PluginDescriptor>();
         // SAFETY: `header` readable, 8-aligned bytes; the loader reads no further unless the
-        // version and all twelve sizes match, which random words do not (asserted below).
-        let sizes_match = words[1..13].iter().zip(current_sizes()).all(|(w, s)| *w as usize == s);
+        // version and all fourteen sizes match, which random words do not (asserted below).
+        let sizes_match = words[1..15].iter().zip(current_sizes()).all(|(w, s)| *w as usize == s);
         prop_assume!(!(version == ABI_VERSION && sizes_match));
         let e = unsafe { Plugin::from_descriptor("r", raw) }.unwrap_err();
         if version != ABI_VERSION {

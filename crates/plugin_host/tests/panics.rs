@@ -13,9 +13,9 @@ use omega_strategy_api::abi::{
     STATUS_PANIC,
 };
 use omega_strategy_api::{
-    BarColumns, DataSlice, FrameView, IndicatorKey, IndicatorSpec, IndicatorView, ParamValue,
-    Position, PositionAction, PriceField, PriceSide, Side, SliceParts, Strategy, Timeframe,
-    TradeSignal,
+    BarColumns, DataSlice, Declared, FrameView, IndicatorKey, IndicatorSpec, IndicatorView,
+    Instrument, InstrumentId, ParamValue, Position, PositionAction, PriceField, PriceSide,
+    RunContext, Side, SliceParts, Strategy, StrategyError, Timeframe, TradeSignal,
 };
 use std::ffi::c_void;
 
@@ -68,21 +68,23 @@ impl Strategy for Panicky {
     fn name(&self) -> &str {
         "panicky"
     }
-    fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
-        self.maybe_panic("indicators");
-        vec![sma()]
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        self.maybe_panic("init");
+        let key = sma();
+        ctx.indicator_on(key.timeframe, key.side, key.spec);
+        Ok(())
     }
-    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         self.maybe_panic("evaluate");
-        None
+        Ok(None)
     }
     fn manage_position(
         &mut self,
         _position: &Position,
         _slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         self.maybe_panic("manage_position");
-        None
+        Ok(Vec::new())
     }
 }
 
@@ -151,7 +153,24 @@ fn position() -> Position {
         max_bars: None,
         unrealized_pnl: 0.0,
         tag: String::new(),
+        instrument: InstrumentId(0),
     }
+}
+
+/// The engine's start of a run on M5: the keys the strategy declared.
+fn start(strategy: &mut impl Strategy) -> Result<Vec<IndicatorKey>, StrategyError> {
+    let instrument = Instrument::default();
+    let params = Default::default();
+    let mut ctx = RunContext::new(&instrument, Timeframe::M5, &[Timeframe::M5], &params);
+    strategy.init(&mut ctx)?;
+    Ok(ctx
+        .declared()
+        .iter()
+        .map(|d| match d {
+            Declared::Builtin(key) => *key,
+            Declared::Custom(c) => panic!("unexpected custom {c:?}"),
+        })
+        .collect())
 }
 
 /// Calls `f` with a three-bar M5 slice at its last bar, whose SMA series has `sma_len`
@@ -167,7 +186,7 @@ fn with_slice<R>(
         bars: columns(),
     }];
     let indicators = [IndicatorView {
-        key: sma(),
+        frame: 0,
         values: &values[..sma_len],
     }];
     let slice = DataSlice::new(SliceParts {
@@ -178,6 +197,7 @@ fn with_slice<R>(
         indicators: &indicators,
         position,
         recorder: None,
+        instrument: InstrumentId(0),
     });
     f(&slice)
 }
@@ -220,34 +240,29 @@ fn at_the_c_level_a_panic_is_status_panic_with_the_message_in_last_error() {
 #[test]
 fn a_panic_in_a_per_run_or_per_bar_call_stops_the_strategy_with_the_payload_s_text() {
     let held = position();
-    for function in ["indicators", "evaluate", "manage_position"] {
+    for function in ["init", "evaluate", "manage_position"] {
         for payload in PAYLOADS {
             let mut strategy = plugin().create(&params(function, payload)).unwrap();
-            // `indicators` must have run for the per-bar calls (it fixes the run's keys).
-            let keys = strategy.indicators(Timeframe::M5);
+            // `init` must have run for the per-bar calls (it fixes the run's series).
+            let started = start(&mut strategy);
             let call = |s: &mut omega_plugin_host::PluginStrategy| {
                 with_slice(3, Some(&held), |slice| match function {
-                    "evaluate" => s.evaluate(slice).is_some(),
-                    "manage_position" => s.manage_position(&held, slice).is_some(),
-                    _ => !s.indicators(Timeframe::M5).is_empty(),
+                    "evaluate" => s.evaluate(slice).map(|_| ()),
+                    "manage_position" => s.manage_position(&held, slice).map(|_| ()),
+                    _ => start(s).map(|_| ()),
                 })
             };
-            if function == "indicators" {
-                assert!(keys.is_empty());
+            let message = expected_message(payload, function);
+            let error = format!("plugin strategy panicky: panic in {function}: {message}");
+            if function == "init" {
+                assert_eq!(started, Err(StrategyError(error.clone())));
             } else {
-                assert_eq!(keys, vec![sma()]);
-                assert!(!call(&mut strategy), "{function} answered after a panic");
+                assert_eq!(started, Ok(vec![sma()]));
+                assert_eq!(call(&mut strategy), Err(StrategyError(error.clone())));
             }
             // The process is alive, and the instance is not called again (its answer,
             // "unusable after an earlier failure", would replace the message below).
-            assert!(!call(&mut strategy));
-            let message = expected_message(payload, function);
-            assert_eq!(
-                strategy.take_error(),
-                Some(format!(
-                    "plugin strategy panicky: panic in {function}: {message}"
-                ))
-            );
+            assert_eq!(call(&mut strategy), Err(StrategyError(error)));
             assert_eq!(
                 strategy.take_fault(),
                 Some(PluginError::Panic {
@@ -261,43 +276,19 @@ fn a_panic_in_a_per_run_or_per_bar_call_stops_the_strategy_with_the_payload_s_te
 }
 
 #[test]
-fn a_panic_on_the_host_side_of_a_call_is_a_host_panic_fault() {
+fn a_series_shorter_than_its_frame_is_refused_by_the_plugin_not_read() {
     let mut strategy = plugin().create(&[]).unwrap();
-    assert_eq!(strategy.indicators(Timeframe::M5), vec![sma()]);
+    assert_eq!(start(&mut strategy), Ok(vec![sma()]));
     // A consistent slice runs.
-    assert_eq!(with_slice(3, None, |s| strategy.evaluate(s)), None);
-    assert_eq!(strategy.take_error(), None);
-    // An SMA series shorter than the frame's closed bars (an engine bug): describing the
-    // slice for the plugin panics on the host side, inside the guard.
-    assert_eq!(with_slice(1, None, |s| strategy.evaluate(s)), None);
-    let fault = strategy.take_fault().expect("a fault");
-    let PluginError::HostPanic {
-        strategy: name,
-        function,
-        message,
-    } = &fault
-    else {
-        panic!("not a host panic: {fault:?}");
-    };
-    assert_eq!((name.as_str(), *function), ("panicky", "evaluate"));
-    assert!(
-        message.contains("out of range for slice of length 1"),
-        "{message}"
-    );
-    assert!(
-        fault
-            .to_string()
-            .starts_with("plugin strategy panicky: the host panicked around evaluate: "),
-        "{fault}"
-    );
-    assert!(strategy.take_error().is_some());
-    // Not called again, even with a consistent slice.
-    let held = position();
+    assert_eq!(with_slice(3, None, |s| strategy.evaluate(s)), Ok(None));
+    // An SMA series shorter than the frame's closed bars (an engine bug): the plugin checks
+    // what it is handed and answers with an error, not a read past the end.
+    let e = with_slice(1, None, |s| strategy.evaluate(s)).unwrap_err();
     assert_eq!(
-        with_slice(3, Some(&held), |s| strategy.manage_position(&held, s)),
-        None
+        e.0,
+        "an indicator series is shorter than its frame's closed bars"
     );
-    assert_eq!(strategy.take_error(), None);
+    assert_eq!(strategy.take_fault(), None);
 }
 
 // A plugin whose `create` fails and whose error message cannot be trusted.

@@ -14,7 +14,8 @@ use crate::errors::strategy_error;
 use numpy::IntoPyArray;
 use omega_engine::resample::resample;
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, Position, PositionAction, Side, Strategy, Timeframe, TradeSignal,
+    DataSlice, Distance, Position, PositionAction, RunContext, Side, Strategy, StrategyError,
+    Timeframe, TradeSignal,
 };
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyException, PyIndexError, PyTypeError};
@@ -345,7 +346,6 @@ pub struct HybridStrategy<'py> {
     name: String,
     trace: bool,
     error: Option<PyErr>,
-    reported: bool,
 }
 
 type SignalTuple = (
@@ -397,7 +397,6 @@ impl<'py> HybridStrategy<'py> {
             name,
             trace,
             error: None,
-            reported: false,
         })
     }
 
@@ -525,7 +524,7 @@ impl<'py> HybridStrategy<'py> {
             ("partial", Some(f)) => PositionAction::PartialClose(f),
             ("sl", level) => PositionAction::ModifyStopLoss(level),
             ("tp", level) => PositionAction::ModifyTakeProfit(level),
-            ("break_even", Some(o)) => PositionAction::MoveToBreakEven(o),
+            ("break_even", Some(o)) => PositionAction::MoveToBreakEven(Distance::Pips(o)),
             _ => {
                 return Err(PyTypeError::new_err(format!(
                     "hybrid driver returned an unknown action {kind:?}"
@@ -541,40 +540,31 @@ impl Strategy for HybridStrategy<'_> {
     }
 
     /// The Python side reads indicators through its own market; the engine computes none.
-    fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
-        Vec::new()
+    fn init(&mut self, _ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        Ok(())
     }
 
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        match self.call_evaluate(slice) {
-            Ok(signal) => signal,
-            Err(e) => {
-                self.fail(e);
-                None
-            }
-        }
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        self.call_evaluate(slice).map_err(|e| self.failed(e))
     }
 
     fn manage_position(
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
-        match self.call_manage(position, slice) {
-            Ok(action) => action,
-            Err(e) => {
-                self.fail(e);
-                None
-            }
-        }
+    ) -> Result<Vec<PositionAction>, StrategyError> {
+        self.call_manage(position, slice)
+            .map(|action| action.into_iter().collect())
+            .map_err(|e| self.failed(e))
     }
+}
 
-    fn take_error(&mut self) -> Option<String> {
-        if self.reported {
-            return None;
-        }
-        let message = self.error.as_ref().map(|e| e.to_string())?;
-        self.reported = true;
-        Some(message)
+impl HybridStrategy<'_> {
+    /// Keeps the Python exception (raised as itself by `run_hybrid`) and returns the error
+    /// the engine stops with.
+    fn failed(&mut self, error: PyErr) -> StrategyError {
+        let message = error.to_string();
+        self.fail(error);
+        StrategyError(message)
     }
 }

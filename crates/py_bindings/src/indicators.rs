@@ -15,7 +15,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// `indicator_batch(kind, params, values=None, *, high=None, low=None, close=None)`.
 ///
 /// `kind` and `params` are those of `omega.indicators.IndicatorSpec` (`spec.kind`,
-/// `spec.param_dict`). Single-input kinds read `values`; `atr` reads `high`, `low`, `close`.
+/// `spec.param_dict`). Single-input kinds read `values`; kinds without a field (ATR, ADX,
+/// ...) read `high`, `low`, `close`.
 /// Returns a new float64 array (NaN during warm-up).
 #[pyfunction]
 #[pyo3(signature = (kind, params, values=None, *, high=None, low=None, close=None))]
@@ -30,7 +31,7 @@ fn indicator_batch<'py>(
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let spec = spec_from_params(py, kind, params)?;
     let missing = |name: &str| input_error(py, format!("{kind}: missing input array {name}"));
-    let series = if let IndicatorSpec::Atr { .. } = spec {
+    let series = if spec.field().is_none() {
         let high = high.ok_or_else(|| missing("high"))?;
         let low = low.ok_or_else(|| missing("low"))?;
         let close = close.ok_or_else(|| missing("close"))?;
@@ -58,97 +59,37 @@ fn indicator_batch<'py>(
         .map_err(|e| to_py_err(py, e))
 }
 
-/// The Rust `IndicatorSpec` for a Python spec's kind and parameters (field: close).
+/// The Rust `IndicatorSpec` for a Python spec's kind and parameters (field: close), read by
+/// name through the spec table of omega-strategy-api.
 fn spec_from_params(
     py: Python<'_>,
     kind: &str,
     params: &Bound<'_, PyDict>,
 ) -> PyResult<IndicatorSpec> {
-    let field = PriceField::Close;
-    let p = Params { py, kind, params };
-    Ok(match kind {
-        "sma" => IndicatorSpec::Sma {
-            period: p.get("period")?,
-            field,
-        },
-        "ema" => IndicatorSpec::Ema {
-            period: p.get("period")?,
-            field,
-        },
-        "rsi" => IndicatorSpec::Rsi {
-            period: p.get("period")?,
-            field,
-        },
-        "atr" => IndicatorSpec::Atr {
-            period: p.get("period")?,
-        },
-        "rolling_std" => IndicatorSpec::RollingStd {
-            period: p.get("period")?,
-            field,
-        },
-        "zscore" => IndicatorSpec::ZScore {
-            period: p.get("period")?,
-            field,
-        },
-        "bollinger" => IndicatorSpec::Bollinger {
-            period: p.get("period")?,
-            k_up: p.get("k_up")?,
-            k_down: p.get("k_down")?,
-            band: p.get("band")?,
-            field,
-        },
-        "kalman" => IndicatorSpec::Kalman {
-            q: p.get("q")?,
-            r: p.get("r")?,
-            x0: p.get_optional("x0")?,
-            p0: p.get("p0")?,
-            field,
-        },
-        "kalman_zscore" => IndicatorSpec::KalmanZScore {
-            q: p.get("q")?,
-            r: p.get("r")?,
-            x0: p.get_optional("x0")?,
-            p0: p.get("p0")?,
-            lookback: p.get("lookback")?,
-            field,
-        },
-        other => {
-            return Err(parameter_error(
-                py,
-                format!("unknown indicator kind {other:?}"),
-            ))
+    let mut failure: Option<PyErr> = None;
+    let mut get = |name: &str| -> Option<f64> {
+        match params.get_item(name) {
+            Ok(Some(value)) if !value.is_none() => match value.extract::<f64>() {
+                Ok(number) => Some(number),
+                Err(e) => {
+                    failure.get_or_insert_with(|| {
+                        parameter_error(py, format!("{kind}: parameter {name}: {e}"))
+                    });
+                    None
+                }
+            },
+            Ok(_) => None,
+            Err(e) => {
+                failure.get_or_insert(e);
+                None
+            }
         }
-    })
-}
-
-struct Params<'a, 'py> {
-    py: Python<'py>,
-    kind: &'a str,
-    params: &'a Bound<'py, PyDict>,
-}
-
-impl<'py> Params<'_, 'py> {
-    fn get<T>(&self, name: &str) -> PyResult<T>
-    where
-        T: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
-    {
-        self.get_optional(name)?.ok_or_else(|| {
-            parameter_error(self.py, format!("{}: missing parameter {name}", self.kind))
-        })
+    };
+    let spec = IndicatorSpec::from_named(kind, PriceField::Close, &mut get);
+    if let Some(error) = failure {
+        return Err(error);
     }
-
-    /// `None` when the key is absent or its value is Python `None`.
-    fn get_optional<T>(&self, name: &str) -> PyResult<Option<T>>
-    where
-        T: for<'a> FromPyObject<'a, 'py, Error = PyErr>,
-    {
-        match self.params.get_item(name)? {
-            Some(value) if !value.is_none() => value.extract::<T>().map(Some).map_err(|e| {
-                parameter_error(self.py, format!("{}: parameter {name}: {e}", self.kind))
-            }),
-            _ => Ok(None),
-        }
-    }
+    spec.map_err(|e| parameter_error(py, e.0))
 }
 
 fn to_py_err(py: Python<'_>, error: IndicatorError) -> PyErr {

@@ -4,7 +4,7 @@
 use crate::errors::config_error;
 use omega_engine::{
     BreakEvenSettings, EngineSettings, FeeSettings, Instrument, IntrabarPolicy, SizingMode,
-    SizingSettings, SlippageModel, SlippageSettings, TrailingSettings,
+    SizingSettings, SlippageModel, SlippageSettings, StopUnit, TrailingSettings,
 };
 use omega_strategy_api::Timeframe;
 use pyo3::prelude::*;
@@ -117,13 +117,23 @@ pub fn engine_settings(s: &Bound<'_, PyAny>) -> PyResult<EngineSettings> {
         lots: get(&sz, "lots", "sizing")?,
         risk_percent: get(&sz, "risk_percent", "sizing")?,
     };
+    let unit = |section: &Bound<'_, PyAny>, name: &str| -> PyResult<StopUnit> {
+        let unit: String = get(section, "unit", name)?;
+        choice(
+            py,
+            &unit,
+            &format!("execution.{name}.unit"),
+            &[("pips", StopUnit::Pips), ("atr", StopUnit::Atr)],
+        )
+    };
     let be = s.getattr("break_even")?;
     let break_even = if be.is_none() {
         None
     } else {
         Some(BreakEvenSettings {
-            trigger_pips: get(&be, "trigger_pips", "break_even")?,
-            offset_pips: get(&be, "offset_pips", "break_even")?,
+            trigger: get(&be, "trigger", "break_even")?,
+            offset: get(&be, "offset", "break_even")?,
+            unit: unit(&be, "break_even")?,
         })
     };
     let tr = s.getattr("trailing")?;
@@ -131,7 +141,8 @@ pub fn engine_settings(s: &Bound<'_, PyAny>) -> PyResult<EngineSettings> {
         None
     } else {
         Some(TrailingSettings {
-            distance_pips: get(&tr, "distance_pips", "trailing")?,
+            distance: get(&tr, "distance", "trailing")?,
+            unit: unit(&tr, "trailing")?,
         })
     };
     let ins = s.getattr("instrument")?;
@@ -154,6 +165,7 @@ pub fn engine_settings(s: &Bound<'_, PyAny>) -> PyResult<EngineSettings> {
         sizing,
         break_even,
         trailing,
+        stop_atr_period: get(s, "stop_atr_period", "settings")?,
         max_bars_held: get(s, "max_bars_held", "settings")?,
         initial_balance: get(s, "initial_balance", "settings")?,
         account_currency: get(s, "account_currency", "settings")?,

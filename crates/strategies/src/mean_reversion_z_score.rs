@@ -139,7 +139,11 @@ impl Strategy for MeanReversionZScore {
             Side::Long => z >= -self.z_exit,
             Side::Short => z <= self.z_exit,
         };
-        Ok(if exit { vec![PositionAction::Close] } else { vec![] })
+        Ok(if exit {
+            vec![PositionAction::Close]
+        } else {
+            vec![]
+        })
     }
 }
 

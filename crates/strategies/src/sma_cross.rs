@@ -2,8 +2,7 @@
 
 use omega_strategy_api::{
     validate, DataSlice, IndicatorHandle, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Params, Position, PositionAction, PriceField, RunContext, Strategy, StrategyError,
-    TradeSignal,
+    Params, Position, PositionAction, PriceField, RunContext, Strategy, StrategyError, TradeSignal,
 };
 
 pub const PARAMS: &[ParamSpec] = &[
@@ -72,8 +71,14 @@ impl SmaCross {
 
     fn compute_cross(&self, slice: &DataSlice<'_>) -> i8 {
         // The last two closed values of each (NaN before the series starts).
-        let (f0, f1) = (slice.value_at(self.fast_handle, 1), slice.value(self.fast_handle));
-        let (s0, s1) = (slice.value_at(self.slow_handle, 1), slice.value(self.slow_handle));
+        let (f0, f1) = (
+            slice.value_at(self.fast_handle, 1),
+            slice.value(self.fast_handle),
+        );
+        let (s0, s1) = (
+            slice.value_at(self.slow_handle, 1),
+            slice.value(self.slow_handle),
+        );
         slice.record("fast", f1);
         slice.record("slow", s1);
         if f0.is_nan() || s0.is_nan() || f1.is_nan() || s1.is_nan() {
@@ -131,6 +136,10 @@ impl Strategy for SmaCross {
     ) -> Result<Vec<PositionAction>, StrategyError> {
         let cross = self.cross(slice);
         let exit = cross != 0 && cross != position.side.sign();
-        Ok(if exit { vec![PositionAction::Close] } else { vec![] })
+        Ok(if exit {
+            vec![PositionAction::Close]
+        } else {
+            vec![]
+        })
     }
 }

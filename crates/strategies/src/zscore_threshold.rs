@@ -2,8 +2,7 @@
 
 use omega_strategy_api::{
     validate, DataSlice, IndicatorHandle, IndicatorSpec, Limit, ParamError, ParamSpec, ParamValue,
-    Params, Position, PositionAction, PriceField, RunContext, Strategy, StrategyError,
-    TradeSignal,
+    Params, Position, PositionAction, PriceField, RunContext, Strategy, StrategyError, TradeSignal,
 };
 
 pub const PARAMS: &[ParamSpec] = &[

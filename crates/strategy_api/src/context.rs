@@ -173,7 +173,13 @@ impl fmt::Debug for CustomIndicator {
 }
 
 impl CustomIndicator {
-    fn with_reader<I, F, M>(name: &str, params: &[f64], input: IndicatorInput, read: F, make: M) -> Self
+    fn with_reader<I, F, M>(
+        name: &str,
+        params: &[f64],
+        input: IndicatorInput,
+        read: F,
+        make: M,
+    ) -> Self
     where
         I: Indicator + Send + 'static,
         F: Fn(&Bar) -> I::Input + Send + Sync + Copy + 'static,
@@ -194,7 +200,13 @@ impl CustomIndicator {
     }
 
     /// An indicator of one price field of one side (`Input = f64`).
-    pub fn on_field<I, M>(name: &str, params: &[f64], side: PriceSide, field: PriceField, make: M) -> Self
+    pub fn on_field<I, M>(
+        name: &str,
+        params: &[f64],
+        side: PriceSide,
+        field: PriceField,
+        make: M,
+    ) -> Self
     where
         I: Indicator<Input = f64> + Send + 'static,
         M: Fn() -> I + Send + Sync + 'static,
@@ -210,7 +222,13 @@ impl CustomIndicator {
                 PriceField::Close => ohlc.close,
             }
         };
-        Self::with_reader(name, params, input, move |bar: &Bar| read(bar, side, field), make)
+        Self::with_reader(
+            name,
+            params,
+            input,
+            move |bar: &Bar| read(bar, side, field),
+            make,
+        )
     }
 
     /// An indicator of one side's high, low and close (`Input = Hlc`).
@@ -302,6 +320,7 @@ pub struct RunContext<'a> {
     timeframes: &'a [Timeframe],
     params: &'a Params,
     declared: Vec<Declared>,
+    read_timeframes: Vec<Timeframe>,
 }
 
 impl<'a> RunContext<'a> {
@@ -318,6 +337,7 @@ impl<'a> RunContext<'a> {
             timeframes,
             params,
             declared: Vec::new(),
+            read_timeframes: Vec::new(),
         }
     }
 
@@ -369,12 +389,25 @@ impl<'a> RunContext<'a> {
         self.declare(Declared::Custom(indicator))
     }
 
+    /// Declares that the strategy reads the closed bars of `timeframe`
+    /// ([`DataSlice::closed_bars`](crate::DataSlice::closed_bars)) without an indicator on
+    /// it: the engine adds it to the run's timeframes.
+    pub fn read_timeframe(&mut self, timeframe: Timeframe) {
+        self.read_timeframes.push(timeframe);
+    }
+
     /// Everything declared so far, in handle order.
     pub fn declared(&self) -> &[Declared] {
         &self.declared
     }
 
-    pub fn into_declared(self) -> Vec<Declared> {
-        self.declared
+    /// The timeframes given to [`RunContext::read_timeframe`].
+    pub fn read_timeframes(&self) -> &[Timeframe] {
+        &self.read_timeframes
+    }
+
+    /// The declarations (in handle order) and the timeframes read without an indicator.
+    pub fn into_parts(self) -> (Vec<Declared>, Vec<Timeframe>) {
+        (self.declared, self.read_timeframes)
     }
 }

@@ -39,7 +39,9 @@ impl SpecParam for usize {
     }
     fn from_number(value: Option<f64>) -> Option<Self> {
         // Negative or too large numbers are refused, not wrapped.
-        integral(value).filter(|v| *v >= 0.0 && *v < 2f64.powi(53)).map(|v| v as usize)
+        integral(value)
+            .filter(|v| *v >= 0.0 && *v < 2f64.powi(53))
+            .map(|v| v as usize)
     }
 }
 
@@ -344,7 +346,13 @@ mod tests {
         for x0 in [None, Some(1.0), Some(-0.0), Some(0.0), Some(nan_like_none)] {
             for (q, r) in [(0.01, 1.0), (0.02, 1.0)] {
                 let field = PriceField::Close;
-                specs.push(IndicatorSpec::Kalman { q, r, x0, p0: 1.0, field });
+                specs.push(IndicatorSpec::Kalman {
+                    q,
+                    r,
+                    x0,
+                    p0: 1.0,
+                    field,
+                });
                 specs.push(IndicatorSpec::KalmanZScore {
                     q,
                     r,

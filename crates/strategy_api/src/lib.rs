@@ -91,7 +91,7 @@
 //! `#[repr(C)]` type that crosses the run-time plugin boundary changes layout.
 #![deny(unsafe_code)]
 
-// pub mod abi; // the run-time plugin C ABI and `export_strategy!` (the only `unsafe` module)
+pub mod abi; // the run-time plugin C ABI and `export_strategy!` (the only `unsafe` module)
 pub mod context;
 pub mod indicator;
 pub mod indicator_spec;
@@ -101,6 +101,7 @@ pub mod slice;
 pub mod strategy;
 pub mod types;
 
+pub use abi::{catch_panic, panic_message};
 pub use context::{
     BarFed, CustomIndicator, CustomKey, Declared, IndicatorHandle, IndicatorInput, Instrument,
     InstrumentId, RunContext, StrategyError,

@@ -163,7 +163,10 @@ impl<'a> DataSlice<'a> {
     /// builds).
     pub fn new(parts: SliceParts<'a>) -> Self {
         debug_assert_eq!(parts.frames.len(), parts.visible.len());
-        debug_assert!(parts.indicators.iter().all(|v| v.frame < parts.frames.len()));
+        debug_assert!(parts
+            .indicators
+            .iter()
+            .all(|v| v.frame < parts.frames.len()));
         debug_assert!(parts
             .frames
             .iter()
@@ -172,6 +175,12 @@ impl<'a> DataSlice<'a> {
         DataSlice { parts }
     }
 
+    /// The parts the slice was built from (for adapters that pass a slice on, such as the
+    /// plugin host).
+    #[inline]
+    pub fn parts(&self) -> &SliceParts<'a> {
+        &self.parts
+    }
     /// Index of the current primary bar.
     #[inline]
     pub fn index(&self) -> usize {

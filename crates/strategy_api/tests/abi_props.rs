@@ -1,7 +1,7 @@
 //! Property tests of the plugin ABI codec (`omega_strategy_api::abi`): every value survives
 //! encode -> decode bit for bit, and any field values a plugin or host might send (corrupt
 //! kinds, flags, discriminants, strings that are not UTF-8) decode to a value or an error
-//! message, never a panic. The create / indicators / last_error / destroy functions a plugin
+//! message, never a panic. The create / init / last_error / destroy functions a plugin
 //! exports are driven through a descriptor built here, as the host calls them.
 //!
 //! Kept apart from abi.rs (integration tests use the public API only) so they outlive a
@@ -9,12 +9,12 @@
 #![allow(unsafe_code)] // calling the descriptor's extern "C" functions and reading AbiStr
 
 use omega_strategy_api::abi::{
-    AbiStr, ActionAbi, IndicatorKeyAbi, IndicatorSpecAbi, KeyListAbi, ParamAbi, PluginDescriptor,
-    PluginStrategy, SignalAbi, STATUS_ERROR, STATUS_PANIC, STATUS_SOME,
+    AbiStr, ActionAbi, ContextAbi, IndicatorKeyAbi, IndicatorSpecAbi, InitAbi, ParamAbi,
+    PluginDescriptor, PluginStrategy, SignalAbi, STATUS_ERROR, STATUS_PANIC, STATUS_SOME,
 };
 use omega_strategy_api::{
-    abi, DataSlice, IndicatorKey, IndicatorSpec, ParamValue, PositionAction, PriceField, PriceSide,
-    Side, Timeframe, TradeSignal,
+    abi, DataSlice, Distance, IndicatorKey, IndicatorSpec, ParamValue, PositionAction, PriceField,
+    PriceSide, RunContext, Side, StrategyError, Timeframe, TradeSignal, SPEC_WORDS,
 };
 use proptest::prelude::*;
 use std::cell::RefCell;
@@ -71,16 +71,41 @@ fn spec() -> impl Strategy<Value = IndicatorSpec> {
                 field,
             }
         }),
-        (f(), f(), prop::option::of(f()), f(), period, field()).prop_map(
-            |(q, r, x0, p0, lookback, field)| IndicatorSpec::KalmanZScore {
-                q,
-                r,
-                x0,
-                p0,
-                lookback,
+        (
+            f(),
+            f(),
+            prop::option::of(f()),
+            f(),
+            period.clone(),
+            field()
+        )
+            .prop_map(
+                |(q, r, x0, p0, lookback, field)| IndicatorSpec::KalmanZScore {
+                    q,
+                    r,
+                    x0,
+                    p0,
+                    lookback,
+                    field
+                }
+            ),
+        (period.clone(), field()).prop_map(|(period, field)| IndicatorSpec::Wma { period, field }),
+        (period.clone(), period.clone(), any::<i8>(), field()).prop_map(
+            |(fast, slow, line, field)| IndicatorSpec::Macd {
+                fast,
+                slow,
+                signal: 9,
+                line,
                 field
             }
         ),
+        (period.clone(), f(), any::<i8>()).prop_map(|(period, k, band)| IndicatorSpec::Keltner {
+            period,
+            atr_period: 10,
+            k,
+            band
+        }),
+        (period, any::<i8>()).prop_map(|(period, line)| IndicatorSpec::Adx { period, line }),
     ]
 }
 
@@ -92,36 +117,22 @@ fn key() -> impl Strategy<Value = IndicatorKey> {
     })
 }
 
-/// Any field values at all, with the small discriminants that decode over-represented.
+/// Any field values at all, with the small discriminants and codes that decode
+/// over-represented.
 fn raw_key() -> impl Strategy<Value = IndicatorKeyAbi> {
-    let small = || prop_oneof![0u32..12, any::<u32>()];
-    (
-        (small(), small(), small(), small()),
-        (any::<i32>(), small(), any::<u64>(), any::<u64>()),
-        prop::array::uniform6(any::<f64>()),
-    )
-        .prop_map(
-            |((timeframe, side, kind, field), (band, has_x0, period, lookback), floats)| {
-                IndicatorKeyAbi {
-                    timeframe,
-                    side,
-                    spec: IndicatorSpecAbi {
-                        kind,
-                        field,
-                        band,
-                        has_x0,
-                        period,
-                        lookback,
-                        k_up: floats[0],
-                        k_down: floats[1],
-                        q: floats[2],
-                        r: floats[3],
-                        x0: floats[4],
-                        p0: floats[5],
-                    },
-                }
+    let small = || prop_oneof![0u32..20, any::<u32>()];
+    let word = || prop_oneof![0u64..5, any::<u64>()];
+    ((small(), small(), small()), prop::array::uniform8(word())).prop_map(
+        |((timeframe, side, kind), words)| IndicatorKeyAbi {
+            timeframe,
+            side,
+            spec: IndicatorSpecAbi {
+                kind,
+                reserved: 0,
+                words,
             },
-        )
+        },
+    )
 }
 
 fn opt_f64() -> impl Strategy<Value = Option<f64>> {
@@ -161,7 +172,8 @@ fn action() -> impl Strategy<Value = PositionAction> {
         any::<f64>().prop_map(PositionAction::PartialClose),
         opt_f64().prop_map(PositionAction::ModifyStopLoss),
         opt_f64().prop_map(PositionAction::ModifyTakeProfit),
-        any::<f64>().prop_map(PositionAction::MoveToBreakEven),
+        any::<f64>().prop_map(|x| PositionAction::MoveToBreakEven(Distance::Pips(x))),
+        any::<f64>().prop_map(|x| PositionAction::TrailStop(Distance::Price(x))),
     ]
 }
 
@@ -195,11 +207,14 @@ impl omega_strategy_api::Strategy for Echo {
     fn name(&self) -> &str {
         "echo"
     }
-    fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
-        KEYS.with(|k| k.borrow().clone())
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        for key in KEYS.with(|k| k.borrow().clone()) {
+            ctx.indicator_on(key.timeframe, key.side, key.spec);
+        }
+        Ok(())
     }
-    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        None
+    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        Ok(None)
     }
 }
 
@@ -257,18 +272,26 @@ proptest! {
     fn any_key_fields_decode_or_name_the_bad_field_and_decoding_is_stable(raw in raw_key()) {
         match raw.to_key() {
             Ok(k) => {
-                prop_assert!(raw.timeframe < 7 && raw.side < 3 && raw.spec.kind < 9);
+                prop_assert!(raw.timeframe < 7 && raw.side < 3);
+                prop_assert_eq!(k.spec.code(), raw.spec.kind);
                 prop_assert_eq!(IndicatorKeyAbi::from_key(&k).to_key(), Ok(k));
             }
             Err(message) => {
-                let bad = raw.timeframe >= 7
-                    || raw.side >= 3
-                    || raw.spec.kind >= 9
-                    || raw.spec.field >= 4
-                    || (raw.spec.kind == abi::SPEC_BOLLINGER && i8::try_from(raw.spec.band).is_err());
-                prop_assert!(bad, "refused a valid key: {message}");
+                let decodes = IndicatorSpec::decode(raw.spec.kind, &raw.spec.words).is_ok();
+                prop_assert!(raw.timeframe >= 7 || raw.side >= 3 || !decodes, "refused a valid key: {message}");
                 prop_assert!(!message.is_empty());
             }
+        }
+    }
+
+    #[test]
+    fn spec_words_round_trip_exactly_for_every_kind(words in prop::array::uniform8(0u64..4), kind in 0u32..17) {
+        // Small words decode for every parameter type (counts, -0/+0-like floats, fields).
+        let words: [u64; SPEC_WORDS] = words;
+        if let Ok(spec) = IndicatorSpec::decode(kind, &words) {
+            let (code, again) = spec.encode();
+            prop_assert_eq!(code, kind);
+            prop_assert_eq!(IndicatorSpec::decode(code, &again).map(|s| s.encode()), Ok((code, again)));
         }
     }
 
@@ -309,6 +332,7 @@ proptest! {
             risk_percent: floats[5],
             max_bars,
             tag: AbiStr { ptr: tag.as_ptr(), len: tag.len() },
+            instrument: 0,
         };
         // SAFETY: the tag points into `tag`, alive here.
         match unsafe { raw.to_signal() } {
@@ -327,21 +351,27 @@ proptest! {
 
     #[test]
     fn actions_round_trip(a in action()) {
-        let back = ActionAbi::from_action(&a).to_action().expect("a valid action decodes");
+        let back = ActionAbi::from_action(&a).expect("encodes").to_action().expect("a valid action decodes");
         prop_assert!(same(&back, &a), "{back:?} != {a:?}");
     }
 
     #[test]
     fn any_action_fields_decode_or_are_refused(
-        kind in prop_oneof![0u32..6, any::<u32>()], has_value in 0u32..3, value in any::<f64>()
+        kind in prop_oneof![0u32..7, any::<u32>()],
+        has_value in 0u32..3,
+        value in any::<f64>(),
+        unit in prop_oneof![0u32..3, any::<u32>()],
     ) {
-        let raw = ActionAbi { kind, has_value, value };
+        let raw = ActionAbi { kind, has_value, value, unit };
         match raw.to_action() {
-            Ok(a) => prop_assert!(same(&ActionAbi::from_action(&a).to_action(), &Ok(a))),
+            Ok(a) => prop_assert!(same(&ActionAbi::from_action(&a).unwrap().to_action(), &Ok(a))),
             Err(message) => {
-                let needs_value = kind == abi::ACTION_PARTIAL_CLOSE
-                    || kind == abi::ACTION_MOVE_TO_BREAK_EVEN;
-                prop_assert!(kind > 4 || (needs_value && has_value == 0), "{message}");
+                let distance = kind == abi::ACTION_MOVE_TO_BREAK_EVEN || kind == abi::ACTION_TRAIL_STOP;
+                let needs_value = kind == abi::ACTION_PARTIAL_CLOSE || distance;
+                prop_assert!(
+                    kind > 5 || (needs_value && has_value == 0) || (distance && unit > 1),
+                    "{message}"
+                );
             }
         }
     }
@@ -412,20 +442,35 @@ proptest! {
         KEYS.with(|k| *k.borrow_mut() = keys.clone());
         let (status, instance, _) = create(&[]);
         prop_assert_eq!(status, STATUS_SOME);
-        let mut list = KeyListAbi { keys: std::ptr::null(), len: usize::MAX };
-        // SAFETY: a live instance and a valid out-parameter.
-        let status = unsafe { (ECHO.indicators)(instance, primary, &mut list) };
+        let timeframes = [primary];
+        let context = ContextAbi {
+            primary,
+            instrument_id: 0,
+            timeframes: timeframes.as_ptr(),
+            n_timeframes: 1,
+            symbol: AbiStr::new("EURUSD"),
+            pip_size: 0.0001,
+        };
+        let mut out = InitAbi {
+            keys: std::ptr::null(),
+            n_keys: usize::MAX,
+            timeframes: std::ptr::null(),
+            n_timeframes: usize::MAX,
+        };
+        // SAFETY: a live instance, a context alive for the call and a valid out-parameter.
+        let status = unsafe { (ECHO.init)(instance, &context, &mut out) };
         if primary < 7 {
             prop_assert_eq!(status, STATUS_SOME);
-            prop_assert_eq!(list.len, keys.len());
-            // SAFETY: `len` keys owned by the instance, alive until the next call.
-            let got = unsafe { std::slice::from_raw_parts(list.keys, list.len) };
+            prop_assert_eq!(out.n_keys, keys.len());
+            prop_assert_eq!(out.n_timeframes, 0);
+            // SAFETY: `n_keys` keys owned by the instance, alive until the next call.
+            let got = unsafe { std::slice::from_raw_parts(out.keys, out.n_keys) };
             for (abi, want) in got.iter().zip(&keys) {
                 prop_assert_eq!(abi.to_key(), Ok(*want));
             }
         } else {
             prop_assert_eq!(status, STATUS_ERROR);
-            prop_assert_eq!(list.len, 0);
+            prop_assert_eq!(out.n_keys, 0);
             // SAFETY: a live instance.
             let message = unsafe { (ECHO.last_error)(instance).to_str() }.unwrap().to_string();
             prop_assert_eq!(message, format!("unknown timeframe {primary}"));

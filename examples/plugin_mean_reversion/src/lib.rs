@@ -7,12 +7,13 @@
 //! Two extra parameters exist for the host's tests and are removed before the strategy
 //! validates the rest: `panic_at_bar` (a bar index) makes the plugin panic at that bar in the
 //! function named by `panic_in` (`evaluate`, the default, or `manage_position`); `panic_in`
-//! = `create` or `indicators` panics in that function at once.
+//! = `create` or `init` panics in that function at once.
 
 use omega_strategies::MeanReversionZScore;
 use omega_strategy_api::abi::PluginStrategy;
 use omega_strategy_api::{
-    DataSlice, IndicatorKey, ParamValue, Position, PositionAction, Strategy, Timeframe, TradeSignal,
+    DataSlice, ParamValue, Params, Position, PositionAction, RunContext, Strategy, StrategyError,
+    TradeSignal,
 };
 
 /// Where the test hook panics.
@@ -20,7 +21,7 @@ use omega_strategy_api::{
 enum PanicIn {
     Evaluate,
     ManagePosition,
-    Indicators,
+    Init,
 }
 
 /// The built-in strategy plus the test hook.
@@ -54,7 +55,7 @@ impl PluginStrategy for MeanReversionPlugin {
                     panic_in = match f.as_str() {
                         "evaluate" => PanicIn::Evaluate,
                         "manage_position" => PanicIn::ManagePosition,
-                        "indicators" => PanicIn::Indicators,
+                        "init" => PanicIn::Init,
                         "create" => panic!("test hook: panic in create"),
                         other => return Err(format!("panic_in: unknown function {other:?}")),
                     }
@@ -65,7 +66,7 @@ impl PluginStrategy for MeanReversionPlugin {
         let inner = MeanReversionZScore::new(&rest)
             .map_err(|e| format!("strategy {}: {e}", MeanReversionZScore::NAME))?;
         let panic_at = match (panic_in, at_bar) {
-            (PanicIn::Indicators, _) => Some((PanicIn::Indicators, 0)),
+            (PanicIn::Init, _) => Some((PanicIn::Init, 0)),
             (here, Some(bar)) => Some((here, bar)),
             (_, None) => None,
         };
@@ -77,11 +78,14 @@ impl Strategy for MeanReversionPlugin {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn indicators(&self, primary: Timeframe) -> Vec<IndicatorKey> {
-        self.maybe_panic(PanicIn::Indicators, 0);
-        self.inner.indicators(primary)
+    fn params(&self) -> Option<&Params> {
+        self.inner.params()
     }
-    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Option<TradeSignal> {
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        self.maybe_panic(PanicIn::Init, 0);
+        self.inner.init(ctx)
+    }
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         self.maybe_panic(PanicIn::Evaluate, slice.index());
         self.inner.evaluate(slice)
     }
@@ -89,12 +93,9 @@ impl Strategy for MeanReversionPlugin {
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> Option<PositionAction> {
+    ) -> Result<Vec<PositionAction>, StrategyError> {
         self.maybe_panic(PanicIn::ManagePosition, slice.index());
         self.inner.manage_position(position, slice)
-    }
-    fn take_error(&mut self) -> Option<String> {
-        self.inner.take_error()
     }
 }
 

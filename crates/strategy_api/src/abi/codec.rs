@@ -7,10 +7,12 @@
 #![allow(unsafe_code)] // reading the borrowed strings and columns a pointer describes
 
 use super::types::*;
+use crate::context::InstrumentId;
+use crate::indicator_spec::{IndicatorKey, IndicatorSpec};
 use crate::params::ParamValue;
-use crate::signal::{Position, PositionAction, Side, TradeSignal};
+use crate::signal::{Distance, Position, PositionAction, Side, TradeSignal};
 use crate::slice::BarColumns;
-use crate::types::{IndicatorKey, IndicatorSpec, PriceField, PriceSide, Timeframe};
+use crate::types::{PriceSide, Timeframe};
 
 impl ColumnsAbi {
     /// Pointers into `c` (borrowed: `c`'s storage must outlive every read).
@@ -63,135 +65,23 @@ pub(super) unsafe fn column<'a, T>(ptr: *const T, n: usize) -> &'a [T] {
 }
 
 impl IndicatorKeyAbi {
-    /// Floats are copied, so a key survives the round trip bit for bit.
+    /// The spec as its registry code and words, so a key survives the round trip bit for bit.
     pub fn from_key(key: &IndicatorKey) -> Self {
-        use IndicatorSpec::*;
-        let mut s = IndicatorSpecAbi {
-            kind: 0,
-            field: PriceField::Close as u32,
-            band: 0,
-            has_x0: 0,
-            period: 0,
-            lookback: 0,
-            k_up: 0.0,
-            k_down: 0.0,
-            q: 0.0,
-            r: 0.0,
-            x0: 0.0,
-            p0: 0.0,
-        };
-        let kalman = |s: &mut IndicatorSpecAbi, q, r, x0: Option<f64>, p0| {
-            s.q = q;
-            s.r = r;
-            s.has_x0 = u32::from(x0.is_some());
-            s.x0 = x0.unwrap_or(0.0);
-            s.p0 = p0;
-        };
-        match key.spec {
-            Sma { period, field }
-            | Ema { period, field }
-            | Rsi { period, field }
-            | RollingStd { period, field }
-            | ZScore { period, field } => {
-                s.kind = match key.spec {
-                    Sma { .. } => SPEC_SMA,
-                    Ema { .. } => SPEC_EMA,
-                    Rsi { .. } => SPEC_RSI,
-                    RollingStd { .. } => SPEC_ROLLING_STD,
-                    _ => SPEC_ZSCORE,
-                };
-                s.period = period as u64;
-                s.field = field as u32;
-            }
-            Atr { period } => {
-                s.kind = SPEC_ATR;
-                s.period = period as u64;
-            }
-            Bollinger {
-                period,
-                k_up,
-                k_down,
-                band,
-                field,
-            } => {
-                s.kind = SPEC_BOLLINGER;
-                s.period = period as u64;
-                s.k_up = k_up;
-                s.k_down = k_down;
-                s.band = i32::from(band);
-                s.field = field as u32;
-            }
-            Kalman {
-                q,
-                r,
-                x0,
-                p0,
-                field,
-            } => {
-                s.kind = SPEC_KALMAN;
-                kalman(&mut s, q, r, x0, p0);
-                s.field = field as u32;
-            }
-            KalmanZScore {
-                q,
-                r,
-                x0,
-                p0,
-                lookback,
-                field,
-            } => {
-                s.kind = SPEC_KALMAN_ZSCORE;
-                kalman(&mut s, q, r, x0, p0);
-                s.lookback = lookback as u64;
-                s.field = field as u32;
-            }
-        }
+        let (kind, words) = key.spec.encode();
         IndicatorKeyAbi {
             timeframe: key.timeframe as u32,
             side: key.side as u32,
-            spec: s,
+            spec: IndicatorSpecAbi {
+                kind,
+                reserved: 0,
+                words,
+            },
         }
     }
 
     /// The key, or why these fields name none.
     pub fn to_key(&self) -> Result<IndicatorKey, String> {
-        use IndicatorSpec::*;
-        let s = &self.spec;
-        let field = price_field(s.field)?;
-        let period = usize::try_from(s.period).map_err(|_| format!("period {}", s.period))?;
-        let x0 = (s.has_x0 != 0).then_some(s.x0);
-        let spec = match s.kind {
-            SPEC_SMA => Sma { period, field },
-            SPEC_EMA => Ema { period, field },
-            SPEC_RSI => Rsi { period, field },
-            SPEC_ATR => Atr { period },
-            SPEC_ROLLING_STD => RollingStd { period, field },
-            SPEC_BOLLINGER => Bollinger {
-                period,
-                k_up: s.k_up,
-                k_down: s.k_down,
-                band: i8::try_from(s.band).map_err(|_| format!("Bollinger band {}", s.band))?,
-                field,
-            },
-            SPEC_ZSCORE => ZScore { period, field },
-            SPEC_KALMAN => Kalman {
-                q: s.q,
-                r: s.r,
-                x0,
-                p0: s.p0,
-                field,
-            },
-            SPEC_KALMAN_ZSCORE => KalmanZScore {
-                q: s.q,
-                r: s.r,
-                x0,
-                p0: s.p0,
-                lookback: usize::try_from(s.lookback)
-                    .map_err(|_| format!("lookback {}", s.lookback))?,
-                field,
-            },
-            other => return Err(format!("unknown indicator kind {other}")),
-        };
+        let spec = IndicatorSpec::decode(self.spec.kind, &self.spec.words).map_err(|e| e.0)?;
         Ok(IndicatorKey {
             timeframe: timeframe(self.timeframe)?,
             side: price_side(self.side)?,
@@ -214,16 +104,6 @@ fn price_side(value: u32) -> Result<PriceSide, String> {
         1 => Ok(PriceSide::Ask),
         2 => Ok(PriceSide::Mid),
         _ => Err(format!("unknown price side {value}")),
-    }
-}
-
-fn price_field(value: u32) -> Result<PriceField, String> {
-    match value {
-        0 => Ok(PriceField::Open),
-        1 => Ok(PriceField::High),
-        2 => Ok(PriceField::Low),
-        3 => Ok(PriceField::Close),
-        _ => Err(format!("unknown price field {value}")),
     }
 }
 
@@ -255,6 +135,7 @@ impl PositionAbi {
             entry_fee: p.entry_fee,
             unrealized_pnl: p.unrealized_pnl,
             tag: AbiStr::new(&p.tag),
+            instrument: p.instrument.0,
         }
     }
 
@@ -276,6 +157,7 @@ impl PositionAbi {
         out.mfe = self.mfe;
         out.entry_fee = self.entry_fee;
         out.unrealized_pnl = self.unrealized_pnl;
+        out.instrument = InstrumentId(self.instrument);
         // SAFETY: forwarded from the caller.
         let tag = unsafe { text(self.tag, "position tag") }?;
         if out.tag != tag {
@@ -326,6 +208,10 @@ impl SignalAbi {
             out.flags |= HAS_MAX_BARS;
             out.max_bars = m;
         }
+        if let Some(id) = s.instrument {
+            out.flags |= HAS_INSTRUMENT;
+            out.instrument = id.0;
+        }
         out
     }
 
@@ -346,35 +232,55 @@ impl SignalAbi {
         s.size = opt(HAS_SIZE, self.size);
         s.risk_percent = opt(HAS_RISK_PERCENT, self.risk_percent);
         s.max_bars = flag(HAS_MAX_BARS).then_some(self.max_bars);
+        s.instrument = flag(HAS_INSTRUMENT).then_some(InstrumentId(self.instrument));
         Ok(s)
     }
 }
 
 impl ActionAbi {
-    pub fn from_action(a: &PositionAction) -> Self {
-        let (kind, value) = match *a {
-            PositionAction::Close => (ACTION_CLOSE, None),
-            PositionAction::PartialClose(f) => (ACTION_PARTIAL_CLOSE, Some(f)),
-            PositionAction::ModifyStopLoss(v) => (ACTION_MODIFY_STOP_LOSS, v),
-            PositionAction::ModifyTakeProfit(v) => (ACTION_MODIFY_TAKE_PROFIT, v),
-            PositionAction::MoveToBreakEven(o) => (ACTION_MOVE_TO_BREAK_EVEN, Some(o)),
+    /// The action with a distance already in pips or price units (the plugin resolves
+    /// multiples of an indicator, see [`DISTANCE_PRICE`]); `Err` for an unresolved one.
+    pub fn from_action(a: &PositionAction) -> Result<Self, String> {
+        let distance = |d: Distance| match d {
+            Distance::Pips(x) => Ok((Some(x), DISTANCE_PIPS)),
+            Distance::Price(x) => Ok((Some(x), DISTANCE_PRICE)),
+            Distance::Atr { .. } => Err("a distance in indicator multiples must be resolved \
+                                          before it crosses the plugin boundary"
+                .to_string()),
         };
-        ActionAbi {
+        let (kind, (value, unit)) = match *a {
+            PositionAction::Close => (ACTION_CLOSE, (None, 0)),
+            PositionAction::PartialClose(f) => (ACTION_PARTIAL_CLOSE, (Some(f), 0)),
+            PositionAction::ModifyStopLoss(v) => (ACTION_MODIFY_STOP_LOSS, (v, 0)),
+            PositionAction::ModifyTakeProfit(v) => (ACTION_MODIFY_TAKE_PROFIT, (v, 0)),
+            PositionAction::MoveToBreakEven(d) => (ACTION_MOVE_TO_BREAK_EVEN, distance(d)?),
+            PositionAction::TrailStop(d) => (ACTION_TRAIL_STOP, distance(d)?),
+        };
+        Ok(ActionAbi {
             kind,
             has_value: u32::from(value.is_some()),
             value: value.unwrap_or(0.0),
-        }
+            unit,
+        })
     }
 
     pub fn to_action(&self) -> Result<PositionAction, String> {
         let value = (self.has_value != 0).then_some(self.value);
         let required = || value.ok_or_else(|| format!("action {} needs a value", self.kind));
+        let distance = || -> Result<Distance, String> {
+            Ok(match self.unit {
+                DISTANCE_PIPS => Distance::Pips(required()?),
+                DISTANCE_PRICE => Distance::Price(required()?),
+                other => return Err(format!("unknown distance unit {other}")),
+            })
+        };
         Ok(match self.kind {
             ACTION_CLOSE => PositionAction::Close,
             ACTION_PARTIAL_CLOSE => PositionAction::PartialClose(required()?),
             ACTION_MODIFY_STOP_LOSS => PositionAction::ModifyStopLoss(value),
             ACTION_MODIFY_TAKE_PROFIT => PositionAction::ModifyTakeProfit(value),
-            ACTION_MOVE_TO_BREAK_EVEN => PositionAction::MoveToBreakEven(required()?),
+            ACTION_MOVE_TO_BREAK_EVEN => PositionAction::MoveToBreakEven(distance()?),
+            ACTION_TRAIL_STOP => PositionAction::TrailStop(distance()?),
             other => return Err(format!("unknown position action {other}")),
         })
     }
@@ -439,7 +345,7 @@ impl ParamAbi {
 ///
 /// # Safety
 /// A non-null `s.ptr` must satisfy [`AbiStr::to_str`].
-unsafe fn text<'a>(s: AbiStr, what: &str) -> Result<&'a str, String> {
+pub(super) unsafe fn text<'a>(s: AbiStr, what: &str) -> Result<&'a str, String> {
     if s.ptr.is_null() && s.len != 0 {
         return Err(format!("{what}: null pointer with length {}", s.len));
     }
@@ -498,8 +404,8 @@ mod tests {
             spec: IndicatorSpec::Atr { period: 3 },
         });
         bad.spec.kind = 99;
-        assert_eq!(bad.to_key().unwrap_err(), "unknown indicator kind 99");
-        bad.spec.kind = SPEC_ATR;
+        assert_eq!(bad.to_key().unwrap_err(), "unknown indicator kind code 99");
+        bad.spec.kind = 3; // atr
         bad.timeframe = 7;
         assert_eq!(bad.to_key().unwrap_err(), "unknown timeframe 7");
     }
@@ -549,10 +455,17 @@ mod tests {
             PositionAction::PartialClose(0.5),
             PositionAction::ModifyStopLoss(None),
             PositionAction::ModifyTakeProfit(Some(1.1)),
-            PositionAction::MoveToBreakEven(-1.0),
+            PositionAction::MoveToBreakEven(Distance::Pips(-1.0)),
+            PositionAction::TrailStop(Distance::Price(0.002)),
         ] {
-            assert_eq!(ActionAbi::from_action(&action).to_action().unwrap(), action);
+            let abi = ActionAbi::from_action(&action).unwrap();
+            assert_eq!(abi.to_action().unwrap(), action);
         }
+        let unresolved = PositionAction::TrailStop(Distance::Atr {
+            handle: crate::IndicatorHandle(0),
+            multiple: 2.0,
+        });
+        assert!(ActionAbi::from_action(&unresolved).is_err());
         for value in [
             ParamValue::Float(0.25),
             ParamValue::Int(-3),

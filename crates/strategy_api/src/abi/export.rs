@@ -26,7 +26,7 @@ macro_rules! export_strategy {
 #[allow(unsafe_code)] // reading the descriptor the macro returns
 mod tests {
     use crate::abi::{PluginDescriptor, PluginStrategy, PLUGIN_SYMBOL};
-    use crate::{DataSlice, IndicatorKey, ParamValue, Strategy, Timeframe, TradeSignal};
+    use crate::{DataSlice, ParamValue, RunContext, Strategy, StrategyError, TradeSignal};
 
     struct Flat;
 
@@ -34,11 +34,14 @@ mod tests {
         fn name(&self) -> &str {
             "flat"
         }
-        fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
-            Vec::new()
+        fn init(&mut self, _ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+            Ok(())
         }
-        fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Option<TradeSignal> {
-            None
+        fn evaluate(
+            &mut self,
+            _slice: &DataSlice<'_>,
+        ) -> Result<Option<TradeSignal>, StrategyError> {
+            Ok(None)
         }
     }
 

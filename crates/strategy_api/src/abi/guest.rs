@@ -5,20 +5,26 @@
 //! under [`catch_panic`] and encodes the answer into the host's out-parameter.
 //!
 //! Ownership: the host owns everything it passes in, for the duration of the call. The plugin
-//! owns what it hands out (indicator keys, a signal's tag, the last error): valid until the
-//! next call on the same instance. An instance is created by `create` and freed by `destroy`.
+//! owns what it hands out (indicator keys, a signal's tag, actions, the last error): valid
+//! until the next call on the same instance.
+//!
+//! Indicators: the built-in ones a strategy declares in `init` are computed by the host and
+//! cross in each slice; its custom ones ([`CustomIndicator`](crate::CustomIndicator)) live
+//! here, each fed the bars of its timeframe as they become visible (once per bar, the same
+//! fold as the engine's), so a handle reads either kind the same way. An instance is created by `create` and freed by `destroy`.
 //! After a panic the instance is poisoned: the strategy may be half-updated, so it is never
 //! called again.
 #![allow(unsafe_code)] // the exported functions dereference the host's pointers
 
-use super::codec::{column, timeframe};
+use super::codec::{column, text, timeframe};
 use super::panic::catch_panic;
 use super::types::*;
+use crate::context::{BarFed, Declared, Instrument, InstrumentId, RunContext};
 use crate::params::ParamValue;
-use crate::signal::{Position, Side};
+use crate::signal::{Distance, Position, PositionAction, Side};
 use crate::slice::{BarColumns, DataSlice, FrameView, IndicatorView, SliceParts, TraceRecorder};
 use crate::strategy::Strategy;
-use crate::types::{IndicatorKey, IndicatorSpec, PriceSide, Timeframe};
+use crate::types::Timeframe;
 use crate::ABI_VERSION;
 use std::ffi::c_void;
 
@@ -41,12 +47,28 @@ impl PluginDescriptor {
             api_version: AbiStr::new(crate::API_VERSION),
             create: create::<T>,
             destroy: destroy::<T>,
-            indicators: indicators::<T>,
+            init: init::<T>,
             evaluate: evaluate::<T>,
             manage: manage::<T>,
             last_error: last_error::<T>,
         }
     }
+}
+
+/// Where a handle's values come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// The host's series `k` of the slice (the order of the keys `init` returned).
+    Host(usize),
+    /// This instance's custom series `k`.
+    Custom(usize),
+}
+
+/// A custom indicator of the current run, fed bar by bar as its timeframe's bars close.
+struct GuestCustom {
+    timeframe: Timeframe,
+    state: Box<dyn BarFed>,
+    values: Vec<f64>,
 }
 
 /// The plugin side of one strategy instance: the strategy and the buffers whose contents are
@@ -57,7 +79,11 @@ struct Instance<T> {
     poisoned: bool,
     error: String,
     keys: Vec<IndicatorKeyAbi>,
+    timeframes: Vec<u32>,
+    sources: Vec<Source>,
+    customs: Vec<GuestCustom>,
     tag: String,
+    actions: Vec<ActionAbi>,
     position: Position,
     recorder: TraceRecorder,
 }
@@ -69,7 +95,11 @@ impl<T: PluginStrategy> Instance<T> {
             poisoned: false,
             error,
             keys: Vec::new(),
+            timeframes: Vec::new(),
+            sources: Vec::new(),
+            customs: Vec::new(),
             tag: String::new(),
+            actions: Vec::new(),
             position: Position {
                 side: Side::Long,
                 size: 0.0,
@@ -84,6 +114,7 @@ impl<T: PluginStrategy> Instance<T> {
                 max_bars: None,
                 unrealized_pnl: 0.0,
                 tag: String::new(),
+                instrument: InstrumentId(0),
             },
             recorder: TraceRecorder::new(),
         }
@@ -96,15 +127,7 @@ impl<T: PluginStrategy> Instance<T> {
             self.error = "the strategy instance is unusable after an earlier failure".into();
             return STATUS_ERROR;
         }
-        // `take_error` is the strategy's code too: it runs under the same guard.
-        let outcome = catch_panic(|| {
-            let filled = f(self)?;
-            match self.strategy.as_mut().and_then(|s| s.take_error()) {
-                Some(message) => Err(message),
-                None => Ok(filled),
-            }
-        });
-        match outcome {
+        match catch_panic(|| f(self)) {
             Ok(Ok(true)) => STATUS_SOME,
             Ok(Ok(false)) => STATUS_NONE,
             Ok(Err(message)) => {
@@ -117,6 +140,55 @@ impl<T: PluginStrategy> Instance<T> {
                 STATUS_PANIC
             }
         }
+    }
+
+    /// `Strategy::init` with the host's context; keeps the declarations' layout.
+    ///
+    /// # Safety
+    /// `ctx` must satisfy the contract of [`ContextAbi`] for the call.
+    unsafe fn start_run(&mut self, ctx: &ContextAbi) -> Result<(), String> {
+        let primary = timeframe(ctx.primary)?;
+        // SAFETY: the host passes `n_timeframes` values and a readable symbol.
+        let timeframes = unsafe { column(ctx.timeframes, ctx.n_timeframes) }
+            .iter()
+            .map(|&tf| timeframe(tf))
+            .collect::<Result<Vec<_>, String>>()?;
+        // SAFETY: as above.
+        let symbol = unsafe { text(ctx.symbol, "instrument symbol") }?.to_string();
+        let instrument = Instrument {
+            id: InstrumentId(ctx.instrument_id),
+            symbol,
+            pip_size: ctx.pip_size,
+        };
+        let strategy = self.strategy.as_mut().expect("checked by `call`");
+        let params = strategy.params().cloned().unwrap_or_default();
+        let mut run = RunContext::new(&instrument, primary, &timeframes, &params);
+        strategy.init(&mut run).map_err(|e| e.0)?;
+        let (declared, read) = run.into_parts();
+        self.keys.clear();
+        self.timeframes.clear();
+        self.sources.clear();
+        self.customs.clear();
+        for d in declared {
+            match d {
+                Declared::Builtin(key) => {
+                    self.sources.push(Source::Host(self.keys.len()));
+                    self.keys.push(IndicatorKeyAbi::from_key(&key));
+                }
+                Declared::Custom(custom) => {
+                    let timeframe = custom.timeframe().unwrap_or(primary);
+                    self.timeframes.push(timeframe as u32);
+                    self.sources.push(Source::Custom(self.customs.len()));
+                    self.customs.push(GuestCustom {
+                        timeframe,
+                        state: custom.instance(),
+                        values: Vec::new(),
+                    });
+                }
+            }
+        }
+        self.timeframes.extend(read.iter().map(|&tf| tf as u32));
+        Ok(())
     }
 
     /// Calls `f` with the strategy and the slice described by `abi`; forwards recorded trace
@@ -145,11 +217,6 @@ impl<T: PluginStrategy> Instance<T> {
         const MAX_FRAMES: usize = Timeframe::ALL.len();
         // Most strategies declare a handful of indicators: those stay on the stack.
         const STACK_INDICATORS: usize = 16;
-        let unused_key = IndicatorKey {
-            timeframe: Timeframe::M1,
-            side: PriceSide::Bid,
-            spec: IndicatorSpec::Atr { period: 0 },
-        };
 
         // SAFETY: the caller guarantees `n_frames` frames at `frames`.
         let frames_abi = unsafe { column(abi.frames, abi.n_frames) };
@@ -176,37 +243,67 @@ impl<T: PluginStrategy> Instance<T> {
             visible[k] = f.visible;
         }
         let n_frames = frames_abi.len();
+        let frame_of = |tf: Timeframe| frames[..n_frames].iter().position(|f| f.timeframe == tf);
+
+        // Custom series catch up with their frames' closed bars (each bar fed once a run).
+        for custom in &mut self.customs {
+            let k = frame_of(custom.timeframe).ok_or_else(|| {
+                format!(
+                    "the slice has no {} frame for a custom indicator",
+                    custom.timeframe.name()
+                )
+            })?;
+            let bars = frames[k].bars;
+            while custom.values.len() < visible[k] {
+                let bar = bars.bar(custom.values.len());
+                custom.values.push(custom.state.update_bar(&bar));
+            }
+        }
 
         // SAFETY: the caller guarantees `n_indicators` entries at `indicators`.
-        let indicators_abi = unsafe { column(abi.indicators, abi.n_indicators) };
+        let host = unsafe { column(abi.indicators, abi.n_indicators) };
+        if host.len() != self.keys.len() {
+            return Err(format!(
+                "{} indicator series for {} declared",
+                host.len(),
+                self.keys.len()
+            ));
+        }
         let mut on_stack = [IndicatorView {
-            key: unused_key,
+            frame: 0,
             values: &[],
         }; STACK_INDICATORS];
         let mut on_heap = Vec::new();
-        let views: &mut [IndicatorView<'_>] = if indicators_abi.len() <= STACK_INDICATORS {
-            &mut on_stack[..indicators_abi.len()]
+        let views: &mut [IndicatorView<'_>] = if self.sources.len() <= STACK_INDICATORS {
+            &mut on_stack[..self.sources.len()]
         } else {
-            on_heap.resize(indicators_abi.len(), on_stack[0]);
+            on_heap.resize(self.sources.len(), on_stack[0]);
             &mut on_heap
         };
-        for (view, ind) in views.iter_mut().zip(indicators_abi) {
-            *view = IndicatorView {
-                key: ind.key.to_key()?,
-                // SAFETY: the caller guarantees `len` values at `values`.
-                values: unsafe { column(ind.values, ind.len) },
+        for (view, source) in views.iter_mut().zip(&self.sources) {
+            *view = match *source {
+                Source::Host(k) => {
+                    let ind = host[k];
+                    let frame = ind.frame as usize;
+                    if frame >= n_frames || ind.len < visible[frame] {
+                        return Err(
+                            "an indicator series is shorter than its frame's closed bars".into(),
+                        );
+                    }
+                    IndicatorView {
+                        frame,
+                        // SAFETY: the caller guarantees `len` values at `values`.
+                        values: unsafe { column(ind.values, ind.len) },
+                    }
+                }
+                Source::Custom(k) => {
+                    let custom = &self.customs[k];
+                    IndicatorView {
+                        frame: frame_of(custom.timeframe).expect("found above"),
+                        values: &custom.values,
+                    }
+                }
             };
-        }
-        if !views.windows(2).all(|w| w[0].key < w[1].key) {
-            return Err("indicators must be sorted by key without duplicates".into());
-        }
-        for view in views.iter() {
-            let frame = frames[..n_frames]
-                .iter()
-                .position(|f| f.timeframe == view.key.timeframe);
-            if frame.is_some_and(|k| view.values.len() < visible[k]) {
-                return Err("an indicator series is shorter than its frame's closed bars".into());
-            }
         }
 
         let position = if abi.position.is_null() {
@@ -225,6 +322,7 @@ impl<T: PluginStrategy> Instance<T> {
             indicators: views,
             position,
             recorder: tracing.then_some(&self.recorder),
+            instrument: InstrumentId(abi.instrument),
         });
         let strategy = self.strategy.as_mut().expect("checked by `call`");
         let result = f(strategy, &slice);
@@ -236,6 +334,39 @@ impl<T: PluginStrategy> Instance<T> {
         }
         Ok(result)
     }
+}
+
+/// `action` with a distance in multiples of a declared indicator turned into price units
+/// (`multiple * value`, as the engine computes it); `None` while that value is NaN (the
+/// engine skips such an action, without an event).
+fn resolved(
+    action: PositionAction,
+    slice: &DataSlice<'_>,
+) -> Result<Option<PositionAction>, String> {
+    let resolve = |d: Distance| -> Result<Option<Distance>, String> {
+        match d {
+            Distance::Atr { handle, multiple } => {
+                if handle.index() >= slice_indicator_count(slice) {
+                    return Err(format!(
+                        "invalid PositionAction: indicator handle {} was not declared in init",
+                        handle.0
+                    ));
+                }
+                let distance = multiple * slice.value(handle);
+                Ok((!distance.is_nan()).then_some(Distance::Price(distance)))
+            }
+            other => Ok(Some(other)),
+        }
+    };
+    Ok(match action {
+        PositionAction::MoveToBreakEven(d) => resolve(d)?.map(PositionAction::MoveToBreakEven),
+        PositionAction::TrailStop(d) => resolve(d)?.map(PositionAction::TrailStop),
+        other => Some(other),
+    })
+}
+
+fn slice_indicator_count(slice: &DataSlice<'_>) -> usize {
+    slice.parts().indicators.len()
 }
 
 /// # Safety
@@ -279,29 +410,23 @@ unsafe extern "C" fn destroy<T: PluginStrategy>(ptr: *mut c_void) {
     let _ = catch_panic(move || drop(boxed));
 }
 
-unsafe extern "C" fn indicators<T: PluginStrategy>(
+unsafe extern "C" fn init<T: PluginStrategy>(
     ptr: *mut c_void,
-    primary: u32,
-    out: *mut KeyListAbi,
+    ctx: *const ContextAbi,
+    out: *mut InitAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
     let inst = unsafe { instance::<T>(ptr) };
-    let status = inst.call(|inst| {
-        let primary = timeframe(primary)?;
-        let keys = inst.strategy.as_ref().expect("checked").indicators(primary);
-        inst.keys.clear();
-        inst.keys.extend(keys.iter().map(IndicatorKeyAbi::from_key));
-        Ok(true)
-    });
-    // SAFETY: `out` is a valid place for a `KeyListAbi` (the host's contract).
+    // SAFETY: the host passes a valid context for the duration of the call.
+    let status = inst.call(|inst| unsafe { inst.start_run(&*ctx) }.map(|()| true));
+    let ok = status == STATUS_SOME;
+    // SAFETY: `out` is a valid place for an `InitAbi` (the host's contract).
     unsafe {
-        *out = KeyListAbi {
+        *out = InitAbi {
             keys: inst.keys.as_ptr(),
-            len: if status == STATUS_SOME {
-                inst.keys.len()
-            } else {
-                0
-            },
+            n_keys: if ok { inst.keys.len() } else { 0 },
+            timeframes: inst.timeframes.as_ptr(),
+            n_timeframes: if ok { inst.timeframes.len() } else { 0 },
         }
     };
     status
@@ -316,7 +441,8 @@ unsafe extern "C" fn evaluate<T: PluginStrategy>(
     let inst = unsafe { instance::<T>(ptr) };
     inst.call(|inst| {
         // SAFETY: the host passes a valid slice for the duration of the call.
-        let signal = unsafe { inst.with_slice(&*slice, |s, slice| s.evaluate(slice))? };
+        let signal =
+            unsafe { inst.with_slice(&*slice, |s, slice| s.evaluate(slice))? }.map_err(|e| e.0)?;
         let Some(signal) = signal else {
             return Ok(false);
         };
@@ -334,11 +460,11 @@ unsafe extern "C" fn evaluate<T: PluginStrategy>(
 unsafe extern "C" fn manage<T: PluginStrategy>(
     ptr: *mut c_void,
     slice: *const SliceAbi,
-    out: *mut ActionAbi,
+    out: *mut ActionListAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
     let inst = unsafe { instance::<T>(ptr) };
-    inst.call(|inst| {
+    let status = inst.call(|inst| {
         // SAFETY: the host passes a valid slice for the duration of the call.
         let slice_abi = unsafe { &*slice };
         if slice_abi.position.is_null() {
@@ -346,19 +472,36 @@ unsafe extern "C" fn manage<T: PluginStrategy>(
         }
         // SAFETY: as above; the position was written into `inst.position` by `with_slice`,
         // which the closure reads through the slice (the same value the trait passes).
-        let action = unsafe {
-            inst.with_slice(slice_abi, |s, slice| {
-                let position = slice.position().expect("non-null checked above");
-                s.manage_position(position, slice)
-            })?
-        };
-        let Some(action) = action else {
-            return Ok(false);
-        };
-        // SAFETY: `out` is a valid place for an `ActionAbi` (the host's contract).
-        unsafe { *out = ActionAbi::from_action(&action) };
-        Ok(true)
-    })
+        let actions = unsafe {
+            inst.with_slice(
+                slice_abi,
+                |s, slice| -> Result<Vec<PositionAction>, String> {
+                    let position = slice.position().expect("non-null checked above");
+                    let mut actions = Vec::new();
+                    for action in s.manage_position(position, slice).map_err(|e| e.0)? {
+                        actions.extend(resolved(action, slice)?);
+                    }
+                    Ok(actions)
+                },
+            )?
+        }?;
+        let mut encoded = std::mem::take(&mut inst.actions);
+        encoded.clear();
+        for action in &actions {
+            encoded.push(ActionAbi::from_action(action)?);
+        }
+        inst.actions = encoded;
+        Ok(!inst.actions.is_empty())
+    });
+    let filled = status == STATUS_SOME;
+    // SAFETY: `out` is a valid place for an `ActionListAbi` (the host's contract).
+    unsafe {
+        *out = ActionListAbi {
+            actions: inst.actions.as_ptr(),
+            len: if filled { inst.actions.len() } else { 0 },
+        }
+    };
+    status
 }
 
 unsafe extern "C" fn last_error<T: PluginStrategy>(ptr: *mut c_void) -> AbiStr {

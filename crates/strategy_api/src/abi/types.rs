@@ -10,6 +10,7 @@
 //! [`ABI_VERSION`](crate::ABI_VERSION) and [`PLUGIN_SYMBOL`].
 #![allow(unsafe_code)] // `AbiStr::to_str` and the `Send`/`Sync` of the static descriptor
 
+use crate::indicator_spec::SPEC_WORDS;
 use std::ffi::c_void;
 
 /// Name of the one symbol a plugin exports (a `extern "C" fn() -> *const PluginDescriptor`);
@@ -92,35 +93,14 @@ pub struct FrameAbi {
     pub bars: ColumnsAbi,
 }
 
-/// `IndicatorSpec::*` as a tag.
-pub const SPEC_SMA: u32 = 0;
-pub const SPEC_EMA: u32 = 1;
-pub const SPEC_RSI: u32 = 2;
-pub const SPEC_ATR: u32 = 3;
-pub const SPEC_ROLLING_STD: u32 = 4;
-pub const SPEC_BOLLINGER: u32 = 5;
-pub const SPEC_ZSCORE: u32 = 6;
-pub const SPEC_KALMAN: u32 = 7;
-pub const SPEC_KALMAN_ZSCORE: u32 = 8;
-
-/// An `IndicatorSpec` flattened: `kind` says which fields are meaningful (the others are 0).
+/// An `IndicatorSpec` as its registry code and parameter words (`IndicatorSpec::encode`:
+/// floats by bit pattern, so a spec survives the trip bit for bit).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IndicatorSpecAbi {
     pub kind: u32,
-    /// `PriceField` discriminant.
-    pub field: u32,
-    pub band: i32,
-    /// 1 when `x0` holds a value (Kalman kinds).
-    pub has_x0: u32,
-    pub period: u64,
-    pub lookback: u64,
-    pub k_up: f64,
-    pub k_down: f64,
-    pub q: f64,
-    pub r: f64,
-    pub x0: f64,
-    pub p0: f64,
+    pub reserved: u32,
+    pub words: [u64; SPEC_WORDS],
 }
 
 /// An `IndicatorKey`: timeframe and side discriminants and the spec.
@@ -132,12 +112,13 @@ pub struct IndicatorKeyAbi {
     pub spec: IndicatorSpecAbi,
 }
 
-/// One indicator series (`len` values, at least the frame's visible count; the slice reads it
-/// at that count, never beyond).
+/// One indicator series the host computed, in the order of the keys `init` returned:
+/// `frame` indexes the slice's frames (its timeframe), `len` values, at least that frame's
+/// visible count (the slice reads it at that count, never beyond).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct IndicatorAbi {
-    pub key: IndicatorKeyAbi,
+    pub frame: u32,
     pub values: *const f64,
     pub len: usize,
 }
@@ -151,6 +132,7 @@ pub const HAS_STOP_LOSS_DISTANCE: u32 = 1 << 3;
 pub const HAS_TAKE_PROFIT_DISTANCE: u32 = 1 << 4;
 pub const HAS_SIZE: u32 = 1 << 5;
 pub const HAS_RISK_PERCENT: u32 = 1 << 6;
+pub const HAS_INSTRUMENT: u32 = 1 << 7;
 
 /// The open position (`Position` field for field; `side` is +1 long, -1 short).
 #[repr(C)]
@@ -170,6 +152,7 @@ pub struct PositionAbi {
     pub entry_fee: f64,
     pub unrealized_pnl: f64,
     pub tag: AbiStr,
+    pub instrument: u32,
 }
 
 /// Receives one value recorded for the decision trace: `(context, name, value)`.
@@ -195,6 +178,8 @@ pub struct SliceAbi {
     pub position: *const PositionAbi,
     pub record_context: *mut c_void,
     pub record: Option<RecordFn>,
+    /// The slice's `InstrumentId`.
+    pub instrument: u32,
 }
 
 /// A `TradeSignal` (`side` +1 long, -1 short; `flags` say which options hold a value).
@@ -211,6 +196,8 @@ pub struct SignalAbi {
     pub risk_percent: f64,
     pub max_bars: u32,
     pub tag: AbiStr,
+    /// With [`HAS_INSTRUMENT`].
+    pub instrument: u32,
 }
 
 impl SignalAbi {
@@ -229,6 +216,7 @@ impl SignalAbi {
             ptr: std::ptr::null(),
             len: 0,
         },
+        instrument: 0,
     };
 }
 
@@ -237,14 +225,23 @@ pub const ACTION_PARTIAL_CLOSE: u32 = 1;
 pub const ACTION_MODIFY_STOP_LOSS: u32 = 2;
 pub const ACTION_MODIFY_TAKE_PROFIT: u32 = 3;
 pub const ACTION_MOVE_TO_BREAK_EVEN: u32 = 4;
+pub const ACTION_TRAIL_STOP: u32 = 5;
 
-/// A `PositionAction`: `kind` and, where it takes one, a value (`has_value` 0 is `None`).
+/// [`ActionAbi::unit`] of a distance: pips, or price units. A distance in multiples of an
+/// indicator is resolved by the plugin (`multiple * value`, the engine's operation) and
+/// crosses in price units.
+pub const DISTANCE_PIPS: u32 = 0;
+pub const DISTANCE_PRICE: u32 = 1;
+
+/// A `PositionAction`: `kind` and, where it takes one, a value (`has_value` 0 is `None`);
+/// `unit` for the distances of break-even and trailing.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ActionAbi {
     pub kind: u32,
     pub has_value: u32,
     pub value: f64,
+    pub unit: u32,
 }
 
 impl ActionAbi {
@@ -252,7 +249,16 @@ impl ActionAbi {
         kind: 0,
         has_value: 0,
         value: 0.0,
+        unit: 0,
     };
+}
+
+/// The actions `manage` returns, in order (owned by the plugin instance until its next call).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct ActionListAbi {
+    pub actions: *const ActionAbi,
+    pub len: usize,
 }
 
 pub const PARAM_FLOAT: u32 = 0;
@@ -273,12 +279,30 @@ pub struct ParamAbi {
     pub text: AbiStr,
 }
 
-/// Indicator keys handed out by `indicators` (owned by the plugin instance).
+/// The start of a run as the host describes it to `init` (`RunContext` without the
+/// parameters, which the plugin keeps from `create`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct KeyListAbi {
+pub struct ContextAbi {
+    pub primary: u32,
+    pub instrument_id: u32,
+    /// The configured timeframes (discriminants), the primary included.
+    pub timeframes: *const u32,
+    pub n_timeframes: usize,
+    pub symbol: AbiStr,
+    pub pip_size: f64,
+}
+
+/// What `init` hands out (owned by the plugin instance until its next call): the built-in
+/// series the host must compute, in the order the slices will carry them, and the
+/// timeframes the plugin reads besides (its own indicators' and those it reads bars of).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct InitAbi {
     pub keys: *const IndicatorKeyAbi,
-    pub len: usize,
+    pub n_keys: usize,
+    pub timeframes: *const u32,
+    pub n_timeframes: usize,
 }
 
 /// `size_of` every boundary type, as the plugin was compiled; the host compares each with
@@ -297,7 +321,9 @@ pub struct AbiSizes {
     pub signal: usize,
     pub action: usize,
     pub param: usize,
-    pub key_list: usize,
+    pub context: usize,
+    pub init: usize,
+    pub action_list: usize,
 }
 
 impl AbiSizes {
@@ -314,11 +340,13 @@ impl AbiSizes {
         signal: size_of::<SignalAbi>(),
         action: size_of::<ActionAbi>(),
         param: size_of::<ParamAbi>(),
-        key_list: size_of::<KeyListAbi>(),
+        context: size_of::<ContextAbi>(),
+        init: size_of::<InitAbi>(),
+        action_list: size_of::<ActionListAbi>(),
     };
 
     /// `(type name, size)` of every entry, in declaration order.
-    pub fn entries(&self) -> [(&'static str, usize); 12] {
+    pub fn entries(&self) -> [(&'static str, usize); 14] {
         [
             ("PluginDescriptor", self.descriptor),
             ("AbiStr", self.str_),
@@ -331,7 +359,9 @@ impl AbiSizes {
             ("SignalAbi", self.signal),
             ("ActionAbi", self.action),
             ("ParamAbi", self.param),
-            ("KeyListAbi", self.key_list),
+            ("ContextAbi", self.context),
+            ("InitAbi", self.init),
+            ("ActionListAbi", self.action_list),
         ]
     }
 }
@@ -341,13 +371,13 @@ impl AbiSizes {
 pub type CreateFn = unsafe extern "C" fn(*const ParamAbi, usize, *mut *mut c_void) -> i32;
 /// `destroy(instance)`.
 pub type DestroyFn = unsafe extern "C" fn(*mut c_void);
-/// `indicators(instance, primary, out_keys) -> status`.
-pub type IndicatorsFn = unsafe extern "C" fn(*mut c_void, u32, *mut KeyListAbi) -> i32;
+/// `init(instance, context, out) -> status`: the start of every run (`Strategy::init`).
+pub type InitFn = unsafe extern "C" fn(*mut c_void, *const ContextAbi, *mut InitAbi) -> i32;
 /// `evaluate(instance, slice, out_signal) -> status` (`STATUS_SOME`: a signal was written).
 pub type EvaluateFn = unsafe extern "C" fn(*mut c_void, *const SliceAbi, *mut SignalAbi) -> i32;
-/// `manage(instance, slice, out_action) -> status`; the managed position is
+/// `manage(instance, slice, out_actions) -> status`; the managed position is
 /// `slice.position` (never null here).
-pub type ManageFn = unsafe extern "C" fn(*mut c_void, *const SliceAbi, *mut ActionAbi) -> i32;
+pub type ManageFn = unsafe extern "C" fn(*mut c_void, *const SliceAbi, *mut ActionListAbi) -> i32;
 /// `last_error(instance)`: the message of the last `STATUS_ERROR` / `STATUS_PANIC`.
 pub type LastErrorFn = unsafe extern "C" fn(*mut c_void) -> AbiStr;
 
@@ -364,7 +394,7 @@ pub struct PluginDescriptor {
     pub api_version: AbiStr,
     pub create: CreateFn,
     pub destroy: DestroyFn,
-    pub indicators: IndicatorsFn,
+    pub init: InitFn,
     pub evaluate: EvaluateFn,
     pub manage: ManageFn,
     pub last_error: LastErrorFn,
