@@ -7,7 +7,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use omega_engine::resample::{resample, resample_checking_parallel, resample_coarser};
 use omega_engine::{run_backtest, EngineSettings, OwnedBars, RunOptions};
-use omega_strategy_api::{DataSlice, IndicatorKey, Strategy, Timeframe, TradeSignal};
+use omega_strategy_api::{DataSlice, RunContext, Strategy, StrategyError, Timeframe, TradeSignal};
 use std::time::Duration;
 
 #[path = "common/workload.rs"]
@@ -50,11 +50,11 @@ impl Strategy for Idle {
     fn name(&self) -> &str {
         "idle"
     }
-    fn indicators(&self, _primary: Timeframe) -> Vec<IndicatorKey> {
-        Vec::new()
+    fn init(&mut self, _ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        Ok(())
     }
-    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Option<TradeSignal> {
-        None
+    fn evaluate(&mut self, _slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        Ok(None)
     }
 }
 

@@ -6,8 +6,8 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use omega_indicators::{compute, SideColumns};
 use omega_strategy_api::{
-    BarColumns, DataSlice, FrameView, IndicatorView, Position, PriceSide, Side, SliceParts,
-    Strategy, Timeframe,
+    BarColumns, DataSlice, Declared, FrameView, IndicatorKey, IndicatorView, Instrument,
+    InstrumentId, Position, PriceSide, RunContext, Side, SliceParts, Strategy, Timeframe,
 };
 use std::time::Duration;
 
@@ -120,9 +120,21 @@ fn strategies(c: &mut Criterion) {
             })
             .collect();
         let mut strategy = omega_strategies::build(name, &[]).unwrap();
-        let mut keys = strategy.indicators(primary);
-        keys.sort();
-        keys.dedup();
+        let instrument = Instrument::default();
+        let timeframes: Vec<Timeframe> = frames.iter().map(|f| f.timeframe).collect();
+        let params = strategy.params().cloned().unwrap_or_default();
+        let start = |strategy: &mut omega_strategies::BuiltinStrategy| {
+            let mut ctx = RunContext::new(&instrument, primary, &timeframes, &params);
+            strategy.init(&mut ctx).unwrap();
+            ctx.into_parts().0
+        };
+        let keys: Vec<IndicatorKey> = start(&mut strategy)
+            .into_iter()
+            .map(|d| match d {
+                Declared::Builtin(key) => key,
+                Declared::Custom(c) => panic!("a built-in strategy declared {c:?}"),
+            })
+            .collect();
         let series: Vec<Vec<f64>> = keys
             .iter()
             .map(|key| {
@@ -144,7 +156,13 @@ fn strategies(c: &mut Criterion) {
         let indicators: Vec<IndicatorView<'_>> = keys
             .iter()
             .zip(&series)
-            .map(|(key, values)| IndicatorView { key: *key, values })
+            .map(|(key, values)| IndicatorView {
+                frame: timeframes
+                    .iter()
+                    .position(|&tf| tf == key.timeframe)
+                    .unwrap(),
+                values,
+            })
             .collect();
         let n_primary = frames[0].bars.len();
         // Visible counts per primary close, computed once (the engine's cursors do this).
@@ -175,11 +193,12 @@ fn strategies(c: &mut Criterion) {
             max_bars: None,
             unrealized_pnl: 0.0,
             tag: String::new(),
+            instrument: InstrumentId(0),
         };
         group.throughput(Throughput::Elements(n_primary as u64));
         group.bench_function(BenchmarkId::new(*name, primary.name()), |b| {
             b.iter(|| {
-                let _ = strategy.indicators(primary); // a run starts
+                let _ = start(&mut strategy); // a run starts
                 let mut signals = 0usize;
                 for (i, visible) in visible.iter().enumerate() {
                     let held = i % 2 == 1;
@@ -191,12 +210,13 @@ fn strategies(c: &mut Criterion) {
                         indicators: &indicators,
                         position: held.then_some(&position),
                         recorder: None,
+                        instrument: InstrumentId(0),
                     });
                     if held {
-                        signals +=
-                            usize::from(strategy.manage_position(&position, &slice).is_some());
+                        let actions = strategy.manage_position(&position, &slice).unwrap();
+                        signals += actions.len();
                     }
-                    signals += usize::from(strategy.evaluate(&slice).is_some());
+                    signals += usize::from(strategy.evaluate(&slice).unwrap().is_some());
                 }
                 signals
             })
