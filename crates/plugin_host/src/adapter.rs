@@ -326,3 +326,69 @@ impl Drop for PluginStrategy {
         unsafe { (self.descriptor.destroy)(self.instance) };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use omega_strategy_api::abi::PluginStrategy as Exported;
+    use omega_strategy_api::ParamValue;
+
+    struct Still;
+
+    impl Strategy for Still {
+        fn name(&self) -> &str {
+            "still"
+        }
+        fn init(&mut self, _ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+            Ok(())
+        }
+        fn evaluate(
+            &mut self,
+            _slice: &DataSlice<'_>,
+        ) -> Result<Option<TradeSignal>, StrategyError> {
+            Ok(None)
+        }
+    }
+
+    impl Exported for Still {
+        const NAME: &'static str = "still";
+        fn create(_params: &[(String, ParamValue)]) -> Result<Self, String> {
+            Ok(Still)
+        }
+    }
+
+    static STILL: PluginDescriptor = PluginDescriptor::of::<Still>();
+
+    #[test]
+    fn a_panic_on_the_host_side_is_a_host_panic_fault_and_the_plugin_is_not_called_again() {
+        let mut instance: *mut c_void = std::ptr::null_mut();
+        // SAFETY: no parameters; `instance` is a valid out-parameter, destroyed by `Drop`.
+        let status = unsafe { (STILL.create)(std::ptr::null(), 0, &mut instance) };
+        assert_eq!(status, STATUS_SOME);
+        let mut strategy = PluginStrategy::new(&STILL, instance, "still".into());
+        // A bug on this side of a call (describing a slice, reading an answer).
+        let error = strategy
+            .guarded("evaluate", |_| -> Result<(), StrategyError> {
+                panic!("host bug")
+            })
+            .unwrap_err();
+        assert_eq!(
+            error.0,
+            "plugin strategy still: the host panicked around evaluate: host bug"
+        );
+        let mut called = false;
+        let again = strategy.guarded("manage_position", |_| {
+            called = true;
+            Ok(())
+        });
+        assert!(!called, "a faulted plugin is not called again");
+        assert_eq!(again.unwrap_err(), error);
+        assert!(matches!(
+            strategy.take_fault(),
+            Some(PluginError::HostPanic {
+                function: "evaluate",
+                ..
+            })
+        ));
+    }
+}
