@@ -4,24 +4,24 @@
 //! directly, with one Python `DataSlice` (built once by `omega.engine.hybrid`) moved in place:
 //! its index slot is set from here, its position slot only when a position opens or closes,
 //! and the `Position` view reads a [`PositionMirror`] whose fields are overwritten in place.
-//! The slice's `indicator`, `last_closed` and `closed_bars` are [`IndicatorReader`] methods,
-//! so the strategy's most frequent reads cost one call into Rust instead of a Python method. Nothing is allocated per bar
-//! when the strategy returns `None`; signals and actions (rare) go through the Python driver,
-//! which checks them exactly as the Python engine does.
+//! The slice's `value` and `closed_bars` are [`IndicatorReader`] methods, so the strategy's
+//! most frequent reads cost one call into Rust instead of a Python method (`series` and
+//! `last_closed` stay the Python methods, reading the index slot set from here). Nothing is
+//! allocated per bar when the strategy returns `None`; signals and actions (rare) go through
+//! the Python driver, which checks them exactly as the Python engine does.
 
 use crate::engine::{bar_columns, Columns};
-use crate::errors::strategy_error;
 use numpy::IntoPyArray;
 use omega_engine::resample::resample;
 use omega_strategy_api::{
-    DataSlice, Distance, Position, PositionAction, RunContext, Side, Strategy, StrategyError,
-    Timeframe, TradeSignal,
+    DataSlice, Distance, InstrumentId, Position, PositionAction, RunContext, Side, Strategy,
+    StrategyError, Timeframe, TradeSignal,
 };
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyException, PyIndexError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyList};
 
 /// The engine's open position as the attributes a Python `Position` view reads
 /// (`omega.strategy.position.PositionState`); overwritten in place at every call.
@@ -73,17 +73,6 @@ impl PositionMirror {
     }
 }
 
-/// One resolved `(spec, timeframe, side)` of the identity memo: the Python objects are held so
-/// their addresses cannot be reused by other objects while the entry exists.
-#[derive(Debug)]
-struct MemoEntry {
-    spec: Py<PyAny>,
-    timeframe: Option<Py<PyAny>>,
-    side: String,
-    values: usize,
-    visible: Option<usize>,
-}
-
 /// A series copied out of the market once, keyed by the address of its Python object.
 #[derive(Debug)]
 struct Column<T> {
@@ -100,22 +89,23 @@ struct ClosedEntry {
     view: Py<PyAny>,
 }
 
-/// Entries above this are dropped at once: a strategy that builds a new spec object per bar
-/// stays correct (each read resolves again through Python) without an ever-growing memo.
+/// Entries above this are dropped at once: a strategy that builds a new timeframe object per
+/// bar stays correct (each read resolves again through Python) without an ever-growing memo.
 const MEMO_LIMIT: usize = 64;
 
-/// `DataSlice.indicator` in Rust, with the same rules and values as the Python method
-/// (`omega.strategy.data_slice`): a first read of a `(spec, timeframe, side)` resolves through
-/// the Python `DataSlice._lookup` (same errors), later reads are found by object identity.
+/// `DataSlice.value` and `DataSlice.closed_bars` in Rust, with the same rules and values as
+/// the Python methods (`omega.strategy.data_slice`): the handles' series and visibility maps
+/// are copied once; any read the Python method would refuse (unknown handle, negative
+/// offset) is handed to it, so the error is the same.
 #[pyclass(module = "omega._core")]
 #[derive(Debug)]
 pub struct IndicatorReader {
     index: i64,
-    lookup: Py<PyAny>,
+    /// Per handle: its values column and its visibility column (`None`: the primary).
+    handles: Vec<(usize, Option<usize>)>,
+    /// The Python `DataSlice.value` of a plain slice: the error paths.
+    value_checked: Py<PyAny>,
     resolve: Py<PyAny>,
-    memo: Vec<MemoEntry>,
-    /// `last_closed`'s identity memo: timeframe object as given -> its visibility column.
-    timeframes: Vec<(Py<PyAny>, Option<usize>)>,
     closed_view: Py<PyAny>,
     /// `closed_bars`' identity memo, with the last view handed out per timeframe object.
     closed: Vec<ClosedEntry>,
@@ -148,41 +138,6 @@ fn same(held: Option<&Py<PyAny>>, given: Option<&Bound<'_, PyAny>>) -> bool {
 }
 
 impl IndicatorReader {
-    fn resolve(
-        &mut self,
-        spec: &Bound<'_, PyAny>,
-        timeframe: Option<&Bound<'_, PyAny>>,
-        side: &str,
-    ) -> PyResult<(usize, Option<usize>)> {
-        if let Some(hit) = self
-            .memo
-            .iter()
-            .find(|e| e.spec.is(spec) && same(e.timeframe.as_ref(), timeframe) && e.side == side)
-        {
-            return Ok((hit.values, hit.visible));
-        }
-        let py = spec.py();
-        let found = self.lookup.bind(py).call1((spec, timeframe, side))?;
-        let values = find_or_copy(&mut self.values, &found.get_item(2)?)?;
-        let visible_obj = found.get_item(3)?;
-        let visible = if visible_obj.is_none() {
-            None
-        } else {
-            Some(find_or_copy(&mut self.visible, &visible_obj)?)
-        };
-        if self.memo.len() >= MEMO_LIMIT {
-            self.memo.clear();
-        }
-        self.memo.push(MemoEntry {
-            spec: spec.clone().unbind(),
-            timeframe: timeframe.map(|t| t.clone().unbind()),
-            side: side.to_owned(),
-            values,
-            visible,
-        });
-        Ok((values, visible))
-    }
-
     /// Index of the last visible bar of the visibility column `visible` (the current primary
     /// index itself for the primary timeframe).
     fn visible_index(&self, visible: Option<usize>) -> PyResult<i64> {
@@ -199,27 +154,26 @@ impl IndicatorReader {
 
 #[pymethods]
 impl IndicatorReader {
-    /// `indicator(spec, timeframe=None, side="bid", offset=0)`: the value at the last visible
-    /// bar of `timeframe` minus `offset` bars (NaN before the series starts).
-    #[pyo3(signature = (spec, timeframe=None, side="bid", offset=0))]
-    fn indicator(
-        &mut self,
-        spec: &Bound<'_, PyAny>,
-        timeframe: Option<&Bound<'_, PyAny>>,
-        side: &str,
-        offset: i64,
-    ) -> PyResult<f64> {
-        let timeframe = timeframe.filter(|t| !t.is_none());
-        let (values, visible) = self.resolve(spec, timeframe, side)?;
-        if offset < 0 {
-            return Err(strategy_error(
-                spec.py(),
-                format!("indicator offset must be >= 0 (no look-ahead), got {offset}"),
-            ));
-        }
+    /// `value(handle, offset=0)`: the declared indicator at the last closed bar of its
+    /// timeframe minus `offset` bars (NaN when nothing has closed or before the start).
+    #[pyo3(signature = (handle, offset=0))]
+    fn value(&self, handle: &Bound<'_, PyAny>, offset: i64) -> PyResult<f64> {
+        let found = handle
+            .extract::<i64>()
+            .ok()
+            .filter(|&h| h >= 0 && offset >= 0)
+            .and_then(|h| self.handles.get(usize::try_from(h).ok()?));
+        let Some(&(values, visible)) = found else {
+            // the Python method raises the engine's error for this read
+            return self
+                .value_checked
+                .bind(handle.py())
+                .call1((handle, offset))?
+                .extract();
+        };
         let j = self.visible_index(visible)?;
         let k = j - offset;
-        if k < 0 || j < 0 {
+        if k < 0 {
             return Ok(f64::NAN);
         }
         self.values[values]
@@ -274,29 +228,6 @@ impl IndicatorReader {
         }
         Ok(self.closed[k].view.clone_ref(py))
     }
-
-    /// `last_closed(timeframe)`: index of the last closed bar of `timeframe` (-1 if none);
-    /// a first call per timeframe object resolves through `DataSlice._resolve` (same errors).
-    fn last_closed(&mut self, timeframe: &Bound<'_, PyAny>) -> PyResult<i64> {
-        if let Some((_, visible)) = self.timeframes.iter().find(|(t, _)| t.is(timeframe)) {
-            return self.visible_index(*visible);
-        }
-        let visible_obj = self
-            .resolve
-            .bind(timeframe.py())
-            .call1((timeframe,))?
-            .get_item(1)?;
-        let visible = if visible_obj.is_none() {
-            None
-        } else {
-            Some(find_or_copy(&mut self.visible, &visible_obj)?)
-        };
-        if self.timeframes.len() >= MEMO_LIMIT {
-            self.timeframes.clear();
-        }
-        self.timeframes.push((timeframe.clone().unbind(), visible));
-        self.visible_index(visible)
-    }
 }
 
 /// The driver's base bars resampled by omega-engine to each timeframe named in
@@ -345,6 +276,7 @@ pub struct HybridStrategy<'py> {
     showing_position: bool,
     name: String,
     trace: bool,
+    /// The Python exception that stopped the run (the engine sees its message).
     error: Option<PyErr>,
 }
 
@@ -358,6 +290,7 @@ type SignalTuple = (
     Option<f64>,
     Option<u32>,
     String,
+    Option<u32>,
 );
 
 impl<'py> HybridStrategy<'py> {
@@ -368,20 +301,30 @@ impl<'py> HybridStrategy<'py> {
         let py = driver.py();
         driver.call_method1("build", (resampled_frames(&driver)?,))?;
         let name = driver.getattr("name")?.extract()?;
-        let reader = Bound::new(
-            py,
-            IndicatorReader {
-                index: -1,
-                lookup: driver.getattr("lookup")?.unbind(),
-                resolve: driver.getattr("resolve")?.unbind(),
-                memo: Vec::new(),
-                timeframes: Vec::new(),
-                closed_view: driver.getattr("closed_view")?.unbind(),
-                closed: Vec::new(),
-                values: Vec::new(),
-                visible: Vec::new(),
-            },
-        )?;
+        let mut reader = IndicatorReader {
+            index: -1,
+            handles: Vec::new(),
+            value_checked: driver.getattr("value_checked")?.unbind(),
+            resolve: driver.getattr("resolve")?.unbind(),
+            closed_view: driver.getattr("closed_view")?.unbind(),
+            closed: Vec::new(),
+            values: Vec::new(),
+            visible: Vec::new(),
+        };
+        // Per handle (values, visibility or None); equal declarations share one series
+        // object, copied once.
+        for entry in driver.getattr("handles")?.try_iter()? {
+            let entry = entry?;
+            let values = find_or_copy(&mut reader.values, &entry.get_item(0)?)?;
+            let visible_obj = entry.get_item(1)?;
+            let visible = if visible_obj.is_none() {
+                None
+            } else {
+                Some(find_or_copy(&mut reader.visible, &visible_obj)?)
+            };
+            reader.handles.push((values, visible));
+        }
+        let reader = Bound::new(py, reader)?;
         let mirror = Bound::new(py, PositionMirror::default())?;
         let view = driver.call_method1("attach", (&reader, &mirror))?;
         let manage = driver.getattr("manage")?;
@@ -463,10 +406,14 @@ impl<'py> HybridStrategy<'py> {
         }
     }
 
-    fn fail(&mut self, error: PyErr) {
+    /// Keeps the Python exception for [`HybridStrategy::take_python_error`]; the engine
+    /// stops the run with its message.
+    fn fail(&mut self, error: PyErr) -> StrategyError {
+        let message = StrategyError::new(error.to_string());
         if self.error.is_none() {
             self.error = Some(error);
         }
+        message
     }
 
     fn call_evaluate(&mut self, slice: &DataSlice<'_>) -> PyResult<Option<TradeSignal>> {
@@ -480,7 +427,7 @@ impl<'py> HybridStrategy<'py> {
             return Ok(None);
         }
         let checked = self.driver.call_method1("signal", (slice.index(), out))?;
-        let (direction, sl, tp, sld, tpd, size, risk, max_bars, tag): SignalTuple =
+        let (direction, sl, tp, sld, tpd, size, risk, max_bars, tag, instrument): SignalTuple =
             checked.extract()?;
         let mut signal = TradeSignal::new(if direction == 1 {
             Side::Long
@@ -495,6 +442,7 @@ impl<'py> HybridStrategy<'py> {
         signal.risk_percent = risk;
         signal.max_bars = max_bars;
         signal.tag = tag;
+        signal.instrument = instrument.map(InstrumentId);
         Ok(Some(signal))
     }
 
@@ -502,9 +450,9 @@ impl<'py> HybridStrategy<'py> {
         &mut self,
         position: &Position,
         slice: &DataSlice<'_>,
-    ) -> PyResult<Option<PositionAction>> {
+    ) -> PyResult<Vec<PositionAction>> {
         let Some(manage) = &self.manage else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let manage = manage.clone();
         let values = self.move_slice(slice, Some(position))?;
@@ -513,24 +461,32 @@ impl<'py> HybridStrategy<'py> {
             .map_err(|e| self.strategy_failure(slice.index(), e))?;
         Self::replay(values, slice)?;
         if out.is_none() {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        let checked = self.driver.call_method1("action", (slice.index(), out))?;
-        let tuple = checked.cast_into::<PyTuple>().map_err(PyErr::from)?;
-        let kind: String = tuple.get_item(0)?.extract()?;
-        let value: Option<f64> = tuple.get_item(1)?.extract()?;
-        Ok(Some(match (kind.as_str(), value) {
-            ("close", _) => PositionAction::Close,
-            ("partial", Some(f)) => PositionAction::PartialClose(f),
-            ("sl", level) => PositionAction::ModifyStopLoss(level),
-            ("tp", level) => PositionAction::ModifyTakeProfit(level),
-            ("break_even", Some(o)) => PositionAction::MoveToBreakEven(Distance::Pips(o)),
-            _ => {
-                return Err(PyTypeError::new_err(format!(
-                    "hybrid driver returned an unknown action {kind:?}"
-                )))
-            }
-        }))
+        // `(kind, value)` pairs in order; ATR distances already turned into prices
+        let checked = self.driver.call_method1("actions", (slice.index(), out))?;
+        let mut actions = Vec::new();
+        for pair in checked.try_iter()? {
+            let (kind, value): (String, Option<f64>) = pair?.extract()?;
+            actions.push(match (kind.as_str(), value) {
+                ("close", _) => PositionAction::Close,
+                ("partial", Some(f)) => PositionAction::PartialClose(f),
+                ("sl", level) => PositionAction::ModifyStopLoss(level),
+                ("tp", level) => PositionAction::ModifyTakeProfit(level),
+                ("break_even_pips", Some(x)) => PositionAction::MoveToBreakEven(Distance::Pips(x)),
+                ("break_even_price", Some(x)) => {
+                    PositionAction::MoveToBreakEven(Distance::Price(x))
+                }
+                ("trail_pips", Some(x)) => PositionAction::TrailStop(Distance::Pips(x)),
+                ("trail_price", Some(x)) => PositionAction::TrailStop(Distance::Price(x)),
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
+                        "hybrid driver returned an unknown action {kind:?}"
+                    )))
+                }
+            });
+        }
+        Ok(actions)
     }
 }
 
@@ -539,13 +495,14 @@ impl Strategy for HybridStrategy<'_> {
         &self.name
     }
 
-    /// The Python side reads indicators through its own market; the engine computes none.
+    /// The Python strategy's `init` ran in the driver and its indicators are read from the
+    /// Python market: nothing is declared to the engine.
     fn init(&mut self, _ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
         Ok(())
     }
 
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
-        self.call_evaluate(slice).map_err(|e| self.failed(e))
+        self.call_evaluate(slice).map_err(|e| self.fail(e))
     }
 
     fn manage_position(
@@ -553,18 +510,6 @@ impl Strategy for HybridStrategy<'_> {
         position: &Position,
         slice: &DataSlice<'_>,
     ) -> Result<Vec<PositionAction>, StrategyError> {
-        self.call_manage(position, slice)
-            .map(|action| action.into_iter().collect())
-            .map_err(|e| self.failed(e))
-    }
-}
-
-impl HybridStrategy<'_> {
-    /// Keeps the Python exception (raised as itself by `run_hybrid`) and returns the error
-    /// the engine stops with.
-    fn failed(&mut self, error: PyErr) -> StrategyError {
-        let message = error.to_string();
-        self.fail(error);
-        StrategyError(message)
+        self.call_manage(position, slice).map_err(|e| self.fail(e))
     }
 }

@@ -161,7 +161,6 @@ class _Driver:
         # errors (bound to that slice, not to the driver: no reference cycle)
         resolver = DataSlice(market)
         self.value_checked = resolver.value
-        self.lookup = _no_lookup  # read by a core built before API 0.2; never called
         self.resolve = resolver._resolve
         self.closed_view = resolver._closed_view
         self._times = market.primary_columns[0]
@@ -171,8 +170,7 @@ class _Driver:
         mirror. (``record`` stays the Python method: with no trace it is a check of one slot,
         cheaper than any call into Rust.)"""
         slice_dict = self.slice.__dict__
-        if hasattr(reader, "value"):
-            slice_dict["value"] = reader.value
+        slice_dict["value"] = reader.value
         slice_dict["closed_bars"] = reader.closed_bars
         return Position(mirror)
 
@@ -201,6 +199,7 @@ class _Driver:
             signal.risk_percent,
             signal.max_bars,
             signal.tag,
+            signal.instrument,
         )
 
     def actions(self, i: int, returned: object) -> list[tuple[str, float | None]]:
@@ -238,27 +237,6 @@ class _Driver:
             else:
                 raise self.failure(i, TypeError(f"manage_position returned {action!r}"))
         return out
-
-    def action(self, i: int, returned: object) -> tuple[str, float | None]:
-        """The single-action protocol of a core built before API 0.2 (``break_even`` in
-        pips); refuses what it cannot express."""
-        pairs = self.actions(i, returned)
-        if len(pairs) != 1 or pairs[0][0] not in (
-            "close",
-            "partial",
-            "sl",
-            "tp",
-            "break_even_pips",
-        ):
-            raise self.failure(
-                i, TypeError(f"this omega._core predates API 0.2; rebuild it for {returned!r}")
-            )
-        kind, value = pairs[0]
-        return ("break_even" if kind == "break_even_pips" else kind, value)
-
-
-def _no_lookup(*_: object) -> None:
-    raise StrategyError("indicator(spec) lookups were removed in Strategy API 0.2")
 
 
 def run_hybrid(
