@@ -464,3 +464,132 @@ fn a_run_the_exact_sums_decline_falls_back_to_the_ordinary_metrics() {
         assert_eq!(bits(g), bits(e));
     }
 }
+
+/// Fresh instances of `Momentum`'s custom indicator made so far (one per computed series).
+static MOMENTUM_INSTANCES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Close minus the close `lag` bars before (a custom indicator of the test strategy).
+struct MomentumIndicator {
+    lag: usize,
+    closes: std::collections::VecDeque<f64>,
+}
+
+impl omega_strategy_api::Indicator for MomentumIndicator {
+    type Input = f64;
+    fn name(&self) -> &str {
+        "momentum"
+    }
+    fn warmup_period(&self) -> usize {
+        self.lag
+    }
+    fn update(&mut self, close: f64) -> f64 {
+        self.closes.push_back(close);
+        if self.closes.len() <= self.lag {
+            return f64::NAN;
+        }
+        let before = self.closes.pop_front().expect("longer than lag");
+        close - before
+    }
+    fn reset(&mut self) {
+        self.closes.clear();
+    }
+}
+
+/// Enters with the sign of a custom momentum indicator above `threshold`, exits on its flip.
+struct Momentum {
+    lag: usize,
+    threshold: f64,
+    handle: omega_strategy_api::IndicatorHandle,
+}
+
+impl Strategy for Momentum {
+    fn name(&self) -> &str {
+        "momentum"
+    }
+    fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
+        let lag = self.lag;
+        let custom = omega_strategy_api::CustomIndicator::on_field(
+            "momentum",
+            &[lag as f64],
+            omega_strategy_api::PriceSide::Bid,
+            omega_strategy_api::PriceField::Close,
+            move || {
+                MOMENTUM_INSTANCES.fetch_add(1, Ordering::SeqCst);
+                MomentumIndicator {
+                    lag,
+                    closes: std::collections::VecDeque::new(),
+                }
+            },
+        );
+        self.handle = ctx.custom(custom);
+        Ok(())
+    }
+    fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
+        let m = slice.value(self.handle);
+        if slice.position().is_some() || m.is_nan() {
+            return Ok(None);
+        }
+        Ok(if m > self.threshold {
+            Some(TradeSignal::long().with_max_bars(12))
+        } else if m < -self.threshold {
+            Some(TradeSignal::short().with_max_bars(12))
+        } else {
+            None
+        })
+    }
+    fn manage_position(
+        &mut self,
+        position: &Position,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<PositionAction>, StrategyError> {
+        let m = slice.value(self.handle);
+        let flipped =
+            (position.side.sign() > 0 && m < 0.0) || (position.side.sign() < 0 && m > 0.0);
+        Ok(if flipped {
+            vec![PositionAction::Close]
+        } else {
+            vec![]
+        })
+    }
+}
+
+#[test]
+fn a_custom_indicator_is_computed_once_for_the_sets_that_share_it() {
+    let bars = OwnedBars::random_walk(30_000, 3);
+    let momentum = |lag, threshold| Momentum {
+        lag,
+        threshold,
+        handle: omega_strategy_api::IndicatorHandle(0),
+    };
+    // Three sets with lag 6 share one series; the lag-9 set has its own.
+    let grid = [(6, 0.0004), (6, 0.0008), (9, 0.0004), (6, 0.0012)];
+    let s = settings();
+    let expected: Vec<Result<Metrics, EngineError>> = grid
+        .iter()
+        .map(|&(lag, threshold)| {
+            let out = run_backtest(
+                bars.columns(),
+                Timeframe::M1,
+                &s,
+                &mut momentum(lag, threshold),
+                RunOptions::default(),
+            )?;
+            Ok(Metrics::from_run(&out, s.initial_balance, s.primary_timeframe.nanos()).unwrap())
+        })
+        .collect();
+    assert!(expected.iter().flatten().all(|m| m.n_trades > 10));
+    MOMENTUM_INSTANCES.store(0, Ordering::SeqCst);
+    let got = run_sweep(
+        bars.columns(),
+        Timeframe::M1,
+        &s,
+        grid.iter().map(|&(lag, t)| momentum(lag, t)).collect(),
+        2,
+        &mut |_| true,
+    )
+    .unwrap();
+    assert_eq!(MOMENTUM_INSTANCES.load(Ordering::SeqCst), 2);
+    for (k, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert!(same(g, e), "run {k}: {g:?} != {e:?}");
+    }
+}
