@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod boundary;
 mod data;
 mod engine;
 mod errors;
@@ -13,6 +14,7 @@ mod hybrid;
 mod indicators;
 mod metrics;
 mod plugin;
+mod result;
 mod settings;
 mod stream;
 mod sweep;

@@ -5,16 +5,13 @@
 //! inside the plugin) raise `omega.errors.PluginError`; a strategy's own error (bad
 //! parameters, `take_error`) raises `StrategyError` as for a built-in strategy.
 
-use crate::engine::{
-    bar_columns, guarded, output_to_dict, params_from_dict, run_metrics, set_metrics, Columns,
-};
-use crate::errors::{panic_to_pyerr, strategy_error, to_pyerr};
-use crate::settings::{engine_settings, timeframe};
+use crate::boundary::{guarded, params_from_dict, Columns, RunInputs};
+use crate::errors::strategy_error;
+use crate::result::Finished;
 use omega_engine::{run_backtest as engine_run, RunOptions};
-use omega_plugin_host::{Plugin, PluginError};
+use omega_plugin_host::{Plugin, PluginError, PluginStrategy};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_backtest_plugin, m)?)?;
@@ -36,6 +33,19 @@ pub(crate) fn plugin_error(py: Python<'_>, error: PluginError) -> PyErr {
 
 pub(crate) fn load(py: Python<'_>, path: &str) -> PyResult<Plugin> {
     Plugin::load(path).map_err(|e| plugin_error(py, e))
+}
+
+/// The strategy of the plugin at `path` with `params` (the strategy keeps the library
+/// loaded while it lives).
+pub(crate) fn plugin_strategy(
+    py: Python<'_>,
+    path: &str,
+    params: Option<&Bound<'_, PyDict>>,
+) -> PyResult<PluginStrategy> {
+    let given = params_from_dict(params)?;
+    load(py, path)?
+        .create(&given)
+        .map_err(|e| plugin_error(py, e))
 }
 
 /// `plugin_info(path) -> (name, api_version)`: loads and checks the plugin (PluginError if
@@ -65,34 +75,17 @@ fn run_backtest_plugin<'py>(
     source: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
     guarded(py, || {
-        let settings = engine_settings(settings)?;
-        let base_tf = timeframe(base_timeframe, "base_timeframe")?;
-        let given = params_from_dict(params)?;
-        let plugin = load(py, path)?;
-        let mut strategy = plugin.create(&given).map_err(|e| plugin_error(py, e))?;
-        let bars = bar_columns(&columns)?;
+        let inputs = RunInputs::read(&columns, base_timeframe, settings, source)?;
+        let mut strategy = plugin_strategy(py, path, params)?;
         let options = RunOptions { trace };
-        let result = py.detach(|| {
-            catch_unwind(AssertUnwindSafe(|| {
-                engine_run(bars, base_tf, &settings, &mut strategy, options)
-            }))
+        let finished = inputs.run_detached(py, |i| {
+            engine_run(i.bars, i.base_tf, &i.settings, &mut strategy, options)
+                .map(|output| Finished::measure(output, i))
         });
         // A fault of the plugin itself wins over the engine error it caused.
         if let Some(fault) = strategy.take_fault() {
             return Err(plugin_error(py, fault));
         }
-        match result {
-            Ok(Ok(output)) => {
-                let metrics = run_metrics(&output, bars.time, &settings);
-                let out = output_to_dict(py, output)?;
-                set_metrics(py, &out, metrics)?;
-                Ok(out)
-            }
-            Ok(Err(error)) => Err(to_pyerr(py, error, source)),
-            Err(payload) => Err(panic_to_pyerr(py, payload.as_ref())),
-        }
+        finished?.into_dict(py, None)
     })
 }
-
-// The helpers below mirror private ones of engine.rs (owned by the rust-mode bindings); they
-// should become `pub(crate)` there and be used from here instead.

@@ -1,10 +1,10 @@
 //! `StreamSession`: a Rust strategy (built in, or a plugin) fed bars one at a time (a live
 //! feed, a replay), deciding at each primary close exactly as in a backtest.
 
-use crate::engine::{bar_columns, guarded, output_to_dict, params_from_dict, Columns};
-use crate::errors::{engine_error, strategy_error, to_pyerr};
-use crate::plugin::{load, plugin_error};
-use crate::settings::{engine_settings, timeframe};
+use crate::boundary::{builtin_strategy, guarded, setup, Columns};
+use crate::errors::{engine_error, to_pyerr};
+use crate::plugin::{plugin_error, plugin_strategy};
+use crate::result::output_to_dict;
 use omega_engine::{EngineError, RunOptions, StreamSession};
 use omega_plugin_host::PluginStrategy;
 use omega_strategies::BuiltinStrategy;
@@ -78,22 +78,17 @@ impl PyStreamSession {
         plugin: Option<&str>,
     ) -> PyResult<Self> {
         guarded(py, || {
-            let settings = engine_settings(settings)?;
-            let base_tf = timeframe(base_timeframe, "base_timeframe")?;
-            let given = params_from_dict(params)?;
+            let (base_tf, settings) = setup(base_timeframe, settings)?;
             let options = RunOptions { trace };
             let started = |e| to_pyerr(py, e, source);
             let session = match plugin {
                 Some(path) => {
-                    let strategy = load(py, path)?
-                        .create(&given)
-                        .map_err(|e| plugin_error(py, e))?;
+                    let strategy = plugin_strategy(py, path, params)?;
                     let session = StreamSession::new(base_tf, settings, strategy, options);
                     Session::Plugin(Box::new(session.map_err(started)?))
                 }
                 None => {
-                    let strategy = omega_strategies::build(strategy_name, &given)
-                        .map_err(|e| strategy_error(py, e.to_string()))?;
+                    let strategy = builtin_strategy(py, strategy_name, params)?;
                     let session = StreamSession::new(base_tf, settings, strategy, options);
                     Session::Builtin(Box::new(session.map_err(started)?))
                 }
@@ -150,7 +145,7 @@ impl PyStreamSession {
     fn push_columns(&mut self, py: Python<'_>, columns: Columns<'_>) -> PyResult<usize> {
         let source = self.source.clone();
         guarded(py, || {
-            let bars = bar_columns(&columns)?;
+            let bars = columns.bars()?;
             let session = self.session(py)?;
             let pushed = with_session!(&mut *session, s => {
                 (0..bars.len()).try_fold(0, |stepped, i| Ok(stepped + s.push(bars.bar(i))?))

@@ -1,14 +1,12 @@
 //! `run_sweep`: one built-in strategy over many parameter sets in one call (shared frames and
 //! indicator series, runs on several threads, the GIL released between progress reports).
 
-use crate::engine::{bar_columns, guarded, params_from_dict, Columns};
-use crate::errors::{panic_to_pyerr, strategy_error, to_pyerr};
+use crate::boundary::{builtin_strategy, guarded, Columns, RunInputs};
+use crate::errors::to_pyerr;
 use crate::metrics::metrics_dict;
-use crate::settings::{engine_settings, timeframe};
-use omega_engine::{run_sweep as engine_sweep, SweepResult};
+use omega_engine::run_sweep as engine_sweep;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -39,19 +37,12 @@ fn run_sweep<'py>(
     source: &str,
 ) -> PyResult<Bound<'py, PyList>> {
     guarded(py, || {
-        let settings = engine_settings(settings)?;
-        let base_tf = timeframe(base_timeframe, "base_timeframe")?;
-        let bars = bar_columns(&columns)?;
+        let inputs = RunInputs::read(&columns, base_timeframe, settings, source)?;
         // Parameter sets that do not build a strategy fail here, alone.
         let mut outcomes: Vec<Option<PyErr>> = Vec::with_capacity(param_sets.len());
         let mut strategies = Vec::new();
         for params in param_sets.iter() {
-            let params = params.cast::<PyDict>()?;
-            let built = params_from_dict(Some(params)).and_then(|given| {
-                omega_strategies::build(strategy_name, &given)
-                    .map_err(|e| strategy_error(py, e.to_string()))
-            });
-            match built {
+            match builtin_strategy(py, strategy_name, Some(params.cast::<PyDict>()?)) {
                 Ok(strategy) => {
                     strategies.push(strategy);
                     outcomes.push(None);
@@ -83,20 +74,21 @@ fn run_sweep<'py>(
             })
         };
         let threads = threads.max(1);
-        let swept = py.detach(|| {
-            catch_unwind(AssertUnwindSafe(|| {
-                engine_sweep(bars, base_tf, &settings, strategies, threads, &mut report)
-            }))
+        let swept = inputs.run_detached(py, |i| {
+            engine_sweep(
+                i.bars,
+                i.base_tf,
+                &i.settings,
+                strategies,
+                threads,
+                &mut report,
+            )
         });
+        // Ctrl-C or a failing progress callback wins over what the sweep returned.
         if let Some(error) = interrupted {
             return Err(error);
         }
-        let results: Vec<SweepResult> = match swept {
-            Ok(Ok(results)) => results,
-            Ok(Err(error)) => return Err(to_pyerr(py, error, source)),
-            Err(payload) => return Err(panic_to_pyerr(py, payload.as_ref())),
-        };
-        let mut results = results.into_iter();
+        let mut results = swept?.into_iter();
         let out = PyList::empty(py);
         for outcome in outcomes {
             let item = match outcome {

@@ -1,7 +1,7 @@
 //! `csv_table`: result tables as CSV bytes (`omega_engine::text`), for
 //! `omega.results.tables`, which keeps the same formatting in Python as reference and fallback.
 
-use crate::engine::guarded;
+use crate::boundary::guarded;
 use crate::errors::engine_error;
 use numpy::PyReadonlyArray1;
 use omega_engine::text::{csv_text, TextColumn};
