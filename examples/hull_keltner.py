@@ -284,11 +284,7 @@ class HullKeltner(Strategy):
         long = position.is_long
         gain = close - position.entry_price if long else position.entry_price - bar.ask_close
         data.record("gain", gain)
-        if long:
-            crossed_against = prev >= hull1 and close < hull
-        else:
-            crossed_against = prev <= hull1 and close > hull
-        if crossed_against:
+        if (prev >= hull1 and close < hull) if long else (prev <= hull1 and close > hull):
             return [Close()]
         actions: list[PositionAction] = []
         if long:
