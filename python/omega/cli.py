@@ -631,6 +631,77 @@ def _schema_type(spec: dict[str, Any]) -> str:
     return "any"
 
 
+EXIT_MISMATCH = 1
+
+
+@app.command("check-plugin")
+def check_plugin_command(
+    plugin: Annotated[Path, typer.Argument(help="the plugin library (.so)")],
+    twin: Annotated[
+        str,
+        typer.Option("--twin", help="the Python twin: module:Class or path/to/file.py:Class"),
+    ],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="data file (default: synthetic EURUSD minutes)")
+    ] = None,
+    data_format: FormatOpt = None,
+    tz: TzOpt = None,
+    params: Annotated[
+        str | None, typer.Option("--params", help='strategy parameters as JSON, e.g. {"n": 20}')
+    ] = None,
+    n_bars: Annotated[
+        int, typer.Option("--bars", help="synthetic bars when no --data is given")
+    ] = 50_000,
+) -> None:
+    """Run a strategy plugin and its Python twin over a spread of settings and compare every
+    decision exactly; exit 0 when all match, 1 on a mismatch, 2 on a usage or load error."""
+    from omega.plugin_check import check_plugin, print_report
+
+    with _omega_errors():
+        given: dict[str, Any] = {}
+        if params is not None:
+            try:
+                given = json.loads(params)
+            except json.JSONDecodeError as exc:
+                raise _usage(f"--params: not JSON: {exc}") from None
+            if not isinstance(given, dict):
+                raise _usage(f"--params: expected a JSON object, got {params!r}")
+        if n_bars < 1:
+            raise _usage(f"--bars: must be >= 1, got {n_bars}")
+        bars = None
+        if data is not None:
+            from omega.data import load
+
+            bars = load(str(data), data_format or _inferred_format([str(data)]), tz=tz)
+        report = check_plugin(plugin, twin, bars=bars, params=given, n_bars=n_bars)
+        print_report(report, console)
+    if not report.ok:
+        raise typer.Exit(EXIT_MISMATCH)
+
+
+@app.command("new-strategy")
+def new_strategy_command(
+    name: Annotated[str, typer.Argument(help="strategy name, a lowercase identifier")],
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="parent folder (default: the current one)")
+    ] = None,
+) -> None:
+    """Scaffold a strategy plugin crate, its Python twin and a parity test in DIR/NAME."""
+    from omega.scaffold import new_strategy
+
+    with _omega_errors():
+        made = new_strategy(name, directory)
+    console.print(f"created [bold]{escape(str(made.directory))}[/]:")
+    for path in made.files:
+        console.print(f"  {escape(str(path.relative_to(made.directory)))}")
+    console.print(f"omega-strategy-api: {escape(made.api_dependency)}")
+    console.print(
+        f"next: cd {escape(str(made.directory))} && cargo build && "
+        f"pytest test_{name}_parity.py  (or omega check-plugin "
+        f"target/debug/{made.library} --twin {name}_twin.py:{made.twin.split(':')[1]})"
+    )
+
+
 def main() -> None:
     """Entry point of the ``omega`` script."""
     app()
