@@ -1,7 +1,7 @@
 """Type stubs of the compiled Rust core `omega._core` (kept true by `mypy.stubtest`)."""
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, final
+from typing import Any, Literal, TypedDict, final
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,113 @@ _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
 _Columns = tuple[_I64, _F64, _F64, _F64, _F64, _F64, _F64, _F64, _F64, _F64]
 
+# The dicts the core returns. Private names: they exist only here (stubtest skips private
+# names absent at runtime); import them under ``TYPE_CHECKING`` to annotate.
+
+class _TradeColumns(TypedDict):
+    """One entry per closed trade row (`omega.engine.raw.TRADE_COLUMNS`)."""
+
+    entry_time: _I64
+    exit_time: _I64
+    entry_index: _I64
+    exit_index: _I64
+    side: npt.NDArray[np.int8]
+    size: _F64
+    entry_price: _F64
+    exit_price: _F64
+    sl: _F64
+    tp: _F64
+    exit_reason: list[str]
+    gross_pnl: _F64
+    fees: _F64
+    pnl: _F64
+    bars_held: _I64
+    mfe: _F64
+    tag: list[str]
+
+class _Metrics(TypedDict):
+    """`omega.results.metrics.compute_metrics`'s dict: same keys, same order."""
+
+    initial_balance: float
+    final_balance: float
+    net_profit: float
+    return_pct: float
+    cagr: float
+    span_days: float
+    periods_per_year: float
+    max_drawdown: float
+    max_drawdown_pct: float
+    max_drawdown_duration_bars: int
+    max_drawdown_duration_seconds: float
+    sharpe: float
+    sortino: float
+    n_trades: int
+    n_long: int
+    n_short: int
+    n_wins: int
+    n_losses: int
+    win_rate: float
+    gross_profit: float
+    gross_loss: float
+    profit_factor: float
+    expectancy: float
+    avg_win: float
+    avg_loss: float
+    largest_win: float
+    largest_loss: float
+    total_fees: float
+    avg_bars_held: float
+    exposure: float
+    exit_reasons: dict[str, int]
+    bars_processed: int
+    base_bars: int
+    ignored_signals: int
+    dropped_orders: int
+    skipped_orders: int
+
+class _RunOutput(TypedDict):
+    """A finished run (the fields of `omega.engine.raw.RawRun` but the metrics)."""
+
+    trades: _TradeColumns
+    equity_time: _I64
+    equity: _F64
+    final_balance: float
+    bars_processed: int
+    base_bars: int
+    ignored_signals: int
+    dropped_orders: int
+    skipped_orders: list[tuple[int, str, str]]
+    """``(time, reason, detail)`` per order that was not placed."""
+    trace: list[dict[str, int | float | str]] | None
+    """With ``trace=True``: per decision ``index``, ``time``, ``event`` and the values the
+    strategy recorded (floats, by name); else None."""
+
+class _RunResult(_RunOutput):
+    """`_RunOutput` and its metrics (None where they fail; Python then recomputes them and
+    raises its own error)."""
+
+    metrics: _Metrics | None
+
+class _StreamPosition(TypedDict):
+    side: Literal["long", "short"]
+    size: float
+    entry_price: float
+    entry_time: int
+    stop_loss: float | None
+    take_profit: float | None
+    bars_held: int
+    unrealized_pnl: float
+    tag: str
+
+class _StreamState(TypedDict):
+    bars_stepped: int
+    balance: float
+    equity: float | None
+    n_trades: int
+    position: _StreamPosition | None
+    pending_entry: Literal["long", "short"] | None
+    pending_exit: bool
+
 def core_version() -> str:
     """Version of the compiled core."""
 
@@ -55,7 +162,7 @@ def run_backtest(
     params: Mapping[str, Any] | None = None,
     trace: bool = False,
     source: str = "<memory>",
-) -> dict[str, Any]:
+) -> _RunResult:
     """A whole backtest of a built-in Rust strategy (rust mode); the GIL is released.
 
     ``columns`` are the base bars (time, bid OHLC, ask OHLC, volume), borrowed without
@@ -72,7 +179,7 @@ def run_backtest_plugin(
     params: Mapping[str, Any] | None = None,
     trace: bool = False,
     source: str = "<memory>",
-) -> dict[str, Any]:
+) -> _RunResult:
     """`run_backtest` for the strategy exported by the plugin library at ``path``.
 
     Raises `omega.errors.PluginError` when the library cannot be loaded, lacks the plugin
@@ -90,7 +197,7 @@ def run_hybrid(
     driver: Any,
     trace: bool = False,
     source: str = "<memory>",
-) -> dict[str, Any]:
+) -> _RunResult:
     """The Rust engine calling a Python strategy back through ``driver`` (hybrid mode)."""
 
 def compute_metrics(
@@ -105,7 +212,7 @@ def compute_metrics(
     skipped_orders: int,
     initial_balance: float,
     timeframe_ns: int,
-) -> dict[str, Any]:
+) -> _Metrics:
     """The metrics of one run computed in Rust, identical (==) to
     `omega.results.metrics.compute_metrics`: same keys in the same order, same values.
 
@@ -128,7 +235,7 @@ def run_sweep(
     threads: int,
     progress: Callable[[int, int], object] | None = None,
     source: str = "<memory>",
-) -> list[dict[str, Any] | BaseException]:
+) -> list[_Metrics | BaseException]:
     """Each parameter set's metrics dict, or the exception its run failed with."""
 
 @final
@@ -161,10 +268,10 @@ class StreamSession:
         """Feeds one base bar; returns how many primary bars were decided."""
     def push_columns(self, columns: _Columns) -> int:
         """Feeds every row of the ten base columns in order."""
-    def state(self) -> dict[str, Any]:
+    def state(self) -> _StreamState:
         """The session after the last primary close."""
-    def finish(self) -> dict[str, Any]:
-        """Ends the stream; the dict of `run_backtest`."""
+    def finish(self) -> _RunOutput:
+        """Ends the stream; the dict of `run_backtest` without ``metrics``."""
 
 def kept_buffer_bytes() -> int:
     """Bytes of column buffers the core keeps from earlier runs for the next one."""
