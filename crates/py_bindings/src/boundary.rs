@@ -175,17 +175,20 @@ pub(crate) fn guarded<T>(py: Python<'_>, f: impl FnOnce() -> PyResult<T>) -> PyR
 }
 
 /// Runs `f` detached from the interpreter (other Python threads run meanwhile) with panics
-/// caught; its engine error is raised as the `omega.errors` class, naming `source`.
+/// caught (raised as `omega.errors.EngineError`, as by [`guarded`]).
+pub(crate) fn detached<T: Send>(py: Python<'_>, f: impl FnOnce() -> T + Send) -> PyResult<T> {
+    py.detach(|| catch_unwind(AssertUnwindSafe(f)))
+        .map_err(|payload| panic_to_pyerr(py, payload.as_ref()))
+}
+
+/// [`detached`] for the engine: its error is raised as the `omega.errors` class, naming
+/// `source` (the data's file) in data errors.
 pub(crate) fn run_detached<T: Send>(
     py: Python<'_>,
     source: &str,
     f: impl FnOnce() -> Result<T, EngineError> + Send,
 ) -> PyResult<T> {
-    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => Err(to_pyerr(py, error, source)),
-        Err(payload) => Err(panic_to_pyerr(py, payload.as_ref())),
-    }
+    detached(py, f)?.map_err(|error| to_pyerr(py, error, source))
 }
 
 /// A user parameter value as the strategy API's `ParamValue` (bool before int: a Python bool

@@ -1,6 +1,8 @@
 //! Indicator bindings: one batch function over numpy columns, used by the Rust == Python
-//! parity tests. Errors become `omega.indicators.errors` exceptions, never panics.
+//! parity tests. Errors become `omega.indicators.errors` exceptions; a panic is an
+//! `omega.errors.EngineError` (`crate::boundary`).
 
+use crate::boundary::{detached, guarded};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use omega_indicators::{compute, IndicatorError, SideColumns};
 use omega_strategy_api::{IndicatorSpec, PriceField};
@@ -29,34 +31,36 @@ fn indicator_batch<'py>(
     low: Option<PyReadonlyArray1<'py, f64>>,
     close: Option<PyReadonlyArray1<'py, f64>>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let spec = spec_from_params(py, kind, params)?;
-    let missing = |name: &str| input_error(py, format!("{kind}: missing input array {name}"));
-    let series = if spec.field().is_none() {
-        let high = high.ok_or_else(|| missing("high"))?;
-        let low = low.ok_or_else(|| missing("low"))?;
-        let close = close.ok_or_else(|| missing("close"))?;
-        let (h, l, c) = (high.as_slice()?, low.as_slice()?, close.as_slice()?);
-        let columns = SideColumns {
-            open: c,
-            high: h,
-            low: l,
-            close: c,
+    guarded(py, || {
+        let spec = spec_from_params(py, kind, params)?;
+        let missing = |name: &str| input_error(py, format!("{kind}: missing input array {name}"));
+        let series = if spec.field().is_none() {
+            let high = high.ok_or_else(|| missing("high"))?;
+            let low = low.ok_or_else(|| missing("low"))?;
+            let close = close.ok_or_else(|| missing("close"))?;
+            let (h, l, c) = (high.as_slice()?, low.as_slice()?, close.as_slice()?);
+            let columns = SideColumns {
+                open: c,
+                high: h,
+                low: l,
+                close: c,
+            };
+            detached(py, || compute(&spec, &columns))?
+        } else {
+            let values = values.ok_or_else(|| missing("values"))?;
+            let v = values.as_slice()?;
+            let columns = SideColumns {
+                open: v,
+                high: v,
+                low: v,
+                close: v,
+            };
+            detached(py, || compute(&spec, &columns))?
         };
-        py.detach(|| compute(&spec, &columns))
-    } else {
-        let values = values.ok_or_else(|| missing("values"))?;
-        let v = values.as_slice()?;
-        let columns = SideColumns {
-            open: v,
-            high: v,
-            low: v,
-            close: v,
-        };
-        py.detach(|| compute(&spec, &columns))
-    };
-    series
-        .map(|out| out.into_pyarray(py))
-        .map_err(|e| to_py_err(py, e))
+        series
+            .map(|out| out.into_pyarray(py))
+            .map_err(|e| to_py_err(py, e))
+    })
 }
 
 /// The Rust `IndicatorSpec` for a Python spec's kind and parameters (field: close), read by

@@ -1,8 +1,10 @@
 //! `omega._core`: the only crate that knows Python exists.
 //!
-//! Each area registers its functions from its own module so the bindings stay thin and
-//! separately owned: `indicators` (indicator batch functions for parity tests) and `engine`
-//! (backtests in `rust` and `hybrid` mode).
+//! Each area registers its functions from its own module (`indicators`, `engine` for the
+//! `rust` and `hybrid` modes, `plugin`, `sweep`, `stream`, `metrics`, `data`, `tables`), and
+//! every entry point takes the common path of `boundary`: typed inputs read once
+//! (`Columns`, `RunInputs`), panics caught (`guarded`, `detached`), engine errors raised as
+//! `omega.errors` classes (`run_detached`). `result` builds the result dict of a run.
 
 use pyo3::prelude::*;
 

@@ -5,6 +5,7 @@
 //! (`ZeroDivisionError` for a zero initial balance, `ValueError`/`OverflowError` from fsum);
 //! columns of different lengths are an `omega.errors.EngineError` naming the column.
 
+use crate::boundary::guarded;
 use crate::errors::engine_error;
 use numpy::{AllowTypeChange, Element, PyArrayLike1};
 use omega_engine::metrics::{
@@ -126,45 +127,49 @@ fn compute_metrics<'py>(
     initial_balance: f64,
     timeframe_ns: i64,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let pnl = trade_column::<f64>(trades, "pnl")?;
-    let side = trade_column::<i8>(trades, "side")?;
-    let fees = trade_column::<f64>(trades, "fees")?;
-    let bars_held = trade_column::<i64>(trades, "bars_held")?;
-    let reasons_object = trades.get_item("exit_reason")?.ok_or_else(|| {
-        engine_error(py, "metrics input: trades has no column exit_reason".into())
-    })?;
-    let reasons: Vec<String> = reasons_object
-        .try_iter()?
-        .map(|item| item?.extract::<String>())
-        .collect::<PyResult<_>>()
-        .map_err(|e| engine_error(py, format!("metrics input: trades column exit_reason: {e}")))?;
-    let reason_strs: Vec<&str> = reasons.iter().map(String::as_str).collect();
-    let (pnl, side, fees, bars_held) = (
-        values(&pnl),
-        values(&side),
-        values(&fees),
-        values(&bars_held),
-    );
-    let (equity_time, equity) = (values(&equity_time), values(&equity));
-    let input = MetricsInput {
-        trades: TradeColumns {
-            pnl: &pnl,
-            side: &side,
-            fees: &fees,
-            bars_held: &bars_held,
-            exit_reason: &reason_strs,
-        },
-        equity_time: &equity_time,
-        equity: &equity,
-        final_balance,
-        bars_processed,
-        base_bars,
-        ignored_signals,
-        dropped_orders,
-        skipped_orders,
-        initial_balance,
-        timeframe_ns,
-    };
-    let metrics = rust_metrics(&input).map_err(|e| to_pyerr(py, e))?;
-    metrics_dict(py, &metrics)
+    guarded(py, || {
+        let pnl = trade_column::<f64>(trades, "pnl")?;
+        let side = trade_column::<i8>(trades, "side")?;
+        let fees = trade_column::<f64>(trades, "fees")?;
+        let bars_held = trade_column::<i64>(trades, "bars_held")?;
+        let reasons_object = trades.get_item("exit_reason")?.ok_or_else(|| {
+            engine_error(py, "metrics input: trades has no column exit_reason".into())
+        })?;
+        let reasons: Vec<String> = reasons_object
+            .try_iter()?
+            .map(|item| item?.extract::<String>())
+            .collect::<PyResult<_>>()
+            .map_err(|e| {
+                engine_error(py, format!("metrics input: trades column exit_reason: {e}"))
+            })?;
+        let reason_strs: Vec<&str> = reasons.iter().map(String::as_str).collect();
+        let (pnl, side, fees, bars_held) = (
+            values(&pnl),
+            values(&side),
+            values(&fees),
+            values(&bars_held),
+        );
+        let (equity_time, equity) = (values(&equity_time), values(&equity));
+        let input = MetricsInput {
+            trades: TradeColumns {
+                pnl: &pnl,
+                side: &side,
+                fees: &fees,
+                bars_held: &bars_held,
+                exit_reason: &reason_strs,
+            },
+            equity_time: &equity_time,
+            equity: &equity,
+            final_balance,
+            bars_processed,
+            base_bars,
+            ignored_signals,
+            dropped_orders,
+            skipped_orders,
+            initial_balance,
+            timeframe_ns,
+        };
+        let metrics = rust_metrics(&input).map_err(|e| to_pyerr(py, e))?;
+        metrics_dict(py, &metrics)
+    })
 }

@@ -1,7 +1,7 @@
 //! `csv_table`: result tables as CSV bytes (`omega_engine::text`), for
 //! `omega.results.tables`, which keeps the same formatting in Python as reference and fallback.
 
-use crate::boundary::guarded;
+use crate::boundary::{detached, guarded};
 use crate::errors::engine_error;
 use numpy::PyReadonlyArray1;
 use omega_engine::text::{csv_text, TextColumn};
@@ -88,8 +88,7 @@ fn csv_table<'py>(
             })
             .collect::<PyResult<Vec<_>>>()?;
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        let text = py
-            .detach(|| csv_text(&names, &views))
+        let text = detached(py, || csv_text(&names, &views))?
             .map_err(|e| engine_error(py, format!("table: {e}")))?;
         Ok(PyBytes::new(py, text.as_bytes()))
     })
