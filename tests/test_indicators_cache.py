@@ -59,9 +59,9 @@ def test_cache_computes_each_key_once(bars, monkeypatch) -> None:
     calls: list[IndicatorSpec] = []
     real_compute = cache_module.compute
 
-    def counting_compute(spec, side):
+    def counting_compute(spec, side, *bars):
         calls.append(spec)
-        return real_compute(spec, side)
+        return real_compute(spec, side, *bars)
 
     monkeypatch.setattr(cache_module, "compute", counting_compute)
     cache = IndicatorCache()

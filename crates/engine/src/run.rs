@@ -1035,6 +1035,11 @@ impl Stepper {
         px: &Prices,
         inputs: &StepInputs<'_, '_>,
     ) -> Result<(), EngineError> {
+        let unsupported = |what: String| {
+            EngineError::Strategy(format!(
+                "bar {i}: {what} is not supported by this engine version"
+            ))
+        };
         let distance = |d: Distance| -> Result<f64, EngineError> {
             Ok(match d {
                 Distance::Pips(x) => x * self.pip,
@@ -1051,6 +1056,7 @@ impl Stepper {
                     let value = if n == 0 { f64::NAN } else { view.values[n - 1] };
                     multiple * value
                 }
+                other => return Err(unsupported(format!("{other:?}"))),
             })
         };
         let pos = self
@@ -1102,6 +1108,7 @@ impl Stepper {
                     }
                 }
             }
+            other => return Err(unsupported(format!("{other:?}"))),
         }
         Ok(())
     }

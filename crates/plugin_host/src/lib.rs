@@ -7,8 +7,8 @@
 //! parameters; the returned [`PluginStrategy`] implements [`Strategy`], so the engine runs it
 //! like a built-in strategy (`run_backtest::<PluginStrategy>`), with the same results.
 //!
-//! A plugin that panics or breaks the protocol stops the run: the adapter reports an error
-//! through `Strategy::take_error` (the engine stops there) and keeps the cause as a
+//! A plugin that panics or breaks the protocol stops the run: the adapter returns a
+//! `StrategyError` from the call (the engine stops there) and keeps the cause as a
 //! [`PluginError`] for the caller ([`PluginStrategy::take_fault`]). The host's side of every
 //! call is guarded as well: a panic while it prepares a call or reads the answer becomes
 //! [`PluginError::HostPanic`], and the plugin's error message is read without trusting it

@@ -260,8 +260,8 @@ fn resampled_frames<'py>(driver: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyLi
     Ok(frames)
 }
 
-/// Calls the Python strategy per close; a Python exception is kept and the run stops
-/// through `take_error`.
+/// Calls the Python strategy per close; a Python exception is kept (raised as itself by
+/// `run_hybrid`) and the run stops with a `StrategyError`.
 #[derive(Debug)]
 pub struct HybridStrategy<'py> {
     driver: Bound<'py, PyAny>,

@@ -104,6 +104,7 @@ impl TradeSignal {
 /// A stop distance from a price: in pips of the instrument, in price units, or a multiple of
 /// a declared indicator's value at the current close (normally an ATR).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Distance {
     Pips(f64),
     Price(f64),
@@ -115,7 +116,10 @@ pub enum Distance {
 
 /// What `manage_position` may ask for at a close (docs/engine/execution.md, step 3.6).
 /// Several may be returned; they apply in order.
+/// Non-exhaustive: order actions (pending orders) are planned as new variants, so a `match`
+/// outside this crate keeps a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum PositionAction {
     /// Full exit at the next open (reason `strategy`).
     Close,

@@ -7,7 +7,6 @@ from typing import NamedTuple
 import numpy as np
 
 from omega.data.bars import BarSeries
-from omega.indicators.atr import ATR
 from omega.indicators.base import as_float_list
 from omega.indicators.errors import IndicatorInputError
 from omega.indicators.spec import IndicatorSpec
@@ -45,7 +44,7 @@ def compute(
     if custom_input is not None:
         return _fold_custom(spec, custom_input, bars_for_side, bars)
     indicator = spec.build()
-    if isinstance(indicator, ATR):
+    if spec.field is None:  # high, low and close (ATR, ADX, ...)
         return indicator.batch(bars_for_side.high, bars_for_side.low, bars_for_side.close)
     return indicator.batch(getattr(bars_for_side, str(spec.field)))
 

@@ -5,16 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from omega.indicators.adx import ADX
 from omega.indicators.atr import ATR
 from omega.indicators.base import Indicator
 from omega.indicators.bollinger import MIDDLE, Bollinger
+from omega.indicators.cci import CCI
 from omega.indicators.custom import custom_defaults, custom_kind, custom_kinds
+from omega.indicators.donchian import Donchian
 from omega.indicators.ema import EMA
 from omega.indicators.errors import IndicatorParameterError
+from omega.indicators.hull import Hull
 from omega.indicators.kalman import Kalman, KalmanZScore
+from omega.indicators.keltner import Keltner
+from omega.indicators.macd import MACD
 from omega.indicators.rolling_std import RollingStd
 from omega.indicators.rsi import RSI
 from omega.indicators.sma import SMA
+from omega.indicators.stochastic import Stochastic
+from omega.indicators.wma import WMA
 from omega.indicators.zscore import ZScore
 
 FIELDS = ("open", "high", "low", "close")
@@ -38,9 +46,45 @@ _KINDS: dict[str, tuple[type, tuple[str, ...], dict[str, Any]]] = {
         ("q", "r", "x0", "p0", "lookback"),
         {"x0": None, "p0": 1.0},
     ),
+    "wma": (WMA, ("period",), {}),
+    "hull": (Hull, ("period",), {}),
+    "macd": (
+        MACD,
+        ("fast", "slow", "signal", "line"),
+        {"fast": 12, "slow": 26, "signal": 9, "line": 0},
+    ),
+    "stochastic": (
+        Stochastic,
+        ("k_period", "k_smooth", "d_period", "line"),
+        {"k_period": 14, "k_smooth": 3, "d_period": 3, "line": 0},
+    ),
+    "adx": (ADX, ("period", "line"), {"line": 0}),
+    "cci": (CCI, ("period",), {}),
+    "donchian": (Donchian, ("period", "band"), {"band": MIDDLE}),
+    "keltner": (
+        Keltner,
+        ("period", "atr_period", "k", "band"),
+        {"atr_period": 10, "k": 2.0, "band": MIDDLE},
+    ),
 }
 KINDS = tuple(_KINDS)
-_INT_PARAMS = frozenset({"period", "lookback", "band"})
+# Kinds that read a bar's high, low and close (no `field`; Rust: no `field` in the variant).
+RANGE_KINDS = frozenset({"atr", "stochastic", "adx", "cci", "donchian", "keltner"})
+_INT_PARAMS = frozenset(
+    {
+        "period",
+        "lookback",
+        "band",
+        "fast",
+        "slow",
+        "signal",
+        "line",
+        "k_period",
+        "k_smooth",
+        "d_period",
+        "atr_period",
+    }
+)
 
 
 def _canonical(name: str, value: Any) -> Any:
@@ -66,7 +110,8 @@ class IndicatorSpec:
 
     Build it with :meth:`of` (``IndicatorSpec.of("sma", period=20)``), which validates and
     orders the parameters, so equal requests compare and hash equal and share one cached
-    series. ``field`` is ``None`` for ATR (it reads high, low and close).
+    series. ``field`` is ``None`` for the kinds that read high, low and close (ATR,
+    stochastic, ADX, CCI, Donchian, Keltner).
     """
 
     kind: str
@@ -86,9 +131,11 @@ class IndicatorSpec:
             raise IndicatorParameterError(
                 f"{self.kind}: parameters must be {names} in that order, got {given}"
             )
-        if self.kind == "atr":
+        if self.kind in RANGE_KINDS:
             if self.field is not None:
-                raise IndicatorParameterError("atr: reads high, low and close; field must be None")
+                raise IndicatorParameterError(
+                    f"{self.kind}: reads high, low and close; field must be None"
+                )
         elif self.field not in FIELDS:
             raise IndicatorParameterError(
                 f"{self.kind}: field must be one of {', '.join(FIELDS)}, got {self.field!r}"
@@ -135,7 +182,7 @@ class IndicatorSpec:
         missing = [name for name in names if name not in values]
         if missing:
             raise IndicatorParameterError(f"{kind}: missing parameter(s) {', '.join(missing)}")
-        if kind == "atr":
+        if kind in RANGE_KINDS:
             field = None
         spec = cls(kind, tuple((name, values[name]) for name in names), field)  # validates
         # Canonical Python types (np.int64(5) -> 5, 1 -> 1.0) so equal specs hash alike and

@@ -26,8 +26,9 @@ pub const LEGACY_PLUGIN_SYMBOLS: &[&str] = &["omega_strategy_plugin_v1"];
 pub const STATUS_NONE: i32 = 0;
 /// A call filled its out-parameter.
 pub const STATUS_SOME: i32 = 1;
-/// The strategy reported an error (bad parameters, `Strategy::take_error`, bad input from
-/// the host); the message is in `last_error`.
+/// The strategy reported an error (bad parameters, a `StrategyError` from `init`,
+/// `evaluate` or `manage_position`, bad input from the host); the message is in
+/// `last_error`.
 pub const STATUS_ERROR: i32 = 2;
 /// The strategy panicked; the panic message is in `last_error`.
 pub const STATUS_PANIC: i32 = 3;
@@ -171,7 +172,7 @@ pub struct SliceAbi {
     /// Every configured timeframe, the primary included, with its closed-bar count.
     pub frames: *const FrameAbi,
     pub n_frames: usize,
-    /// The declared indicators sorted by key.
+    /// The built-in series, in the order of the keys `init` returned.
     pub indicators: *const IndicatorAbi,
     pub n_indicators: usize,
     /// The open position, or null when flat.
