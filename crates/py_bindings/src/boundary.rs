@@ -239,8 +239,3 @@ pub(crate) fn builtin_strategy(
     let given = params_from_dict(params)?;
     omega_strategies::build(name, &given).map_err(|e| strategy_error(py, e.to_string()))
 }
-
-/// `columns.bars()`, for callers holding the columns (`hybrid.rs`).
-pub(crate) fn bar_columns<'a>(columns: &'a Columns<'_>) -> PyResult<BarColumns<'a>> {
-    columns.bars()
-}

@@ -4,9 +4,7 @@
 //! The common path (inputs, detaching, panics, errors) is `crate::boundary`; the result
 //! dict is `crate::result`.
 
-// `hybrid.rs` reads the driver's base columns with these.
-pub(crate) use crate::boundary::{bar_columns, Columns};
-use crate::boundary::{builtin_strategy, guarded, run_detached, RunInputs};
+use crate::boundary::{builtin_strategy, guarded, run_detached, Columns, RunInputs};
 use crate::errors::{strategy_error, to_pyerr};
 use crate::hybrid::HybridStrategy;
 use crate::result::Finished;

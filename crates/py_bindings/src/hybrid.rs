@@ -10,7 +10,7 @@
 //! allocated per bar when the strategy returns `None`; signals and actions (rare) go through
 //! the Python driver, which checks them exactly as the Python engine does.
 
-use crate::engine::{bar_columns, Columns};
+use crate::boundary::{detached, Columns};
 use numpy::IntoPyArray;
 use omega_engine::resample::resample;
 use omega_strategy_api::{
@@ -237,13 +237,13 @@ fn resampled_frames<'py>(driver: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyLi
     let py = driver.py();
     // The base columns as the driver hands them over (`omega.engine.rust.bar_columns`).
     let c: Columns<'py> = driver.getattr("base_columns")?.extract()?;
-    let base = bar_columns(&c)?;
+    let base = c.bars()?;
     let frames = PyList::empty(py);
     for name in driver.getattr("resample_to")?.try_iter()? {
         let name: String = name?.extract()?;
         let target = Timeframe::parse(&name)
             .ok_or_else(|| PyTypeError::new_err(format!("unknown timeframe {name:?}")))?;
-        let (bars, _) = py.detach(|| resample(&base, target));
+        let (bars, _) = detached(py, || resample(&base, target))?;
         frames.append((
             bars.time.into_pyarray(py),
             bars.bid_open.into_pyarray(py),

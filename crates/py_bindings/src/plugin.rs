@@ -3,7 +3,7 @@
 //!
 //! Plugin failures (load, ABI or size mismatch, missing symbol, a panic or invalid answer
 //! inside the plugin) raise `omega.errors.PluginError`; a strategy's own error (bad
-//! parameters, `take_error`) raises `StrategyError` as for a built-in strategy.
+//! parameters, a `StrategyError` it returns) raises `StrategyError` as for a built-in strategy.
 
 use crate::boundary::{guarded, params_from_dict, Columns, RunInputs};
 use crate::errors::strategy_error;
