@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from omega.indicators.atr import true_range
-from omega.indicators.base import NAN, check_period
-from omega.indicators.donchian import hlc_lists
+from omega.indicators.base import NAN, RangeIndicator, check_period
 from omega.indicators.errors import IndicatorParameterError
 
 ADX_LINE, PLUS_DI, MINUS_DI = 0, 1, 2
 
 
-class ADX:
+class ADX(RangeIndicator):
     """``ADX(n)`` on high, low, close (n >= 2); ``line`` 0 ADX, 1 +DI, 2 -DI.
 
     From bar 1: ``up = high - prev_high``, ``down = prev_low - low``; -DM = ``down`` when
@@ -94,16 +91,3 @@ class ADX:
         if self.line == MINUS_DI:
             return self.minus_di
         return self.adx
-
-    def batch(
-        self,
-        high: np.ndarray | list[float],
-        low: np.ndarray | list[float],
-        close: np.ndarray | list[float],
-    ) -> np.ndarray:
-        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
-        highs, lows, closes = hlc_lists(self.name, high, low, close)
-        self.reset()
-        update = self.update
-        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
-        return np.array(out, dtype=np.float64)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from omega.indicators.base import NAN, as_float_list, check_period
-from omega.indicators.errors import IndicatorInputError
+from omega.indicators.base import NAN, RangeIndicator, check_period
 
 
 def true_range(high: float, low: float, prev_close: float) -> float:
@@ -20,7 +17,7 @@ def true_range(high: float, low: float, prev_close: float) -> float:
     return greatest
 
 
-class ATR:
+class ATR(RangeIndicator):
     """``ATR(n)`` over one side's high, low and close: NaN for the first ``n`` bars.
 
     ``TR_i`` needs the previous close, so it exists from bar 1. The first output (bar ``n``) is
@@ -63,21 +60,3 @@ class ATR:
             atr += tr
             self._atr = atr / self._divisor
         return self._atr
-
-    def batch(
-        self,
-        high: np.ndarray | list[float],
-        low: np.ndarray | list[float],
-        close: np.ndarray | list[float],
-    ) -> np.ndarray:
-        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
-        highs, lows, closes = as_float_list(high), as_float_list(low), as_float_list(close)
-        if not len(highs) == len(lows) == len(closes):
-            raise IndicatorInputError(
-                f"atr: high, low and close lengths differ ({len(highs)}, {len(lows)}, "
-                f"{len(closes)})"
-            )
-        self.reset()
-        update = self.update
-        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
-        return np.array(out, dtype=np.float64)

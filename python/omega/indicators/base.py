@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from omega.indicators.errors import IndicatorParameterError
+from omega.indicators.errors import IndicatorInputError, IndicatorParameterError
 
 NAN = math.nan
 
@@ -43,6 +43,51 @@ class Indicator(ABC):
         update = self.update
         out = [update(x) for x in as_float_list(values)]
         return np.array(out, dtype=np.float64)
+
+
+class RangeIndicator:
+    """An indicator fed one bar's high, low and close: ``update(high, low, close)``.
+
+    ``batch`` folds ``update`` over three columns; subclasses give ``name``, ``update``,
+    ``reset`` and ``warmup_period`` (ATR, ADX, CCI, stochastic, Donchian, Keltner).
+    """
+
+    name: str = "indicator"
+
+    def update(self, high: float, low: float, close: float) -> float:
+        raise NotImplementedError(f"{type(self).__name__}.update")
+
+    def reset(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__}.reset")
+
+    def batch(
+        self,
+        high: np.ndarray | list[float],
+        low: np.ndarray | list[float],
+        close: np.ndarray | list[float],
+    ) -> np.ndarray:
+        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
+        highs, lows, closes = hlc_lists(self.name, high, low, close)
+        self.reset()
+        update = self.update
+        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
+        return np.array(out, dtype=np.float64)
+
+
+def hlc_lists(
+    indicator: str,
+    high: np.ndarray | list[float],
+    low: np.ndarray | list[float],
+    close: np.ndarray | list[float],
+) -> tuple[list[float], list[float], list[float]]:
+    """The three columns as float lists, checked for equal lengths."""
+    highs, lows, closes = as_float_list(high), as_float_list(low), as_float_list(close)
+    if not len(highs) == len(lows) == len(closes):
+        raise IndicatorInputError(
+            f"{indicator}: high, low and close lengths differ ({len(highs)}, {len(lows)}, "
+            f"{len(closes)})"
+        )
+    return highs, lows, closes
 
 
 def as_float_list(values: Iterable[float] | np.ndarray) -> list[float]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from omega.indicators.base import NAN, check_period
-from omega.indicators.donchian import hlc_lists
+from omega.indicators.base import NAN, RangeIndicator, check_period
 from omega.indicators.stochastic import FLAT
 
 
-class CCI:
+class CCI(RangeIndicator):
     """``CCI(n)`` on high, low, close: NaN for the first ``n-1`` bars.
 
     Typical price ``tp = (high + low + close) / 3``. TA-Lib keeps the last ``n`` in a circular
@@ -56,16 +53,3 @@ class CCI:
         if abs(distance) <= flat or mean_deviation <= flat:
             return 0.0
         return distance / (0.015 * mean_deviation)
-
-    def batch(
-        self,
-        high: np.ndarray | list[float],
-        low: np.ndarray | list[float],
-        close: np.ndarray | list[float],
-    ) -> np.ndarray:
-        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
-        highs, lows, closes = hlc_lists(self.name, high, low, close)
-        self.reset()
-        update = self.update
-        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
-        return np.array(out, dtype=np.float64)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from omega.indicators.base import NAN, as_float_list, check_period
+from omega.indicators.base import NAN, RangeIndicator, check_period
 from omega.indicators.bollinger import BANDS, LOWER, MIDDLE, UPPER
-from omega.indicators.errors import IndicatorInputError, IndicatorParameterError
+from omega.indicators.errors import IndicatorParameterError
 
 
 class RollingExtreme:
@@ -63,23 +61,7 @@ def check_band(indicator: str, band: object) -> int:
     return int(band)
 
 
-def hlc_lists(
-    indicator: str,
-    high: np.ndarray | list[float],
-    low: np.ndarray | list[float],
-    close: np.ndarray | list[float],
-) -> tuple[list[float], list[float], list[float]]:
-    """The three columns as float lists, checked for equal lengths (as ATR.batch does)."""
-    highs, lows, closes = as_float_list(high), as_float_list(low), as_float_list(close)
-    if not len(highs) == len(lows) == len(closes):
-        raise IndicatorInputError(
-            f"{indicator}: high, low and close lengths differ ({len(highs)}, {len(lows)}, "
-            f"{len(closes)})"
-        )
-    return highs, lows, closes
-
-
-class Donchian:
+class Donchian(RangeIndicator):
     """``Donchian(n)``: upper = highest high of the last ``n`` bars (TA_MAX), lower = lowest low
     (TA_MIN), middle = ``(upper + lower) * 0.5``; first ``n-1`` NaN.
 
@@ -115,16 +97,3 @@ class Donchian:
         if self.band == LOWER:
             return lower
         return self.middle
-
-    def batch(
-        self,
-        high: np.ndarray | list[float],
-        low: np.ndarray | list[float],
-        close: np.ndarray | list[float],
-    ) -> np.ndarray:
-        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
-        highs, lows, closes = hlc_lists(self.name, high, low, close)
-        self.reset()
-        update = self.update
-        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
-        return np.array(out, dtype=np.float64)

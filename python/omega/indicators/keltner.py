@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from omega.indicators.atr import ATR
-from omega.indicators.base import NAN, check_float, check_period
+from omega.indicators.base import NAN, RangeIndicator, check_float, check_period
 from omega.indicators.bollinger import LOWER, MIDDLE, UPPER
-from omega.indicators.donchian import check_band, hlc_lists
+from omega.indicators.donchian import check_band
 from omega.indicators.ema import EMA
 
 
-class Keltner:
+class Keltner(RangeIndicator):
     """``Keltner(n, atr_period, k)`` on high, low, close: middle = EMA(n) of the close,
     ``upper = middle + k * atr``, ``lower = middle - k * atr`` with ATR(atr_period); NaN until
     both exist (``max(n - 1, atr_period)`` bars).
@@ -60,16 +58,3 @@ class Keltner:
         if self.band == LOWER:
             return self.lower
         return self.middle
-
-    def batch(
-        self,
-        high: np.ndarray | list[float],
-        low: np.ndarray | list[float],
-        close: np.ndarray | list[float],
-    ) -> np.ndarray:
-        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
-        highs, lows, closes = hlc_lists(self.name, high, low, close)
-        self.reset()
-        update = self.update
-        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
-        return np.array(out, dtype=np.float64)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from omega.indicators.base import NAN, check_period
-from omega.indicators.donchian import RollingExtreme, hlc_lists
+from omega.indicators.base import NAN, RangeIndicator, check_period
+from omega.indicators.donchian import RollingExtreme
 from omega.indicators.errors import IndicatorParameterError
 from omega.indicators.sma import SMA
 
@@ -14,7 +12,7 @@ SLOW_K, SLOW_D = 0, 1
 FLAT = 1e-14
 
 
-class Stochastic:
+class Stochastic(RangeIndicator):
     """``Stochastic(k_period, k_smooth, d_period)`` on high, low, close.
 
     Fast %K = ``(close - lowest) / diff * 100.0`` with ``diff = highest - lowest`` over the
@@ -79,16 +77,3 @@ class Stochastic:
             return NAN
         self.slow_k, self.slow_d = slow_k, slow_d
         return slow_k if self.line == SLOW_K else slow_d
-
-    def batch(
-        self,
-        high: np.ndarray | list[float],
-        low: np.ndarray | list[float],
-        close: np.ndarray | list[float],
-    ) -> np.ndarray:
-        """Reset, then fold ``update`` over the bars; the state is left after the last one."""
-        highs, lows, closes = hlc_lists(self.name, high, low, close)
-        self.reset()
-        update = self.update
-        out = [update(h, lo, c) for h, lo, c in zip(highs, lows, closes, strict=True)]
-        return np.array(out, dtype=np.float64)
