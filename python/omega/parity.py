@@ -153,9 +153,7 @@ def generate_cases(count: int, seed: int = 0, n_bars: int = 6000) -> Iterator[Pa
                 else None
             ),
             trailing=(
-                TrailingSettings(distance=rng.choice([5.0, 15.0]))
-                if rng.random() < 0.3
-                else None
+                TrailingSettings(distance=rng.choice([5.0, 15.0])) if rng.random() < 0.3 else None
             ),
             max_bars_held=rng.choice([None, None, 30]),
             initial_balance=100_000.0,
