@@ -750,3 +750,54 @@ fn configured_break_even_and_trailing_in_atr_multiples() {
     );
     assert_eq!(events(&out)[1..3], ["none", "none"]);
 }
+
+#[test]
+fn a_stream_updates_a_custom_indicator_bar_by_bar_as_the_backtest_computes_it() {
+    // Enough bars for signals, stops moved by the custom indicator and several trades.
+    let bid: Vec<(f64, f64, f64, f64)> = (0..300)
+        .map(|k| {
+            let c = 100.0 + ((k * 37) % 23) as f64 * 0.5 - ((k * 11) % 7) as f64 * 0.75;
+            (c - 0.25, c + 1.0 + (k % 5) as f64 * 0.25, c - 1.25, c)
+        })
+        .collect();
+    let b = bars(&bid);
+    let script = || Script {
+        signals: (0..300)
+            .step_by(17)
+            .map(|i| (i, TradeSignal::long()))
+            .collect(),
+        actions: (0..300)
+            .map(|i| {
+                let h = omega_strategy_api::IndicatorHandle(0);
+                (
+                    i,
+                    PositionAction::TrailStop(Distance::Atr {
+                        handle: h,
+                        multiple: 1.5,
+                    }),
+                )
+            })
+            .collect(),
+        range_warmup: Some(3),
+        ..Script::default()
+    };
+    let s = settings();
+    let batch = run(&b, &s, &mut script());
+    assert!(batch.trades.len() >= 5, "{}", batch.trades.len());
+    assert!(events(&batch).iter().any(|e| e.contains("trail_stop")));
+    let mut session = crate::StreamSession::new(
+        Timeframe::M1,
+        s.clone(),
+        script(),
+        RunOptions { trace: true },
+    )
+    .unwrap();
+    let cols = b.columns();
+    for i in 0..cols.len() {
+        session.push(cols.bar(i)).unwrap();
+    }
+    let streamed = session.finish().unwrap();
+    // Debug text: NaN (no stop) equals NaN, every other float exactly.
+    let text = |out: &RunOutput| format!("{:?} {:?}", out.trades, out.trace);
+    assert_eq!(text(&streamed), text(&batch));
+}
