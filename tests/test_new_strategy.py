@@ -18,7 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_scaffold_builds_and_its_parity_test_passes(tmp_path):
-    made = new_strategy("scaffold_probe", tmp_path)
+    # The repository's API crate by path (omega may be installed, not run from the checkout).
+    made = new_strategy("scaffold_probe", tmp_path, api_path=REPO_ROOT / "crates" / "strategy_api")
     assert made.directory == tmp_path / "scaffold_probe"
     names = {p.relative_to(made.directory).as_posix() for p in made.files}
     assert {
@@ -27,7 +28,6 @@ def test_the_scaffold_builds_and_its_parity_test_passes(tmp_path):
         "scaffold_probe_twin.py",
         "test_scaffold_probe_parity.py",
     } <= names
-    # inside this checkout: the API crate by path
     api = (REPO_ROOT / "crates" / "strategy_api").resolve()
     assert made.api_dependency == f'omega-strategy-api = {{ path = "{api}" }}'
     lib_rs = (made.directory / "src" / "lib.rs").read_text()
@@ -54,9 +54,22 @@ def test_a_scaffold_outside_a_checkout_depends_on_the_published_version(tmp_path
     import omega.scaffold as scaffold
 
     monkeypatch.setattr(scaffold, "_api_crate", lambda: None)
+    monkeypatch.delenv(scaffold.API_PATH_ENV, raising=False)
     made = new_strategy("outside", tmp_path)
     assert made.api_dependency == f'omega-strategy-api = "{API_VERSION_REQ}"'
     assert made.api_dependency in (made.directory / "Cargo.toml").read_text()
+
+
+def test_the_api_crate_can_be_named_by_the_environment(tmp_path, monkeypatch):
+    import omega.scaffold as scaffold
+
+    monkeypatch.setattr(scaffold, "_api_crate", lambda: None)
+    monkeypatch.setenv(scaffold.API_PATH_ENV, str(REPO_ROOT / "crates" / "strategy_api"))
+    made = new_strategy("from_env", tmp_path)
+    api = (REPO_ROOT / "crates" / "strategy_api").resolve()
+    assert made.api_dependency == f'omega-strategy-api = {{ path = "{api}" }}'
+    with pytest.raises(ScaffoldError, match="not the omega-strategy-api crate"):
+        new_strategy("wrong", tmp_path, api_path=tmp_path)
 
 
 def test_an_existing_directory_is_never_overwritten(tmp_path):

@@ -685,12 +685,20 @@ def new_strategy_command(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="parent folder (default: the current one)")
     ] = None,
+    api_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--api-path",
+            help="a local omega-strategy-api crate to depend on by path "
+            "(default: $OMEGA_STRATEGY_API_PATH, this checkout's, or the published version)",
+        ),
+    ] = None,
 ) -> None:
     """Scaffold a strategy plugin crate, its Python twin and a parity test in DIR/NAME."""
     from omega.scaffold import new_strategy
 
     with _omega_errors():
-        made = new_strategy(name, directory)
+        made = new_strategy(name, directory, api_path=api_path)
     console.print(f"created [bold]{escape(str(made.directory))}[/]:")
     for path in made.files:
         console.print(f"  {escape(str(path.relative_to(made.directory)))}")

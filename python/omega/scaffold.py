@@ -42,18 +42,32 @@ class Scaffold:
     api_dependency: str  # the Cargo.toml dependency line
 
 
+#: Environment variable naming a local omega-strategy-api crate to depend on by path.
+API_PATH_ENV = "OMEGA_STRATEGY_API_PATH"
+
+
 def _api_crate() -> Path | None:
     """omega-strategy-api's directory when omega runs from a source checkout."""
     crate = Path(__file__).resolve().parents[2] / "crates" / "strategy_api"
     return crate if (crate / "Cargo.toml").is_file() else None
 
 
-def new_strategy(name: str, directory: str | Path | None = None) -> Scaffold:
+def _given_api_crate(api_path: str | Path) -> Path:
+    crate = Path(api_path).expanduser().resolve()
+    if not (crate / "Cargo.toml").is_file():
+        raise ScaffoldError(f"{crate} is not the omega-strategy-api crate (no Cargo.toml)")
+    return crate
+
+
+def new_strategy(
+    name: str, directory: str | Path | None = None, *, api_path: str | Path | None = None
+) -> Scaffold:
     """Write the crate ``<directory>/<name>`` (default: the current directory).
 
     ``name`` is a lowercase identifier (the strategy's registry name). The crate depends on
-    omega-strategy-api by path when omega runs from a source checkout (the repository's
-    crates/strategy_api), else on the published version ``API_VERSION_REQ``. An existing
+    omega-strategy-api by path: ``api_path``, else the ``OMEGA_STRATEGY_API_PATH``
+    environment variable, else the repository's crates/strategy_api when omega runs from a
+    source checkout; otherwise on the published version ``API_VERSION_REQ``. An existing
     target directory is never touched (`ScaffoldError`).
     """
     if not _NAME.match(name):
@@ -65,9 +79,10 @@ def new_strategy(name: str, directory: str | Path | None = None) -> Scaffold:
     target = parent / name
     if target.exists():
         raise ScaffoldError(f"{target} already exists: refusing to overwrite it")
-    api = _api_crate()
+    given = api_path if api_path is not None else os.environ.get(API_PATH_ENV)
+    api = _given_api_crate(given) if given else _api_crate()
     if api is not None:
-        repo = api.parents[1]
+        repo = api.parents[1]  # the checkout holding crates/strategy_api
         # relative inside the checkout (the tree can move), absolute outside it
         where = os.path.relpath(api, target) if target.is_relative_to(repo) else str(api)
         dependency = f'omega-strategy-api = {{ path = "{Path(where).as_posix()}" }}'
