@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,14 @@ from typer.testing import CliRunner
 from omega.scaffold import API_VERSION_REQ, ScaffoldError, new_strategy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def depended_crate(made) -> Path:
+    """The crate the scaffold's path dependency names (relative paths are used when the
+    scaffold lies inside the checkout, as under the coverage session's basetemp)."""
+    match = re.fullmatch(r'omega-strategy-api = \{ path = "(.+)" \}', made.api_dependency)
+    assert match, made.api_dependency
+    return (made.directory / match.group(1)).resolve()
 
 
 def test_the_scaffold_builds_and_its_parity_test_passes(tmp_path):
@@ -29,7 +38,7 @@ def test_the_scaffold_builds_and_its_parity_test_passes(tmp_path):
         "test_scaffold_probe_parity.py",
     } <= names
     api = (REPO_ROOT / "crates" / "strategy_api").resolve()
-    assert made.api_dependency == f'omega-strategy-api = {{ path = "{api}" }}'
+    assert depended_crate(made) == api
     lib_rs = (made.directory / "src" / "lib.rs").read_text()
     for needle in ("fn init(", "ctx.custom(", "impl Indicator for", "export_strategy!"):
         assert needle in lib_rs
@@ -66,8 +75,7 @@ def test_the_api_crate_can_be_named_by_the_environment(tmp_path, monkeypatch):
     monkeypatch.setattr(scaffold, "_api_crate", lambda: None)
     monkeypatch.setenv(scaffold.API_PATH_ENV, str(REPO_ROOT / "crates" / "strategy_api"))
     made = new_strategy("from_env", tmp_path)
-    api = (REPO_ROOT / "crates" / "strategy_api").resolve()
-    assert made.api_dependency == f'omega-strategy-api = {{ path = "{api}" }}'
+    assert depended_crate(made) == (REPO_ROOT / "crates" / "strategy_api").resolve()
     with pytest.raises(ScaffoldError, match="not the omega-strategy-api crate"):
         new_strategy("wrong", tmp_path, api_path=tmp_path)
 
