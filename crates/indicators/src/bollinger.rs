@@ -14,6 +14,16 @@ pub enum BollingerBand {
 }
 
 impl BollingerBand {
+    /// This band's value of a channel (Bollinger, Donchian, Keltner).
+    #[inline]
+    pub fn pick(self, upper: f64, middle: f64, lower: f64) -> f64 {
+        match self {
+            BollingerBand::Upper => upper,
+            BollingerBand::Middle => middle,
+            BollingerBand::Lower => lower,
+        }
+    }
+
     /// `+1` upper, `0` middle, `-1` lower (the encoding of `IndicatorSpec::Bollinger::band`).
     pub fn from_i8(band: i8) -> Result<Self, IndicatorError> {
         match band {
@@ -99,11 +109,7 @@ impl Indicator for Bollinger {
         let upper = middle + self.k_up * std;
         let lower = middle - self.k_down * std;
         self.bands = (upper, middle, lower);
-        match self.band {
-            BollingerBand::Upper => upper,
-            BollingerBand::Middle => middle,
-            BollingerBand::Lower => lower,
-        }
+        self.band.pick(upper, middle, lower)
     }
 
     fn reset(&mut self) {

@@ -136,11 +136,7 @@ impl Indicator for Donchian {
         let lower = self.lower.update(bar.low);
         let middle = (upper + lower) * 0.5;
         self.bands = (upper, middle, lower);
-        match self.band {
-            BollingerBand::Upper => upper,
-            BollingerBand::Middle => middle,
-            BollingerBand::Lower => lower,
-        }
+        self.band.pick(upper, middle, lower)
     }
 
     fn reset(&mut self) {

@@ -68,11 +68,7 @@ impl Indicator for Keltner {
         let upper = middle + self.k * atr;
         let lower = middle - self.k * atr;
         self.bands = (upper, middle, lower);
-        match self.band {
-            BollingerBand::Upper => upper,
-            BollingerBand::Middle => middle,
-            BollingerBand::Lower => lower,
-        }
+        self.band.pick(upper, middle, lower)
     }
 
     fn reset(&mut self) {

@@ -52,7 +52,6 @@ pub use kalman::Kalman;
 pub use kalman_zscore::KalmanZScore;
 pub use keltner::Keltner;
 pub use macd::Macd;
-pub use registry::warmup_period;
 pub use rolling_std::RollingStd;
 pub use rsi::Rsi;
 pub use sma::Sma;

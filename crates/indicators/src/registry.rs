@@ -1,6 +1,6 @@
 //! The one place that turns a built-in [`IndicatorSpec`] into its computation: batch
-//! ([`compute`](crate::compute)), streaming ([`SpecStream`](crate::SpecStream)) and warm-up
-//! all go through [`with_built!`]. A new built-in kind is a row of the spec table in
+//! ([`compute`](crate::compute)) and streaming ([`SpecStream`](crate::SpecStream)) both go
+//! through [`with_built!`]. A new built-in kind is a row of the spec table in
 //! omega-strategy-api and an arm here.
 
 /// Evaluates `$single` with `$ind` bound to the concrete indicator of a single-input spec and
@@ -140,17 +140,4 @@ pub(crate) fn line(indicator: &'static str, line: i8) -> Result<u8, crate::Indic
         parameter: "line",
         reason: format!("must be >= 0, got {line}"),
     })
-}
-
-/// Leading NaN outputs of `spec` from a fresh state (its parameter errors as `compute`'s).
-pub fn warmup_period(
-    spec: &omega_strategy_api::IndicatorSpec,
-) -> Result<usize, crate::IndicatorError> {
-    use crate::Indicator;
-    Ok(with_built!(
-        spec,
-        single | ind,
-        _field | ind.warmup_period(),
-        range | ind | ind.warmup_period(),
-    ))
 }

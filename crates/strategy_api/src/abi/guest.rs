@@ -346,7 +346,7 @@ fn resolved(
     let resolve = |d: Distance| -> Result<Option<Distance>, String> {
         match d {
             Distance::Atr { handle, multiple } => {
-                if handle.index() >= slice_indicator_count(slice) {
+                if handle.index() >= slice.parts().indicators.len() {
                     return Err(format!(
                         "invalid PositionAction: indicator handle {} was not declared in init",
                         handle.0
@@ -363,10 +363,6 @@ fn resolved(
         PositionAction::TrailStop(d) => resolve(d)?.map(PositionAction::TrailStop),
         other => Some(other),
     })
-}
-
-fn slice_indicator_count(slice: &DataSlice<'_>) -> usize {
-    slice.parts().indicators.len()
 }
 
 /// # Safety
