@@ -50,7 +50,7 @@ def install_omega(session: nox.Session, *extras: str) -> None:
 def tests(session: nox.Session) -> None:
     """cargo test for the workspace + the pytest suite."""
     session.run("cargo", "test", *RUST_TEST_ARGS, "-q", external=True, env=CARGO_ENV)
-    install_omega(session, "test")
+    install_omega(session, "test", "research", "ray")
     session.run("pytest", *(session.posargs or ["-q"]), env={"OMEGA_STRICT": "1"})
 
 
@@ -328,7 +328,7 @@ def coverage(session: nox.Session) -> None:
     session.install("maturin>=1.7,<2", "pip", "coverage>=7.10", "pytest-cov>=6")
     # The peers: tests/test_peers.py runs them at tiny sizes (omega.peers is counted).
     session.install("backtesting", "vectorbt", "vectorbt-rust", "raptorbt")
-    session.run("python", "-m", "pip", "install", "--no-build-isolation", "-q", ".[test]", env=env)
+    session.run("python", "-m", "pip", "install", "--no-build-isolation", "-q", ".[test,research,ray]", env=env)
     extension = session.run(
         "python", "-c", "import omega._core as m; print(m.__file__)", silent=True, env=env
     )
