@@ -154,6 +154,16 @@ fn range_hit(
     }
 }
 
+/// Whether a stop at `cand` is tighter than `sl` (or there is none): higher for a long,
+/// lower for a short.
+#[inline(always)]
+fn tightens(long: bool, cand: f64, sl: Option<f64>) -> bool {
+    match sl {
+        None => true,
+        Some(sl) => (long && cand > sl) || (!long && cand < sl),
+    }
+}
+
 /// Checks a signal the way the Python `TradeSignal` checks itself at construction.
 fn check_signal(signal: &TradeSignal, index: usize) -> Result<(), EngineError> {
     let bad = |what: String| {
@@ -712,8 +722,9 @@ impl Stepper {
         (self.pending_entry.as_ref(), self.pending_exit.is_some())
     }
 
-    /// Primary bar `i` (the next one), in the order of docs/engine/execution.md.
-    #[inline(always)] // the batch loop's body, as it was before it became a method
+    /// Primary bar `i` (the next one): one method per numbered step of
+    /// docs/engine/execution.md, in its order (mirrored by `omega/engine/loop.py`).
+    #[inline(always)] // the batch loop's body: one bar, every step inlined into the loop
     pub(crate) fn step<S: Strategy>(
         &mut self,
         i: usize,
@@ -723,252 +734,328 @@ impl Stepper {
     ) -> Result<(), EngineError> {
         let px = prices(&inputs.primary, i);
         self.events.clear();
-
         // 1. Fills at the open: exit first, then entry.
-        if let Some(exit) = self.pending_exit.take() {
-            if let Some(pos) = self.book.position.as_ref() {
-                let (side, size) = (pos.side, pos.size);
-                let full = match exit {
-                    PendingExit::Full(reason) => Some((size, reason)),
-                    PendingExit::Partial(fraction) => {
-                        let q = (size * fraction / self.lot_step).floor() * self.lot_step;
-                        if q >= size {
-                            Some((size, ExitReason::Strategy))
-                        } else if q <= 0.0 {
-                            self.skipped_orders.push(SkippedOrder {
-                                time: px.time,
-                                reason: "partial_below_lot_step",
-                                detail: String::new(),
-                            });
-                            None
-                        } else {
-                            Some((q, ExitReason::Partial))
-                        }
-                    }
+        self.fill_exit_at_open(i, &px, inputs);
+        self.fill_entry_at_open(i, &px, inputs, settings);
+        // 2. The position meets the bar's range.
+        self.meet_range(i, &px, inputs);
+        // The slice sees every timeframe up to this primary close.
+        self.advance_visibility(inputs, px.time + self.primary_nanos);
+        let unrealized = self.book.unrealized(px.bc, px.ac);
+        // 3. Management at the close.
+        self.manage_at_close(i, &px, inputs, settings, strategy, unrealized)?;
+        // 4. Evaluation at the close.
+        self.evaluate_at_close(i, inputs, strategy)?;
+        // 5. Equity at the close (steps 3 and 4 only queue orders: the position and balance
+        // are those `unrealized` was computed for).
+        self.mark_close(i, px.time, unrealized);
+        Ok(())
+    }
+
+    /// Step 1, the exit: an exit queued at the last close fills at this open.
+    #[inline(always)]
+    fn fill_exit_at_open(&mut self, i: usize, px: &Prices, inputs: &StepInputs<'_, '_>) {
+        let Some(exit) = self.pending_exit.take() else {
+            return;
+        };
+        let Some(pos) = self.book.position.as_ref() else {
+            return;
+        };
+        let (side, size) = (pos.side, pos.size);
+        let lots_and_reason = match exit {
+            PendingExit::Full(reason) => Some((size, reason)),
+            PendingExit::Partial(fraction) => {
+                let q = (size * fraction / self.lot_step).floor() * self.lot_step;
+                if q >= size {
+                    Some((size, ExitReason::Strategy))
+                } else if q <= 0.0 {
+                    self.skipped_orders.push(SkippedOrder {
+                        time: px.time,
+                        reason: "partial_below_lot_step",
+                        detail: String::new(),
+                    });
+                    None
+                } else {
+                    Some((q, ExitReason::Partial))
+                }
+            }
+        };
+        if let Some((lots, reason)) = lots_and_reason {
+            let slip = self.slippage.draw(i, inputs.slip_atr);
+            let price = match side {
+                Side::Long => px.bo - slip,
+                Side::Short => px.ao + slip,
+            };
+            self.book.close(lots, price, reason, px.time, i);
+        }
+    }
+
+    /// Step 1, the entry: a signal of the last close fills at this open, sized at the fill.
+    #[inline(always)]
+    fn fill_entry_at_open(
+        &mut self,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+    ) {
+        let Some(signal) = self.pending_entry.take() else {
+            return;
+        };
+        let (slip, rng_after) = self.slippage.peek(i, inputs.slip_atr);
+        let fill = match signal.side {
+            Side::Long => px.ao + slip,
+            Side::Short => px.bo - slip,
+        };
+        let sl = signal.stop_loss.or_else(|| {
+            signal.stop_loss_distance.map(|d| match signal.side {
+                Side::Long => fill - d,
+                Side::Short => fill + d,
+            })
+        });
+        let tp = signal.take_profit.or_else(|| {
+            signal.take_profit_distance.map(|d| match signal.side {
+                Side::Long => fill + d,
+                Side::Short => fill - d,
+            })
+        });
+        match self.order_lots(&signal, fill, sl, settings) {
+            Ok(lots) => {
+                self.slippage.rng = rng_after;
+                self.book.open(
+                    signal.side,
+                    px.time,
+                    i,
+                    fill,
+                    lots,
+                    sl,
+                    tp,
+                    signal.max_bars,
+                    signal.tag,
+                );
+            }
+            // The detail is the signal's tag, as in the Python engine.
+            Err(reason) => self.skipped_orders.push(SkippedOrder {
+                time: px.time,
+                reason,
+                detail: signal.tag,
+            }),
+        }
+    }
+
+    /// The lots of `signal` filled at `fill` with stop `sl` (see Sizing in
+    /// docs/engine/execution.md), or why the order is skipped.
+    #[inline(always)]
+    fn order_lots(
+        &self,
+        signal: &TradeSignal,
+        fill: f64,
+        sl: Option<f64>,
+        settings: &EngineSettings,
+    ) -> Result<f64, &'static str> {
+        let lots = if let Some(size) = signal.size {
+            size
+        } else if signal.risk_percent.is_some() || settings.sizing.mode == SizingMode::RiskPercent {
+            let pct = signal.risk_percent.unwrap_or(settings.sizing.risk_percent);
+            let risk = self.book.balance * (pct / 100.0);
+            let Some(sl) = sl else {
+                return Err("no_stop_loss");
+            };
+            let dist = match signal.side {
+                Side::Long => fill - sl,
+                Side::Short => sl - fill,
+            };
+            if dist <= 0.0 {
+                return Err("no_stop_loss");
+            }
+            let per_lot = self.book.to_account(dist * self.cs, fill);
+            (risk / per_lot / self.lot_step).floor() * self.lot_step
+        } else {
+            settings.sizing.lots
+        };
+        if lots < settings.instrument.min_lot {
+            Err("below_min_lot")
+        } else {
+            Ok(lots)
+        }
+    }
+
+    /// Step 2: the open position (including one opened at this open) meets the bar's range.
+    #[inline(always)]
+    fn meet_range(&mut self, i: usize, px: &Prices, inputs: &StepInputs<'_, '_>) {
+        let Some(pos) = self.book.position.as_ref() else {
+            return;
+        };
+        let (side, sl, tp) = (pos.side, pos.stop_loss, pos.take_profit);
+        let (o, h, low) = match side {
+            Side::Long => (px.bo, px.bh, px.bl),
+            Side::Short => (px.ao, px.ah, px.al),
+        };
+        let (mut hit, both) = range_hit(side, sl, tp, o, h, low, self.optimistic);
+        let mut exit_time = px.time;
+        if both {
+            if let Some((bounds, base)) = inputs.finer {
+                let (opens, highs, lows) = match side {
+                    Side::Long => (base.bid_open, base.bid_high, base.bid_low),
+                    Side::Short => (base.ask_open, base.ask_high, base.ask_low),
                 };
-                if let Some((lots, reason)) = full {
-                    let slip = self.slippage.draw(i, inputs.slip_atr);
-                    let price = match side {
-                        Side::Long => px.bo - slip,
-                        Side::Short => px.ao + slip,
-                    };
-                    self.book.close(lots, price, reason, px.time, i);
+                // The first finer bar with any hit decides (a primary range is the union of
+                // its finer ranges, so one always does; else the pessimistic hit stays).
+                for k in bounds[i]..bounds[i + 1] {
+                    let (finer_hit, _) =
+                        range_hit(side, sl, tp, opens[k], highs[k], lows[k], false);
+                    if finer_hit.is_some() {
+                        hit = finer_hit;
+                        exit_time = base.time[k];
+                        break;
+                    }
                 }
             }
         }
-        if let Some(signal) = self.pending_entry.take() {
-            let (slip, rng_after) = self.slippage.peek(i, inputs.slip_atr);
-            let fill = match signal.side {
-                Side::Long => px.ao + slip,
-                Side::Short => px.bo - slip,
-            };
-            let sl = signal.stop_loss.or_else(|| {
-                signal.stop_loss_distance.map(|d| match signal.side {
-                    Side::Long => fill - d,
-                    Side::Short => fill + d,
-                })
-            });
-            let tp = signal.take_profit.or_else(|| {
-                signal.take_profit_distance.map(|d| match signal.side {
-                    Side::Long => fill + d,
-                    Side::Short => fill - d,
-                })
-            });
-            let sized: Result<f64, &'static str> = if let Some(size) = signal.size {
-                Ok(size)
-            } else if signal.risk_percent.is_some()
-                || settings.sizing.mode == SizingMode::RiskPercent
-            {
-                let pct = signal.risk_percent.unwrap_or(settings.sizing.risk_percent);
-                let risk = self.book.balance * (pct / 100.0);
-                match sl {
-                    None => Err("no_stop_loss"),
-                    Some(sl) => {
-                        let dist = match signal.side {
-                            Side::Long => fill - sl,
-                            Side::Short => sl - fill,
-                        };
-                        if dist <= 0.0 {
-                            Err("no_stop_loss")
-                        } else {
-                            let per_lot = self.book.to_account(dist * self.cs, fill);
-                            Ok((risk / per_lot / self.lot_step).floor() * self.lot_step)
-                        }
-                    }
+        if let Some((reason, level, slipped)) = hit {
+            let price = if slipped {
+                let slip = self.slippage.draw(i, inputs.slip_atr);
+                match side {
+                    Side::Long => level - slip,
+                    Side::Short => level + slip,
                 }
             } else {
-                Ok(settings.sizing.lots)
+                level
             };
-            match sized.and_then(|lots| {
-                if lots < settings.instrument.min_lot {
-                    Err("below_min_lot")
-                } else {
-                    Ok(lots)
-                }
-            }) {
-                Ok(lots) => {
-                    self.slippage.rng = rng_after;
-                    self.book.open(
-                        signal.side,
-                        px.time,
-                        i,
-                        fill,
-                        lots,
-                        sl,
-                        tp,
-                        signal.max_bars,
-                        signal.tag,
-                    );
-                }
-                // The detail is the signal's tag, as in the Python engine.
-                Err(reason) => self.skipped_orders.push(SkippedOrder {
-                    time: px.time,
-                    reason,
-                    detail: signal.tag,
-                }),
-            }
+            let size = pos.size;
+            self.book.close(size, price, reason, exit_time, i);
         }
+    }
 
-        // 2. The position meets the bar's range.
-        if let Some(pos) = self.book.position.as_ref() {
-            let (side, sl, tp) = (pos.side, pos.stop_loss, pos.take_profit);
-            let (o, h, low) = match side {
-                Side::Long => (px.bo, px.bh, px.bl),
-                Side::Short => (px.ao, px.ah, px.al),
-            };
-            let (mut hit, both) = range_hit(side, sl, tp, o, h, low, self.optimistic);
-            let mut exit_time = px.time;
-            if both {
-                if let Some((bounds, base)) = inputs.finer {
-                    let (opens, highs, lows) = match side {
-                        Side::Long => (base.bid_open, base.bid_high, base.bid_low),
-                        Side::Short => (base.ask_open, base.ask_high, base.ask_low),
-                    };
-                    // The first finer bar with any hit decides (a primary range is the union
-                    // of its finer ranges, so one always does; else the pessimistic hit stays).
-                    for k in bounds[i]..bounds[i + 1] {
-                        let (finer_hit, _) =
-                            range_hit(side, sl, tp, opens[k], highs[k], lows[k], false);
-                        if finer_hit.is_some() {
-                            hit = finer_hit;
-                            exit_time = base.time[k];
-                            break;
-                        }
-                    }
-                }
-            }
-            if let Some((reason, level, slipped)) = hit {
-                let price = if slipped {
-                    let slip = self.slippage.draw(i, inputs.slip_atr);
-                    match side {
-                        Side::Long => level - slip,
-                        Side::Short => level + slip,
-                    }
-                } else {
-                    level
-                };
-                let size = pos.size;
-                self.book.close(size, price, reason, exit_time, i);
-            }
-        }
-
-        // The slice sees every timeframe up to this primary close.
-        let close_time = px.time + self.primary_nanos;
+    /// Moves every timeframe's visible count up to the primary bar closing at `close_time`.
+    #[inline(always)]
+    fn advance_visibility(&mut self, inputs: &StepInputs<'_, '_>, close_time: i64) {
         for (k, view) in inputs.views.iter().enumerate() {
             self.visible[k] = self.cursors[k].advance(view.bars.time, close_time);
         }
-        let unrealized = self.book.unrealized(px.bc, px.ac);
+    }
 
-        // 3. Management at the close.
-        let mut managed: Vec<PositionAction> = Vec::new();
-        if let Some(pos) = self.book.position.as_mut() {
-            pos.bars_held += 1;
-            let fav = match pos.side {
-                Side::Long => px.bh - pos.entry_price,
-                Side::Short => pos.entry_price - px.al,
-            };
-            if fav > pos.mfe {
-                pos.mfe = fav;
-            }
-            pos.unrealized_pnl = unrealized;
-            // The scale of configured distances: a pip, or the stop ATR at this close (NaN
-            // during its warm-up: then neither rule acts).
-            let scale = |unit: StopUnit| match unit {
-                StopUnit::Pips => self.pip,
-                StopUnit::Atr => inputs.stop_atr[i],
-            };
-            if let (Some(be), false) = (settings.break_even, self.book.break_even_done) {
-                let long = pos.side == Side::Long;
-                let gain = if long {
-                    px.bc - pos.entry_price
-                } else {
-                    pos.entry_price - px.ac
-                };
-                let unit = scale(be.unit);
-                if gain >= be.trigger * unit {
-                    let offset = be.offset * unit;
-                    let new = if long {
-                        pos.entry_price + offset
-                    } else {
-                        pos.entry_price - offset
-                    };
-                    let better = match pos.stop_loss {
-                        None => true,
-                        Some(sl) => (long && new > sl) || (!long && new < sl),
-                    };
-                    if better {
-                        pos.stop_loss = Some(new);
-                    }
-                    // Fired once per position, whether or not it moved the stop.
-                    self.book.break_even_done = true;
-                    self.events.push(BREAK_EVEN);
-                }
-            }
-            if let Some(trail) = settings.trailing {
-                let distance = trail.distance * scale(trail.unit);
-                if !distance.is_nan() {
-                    let long = pos.side == Side::Long;
-                    let cand = if long {
-                        px.bc - distance
-                    } else {
-                        px.ac + distance
-                    };
-                    let better = match pos.stop_loss {
-                        None => true,
-                        Some(sl) => (long && cand > sl) || (!long && cand < sl),
-                    };
-                    if better {
-                        pos.stop_loss = Some(cand);
-                    }
-                }
-            }
-            // A configured limit of 0 means none (as in the Python settings).
-            let limit = pos.max_bars.or(settings.max_bars_held.filter(|&m| m > 0));
-            if limit.is_some_and(|limit| pos.bars_held >= limit) {
-                self.pending_exit = Some(PendingExit::Full(ExitReason::MaxBars));
-                self.events.push(EXIT_QUEUED);
-            } else {
-                let slice = DataSlice::new(SliceParts {
-                    index: i,
-                    primary: self.primary_tf,
-                    frames: inputs.views,
-                    visible: &self.visible,
-                    indicators: inputs.indicators,
-                    position: Some(pos),
-                    recorder: self.options.trace.then_some(&self.recorder),
-                    instrument: InstrumentId(0),
-                });
-                managed = strategy
-                    .manage_position(pos, &slice)
-                    .map_err(|e| EngineError::Strategy(e.0))?;
-            }
+    /// Step 3: the position still open after step 2 is managed at the close: its counters,
+    /// the configured break-even and trailing, the bar limit, then `manage_position` and
+    /// its actions in order. `unrealized` is the position's P&L marked at this close.
+    #[inline(always)]
+    fn manage_at_close<S: Strategy>(
+        &mut self,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+        strategy: &mut S,
+        unrealized: f64,
+    ) -> Result<(), EngineError> {
+        if self.book.position.is_none() {
+            return Ok(());
         }
-        for action in managed {
+        self.apply_configured_rules(i, px, inputs, settings, unrealized);
+        let pos = self.book.position.as_ref().expect("open: checked above");
+        // A configured limit of 0 means none (as in the Python settings).
+        let limit = pos.max_bars.or(settings.max_bars_held.filter(|&m| m > 0));
+        if limit.is_some_and(|limit| pos.bars_held >= limit) {
+            self.pending_exit = Some(PendingExit::Full(ExitReason::MaxBars));
+            self.events.push(EXIT_QUEUED);
+            return Ok(());
+        }
+        let slice = DataSlice::new(SliceParts {
+            index: i,
+            primary: self.primary_tf,
+            frames: inputs.views,
+            visible: &self.visible,
+            indicators: inputs.indicators,
+            position: Some(pos),
+            recorder: self.options.trace.then_some(&self.recorder),
+            instrument: InstrumentId(0),
+        });
+        let actions = strategy
+            .manage_position(pos, &slice)
+            .map_err(|e| EngineError::Strategy(e.0))?;
+        for action in actions {
             check_action(&action, i)?;
-            self.apply_action(action, i, &px, inputs)?;
+            self.apply_action(action, i, px, inputs)?;
         }
+        Ok(())
+    }
 
-        // 4. Evaluation at the close.
+    /// Steps 3.1 to 3.4: bars held, MFE, the configured break-even and trailing.
+    #[inline(always)]
+    fn apply_configured_rules(
+        &mut self,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+        unrealized: f64,
+    ) {
+        let pip = self.pip;
+        let Some(pos) = self.book.position.as_mut() else {
+            return;
+        };
+        pos.bars_held += 1;
+        let fav = match pos.side {
+            Side::Long => px.bh - pos.entry_price,
+            Side::Short => pos.entry_price - px.al,
+        };
+        if fav > pos.mfe {
+            pos.mfe = fav;
+        }
+        pos.unrealized_pnl = unrealized;
+        // The scale of configured distances: a pip, or the stop ATR at this close (NaN
+        // during its warm-up: then neither rule acts).
+        let scale = |unit: StopUnit| match unit {
+            StopUnit::Pips => pip,
+            StopUnit::Atr => inputs.stop_atr[i],
+        };
+        let long = pos.side == Side::Long;
+        if let (Some(be), false) = (settings.break_even, self.book.break_even_done) {
+            let gain = if long {
+                px.bc - pos.entry_price
+            } else {
+                pos.entry_price - px.ac
+            };
+            let unit = scale(be.unit);
+            if gain >= be.trigger * unit {
+                let offset = be.offset * unit;
+                let new = if long {
+                    pos.entry_price + offset
+                } else {
+                    pos.entry_price - offset
+                };
+                if tightens(long, new, pos.stop_loss) {
+                    pos.stop_loss = Some(new);
+                }
+                // Fired once per position, whether or not it moved the stop.
+                self.book.break_even_done = true;
+                self.events.push(BREAK_EVEN);
+            }
+        }
+        if let Some(trail) = settings.trailing {
+            let distance = trail.distance * scale(trail.unit);
+            if !distance.is_nan() {
+                let cand = if long {
+                    px.bc - distance
+                } else {
+                    px.ac + distance
+                };
+                if tightens(long, cand, pos.stop_loss) {
+                    pos.stop_loss = Some(cand);
+                }
+            }
+        }
+    }
+
+    /// Step 4: `evaluate` at every close; its signal becomes the pending entry when the
+    /// account is flat or a full exit is pending (a reversal), else it is ignored.
+    #[inline(always)]
+    fn evaluate_at_close<S: Strategy>(
+        &mut self,
+        i: usize,
+        inputs: &StepInputs<'_, '_>,
+        strategy: &mut S,
+    ) -> Result<(), EngineError> {
         let flat = self.book.position.is_none();
         let signal = {
             let slice = DataSlice::new(SliceParts {
@@ -985,35 +1072,37 @@ impl Stepper {
                 .evaluate(&slice)
                 .map_err(|e| EngineError::Strategy(e.0))?
         };
-        if let Some(signal) = signal {
-            check_signal(&signal, i)?;
-            if flat || matches!(self.pending_exit, Some(PendingExit::Full(_))) {
-                self.events.push(if signal.side == Side::Long {
-                    SIGNAL_LONG
-                } else {
-                    SIGNAL_SHORT
-                });
-                self.pending_entry = Some(signal);
+        let Some(signal) = signal else {
+            return Ok(());
+        };
+        check_signal(&signal, i)?;
+        if flat || matches!(self.pending_exit, Some(PendingExit::Full(_))) {
+            self.events.push(if signal.side == Side::Long {
+                SIGNAL_LONG
             } else {
-                self.ignored_signals += 1;
-                self.events.push(IGNORED_SIGNAL);
-            }
+                SIGNAL_SHORT
+            });
+            self.pending_entry = Some(signal);
+        } else {
+            self.ignored_signals += 1;
+            self.events.push(IGNORED_SIGNAL);
         }
+        Ok(())
+    }
 
-        // 5. Equity at the close.
-        // Steps 3 and 4 only queue orders: the position and balance are those `unrealized`
-        // was computed for.
+    /// Step 5: the equity point of this close, and the bar's trace row.
+    #[inline(always)]
+    fn mark_close(&mut self, i: usize, time: i64, unrealized: f64) {
         let equity = self.book.balance + unrealized;
         match self.stream.as_deref_mut() {
             None => self.equity.push(equity),
             Some(stream) => stream.record(i, self.book.marked()),
         }
         self.stepped += 1;
-
         if let Some(rows) = self.trace_rows.as_mut() {
             rows.push(TraceRow {
                 index: i,
-                time: px.time,
+                time,
                 event: if self.events.is_empty() {
                     "none".to_string()
                 } else {
@@ -1022,7 +1111,6 @@ impl Stepper {
                 values: self.recorder.take(),
             });
         }
-        Ok(())
     }
 
     /// One action returned by `manage_position` at the close of bar `i` (step 3.6), in the
@@ -1098,11 +1186,7 @@ impl Stepper {
                 if !dist.is_nan() {
                     let long = pos.side == Side::Long;
                     let cand = if long { px.bc - dist } else { px.ac + dist };
-                    let better = match pos.stop_loss {
-                        None => true,
-                        Some(sl) => (long && cand > sl) || (!long && cand < sl),
-                    };
-                    if better {
+                    if tightens(long, cand, pos.stop_loss) {
                         pos.stop_loss = Some(cand);
                         self.events.push(TRAIL_STOP);
                     }
