@@ -15,7 +15,7 @@ from omega.engine import trace as ev
 from omega.engine.execution import finer_hit, range_hit
 from omega.engine.fees import Money
 from omega.engine.market import build_market, init_strategy
-from omega.engine.portfolio import PARTIAL, Portfolio
+from omega.engine.portfolio import PARTIAL, OpenPosition, Portfolio
 from omega.engine.raw import RawRun, SkippedOrder
 from omega.engine.settings import (
     EngineSettings,
@@ -95,275 +95,359 @@ def run_python(
     if len(bars) == 0:
         raise EmptyDataError("no bars to backtest", file=bars.source)
     check_settings(settings)
-    instrument = settings.instrument
-    money = Money(instrument, settings.account_currency, settings.fees)
-    primary = settings.primary_timeframe
-    ctx = init_strategy(strategy, settings)
-    cache = IndicatorCache()
-    market = build_market(bars, settings, ctx.declared, cache, ctx.read_timeframes)
-    primary_bars = market.series[primary]
-    n = len(primary_bars)
-    time, bo, bh, bl, bc, ao, ah, al, ac, _ = market.primary_columns
-
-    pip = instrument.pip_size
-    step = instrument.lot_step
-    cs = instrument.contract_size
-    atr = None
-    if settings.slippage.model == "atr":
-        atr_spec = IndicatorSpec.of("atr", period=settings.slippage.atr_period)
-        atr = compact(cache.get(primary_bars, "bid", atr_spec))
-    slippage = Slippage(settings.slippage, pip, atr)
-
-    # finer policy: the base bars inside each primary bar, per side
-    policy = settings.intrabar_policy
-    use_finer = policy == "finer" and primary != bars.timeframe
-    if use_finer:
-        base_time = bars.time
-        finer_start = compact(np.searchsorted(base_time, primary_bars.time, "left"))
-        finer_stop = compact(np.searchsorted(base_time, primary_bars.time + primary.nanos, "left"))
-        finer_time = compact(base_time)
-        finer_side = {
-            1: (compact(bars.bid_open), compact(bars.bid_high), compact(bars.bid_low)),
-            -1: (compact(bars.ask_open), compact(bars.ask_high), compact(bars.ask_low)),
-        }
-
-    # break-even and trailing: distances in units of the pip, or of ATR(stop_atr_period)
-    # at the current close (primary, bid) for unit "atr"
-    be = settings.break_even
-    trail = settings.trailing
-    stop_atr = None
-    if stop_atr_needed(settings):
-        stop_atr_spec = IndicatorSpec.of("atr", period=settings.stop_atr_period)
-        stop_atr = compact(cache.get(primary_bars, "bid", stop_atr_spec))
-    be_atr = be is not None and be.unit == "atr"
-    trail_atr = trail is not None and trail.unit == "atr"
-    default_max_bars = settings.max_bars_held or None
-
-    portfolio = Portfolio(settings.initial_balance, money)
-    data = DataSlice(market)
-    recorder = ev.DecisionTrace() if trace else None
-    evaluate = strategy.evaluate
-    manage = strategy.manage_position
-
-    equity = compact(np.zeros(n))
-    skipped: list[SkippedOrder] = []
-    ignored = 0
-    view: Position | None = None
-    # pending orders decided at the previous close
-    exit_reason: str | None = None  # "strategy" or "max_bars"
-    exit_fraction: float | None = None  # None: full close
-    entry: TradeSignal | None = None
-
+    loop = _Loop(bars, strategy, settings, trace)
+    n = loop.n
     for i in range(n):
-        t = time[i]
-        values = recorder.begin() if recorder is not None else None
-
-        # 1. fills at the open: exit first, then entry
-        if exit_reason is not None:
-            pos = portfolio.position
-            assert pos is not None
-            lots = pos.size
-            reason = exit_reason
-            if exit_fraction is not None:
-                q = math.floor(pos.size * exit_fraction / step) * step
-                if q >= pos.size:
-                    reason = STRATEGY
-                else:
-                    lots = q
-                    reason = PARTIAL
-            exit_reason = None
-            if lots <= 0.0:
-                skipped.append(SkippedOrder(t, PARTIAL_BELOW_LOT_STEP))
-            else:
-                slip = slippage.draw(i)
-                price = bo[i] - slip if pos.side == 1 else ao[i] + slip
-                portfolio.close(lots, price, reason, t, i)
-                if portfolio.position is None:
-                    view = None
-        if entry is not None:
-            signal = entry
-            entry = None
-            long = signal.direction == 1
-            slip = slippage.peek(i)
-            fill = ao[i] + slip if long else bo[i] - slip
-            sl = signal.stop_loss
-            if sl is None and signal.stop_loss_distance is not None:
-                sl = fill - signal.stop_loss_distance if long else fill + signal.stop_loss_distance
-            tp = signal.take_profit
-            if tp is None and signal.take_profit_distance is not None:
-                d = signal.take_profit_distance
-                tp = fill + d if long else fill - d
-            lots, skip_reason = order_lots(
-                signal,
-                settings.sizing,
-                balance=portfolio.balance,
-                fill=fill,
-                sl=sl,
-                contract_size=cs,
-                lot_step=step,
-                min_lot=instrument.min_lot,
-                to_account=money.to_account,
-            )
-            if skip_reason is not None:
-                skipped.append(SkippedOrder(t, skip_reason, signal.tag))
-            else:
-                slippage.commit()
-                pos = portfolio.open(
-                    signal.direction, t, i, fill, lots, sl, tp, signal.max_bars, signal.tag
-                )
-                view = Position(pos)
-
-        # 2. the position meets the bar's range
-        pos = portfolio.position
-        if pos is not None:
-            side = pos.side
-            if side == 1:
-                hit, both = range_hit(1, pos.sl, pos.tp, bo[i], bh[i], bl[i], policy)
-            else:
-                hit, both = range_hit(-1, pos.sl, pos.tp, ao[i], ah[i], al[i], policy)
-            exit_time = t
-            if both and use_finer:
-                opens, highs, lows = finer_side[side]
-                found = finer_hit(
-                    side, pos.sl, pos.tp, opens, highs, lows, finer_start[i], finer_stop[i]
-                )
-                if found is not None:
-                    hit, k = found
-                    exit_time = finer_time[k]
-            if hit is not None:
-                reason, level, slipped = hit
-                price = level
-                if slipped:
-                    slip = slippage.draw(i)
-                    price = level - slip if side == 1 else level + slip
-                portfolio.close(pos.size, price, reason, exit_time, i)
-                view = None
-
-        # 3. management at the close
-        unrealized = 0.0
-        pos = portfolio.position
-        if pos is not None:
-            long = pos.side == 1
-            entry_price = pos.entry_price
-            pos.bars_held = pos.bars_held + 1
-            fav = bh[i] - entry_price if long else entry_price - al[i]
-            if fav > pos.mfe:
-                pos.mfe = fav
-            if be is not None and not pos.break_even_done:
-                scale = stop_atr[i] if be_atr else pip  # type: ignore[index]
-                # a NaN scale (ATR warm-up) compares False: no fire, not marked done
-                trigger = be.trigger * scale
-                if long and bc[i] - entry_price >= trigger:
-                    new = entry_price + be.offset * scale
-                    if pos.sl is None or new > pos.sl:
-                        pos.sl = new
-                    pos.break_even_done = True
-                elif not long and entry_price - ac[i] >= trigger:
-                    new = entry_price - be.offset * scale
-                    if pos.sl is None or new < pos.sl:
-                        pos.sl = new
-                    pos.break_even_done = True
-                if pos.break_even_done and recorder is not None:
-                    recorder.event(ev.BREAK_EVEN)
-            if trail is not None:
-                distance = trail.distance * (stop_atr[i] if trail_atr else pip)  # type: ignore[index]
-                if distance == distance:  # NaN (ATR warm-up): skipped
-                    if long:
-                        cand = bc[i] - distance
-                        if pos.sl is None or cand > pos.sl:
-                            pos.sl = cand
-                    else:
-                        cand = ac[i] + distance
-                        if pos.sl is None or cand < pos.sl:
-                            pos.sl = cand
-            unrealized = portfolio.unrealized(bc[i], ac[i])
-            pos.unrealized_pnl = unrealized
-            limit = pos.max_bars if pos.max_bars is not None else default_max_bars
-            if limit is not None and pos.bars_held >= limit:
-                exit_reason, exit_fraction = MAX_BARS, None
-                if recorder is not None:
-                    recorder.event(ev.EXIT_QUEUED)
-            else:
-                data._move(i, view, values)
-                try:
-                    action = manage(view, data)  # type: ignore[arg-type]
-                except Exception as exc:
-                    raise _strategy_failure(strategy, i, t, exc) from exc
-                if action is not None:
-                    actions = _as_actions(action)
-                    if actions is None:
-                        raise _strategy_failure(
-                            strategy, i, t, TypeError(f"manage_position returned {action!r}")
-                        )
-                    for act in actions:
-                        if isinstance(act, Close):
-                            exit_reason, exit_fraction = STRATEGY, None
-                            event = ev.EXIT_QUEUED
-                        elif isinstance(act, PartialClose):
-                            if exit_reason is not None and exit_fraction is None:
-                                continue  # a full exit is queued: ignored, no event
-                            exit_reason, exit_fraction = STRATEGY, act.fraction
-                            event = ev.PARTIAL_QUEUED
-                        else:
-                            try:
-                                event = _apply_stop_action(act, pos, bc[i], ac[i], pip, data)
-                            except (StrategyError, TypeError) as exc:
-                                raise _strategy_failure(strategy, i, t, exc) from exc
-                            if event is None:
-                                continue  # skipped (NaN distance) or the stop did not move
-                        if recorder is not None:
-                            recorder.event(event)
-
-        # 4. evaluation at the close
-        data._move(i, view, values)
-        try:
-            decided = evaluate(data)
-        except Exception as exc:
-            raise _strategy_failure(strategy, i, t, exc) from exc
-        if decided is not None:
-            if not isinstance(decided, TradeSignal):
-                raise _strategy_failure(
-                    strategy, i, t, TypeError(f"evaluate returned {decided!r}, not a TradeSignal")
-                )
-            if portfolio.position is None or (exit_reason is not None and exit_fraction is None):
-                entry = decided
-                if recorder is not None:
-                    recorder.event(ev.SIGNAL_LONG if decided.direction == 1 else ev.SIGNAL_SHORT)
-            else:
-                ignored += 1
-                if recorder is not None:
-                    recorder.event(ev.IGNORED_SIGNAL)
-
-        # 5. equity at the close
-        equity[i] = portfolio.balance + unrealized
-        if recorder is not None:
-            recorder.end(i, t)
+        loop.step(i)
         if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
             progress(i + 1, n)
-
-    # 6. after the last bar
-    last = n - 1
-    pos = portfolio.position
-    if pos is not None:
-        price = bc[last] if pos.side == 1 else ac[last]
-        portfolio.close(pos.size, price, END_OF_DATA, time[last] + primary.nanos, last)
-    equity[last] = portfolio.balance
-    dropped = (exit_reason is not None) + (entry is not None)
+    raw = loop.finish()
     if progress is not None:
         progress(n, n)
+    return raw
 
-    return RawRun(
-        trades=portfolio.trade_columns(),
-        equity_time=np.frombuffer(time, dtype=np.int64).copy(),
-        equity=np.frombuffer(equity, dtype=np.float64).copy(),
-        final_balance=portfolio.balance,
-        bars_processed=n,
-        base_bars=len(bars),
-        ignored_signals=ignored,
-        dropped_orders=int(dropped),
-        skipped_orders=skipped,
-        trace=recorder.rows if recorder is not None else None,
-    )
+
+class _Loop:
+    """A run between two primary bars: the account, the queued orders, the equity so far.
+    One method per numbered step of docs/engine/execution.md, mirrored by the Rust
+    engine's `Stepper` (crates/engine/src/run.rs) method for method."""
+
+    def __init__(
+        self, bars: BarSeries, strategy: Strategy, settings: EngineSettings, trace: bool
+    ) -> None:
+        instrument = settings.instrument
+        self.bars = bars
+        self.strategy = strategy
+        self.settings = settings
+        self.money = Money(instrument, settings.account_currency, settings.fees)
+        self.primary = primary = settings.primary_timeframe
+        ctx = init_strategy(strategy, settings)
+        cache = IndicatorCache()
+        market = build_market(bars, settings, ctx.declared, cache, ctx.read_timeframes)
+        primary_bars = market.series[primary]
+        self.n = n = len(primary_bars)
+        (
+            self.time,
+            self.bo,
+            self.bh,
+            self.bl,
+            self.bc,
+            self.ao,
+            self.ah,
+            self.al,
+            self.ac,
+            _,
+        ) = market.primary_columns
+        self.pip = instrument.pip_size
+        self.step_lots = instrument.lot_step
+        self.cs = instrument.contract_size
+        atr = None
+        if settings.slippage.model == "atr":
+            atr_spec = IndicatorSpec.of("atr", period=settings.slippage.atr_period)
+            atr = compact(cache.get(primary_bars, "bid", atr_spec))
+        self.slippage = Slippage(settings.slippage, self.pip, atr)
+
+        # finer policy: the base bars inside each primary bar, per side
+        self.policy = settings.intrabar_policy
+        self.use_finer = self.policy == "finer" and primary != bars.timeframe
+        if self.use_finer:
+            base_time = bars.time
+            self.finer_start = compact(np.searchsorted(base_time, primary_bars.time, "left"))
+            self.finer_stop = compact(
+                np.searchsorted(base_time, primary_bars.time + primary.nanos, "left")
+            )
+            self.finer_time = compact(base_time)
+            self.finer_side = {
+                1: (compact(bars.bid_open), compact(bars.bid_high), compact(bars.bid_low)),
+                -1: (compact(bars.ask_open), compact(bars.ask_high), compact(bars.ask_low)),
+            }
+
+        # break-even and trailing: distances in units of the pip, or of ATR(stop_atr_period)
+        # at the current close (primary, bid) for unit "atr"
+        self.stop_atr = None
+        if stop_atr_needed(settings):
+            stop_atr_spec = IndicatorSpec.of("atr", period=settings.stop_atr_period)
+            self.stop_atr = compact(cache.get(primary_bars, "bid", stop_atr_spec))
+        self.default_max_bars = settings.max_bars_held or None
+
+        self.portfolio = Portfolio(settings.initial_balance, self.money)
+        self.data = DataSlice(market)
+        self.recorder = ev.DecisionTrace() if trace else None
+        self.equity = compact(np.zeros(n))
+        self.skipped: list[SkippedOrder] = []
+        self.ignored = 0
+        self.view: Position | None = None
+        # orders decided at the previous close
+        self.exit_reason: str | None = None  # "strategy" or "max_bars"
+        self.exit_fraction: float | None = None  # None: full close
+        self.entry: TradeSignal | None = None
+        self.values: dict | None = None
+
+    def step(self, i: int) -> None:
+        """Primary bar ``i``, in the order of docs/engine/execution.md."""
+        self.values = self.recorder.begin() if self.recorder is not None else None
+        # 1. fills at the open: exit first, then entry
+        self.fill_exit_at_open(i)
+        self.fill_entry_at_open(i)
+        # 2. the position meets the bar's range
+        self.meet_range(i)
+        unrealized = self.portfolio.unrealized(self.bc[i], self.ac[i])
+        # 3. management at the close
+        self.manage_at_close(i, unrealized)
+        # 4. evaluation at the close
+        self.evaluate_at_close(i)
+        # 5. equity at the close (steps 3 and 4 only queue orders)
+        self.mark_close(i, unrealized)
+
+    def fill_exit_at_open(self, i: int) -> None:
+        """Step 1, the exit: an exit queued at the last close fills at this open."""
+        if self.exit_reason is None:
+            return
+        portfolio = self.portfolio
+        pos = portfolio.position
+        assert pos is not None
+        lots = pos.size
+        reason = self.exit_reason
+        if self.exit_fraction is not None:
+            q = math.floor(pos.size * self.exit_fraction / self.step_lots) * self.step_lots
+            if q >= pos.size:
+                reason = STRATEGY
+            else:
+                lots = q
+                reason = PARTIAL
+        self.exit_reason = None
+        t = self.time[i]
+        if lots <= 0.0:
+            self.skipped.append(SkippedOrder(t, PARTIAL_BELOW_LOT_STEP))
+            return
+        slip = self.slippage.draw(i)
+        price = self.bo[i] - slip if pos.side == 1 else self.ao[i] + slip
+        portfolio.close(lots, price, reason, t, i)
+        if portfolio.position is None:
+            self.view = None
+
+    def fill_entry_at_open(self, i: int) -> None:
+        """Step 1, the entry: a signal of the last close fills at this open, sized at the
+        fill."""
+        signal = self.entry
+        if signal is None:
+            return
+        self.entry = None
+        long = signal.direction == 1
+        slip = self.slippage.peek(i)
+        fill = self.ao[i] + slip if long else self.bo[i] - slip
+        sl = signal.stop_loss
+        if sl is None and signal.stop_loss_distance is not None:
+            sl = fill - signal.stop_loss_distance if long else fill + signal.stop_loss_distance
+        tp = signal.take_profit
+        if tp is None and signal.take_profit_distance is not None:
+            d = signal.take_profit_distance
+            tp = fill + d if long else fill - d
+        lots, skip_reason = order_lots(
+            signal,
+            self.settings.sizing,
+            balance=self.portfolio.balance,
+            fill=fill,
+            sl=sl,
+            contract_size=self.cs,
+            lot_step=self.step_lots,
+            min_lot=self.settings.instrument.min_lot,
+            to_account=self.money.to_account,
+        )
+        t = self.time[i]
+        if skip_reason is not None:
+            self.skipped.append(SkippedOrder(t, skip_reason, signal.tag))
+            return
+        self.slippage.commit()
+        pos = self.portfolio.open(
+            signal.direction, t, i, fill, lots, sl, tp, signal.max_bars, signal.tag
+        )
+        self.view = Position(pos)
+
+    def meet_range(self, i: int) -> None:
+        """Step 2: the open position (including one opened at this open) meets the bar's
+        range."""
+        pos = self.portfolio.position
+        if pos is None:
+            return
+        side = pos.side
+        if side == 1:
+            hit, both = range_hit(
+                1, pos.sl, pos.tp, self.bo[i], self.bh[i], self.bl[i], self.policy
+            )
+        else:
+            hit, both = range_hit(
+                -1, pos.sl, pos.tp, self.ao[i], self.ah[i], self.al[i], self.policy
+            )
+        exit_time = self.time[i]
+        if both and self.use_finer:
+            opens, highs, lows = self.finer_side[side]
+            found = finer_hit(
+                side, pos.sl, pos.tp, opens, highs, lows, self.finer_start[i], self.finer_stop[i]
+            )
+            if found is not None:
+                hit, k = found
+                exit_time = self.finer_time[k]
+        if hit is None:
+            return
+        reason, level, slipped = hit
+        price = level
+        if slipped:
+            slip = self.slippage.draw(i)
+            price = level - slip if side == 1 else level + slip
+        self.portfolio.close(pos.size, price, reason, exit_time, i)
+        self.view = None
+
+    def manage_at_close(self, i: int, unrealized: float) -> None:
+        """Step 3: the position still open after step 2: its counters, the configured
+        break-even and trailing, the bar limit, then ``manage_position`` and its actions in
+        order."""
+        pos = self.portfolio.position
+        if pos is None:
+            return
+        self.apply_configured_rules(i, pos, unrealized)
+        recorder = self.recorder
+        limit = pos.max_bars if pos.max_bars is not None else self.default_max_bars
+        if limit is not None and pos.bars_held >= limit:
+            self.exit_reason, self.exit_fraction = MAX_BARS, None
+            if recorder is not None:
+                recorder.event(ev.EXIT_QUEUED)
+            return
+        data = self.data
+        strategy = self.strategy
+        t = self.time[i]
+        data._move(i, self.view, self.values)
+        try:
+            action = strategy.manage_position(self.view, data)  # type: ignore[arg-type]
+        except Exception as exc:
+            raise _strategy_failure(strategy, i, t, exc) from exc
+        if action is None:
+            return
+        actions = _as_actions(action)
+        if actions is None:
+            raise _strategy_failure(
+                strategy, i, t, TypeError(f"manage_position returned {action!r}")
+            )
+        for act in actions:
+            if isinstance(act, Close):
+                self.exit_reason, self.exit_fraction = STRATEGY, None
+                event = ev.EXIT_QUEUED
+            elif isinstance(act, PartialClose):
+                if self.exit_reason is not None and self.exit_fraction is None:
+                    continue  # a full exit is queued: ignored, no event
+                self.exit_reason, self.exit_fraction = STRATEGY, act.fraction
+                event = ev.PARTIAL_QUEUED
+            else:
+                try:
+                    event = _apply_stop_action(act, pos, self.bc[i], self.ac[i], self.pip, data)
+                except (StrategyError, TypeError) as exc:
+                    raise _strategy_failure(strategy, i, t, exc) from exc
+                if event is None:
+                    continue  # skipped (NaN distance) or the stop did not move
+            if recorder is not None:
+                recorder.event(event)
+
+    def apply_configured_rules(self, i: int, pos: OpenPosition, unrealized: float) -> None:
+        """Steps 3.1 to 3.4: bars held, MFE, the configured break-even and trailing."""
+        long = pos.side == 1
+        entry_price = pos.entry_price
+        pos.bars_held = pos.bars_held + 1
+        fav = self.bh[i] - entry_price if long else entry_price - self.al[i]
+        if fav > pos.mfe:
+            pos.mfe = fav
+        pos.unrealized_pnl = unrealized
+        be = self.settings.break_even
+        if be is not None and not pos.break_even_done:
+            scale = self.stop_atr[i] if be.unit == "atr" else self.pip  # type: ignore[index]
+            # a NaN scale (ATR warm-up) compares False: no fire, not marked done
+            trigger = be.trigger * scale
+            if long and self.bc[i] - entry_price >= trigger:
+                new = entry_price + be.offset * scale
+                if pos.sl is None or new > pos.sl:
+                    pos.sl = new
+                pos.break_even_done = True
+            elif not long and entry_price - self.ac[i] >= trigger:
+                new = entry_price - be.offset * scale
+                if pos.sl is None or new < pos.sl:
+                    pos.sl = new
+                pos.break_even_done = True
+            if pos.break_even_done and self.recorder is not None:
+                self.recorder.event(ev.BREAK_EVEN)
+        trail = self.settings.trailing
+        if trail is not None:
+            scale = self.stop_atr[i] if trail.unit == "atr" else self.pip  # type: ignore[index]
+            distance = trail.distance * scale
+            if distance == distance:  # NaN (ATR warm-up): skipped
+                if long:
+                    cand = self.bc[i] - distance
+                    if pos.sl is None or cand > pos.sl:
+                        pos.sl = cand
+                else:
+                    cand = self.ac[i] + distance
+                    if pos.sl is None or cand < pos.sl:
+                        pos.sl = cand
+
+    def evaluate_at_close(self, i: int) -> None:
+        """Step 4: ``evaluate`` at every close; its signal becomes the pending entry when the
+        account is flat or a full exit is pending (a reversal), else it is ignored."""
+        data = self.data
+        strategy = self.strategy
+        t = self.time[i]
+        data._move(i, self.view, self.values)
+        try:
+            decided = strategy.evaluate(data)
+        except Exception as exc:
+            raise _strategy_failure(strategy, i, t, exc) from exc
+        if decided is None:
+            return
+        if not isinstance(decided, TradeSignal):
+            raise _strategy_failure(
+                strategy, i, t, TypeError(f"evaluate returned {decided!r}, not a TradeSignal")
+            )
+        recorder = self.recorder
+        if self.portfolio.position is None or (
+            self.exit_reason is not None and self.exit_fraction is None
+        ):
+            self.entry = decided
+            if recorder is not None:
+                recorder.event(ev.SIGNAL_LONG if decided.direction == 1 else ev.SIGNAL_SHORT)
+        else:
+            self.ignored += 1
+            if recorder is not None:
+                recorder.event(ev.IGNORED_SIGNAL)
+
+    def mark_close(self, i: int, unrealized: float) -> None:
+        """Step 5: the equity point of this close, and the bar's trace row."""
+        self.equity[i] = self.portfolio.balance + unrealized
+        if self.recorder is not None:
+            self.recorder.end(i, self.time[i])
+
+    def finish(self) -> RawRun:
+        """Step 6, after the last bar: an open position closes at the last close; orders
+        still queued are dropped."""
+        last = self.n - 1
+        portfolio = self.portfolio
+        pos = portfolio.position
+        if pos is not None:
+            price = self.bc[last] if pos.side == 1 else self.ac[last]
+            portfolio.close(
+                pos.size, price, END_OF_DATA, self.time[last] + self.primary.nanos, last
+            )
+        self.equity[last] = portfolio.balance
+        dropped = (self.exit_reason is not None) + (self.entry is not None)
+        recorder = self.recorder
+        return RawRun(
+            trades=portfolio.trade_columns(),
+            equity_time=np.frombuffer(self.time, dtype=np.int64).copy(),
+            equity=np.frombuffer(self.equity, dtype=np.float64).copy(),
+            final_balance=portfolio.balance,
+            bars_processed=self.n,
+            base_bars=len(self.bars),
+            ignored_signals=self.ignored,
+            dropped_orders=int(dropped),
+            skipped_orders=self.skipped,
+            trace=recorder.rows if recorder is not None else None,
+        )
 
 
 def _as_actions(returned: object) -> Sequence[PositionAction] | None:
