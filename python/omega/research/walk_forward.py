@@ -1,0 +1,442 @@
+"""Walk-forward analysis: optimise in-sample, trade the chosen parameters out-of-sample, roll on.
+
+    from omega.research.walk_forward import walk_forward
+    wf = walk_forward(bars, "mean_reversion_z_score",
+                      parameter_grid({"lookback": [100, 200], "z_entry": [2.5, 3.5]}),
+                      settings, train="6M", test="1M")
+    wf.folds        # per fold: windows, chosen parameters, in- and out-of-sample figures
+    wf.equity       # the stitched out-of-sample equity; wf.trades: its trades
+    wf.efficiency   # walk-forward efficiency
+
+Windows are rolling (the training window slides by ``step``, default ``test``) or anchored
+(training always starts at the first bar and grows). Spans are times (``"6M"`` months, ``"2W"``,
+``"10D"``, ``"12H"``, ``"30min"``, ``"1Y"``), measured from the first bar's open time on the
+calendar, or bar counts (an int, or ``"5000bars"``). Only complete test windows are used.
+
+Each fold runs one sweep of every parameter set on its training bars (`evaluate_sets`: the
+sweep of `omega.sweep.run_sweep`), picks the set with the best objective, and backtests that
+set alone on the test bars. Every window is an independent backtest: it starts flat, with the
+initial balance, and its indicators warm up inside the window. The out-of-sample equity is
+stitched by compounding: each fold's curve is scaled to start where the previous one ended.
+
+Walk-forward efficiency (R. Pardo, *The Evaluation and Optimization of Trading Strategies*,
+2008, ch. 11): the annualised out-of-sample return over the annualised in-sample return of the
+chosen set, ``(return_pct / span_days)`` on each side; per fold, and over all folds as the
+ratio of the summed returns per summed days. It is NaN where the in-sample rate is not
+positive (a ratio to a loss says nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from omega.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from omega.data.bars import BarSeries
+    from omega.engine.settings import EngineSettings
+    from omega.results import BacktestResult
+
+Objective = str | Callable[["pd.DataFrame"], Any]
+Progress = Callable[[int, int], None]
+_SPAN = re.compile(r"^\s*(\d+)\s*(bars?|min|h|d|w|m|y)\s*$", re.IGNORECASE)
+_NS_PER_DAY = 86_400 * 10**9
+
+
+# ----------------------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True)
+class Span:
+    """A window length: ``bars`` bars, or a calendar offset (``unit`` in min/h/d/w/m/y)."""
+
+    count: int
+    unit: str  # "bars" or a time unit
+
+    @property
+    def is_bars(self) -> bool:
+        return self.unit == "bars"
+
+    def offset(self, times: int) -> Any:
+        """The pandas offset of ``times`` of this span (months and years on the calendar)."""
+        import pandas as pd
+
+        n = self.count * times
+        if self.unit == "m":
+            return pd.DateOffset(months=n)
+        if self.unit == "y":
+            return pd.DateOffset(years=n)
+        unit = {"min": "min", "h": "h", "d": "D", "w": "W"}[self.unit]
+        return pd.Timedelta(n, unit=unit)
+
+
+def parse_span(value: int | str | Span, name: str = "span") -> Span:
+    """``6M``, ``2W``, ``10D``, ``12H``, ``30min``, ``1Y``, ``5000bars`` or an int of bars."""
+    if isinstance(value, Span):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        count, unit = value, "bars"
+    else:
+        match = _SPAN.match(str(value))
+        if match is None:
+            raise ConfigError(
+                f"{name} {value!r}: expected a count and a unit (6M, 2W, 10D, 12H, 30min, 1Y, "
+                "5000bars) or a number of bars"
+            )
+        count = int(match.group(1))
+        unit = match.group(2)
+        unit = "bars" if unit.lower().startswith("bar") else unit
+        unit = unit if unit in ("M", "bars") else unit.lower()
+        unit = "m" if unit == "M" else unit
+    if count < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value!r}")
+    return Span(count, unit)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One fold's bar positions: training ``[train_start, train_stop)``, test
+    ``[test_start, test_stop)`` (``test_start == train_stop``)."""
+
+    train_start: int
+    train_stop: int
+    test_start: int
+    test_stop: int
+
+
+def walk_forward_windows(
+    times_ns: np.ndarray,
+    train: int | str | Span,
+    test: int | str | Span,
+    *,
+    step: int | str | Span | None = None,
+    anchored: bool = False,
+    bar_ns: int = 60 * 10**9,
+) -> list[Window]:
+    """The folds over bars opening at ``times_ns`` (sorted UTC ns; ``bar_ns`` their length).
+
+    ``train``, ``test`` and ``step`` (default ``test``) are all bar counts or all times. Fold
+    ``i``'s test window starts ``i * step`` after the end of the first training window; its
+    training window ends there and starts ``i * step`` after the first bar (rolling) or at the
+    first bar (anchored). Folds whose training or test window holds no bar are skipped; the
+    last fold is the last complete test window.
+    """
+    train_span, test_span = parse_span(train, "train"), parse_span(test, "test")
+    step_span = parse_span(step, "step") if step is not None else test_span
+    kinds = {train_span.is_bars, test_span.is_bars, step_span.is_bars}
+    if len(kinds) > 1:
+        raise ConfigError("train, test and step must all be bar counts or all be times")
+    times = np.asarray(times_ns, dtype=np.int64)
+    n = len(times)
+    windows: list[Window] = []
+    if n == 0:
+        return windows
+    if train_span.is_bars:
+        for i in range(n):
+            start = 0 if anchored else i * step_span.count
+            split = train_span.count + i * step_span.count
+            stop = split + test_span.count
+            if stop > n:
+                break
+            windows.append(Window(start, split, split, stop))
+        return windows
+    import pandas as pd
+
+    first = pd.Timestamp(int(times[0]), unit="ns")
+    end_of_data = int(times[-1]) + bar_ns
+    for i in range(n):
+        split_t = first + train_span.offset(1) + step_span.offset(i)
+        stop_t = split_t + test_span.offset(1)
+        if stop_t.value > end_of_data:
+            break
+        start_t = first if anchored else first + step_span.offset(i)
+        start, split, stop = np.searchsorted(times, [start_t.value, split_t.value, stop_t.value])
+        if split > start and stop > split:
+            windows.append(Window(int(start), int(split), int(split), int(stop)))
+    return windows
+
+
+# ----------------------------------------------------------------------------- shared helpers
+
+
+def evaluate_sets(
+    bars: BarSeries,
+    strategy: str,
+    sets: list[dict[str, Any]],
+    settings: EngineSettings,
+    *,
+    backend: str = "local",
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """One row of metrics per set, as `omega.sweep.run_sweep` (``backend="local"``) or
+    `omega.research.backends.evaluate` (``"process"``, ``"ray"``) returns them."""
+    if backend != "local":
+        from omega.research.backends import evaluate
+
+        return evaluate(
+            bars, strategy, sets, settings, backend=backend, threads=threads, progress=progress
+        )
+    from omega.sweep import run_sweep
+
+    return run_sweep(bars, strategy, sets, settings, threads=threads, progress=progress)
+
+
+def scores(table: pd.DataFrame, objective: Objective) -> np.ndarray:
+    """The objective of every row, larger is better (NaN for failed rows): a metric column,
+    ``-metric`` to minimise it, or ``objective(table)`` (one number per row)."""
+    if callable(objective):
+        values = np.asarray(objective(table), dtype=np.float64)
+        if values.shape != (len(table),):
+            raise ConfigError(
+                f"objective returned shape {values.shape}, expected one number per row "
+                f"({len(table)})"
+            )
+        return values
+    sign, name = (-1.0, objective[1:]) if objective.startswith("-") else (1.0, objective)
+    if name not in table.columns:
+        if "error" in table.columns and table["error"].notna().all():
+            return np.full(len(table), np.nan)  # every set failed: no metric columns at all
+        raise ConfigError(f"objective {objective!r}: not a metric (try sharpe, return_pct)")
+    return sign * table[name].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def params_key(params: Mapping[str, Any]) -> str:
+    """A hashable, order-independent key of a parameter set."""
+    return json.dumps(params, sort_keys=True, default=str)
+
+
+def run_single(
+    bars: BarSeries, strategy: str, params: Mapping[str, Any], settings: EngineSettings
+) -> BacktestResult:
+    """One backtest of a registered strategy: in Rust when it has a Rust implementation (as
+    the sweep ran it), else in the Python engine."""
+    from omega.results import BacktestResult
+    from omega.runner import probe_backend
+
+    if strategy in probe_backend().rust_strategies:
+        from omega.engine.rust import run_rust
+
+        raw = run_rust(bars, strategy, dict(params), settings)
+        mode = "rust"
+    else:
+        from omega.engine.loop import run_python
+        from omega.strategy import get_strategy
+
+        raw = run_python(bars, get_strategy(strategy)(dict(params)), settings)
+        mode = "python"
+    return BacktestResult.from_raw(
+        raw,
+        initial_balance=settings.initial_balance,
+        timeframe_ns=settings.primary_timeframe.nanos,
+        mode=mode,
+        mode_reason="research: out-of-sample run",
+        bars=bars,
+    )
+
+
+def stitch_equity(results: list[BacktestResult], initial: float) -> pd.Series:
+    """The equity curves of consecutive runs chained by compounding: each curve scaled by
+    (the previous curve's end / ``initial``), so the series reads as one account."""
+    import pandas as pd
+
+    pieces, level = [], float(initial)
+    for result in results:
+        values = result.equity_values * (level / initial)
+        pieces.append(pd.Series(values, index=result.equity.index))
+        if len(values):
+            level = float(values[-1])
+    if not pieces:
+        return pd.Series([], dtype=np.float64, name="equity")
+    curve = pd.concat(pieces)
+    curve.name = "equity"
+    return curve
+
+
+def summary(curve: pd.Series, initial: float) -> dict[str, float]:
+    """Return, max drawdown and Sharpe of a stitched curve (the formulas of
+    `omega.results.metrics`, on its per-bar returns; the year fraction from its time span)."""
+    values = curve.to_numpy(dtype=np.float64)
+    if len(values) == 0:
+        return {"return_pct": 0.0, "max_drawdown_pct": 0.0, "sharpe": math.nan, "n_bars": 0}
+    marks = np.concatenate(([initial], values))
+    peak = np.maximum.accumulate(marks)
+    drawdown = float(np.max((peak - marks) / peak) * 100.0)
+    returns = marks[1:] / marks[:-1] - 1.0
+    times = curve.index.asi8
+    years = (int(times[-1]) - int(times[0])) / (365.25 * _NS_PER_DAY)
+    sharpe = math.nan
+    if len(returns) > 1 and years > 0:
+        std = float(np.std(returns, ddof=1))
+        if std > 0:
+            sharpe = float(np.mean(returns)) / std * math.sqrt(len(returns) / years)
+    return {
+        "return_pct": (float(values[-1]) / initial - 1.0) * 100.0,
+        "max_drawdown_pct": drawdown,
+        "sharpe": sharpe,
+        "n_bars": len(values),
+    }
+
+
+def _rate(return_pct: float, days: float) -> float:
+    return return_pct / days * 365.25 if days > 0 else math.nan
+
+
+def efficiency_ratio(oos_rate: float, is_rate: float) -> float:
+    """OOS rate / IS rate; NaN unless the in-sample rate is positive and both are finite."""
+    if not (math.isfinite(oos_rate) and math.isfinite(is_rate)) or is_rate <= 0:
+        return math.nan
+    return oos_rate / is_rate
+
+
+# ----------------------------------------------------------------------------- walk-forward
+
+
+@dataclass
+class WalkForwardResult:
+    """What `walk_forward` returns.
+
+    ``folds``: one row per fold (window times and bars, ``param_*`` chosen, ``is_*`` and
+    ``oos_*`` figures, ``efficiency``). ``sweeps``: every in-sample sweep row with its
+    ``fold``. ``trades``: the out-of-sample trades with their ``fold``. ``equity``: the
+    stitched out-of-sample equity. ``efficiency``: the walk-forward efficiency over all folds.
+    ``oos``: return, max drawdown and Sharpe of the stitched equity. ``timing``: seconds spent
+    in the sweeps and in total.
+    """
+
+    folds: pd.DataFrame
+    sweeps: pd.DataFrame
+    trades: pd.DataFrame
+    equity: pd.Series
+    efficiency: float
+    oos: dict[str, float]
+    objective: str
+    strategy: str
+    param_names: list[str]
+    timing: dict[str, float] = field(default_factory=dict)
+
+
+def walk_forward(
+    bars: BarSeries,
+    strategy: str,
+    param_sets: Iterable[Mapping[str, Any]],
+    settings: EngineSettings | None = None,
+    *,
+    train: int | str | Span = "6M",
+    test: int | str | Span = "1M",
+    step: int | str | Span | None = None,
+    anchored: bool = False,
+    objective: Objective = "sharpe",
+    backend: str = "local",
+    threads: int | None = None,
+    progress: Progress | None = None,
+) -> WalkForwardResult:
+    """Walk-forward analysis of ``strategy`` over ``param_sets`` (see the module docstring).
+
+    ``objective``: a metric of the sweep rows (maximised; ``"-max_drawdown_pct"`` minimises)
+    or a function of the in-sample sweep table returning one score per row. A fold where no
+    set has a finite objective raises ConfigError. ``progress(done, total)`` counts folds.
+    """
+    import pandas as pd
+
+    from omega.engine.settings import EngineSettings
+
+    started = time.perf_counter()
+    sets = [dict(p) for p in param_sets]
+    if not sets:
+        raise ConfigError("walk_forward needs at least one parameter set")
+    settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
+    windows = walk_forward_windows(
+        bars.time, train, test, step=step, anchored=anchored, bar_ns=bars.timeframe.nanos
+    )
+    if not windows:
+        raise ConfigError(
+            f"no complete walk-forward fold fits in {len(bars):,} bars "
+            f"(train {train!r}, test {test!r})"
+        )
+    names = sorted({name for params in sets for name in params})
+    label = objective if isinstance(objective, str) else getattr(objective, "__name__", "custom")
+    sweep_seconds = 0.0
+    fold_rows, sweep_tables, runs = [], [], []
+    for fold, window in enumerate(windows):
+        train_bars = bars.slice(window.train_start, window.train_stop)
+        t0 = time.perf_counter()
+        table = evaluate_sets(
+            train_bars, strategy, sets, settings, backend=backend, threads=threads
+        )
+        sweep_seconds += time.perf_counter() - t0
+        score = scores(table, objective)
+        if not np.isfinite(score).any():
+            raise ConfigError(
+                f"fold {fold}: no parameter set has a finite {label} in sample "
+                "(too few bars or trades in the training window?)"
+            )
+        best = int(np.nanargmax(score))
+        chosen = sets[best]
+        sweep_tables.append(table.assign(fold=fold, score=score))
+        test_bars = bars.slice(window.test_start, window.test_stop)
+        result = run_single(test_bars, strategy, chosen, settings)
+        runs.append(result)
+        is_row = table.iloc[best]
+        is_rate = _rate(float(is_row["return_pct"]), float(is_row["span_days"]))
+        oos = result.metrics
+        oos_rate = _rate(float(oos["return_pct"]), float(oos["span_days"]))
+        fold_rows.append(
+            {
+                "fold": fold,
+                "train_start": _utc(bars.time[window.train_start]),
+                "train_end": _utc(bars.time[window.train_stop - 1] + bars.timeframe.nanos),
+                "test_start": _utc(bars.time[window.test_start]),
+                "test_end": _utc(bars.time[window.test_stop - 1] + bars.timeframe.nanos),
+                "train_bars": window.train_stop - window.train_start,
+                "test_bars": window.test_stop - window.test_start,
+                **{f"param_{name}": chosen.get(name) for name in names},
+                "is_score": float(score[best]),
+                "is_return_pct": float(is_row["return_pct"]),
+                "is_sharpe": float(is_row["sharpe"]),
+                "is_span_days": float(is_row["span_days"]),
+                "oos_return_pct": float(oos["return_pct"]),
+                "oos_sharpe": float(oos["sharpe"]),
+                "oos_max_drawdown_pct": float(oos["max_drawdown_pct"]),
+                "oos_n_trades": int(oos["n_trades"]),
+                "oos_span_days": float(oos["span_days"]),
+                "efficiency": efficiency_ratio(oos_rate, is_rate),
+            }
+        )
+        if progress is not None:
+            progress(fold + 1, len(windows))
+    folds = pd.DataFrame(fold_rows)
+    trades = pd.concat([r.trades.assign(fold=i) for i, r in enumerate(runs)], ignore_index=True)
+    equity = stitch_equity(runs, settings.initial_balance)
+    efficiency = efficiency_ratio(
+        _rate(folds["oos_return_pct"].sum(), folds["oos_span_days"].sum()),
+        _rate(folds["is_return_pct"].sum(), folds["is_span_days"].sum()),
+    )
+    return WalkForwardResult(
+        folds=folds,
+        sweeps=pd.concat(sweep_tables, ignore_index=True),
+        trades=trades,
+        equity=equity,
+        efficiency=efficiency,
+        oos={**summary(equity, settings.initial_balance), "n_trades": len(trades)},
+        objective=label,
+        strategy=strategy,
+        param_names=names,
+        timing={"sweeps_s": sweep_seconds, "total_s": time.perf_counter() - started},
+    )
+
+
+def _utc(ns: Any) -> pd.Timestamp:
+    import pandas as pd
+
+    return pd.Timestamp(int(ns), unit="ns", tz="UTC")
