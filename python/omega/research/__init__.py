@@ -1,0 +1,50 @@
+"""Research tools: parameter search, resumable studies, execution backends.
+
+Part A (search, studies, backends; this package's public interface, stable for the
+walk-forward, cross-validation and robustness tools built on it):
+
+    omega.research.backends.evaluate(bars, strategy, param_sets, settings, *,
+        backend="local" | "process" | "ray", threads=None, progress=None) -> DataFrame
+        # one row per set, in order, equal to omega.sweep.run_sweep's rows
+    omega.research.search.optimize(bars, strategy, space, settings, *,
+        method="grid" | "random" | "tpe", trials=None, objective="sharpe" | callable
+        | [(metric or callable, "max" | "min"), ...], constraints=None, seed=None,
+        backend="local", threads=None, batch=None, study=None, progress=None)
+        -> OptimizeResult  (.table DataFrame, .best params dict, .pareto DataFrame)
+    omega.research.study.Study(path, name)  # SQLite; .table() loads it as a DataFrame
+
+``strategy`` is a registered strategy name or ``omega.research.backends.Plugin(path)``.
+``import omega.research`` stays light: the names below load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "evaluate": "omega.research.backends",
+    "Plugin": "omega.research.backends",
+    "optimize": "omega.research.search",
+    "OptimizeResult": "omega.research.search",
+    "IntRange": "omega.research.search",
+    "FloatRange": "omega.research.search",
+    "pareto_front": "omega.research.search",
+    "Study": "omega.research.study",
+    "load_study": "omega.research.study",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'omega.research' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
