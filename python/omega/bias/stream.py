@@ -1,0 +1,68 @@
+"""Check 3, stream vs batch: a `StreamSession` fed the same bars must decide as the batch run.
+
+The session is fed in chunks (split at the look-ahead cuts, the last bars one at a time as a
+live feed pushes them) and finished; its decision trace, trades, equity and counters must
+equal the batch run's exactly. Python strategies have no streaming session (python and
+hybrid modes): the check says so and is skipped.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from omega.bias.compare import equal_values, first_row_difference, trade_difference, trade_rows
+from omega.bias.report import StreamResult
+from omega.bias.subject import Subject
+
+if TYPE_CHECKING:
+    from omega.data.bars import BarSeries
+    from omega.engine.raw import RawRun
+
+#: Bars at the end pushed one by one (``push``), after the chunks (``push_bars``).
+ONE_BY_ONE = 2_000
+
+
+def check_stream(
+    subject: Subject, bars: BarSeries, full: RawRun, chunks: list[int]
+) -> StreamResult:
+    reason = subject.stream_skip_reason
+    if reason:
+        return StreamResult(skipped=reason)
+    tail = max(0, len(bars) - ONE_BY_ONE)
+    bounds = sorted({c for c in chunks if 0 < c < tail} | ({tail} if tail > 0 else set()))
+    run = subject.stream(bars, bounds)
+    assert run is not None  # no skip reason: the subject streams
+    rows_full, rows_run = full.trace or [], run.trace or []
+    events = sum(1 for row in rows_full if row["event"] != "none")
+    result = StreamResult(bars=len(rows_full), decisions=events, trades=full.n_trades)
+    diff = first_row_difference(rows_full, rows_run, min(len(rows_full), len(rows_run)))
+    if diff is not None:
+        i, fields = diff
+        result.difference = (
+            f"decision at bar {i:,}: {', '.join(fields)} differ "
+            f"(batch {rows_full[i]!r}, stream {rows_run[i]!r})"
+        )
+        return result
+    if len(rows_full) != len(rows_run):
+        result.difference = f"batch decided {len(rows_full):,} bars, stream {len(rows_run):,}"
+        return result
+    names = list(full.trades)
+    want, got = trade_rows(full), trade_rows(run)
+    for j, (a, b) in enumerate(zip(want, got)):
+        fields = trade_difference(a, b, names)
+        if fields:
+            result.difference = f"trade #{j}: {', '.join(fields)} differ"
+            return result
+    if len(want) != len(got):
+        result.difference = f"batch {len(want)} trades, stream {len(got)}"
+        return result
+    if len(full.equity) != len(run.equity) or not equal_values(full.equity, run.equity).all():
+        result.difference = "equity curves differ"
+        return result
+    for name in ("final_balance", "bars_processed", "ignored_signals", "dropped_orders"):
+        if getattr(full, name) != getattr(run, name):
+            result.difference = (
+                f"{name}: batch {getattr(full, name)!r}, stream {getattr(run, name)!r}"
+            )
+            return result
+    return result
