@@ -48,7 +48,7 @@ def check_stream(
         return result
     names = list(full.trades)
     want, got = trade_rows(full), trade_rows(run)
-    for j, (a, b) in enumerate(zip(want, got)):
+    for j, (a, b) in enumerate(zip(want, got, strict=False)):
         fields = trade_difference(a, b, names)
         if fields:
             result.difference = f"trade #{j}: {', '.join(fields)} differ"

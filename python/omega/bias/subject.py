@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -146,7 +147,7 @@ class StrategySubject:
             source = RustIndicators()
         market = build_market(bars, settings, requests, source, read)
         out: dict[str, np.ndarray] = {}
-        for request, (values, visible, view) in zip(requests, market.handles, strict=True):
+        for request, (_values, visible, view) in zip(requests, market.handles, strict=True):
             key = f"{request.spec} {request.timeframe} {request.side}"
             if key in out:
                 continue  # an equal declaration reads the same series
@@ -202,7 +203,7 @@ class StrategySubject:
                 source=bars.source,
             )
         bounds = [0, *chunks, len(bars)]
-        for start, stop in zip(bounds[:-2], bounds[1:-1], strict=True):
+        for start, stop in pairwise(bounds[:-1]):
             session.push_bars(bars.slice(start, stop))
         last = bars.slice(bounds[-2], bounds[-1])
         # the last chunk one bar at a time, as a live feed would push it

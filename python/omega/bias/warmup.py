@@ -139,7 +139,8 @@ def check_warmup(
             )
             curves.append(Convergence(f"recorded {name}", bars_, compared))
         events_run = [row["event"] for row in run.trace or []]
-        differ = [i for i, (a, b) in enumerate(zip(events_full[skipped:], events_run)) if a != b]
+        pairs = zip(events_full[skipped:], events_run, strict=False)
+        differ = [i for i, (a, b) in enumerate(pairs) if a != b]
         start_time = int(bars.time[base_index])
         want = Counter(t for t in trades_full if t[0] >= start_time)
         got = Counter(trade_rows(run, TRADE_KEY))
