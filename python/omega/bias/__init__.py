@@ -14,7 +14,27 @@ and what it cannot):
 mode now, portfolios later).
 """
 
-from omega.bias.check import CHECKS, check_bias
-from omega.bias.report import BiasReport, print_report
+from __future__ import annotations
 
-__all__ = ["CHECKS", "BiasReport", "check_bias", "print_report"]
+import importlib
+from typing import Any
+
+# public name -> module; imported on first use, so ``omega`` (whose CLI registers
+# ``omega.bias.cli``) does not load numpy and the checks at start-up
+_LAZY = {
+    "CHECKS": "omega.bias.check",
+    "check_bias": "omega.bias.check",
+    "BiasReport": "omega.bias.report",
+    "print_report": "omega.bias.report",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'omega.bias' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
