@@ -16,6 +16,7 @@ _LAZY = {
     "default_config": "omega.config",
     "run_backtest": "omega.runner",
     "BacktestResult": "omega.results",
+    "check_bias": "omega.bias",
     "canonical_trades_text": "omega.results",
     "trades_sha256": "omega.results",
     "load": "omega.data",

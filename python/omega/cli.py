@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from omega.bias import cli as bias_cli
 from omega.errors import OmegaError
 
 if TYPE_CHECKING:
@@ -708,6 +709,9 @@ def new_strategy_command(
         f"pytest test_{name}_parity.py  (or omega check-plugin "
         f"target/debug/{made.library} --twin {name}_twin.py:{made.twin.split(':')[1]})"
     )
+
+
+bias_cli.register(app)  # omega check-bias (omega/bias/cli.py)
 
 
 def main() -> None:
