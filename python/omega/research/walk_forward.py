@@ -13,10 +13,11 @@ Windows are rolling (the training window slides by ``step``, default ``test``) o
 ``"10D"``, ``"12H"``, ``"30min"``, ``"1Y"``), measured from the first bar's open time on the
 calendar, or bar counts (an int, or ``"5000bars"``). Only complete test windows are used.
 
-Each fold runs one sweep of every parameter set on its training bars (`evaluate_sets`: the
-sweep of `omega.sweep.run_sweep`), picks the set with the best objective, and backtests that
-set alone on the test bars. Every window is an independent backtest: it starts flat, with the
-initial balance, and its indicators warm up inside the window. The out-of-sample equity is
+Each fold runs one sweep of every parameter set on its training bars (`evaluate_sets`:
+`omega.research.backends.evaluate`, one `omega.sweep.run_sweep` call locally), picks the set
+with the best objective, and backtests that set alone on the test bars. Every window is an
+independent backtest: it starts flat, with the initial balance, and its indicators warm up
+inside the window. The out-of-sample equity is
 stitched by compounding: each fold's curve is scaled to start where the previous one ended.
 
 Walk-forward efficiency (R. Pardo, *The Evaluation and Optimization of Trading Strategies*,
@@ -142,19 +143,19 @@ def walk_forward_windows(
     if n == 0:
         return windows
     if train_span.is_bars:
-        for i in range(n):
+        room = n - train_span.count - test_span.count  # bars left after the first fold
+        for i in range(room // step_span.count + 1 if room >= 0 else 0):
             start = 0 if anchored else i * step_span.count
             split = train_span.count + i * step_span.count
-            stop = split + test_span.count
-            if stop > n:
-                break
-            windows.append(Window(start, split, split, stop))
+            windows.append(Window(start, split, split, split + test_span.count))
         return windows
     import pandas as pd
 
     first = pd.Timestamp(int(times[0]), unit="ns")
     end_of_data = int(times[-1]) + bar_ns
-    for i in range(n):
+    i = -1
+    while True:  # the windows move forward in time until the test window passes the data
+        i += 1
         split_t = first + train_span.offset(1) + step_span.offset(i)
         stop_t = split_t + test_span.offset(1)
         if stop_t.value > end_of_data:
@@ -179,17 +180,13 @@ def evaluate_sets(
     threads: int | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """One row of metrics per set, as `omega.sweep.run_sweep` (``backend="local"``) or
-    `omega.research.backends.evaluate` (``"process"``, ``"ray"``) returns them."""
-    if backend != "local":
-        from omega.research.backends import evaluate
+    """One row of metrics per set, `omega.sweep.run_sweep`'s rows, computed on ``backend``
+    (`omega.research.backends.evaluate`: "local", "process" or "ray")."""
+    from omega.research.backends import evaluate
 
-        return evaluate(
-            bars, strategy, sets, settings, backend=backend, threads=threads, progress=progress
-        )
-    from omega.sweep import run_sweep
-
-    return run_sweep(bars, strategy, sets, settings, threads=threads, progress=progress)
+    return evaluate(
+        bars, strategy, sets, settings, backend=backend, threads=threads, progress=progress
+    )
 
 
 def scores(table: pd.DataFrame, objective: Objective) -> np.ndarray:
@@ -273,7 +270,7 @@ def summary(curve: pd.Series, initial: float) -> dict[str, float]:
     peak = np.maximum.accumulate(marks)
     drawdown = float(np.max((peak - marks) / peak) * 100.0)
     returns = marks[1:] / marks[:-1] - 1.0
-    times = curve.index.asi8
+    times = curve.index.as_unit("ns").asi8  # an index may hold seconds or microseconds
     years = (int(times[-1]) - int(times[0])) / (365.25 * _NS_PER_DAY)
     sharpe = math.nan
     if len(returns) > 1 and years > 0:
