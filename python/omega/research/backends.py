@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("omega.sweep")  # the logger run_sweep's warnings come from
 Progress = Callable[[int, int], None]
 BACKENDS = ("local", "process", "ray")
+USER_MODULE_PREFIX = "omega_user_strategy_"  # omega.config.model.import_strategy_module
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,18 @@ def _ray_module() -> Any:
     return ray
 
 
+def _by_value(cls: Any) -> None:
+    """A strategy from a ``strategy.module`` file (imported under a private module name the
+    Ray workers cannot import) is pickled with its module's code."""
+    if cls is None or not cls.__module__.startswith(USER_MODULE_PREFIX):
+        return
+    import sys
+
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[cls.__module__])
+
+
 def _ray_chunk(
     bars: BarSeries,
     settings: EngineSettings,
@@ -338,6 +351,7 @@ def _ray(
     bars_ref = ray.put(bars)
     settings_ref = ray.put(settings)
     cls = _strategy_class(strategy)
+    _by_value(cls)
     refs = [remote.remote(bars_ref, settings_ref, strategy, cls, chunk) for chunk in chunks]
     index = {ref: i for i, ref in enumerate(refs)}
     tables: list[list[dict[str, Any]]] = [[] for _ in chunks]

@@ -83,6 +83,11 @@ class IntRange:
     def __post_init__(self) -> None:
         if self.high < self.low or self.step < 1:
             raise ConfigError(f"IntRange({self.low}, {self.high}, step={self.step}): empty")
+        if (self.high - self.low) % self.step:
+            raise ConfigError(
+                f"IntRange({self.low}, {self.high}, step={self.step}): high - low is no "
+                "multiple of step"
+            )
         if self.log and (self.low < 1 or self.step != 1):
             raise ConfigError("IntRange(log=True) needs low >= 1 and step 1")
 
@@ -105,6 +110,13 @@ class FloatRange:
             raise ConfigError(f"FloatRange({self.low}, {self.high}, step={self.step}): empty")
         if self.log and (self.low <= 0 or self.step is not None):
             raise ConfigError("FloatRange(log=True) needs low > 0 and no step")
+        if self.step is not None:
+            low, high, step = (Decimal(str(v)) for v in (self.low, self.high, self.step))
+            if (high - low) % step:
+                raise ConfigError(
+                    f"FloatRange({self.low}, {self.high}, step={self.step}): high - low is no "
+                    "multiple of step"
+                )
 
     def values(self) -> list[float]:
         if self.step is None:
@@ -475,7 +487,7 @@ def optimize(
     objs = objectives(objective)
     checks = _constraints(constraints)
     names = list(space)
-    size = batch or max(16, 4 * (threads or _cores()))
+    size = batch or max(32, 4 * (threads or _cores()))
     runner = _Runner(
         bars, strategy, settings, objs, backend, threads, study, strategy_label(strategy)
     )
@@ -654,7 +666,7 @@ def _tpe(
     optuna = _optuna()
     searched, fixed = _distributions(optuna, space)
     directions = ["maximize" if o.direction == "max" else "minimize" for o in runner.objs]
-    sampler = optuna.samplers.TPESampler(seed=seed)
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True)
     study = optuna.create_study(directions=directions, sampler=sampler)
     columns = objective_columns(runner.objs)
     done = 0
@@ -681,26 +693,45 @@ def _tpe(
             )
     remaining = max(trials - done, 0)
     tries = 0
-    while remaining > 0 and tries < 100 * trials:
-        asked, sets = [], []
-        while len(sets) < min(size, remaining) and tries < 100 * trials:
+
+    def ask(n: int) -> tuple[list[Any], list[dict[str, Any]]]:
+        """``n`` trials that meet the constraints (fewer if 100 tries per trial run out)."""
+        nonlocal tries
+        asked: list[Any] = []
+        sets: list[dict[str, Any]] = []
+        while len(sets) < n and tries < 100 * trials:
             tries += 1
             trial = study.ask(searched)
             params = {**fixed, **trial.params}
             if all(c(params) for c in checks):
                 asked.append(trial)
                 sets.append(params)
-            else:  # never run: failed, so the sampler avoids nothing it did not see
+            else:  # never run; failed trials teach the sampler nothing
                 study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        if not sets:
-            break
-        rows = runner.run(sets)
-        for trial, row in zip(asked, rows, strict=True):
-            values = [row[c] for c in columns]
-            if any(math.isnan(v) for v in values):
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            else:
-                study.tell(trial, values)
-        remaining -= len(sets)
-        if progress is not None:
-            progress(runner.count, runner.count + remaining)
+        return asked, sets
+
+    # The sampler asks for the next batch on a second thread while this one runs the current
+    # batch in the core (which releases the GIL): its Python work and the sweep overlap. The
+    # study is touched by one thread at a time: the results are told once the asking is done.
+    # The next batch does not know the current one's results (Optuna's constant liar sees
+    # them as running), as in any batched search.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        asked, sets = ask(min(size, remaining)) if remaining else ([], [])
+        while sets:
+            remaining -= len(sets)
+            upcoming = pool.submit(ask, min(size, remaining)) if remaining else None
+            try:
+                rows = runner.run(sets)
+            finally:
+                following = upcoming.result() if upcoming is not None else ([], [])
+            for trial, row in zip(asked, rows, strict=True):
+                values = [row[c] for c in columns]
+                if any(math.isnan(v) for v in values):
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                else:
+                    study.tell(trial, values)
+            if progress is not None:
+                progress(runner.count, runner.count + remaining)
+            asked, sets = following
