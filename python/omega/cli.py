@@ -714,6 +714,9 @@ def new_strategy_command(
 bias_cli.register(app)  # omega check-bias (omega/bias/cli.py)
 
 
+import omega.research.cli_optimize  # noqa: E402, F401  (registers `omega optimize`)
+
+
 def main() -> None:
     """Entry point of the ``omega`` script."""
     app()
