@@ -27,6 +27,7 @@ _LAZY = {
     "strategy_schema": "omega.strategy",
     "Strategy": "omega.strategy",
     "TradeSignal": "omega.strategy",
+    "optimize": "omega.research.search",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
