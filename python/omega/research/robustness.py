@@ -178,7 +178,7 @@ def neighbourhood_stability(
         metric: value,
         "neighbourhood_mean": float(mean[i, j]),
         "neighbourhood_min": float(minimum[i, j]),
-        "stability": float(mean[i, j]) / value if value != 0 else math.nan,
+        "stability": float(mean[i, j]) / value if value > 0 else math.nan,
     }
     frame = type(heatmap)
     return Neighbourhood(
