@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import struct
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -74,19 +76,21 @@ def trade_difference(a: tuple[Any, ...], b: tuple[Any, ...], names: list[str]) -
 
 def trace_values(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """Each recorded value name as a column over the rows (NaN where a bar did not record
-    it), and a mask of where it was recorded (key ``name`` and ``name + "?"``)."""
-    names: list[str] = []
-    for row in rows:
-        for key in row:
-            if key not in ("index", "time", "event") and key not in names:
-                names.append(key)
+    it), and where it was recorded (keys ``name`` and ``name + "?"``)."""
+    names = set().union(*rows) - {"index", "time", "event"} if rows else set()
     out: dict[str, np.ndarray] = {}
-    nan = math.nan
-    for name in names:
-        present = [name in row for row in rows]
-        out[name] = np.array([float(row.get(name, nan)) for row in rows], dtype=np.float64)
-        out[name + "?"] = np.array(present, dtype=bool)
+    for name in sorted(names):
+        # map over C-level dict methods: several times faster than a comprehension here
+        values = map(dict.get, rows, repeat(name), repeat(math.nan))
+        out[name] = np.fromiter(values, dtype=np.float64, count=len(rows))
+        present = map(dict.__contains__, rows, repeat(name))
+        out[name + "?"] = np.fromiter(present, dtype=bool, count=len(rows))
     return out
+
+
+def events(rows: list[dict[str, Any]]) -> list[str]:
+    """The event column of a decision trace."""
+    return list(map(itemgetter("event"), rows))
 
 
 def utc(ns: int) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from omega.bias.compare import (
     END_OF_DATA,
     equal_values,
+    events,
     first_row_difference,
     trade_difference,
     trade_rows,
@@ -59,7 +60,7 @@ def check_lookahead(
     settings = subject.settings
     result = LookAheadResult(indicators=sorted(full_series or {}))
     rows_full = full.trace or []
-    events = np.array([row["event"] != "none" for row in rows_full], dtype=bool)
+    decided = np.array(events(rows_full)) != "none"
     for base_index, kept in cut_points(bars, settings.primary_timeframe.nanos, count):
         step(f"look-ahead: cut at bar {kept:,}")
         part = isolated(bars, 0, base_index)
@@ -68,7 +69,7 @@ def check_lookahead(
         cut_time = int(bars.time[base_index])
         result.cuts.append((kept, cut_time))
         result.bars_compared += kept
-        result.decisions_compared += int(np.count_nonzero(events[:kept]))
+        result.decisions_compared += int(np.count_nonzero(decided[:kept]))
         offence = _first_offence(full, cut, full_series, series, kept, cut_time)
         if offence is not None:
             result.offences.append(offence)

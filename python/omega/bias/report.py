@@ -80,7 +80,7 @@ class WarmupFinding:
 @dataclass
 class WarmupResult:
     declared: int | None
-    needed: int | None  # first primary bar where every declared indicator has a value
+    needed: int | None  # primary bars seen before every declared indicator has a value
     needed_by: str = ""
     tolerance: float = 1e-12
     runs: list[OffsetRun] = field(default_factory=list)

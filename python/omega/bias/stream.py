@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from omega.bias.compare import equal_values, first_row_difference, trade_difference, trade_rows
+from omega.bias.compare import (
+    equal_values,
+    events,
+    first_row_difference,
+    trade_difference,
+    trade_rows,
+)
 from omega.bias.report import StreamResult
 from omega.bias.subject import Subject
 
@@ -33,8 +39,8 @@ def check_stream(
     run = subject.stream(bars, bounds)
     assert run is not None  # no skip reason: the subject streams
     rows_full, rows_run = full.trace or [], run.trace or []
-    events = sum(1 for row in rows_full if row["event"] != "none")
-    result = StreamResult(bars=len(rows_full), decisions=events, trades=full.n_trades)
+    decided = sum(1 for event in events(rows_full) if event != "none")
+    result = StreamResult(bars=len(rows_full), decisions=decided, trades=full.n_trades)
     diff = first_row_difference(rows_full, rows_run, min(len(rows_full), len(rows_run)))
     if diff is not None:
         i, fields = diff

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from omega.strategy.context import IndicatorRequest
     from omega.timeframes import Timeframe
 
-#: Attribute a Python strategy may set: the number of primary bars it needs before its
-#: first decision (its warm-up declaration). Read with getattr: optional.
+#: Attribute a Python strategy may set: how many primary bars it needs to have seen before
+#: it decides (its warm-up declaration; ``20`` allows a first decision at the close of bar
+#: 19). Read with getattr: optional.
 WARMUP_ATTRIBUTE = "warmup_bars"
 
 

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from omega.bias.compare import TRADE_KEY, close_values, trace_values, trade_rows, utc
+from omega.bias.compare import (
+    END_OF_DATA,
+    TRADE_KEY,
+    close_values,
+    events,
+    trace_values,
+    trade_rows,
+    utc,
+)
 from omega.bias.cuts import bucket_starts
 from omega.bias.report import Convergence, OffsetRun, WarmupFinding, WarmupResult
 from omega.bias.subject import Subject, isolated
@@ -37,28 +45,34 @@ DEFAULT_TOLERANCE = 1e-12
 
 def offset_points(
     bars: BarSeries, primary: Timeframe, coarsest: Timeframe, count: int
-) -> list[tuple[int, int]]:
-    """``count`` later starts spread over the first half of the data, each at the first base
-    bar of a bar of the coarsest run timeframe (so every timeframe starts with a whole bar):
-    ``(base index, primary bars of the full run before it)``."""
+) -> list[tuple[int, int, int]]:
+    """``count`` later starts at ``k / (count + 1)`` of the data (k = 1..count), each at the
+    first base bar of a bar of the coarsest run timeframe (so every timeframe starts with a
+    whole bar), each run reaching to the next start (the last to the end): the windows
+    cover the data after the first start once. ``(base start, base stop, primary bars of
+    the full run before the start)``."""
     coarse = bucket_starts(bars, coarsest.nanos)
     primary_starts = bucket_starts(bars, primary.nanos)
-    points: list[tuple[int, int]] = []
+    starts: list[int] = []
     for k in range(1, count + 1):
-        p = int(np.searchsorted(coarse, len(bars) * 0.5 * k / count))
-        if p < len(coarse) and (not points or points[-1][0] != coarse[p]):
-            index = int(coarse[p])
-            points.append((index, int(np.searchsorted(primary_starts, index)) + 1))
-    return points
+        p = int(np.searchsorted(coarse, len(bars) * k / (count + 1)))
+        if p < len(coarse) and (not starts or starts[-1] != coarse[p]):
+            starts.append(int(coarse[p]))
+    stops = [*starts[1:], len(bars)]
+    return [
+        (start, stop, int(np.searchsorted(primary_starts, start)) + 1)
+        for start, stop in zip(starts, stops, strict=True)
+    ]
 
 
 def first_value(series: dict[str, np.ndarray]) -> tuple[int, str] | None:
-    """The first bar where every series has a value, and the series that is last to get
-    one (its length when one never does)."""
+    """The bars a run needs before every series has a value (the first bar where all have
+    one, plus one), and the series that is last to get one (one more than its length when
+    it never does)."""
     worst: tuple[int, str] | None = None
     for name, values in series.items():
         finite = np.flatnonzero(~np.isnan(values))
-        bar = int(finite[0]) if finite.size else len(values)
+        bar = (int(finite[0]) if finite.size else len(values)) + 1
         if worst is None or bar > worst[0]:
             worst = (bar, name)
     return worst
@@ -106,50 +120,52 @@ def check_warmup(
         result.findings.append(
             WarmupFinding(
                 "short_declaration",
-                f"warm-up declared as {declared:,} bars, but {needed[1]} has no value "
-                f"before bar {needed[0]:,}",
+                f"warm-up declared as {declared:,} bars, but {needed[1]} needs "
+                f"{needed[0]:,} (its first value at bar {needed[0] - 1:,})",
             )
         )
     _early(result, full, declared, needed, 0)
     rows_full = full.trace or []
-    events_full = [row["event"] for row in rows_full]
-    values_full = trace_values(rows_full)
-    trades_full = trade_rows(full, TRADE_KEY)
-    for base_index, skipped in offset_points(bars, settings.primary_timeframe, coarsest, count):
+    events_full = events(rows_full)
+    trades_full = trade_rows(full, (*TRADE_KEY, "exit_index"))
+    for start, stop, skipped in offset_points(bars, settings.primary_timeframe, coarsest, count):
         step(f"warm-up: start at bar {skipped:,}")
-        part = isolated(bars, base_index, len(bars))
+        part = isolated(bars, start, stop)
         run = subject.run(part, settings, trace=True)
-        if len(run.equity_time) != len(full.equity_time) - skipped or not np.array_equal(
-            run.equity_time, full.equity_time[skipped:]
+        n = len(run.equity_time)
+        if not np.array_equal(
+            run.equity_time, full.equity_time[skipped : skipped + n]
         ):  # pragma: no cover - starts are on whole coarse bars, so primary bars line up
             continue
         series = subject.series(part, settings) if full_series is not None else None
         curves = []
         for name, values in (full_series or {}).items():
-            bars_, compared = converged(values[skipped:], (series or {})[name], tolerance)
+            bars_, compared = converged(
+                values[skipped : skipped + n], (series or {})[name], tolerance
+            )
             curves.append(Convergence(name, bars_, compared))
+        values_full = trace_values(rows_full[skipped : skipped + n])
         values_run = trace_values(run.trace or [])
-        for name in (n for n in values_full if not n.endswith("?")):
+        for name in (k for k in values_full if not k.endswith("?")):
             if name not in values_run:
                 curves.append(Convergence(f"recorded {name}", None, 0))
                 continue
-            both = values_full[name + "?"][skipped:] & values_run[name + "?"]
-            bars_, compared = converged(
-                values_full[name][skipped:], values_run[name], tolerance, both
-            )
+            both = values_full[name + "?"] & values_run[name + "?"]
+            bars_, compared = converged(values_full[name], values_run[name], tolerance, both)
             curves.append(Convergence(f"recorded {name}", bars_, compared))
-        events_run = [row["event"] for row in run.trace or []]
-        pairs = zip(events_full[skipped:], events_run, strict=False)
+        pairs = zip(events_full[skipped : skipped + n], events(run.trace or []), strict=True)
         differ = [i for i, (a, b) in enumerate(pairs) if a != b]
-        start_time = int(bars.time[base_index])
-        want = Counter(t for t in trades_full if t[0] >= start_time)
-        got = Counter(trade_rows(run, TRADE_KEY))
+        start_time = int(bars.time[start])
+        # trades decided inside the window: those the full run closed before its end, and
+        # the window's own but the one its end of data closed
+        want = Counter(t[:-1] for t in trades_full if t[0] >= start_time and t[-1] < skipped + n)
+        got = Counter(t for t in trade_rows(run, TRADE_KEY) if t[5] != END_OF_DATA)
         changed = sum(((want - got) + (got - want)).values())
         result.runs.append(
             OffsetRun(
                 skipped,
                 start_time,
-                len(run.equity_time),
+                n,
                 curves,
                 differ[-1] + 1 if differ else 0,
                 changed,
@@ -168,18 +184,19 @@ def _early(
     needed: tuple[int, str] | None,
     start_bar: int,
 ) -> None:
-    """Flag the run's first decision before its warm-up, if any."""
+    """Flag the run's first decision before its warm-up (a decision at the close of bar
+    ``limit - 1`` has seen ``limit`` bars: the first one allowed), if any."""
     limit = max(declared or 0, needed[0] if needed else 0)
-    if limit == 0:
+    if limit <= 1:
         return
-    for row in (run.trace or [])[:limit]:
+    for row in (run.trace or [])[: limit - 1]:
         if row["event"] != "none":
             bar = int(row["index"])
-            if declared is not None and bar < declared:
-                why = f"its declared warm-up of {declared:,} bars"
+            if declared is not None and bar < declared - 1:
+                why = f"its declared warm-up of {declared:,} bars ends (bar {declared - 1:,})"
             else:
                 assert needed is not None
-                why = f"{needed[1]} has a value (bar {needed[0]:,})"
+                why = f"{needed[1]} has a value (bar {needed[0] - 1:,})"
             where = "the full run" if start_bar == 0 else f"the run started at bar {start_bar:,}"
             result.findings.append(
                 WarmupFinding(
