@@ -715,6 +715,9 @@ bias_cli.register(app)  # omega check-bias (omega/bias/cli.py)
 
 
 import omega.research.cli_optimize  # noqa: E402, F401  (registers `omega optimize`)
+from omega.research import cli_validate  # noqa: E402  (walk-forward, validate-robustness)
+
+cli_validate.register(app)
 
 
 def main() -> None:
