@@ -18,6 +18,7 @@ use omega_strategy_api::{
     IndicatorView, Instrument as ApiInstrument, InstrumentId, PositionAction, PriceSide,
     RunContext, Side, SliceParts, Strategy, Timeframe, TraceRecorder, TradeSignal,
 };
+use omega_strategy_api::{EntryOrder, OrderAction, WorkingOrder};
 
 /// Options of one run that do not change its result.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,6 +43,18 @@ const MODIFY_SL: &str = "modify_sl";
 const MODIFY_TP: &str = "modify_tp";
 const BREAK_EVEN: &str = "break_even";
 const TRAIL_STOP: &str = "trail_stop";
+const ORDER_EXPIRED: &str = "order_expired";
+const ORDER_CANCELLED: &str = "order_cancelled";
+const ORDER_MODIFIED: &str = "order_modified";
+const ORDER_REPLACED: &str = "order_replaced";
+
+/// A pending (limit or stop) entry while it works: the signal, and the view
+/// `manage_order` is shown (kept up to date, so it is built once per order).
+#[derive(Debug, Clone)]
+struct Working {
+    signal: TradeSignal,
+    view: WorkingOrder,
+}
 
 /// Slippage of fills at (or inside) primary bar `i`, against the trader.
 #[derive(Debug)]
@@ -113,8 +126,10 @@ fn prices(p: &BarColumns<'_>, i: usize) -> Prices {
 /// A level hit: reason, level or open price, and whether a stop slip applies.
 type Hit = (ExitReason, f64, bool);
 
-/// Step 2 for one bar of the position's side (`o`, `h`, `low`): gaps first, then touches.
+/// Step 2 for one bar of the position's side (`o`, `h`, `low`): gaps first (unless the
+/// position was opened inside this bar, `gaps = false`), then touches.
 /// Returns the hit and whether both levels were touched inside the range.
+#[allow(clippy::too_many_arguments)] // one bar's three prices and the rule's switches
 fn range_hit(
     side: Side,
     sl: Option<f64>,
@@ -123,22 +138,23 @@ fn range_hit(
     h: f64,
     low: f64,
     optimistic: bool,
+    gaps: bool,
 ) -> (Option<Hit>, bool) {
     let (sl_touched, tp_touched) = match side {
         Side::Long => {
-            if sl.is_some_and(|sl| o <= sl) {
+            if gaps && sl.is_some_and(|sl| o <= sl) {
                 return (Some((ExitReason::StopLoss, o, true)), false);
             }
-            if tp.is_some_and(|tp| o >= tp) {
+            if gaps && tp.is_some_and(|tp| o >= tp) {
                 return (Some((ExitReason::TakeProfit, o, false)), false);
             }
             (sl.is_some_and(|sl| low <= sl), tp.is_some_and(|tp| h >= tp))
         }
         Side::Short => {
-            if sl.is_some_and(|sl| o >= sl) {
+            if gaps && sl.is_some_and(|sl| o >= sl) {
                 return (Some((ExitReason::StopLoss, o, true)), false);
             }
-            if tp.is_some_and(|tp| o <= tp) {
+            if gaps && tp.is_some_and(|tp| o <= tp) {
                 return (Some((ExitReason::TakeProfit, o, false)), false);
             }
             (sl.is_some_and(|sl| h >= sl), tp.is_some_and(|tp| low <= tp))
@@ -161,6 +177,53 @@ fn tightens(long: bool, cand: f64, sl: Option<f64>) -> bool {
     match sl {
         None => true,
         Some(sl) => (long && cand > sl) || (!long && cand < sl),
+    }
+}
+
+/// The stop-loss and take-profit of `signal` filled at `fill`: an absolute level wins,
+/// else a distance from the fill.
+#[inline(always)]
+fn levels_from_fill(signal: &TradeSignal, fill: f64) -> (Option<f64>, Option<f64>) {
+    let sl = signal.stop_loss.or_else(|| {
+        signal.stop_loss_distance.map(|d| match signal.side {
+            Side::Long => fill - d,
+            Side::Short => fill + d,
+        })
+    });
+    let tp = signal.take_profit.or_else(|| {
+        signal.take_profit_distance.map(|d| match signal.side {
+            Side::Long => fill + d,
+            Side::Short => fill - d,
+        })
+    });
+    (sl, tp)
+}
+
+/// A pending entry against one bar of the order's side (`o`, `h`, `low`: ask for a long,
+/// bid for a short): the fill level and whether the bar opened beyond the price (a gap,
+/// filled at the open), or `None` if the bar does not reach it.
+#[inline(always)]
+fn order_trigger(side: Side, entry: EntryOrder, o: f64, h: f64, low: f64) -> Option<(f64, bool)> {
+    match (side, entry) {
+        (Side::Long, EntryOrder::Limit(p)) | (Side::Short, EntryOrder::Stop(p)) => {
+            if o <= p {
+                Some((o, true))
+            } else if low <= p {
+                Some((p, false))
+            } else {
+                None
+            }
+        }
+        (Side::Long, EntryOrder::Stop(p)) | (Side::Short, EntryOrder::Limit(p)) => {
+            if o >= p {
+                Some((o, true))
+            } else if h >= p {
+                Some((p, false))
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
@@ -201,6 +264,22 @@ fn check_signal(signal: &TradeSignal, index: usize) -> Result<(), EngineError> {
     }
     if signal.max_bars == Some(0) {
         return bad("max_bars must be >= 1".into());
+    }
+    match signal.entry {
+        EntryOrder::Market => {
+            if signal.expiry_bars.is_some() || signal.expires_at.is_some() {
+                return bad("an expiry applies to limit and stop entries only".into());
+            }
+        }
+        EntryOrder::Limit(p) | EntryOrder::Stop(p) => {
+            if !(p.is_finite() && p > 0.0) {
+                return bad(format!("an entry price must be finite and > 0, got {p}"));
+            }
+        }
+        other => return bad(format!("{other:?} is not supported by this engine version")),
+    }
+    if signal.expiry_bars == Some(0) {
+        return bad("expiry_bars must be >= 1".into());
     }
     Ok(())
 }
@@ -612,6 +691,7 @@ pub(crate) struct Stepper {
     book: Portfolio,
     pending_exit: Option<PendingExit>,
     pending_entry: Option<TradeSignal>,
+    working: Option<Working>,
     ignored_signals: usize,
     skipped_orders: Vec<SkippedOrder>,
     /// The equity curve; empty when `stream` takes the equity instead (a sweep).
@@ -661,6 +741,7 @@ impl Stepper {
             ),
             pending_exit: None,
             pending_entry: None,
+            working: None,
             ignored_signals: 0,
             skipped_orders: Vec::new(),
             equity: Vec::with_capacity(capacity),
@@ -737,13 +818,15 @@ impl Stepper {
         // 1. Fills at the open: exit first, then entry.
         self.fill_exit_at_open(i, &px, inputs);
         self.fill_entry_at_open(i, &px, inputs, settings);
-        // 2. The position meets the bar's range.
+        // 2. The position meets the bar's range; then a working pending entry does.
         self.meet_range(i, &px, inputs);
+        self.work_pending_order(i, &px, inputs, settings);
         // The slice sees every timeframe up to this primary close.
         self.advance_visibility(inputs, px.time + self.primary_nanos);
         let unrealized = self.book.unrealized(px.bc, px.ac);
         // 3. Management at the close.
         self.manage_at_close(i, &px, inputs, settings, strategy, unrealized)?;
+        self.manage_order_at_close(i, inputs, strategy)?;
         // 4. Evaluation at the close.
         self.evaluate_at_close(i, inputs, strategy)?;
         // 5. Equity at the close (steps 3 and 4 only queue orders: the position and balance
@@ -807,18 +890,7 @@ impl Stepper {
             Side::Long => px.ao + slip,
             Side::Short => px.bo - slip,
         };
-        let sl = signal.stop_loss.or_else(|| {
-            signal.stop_loss_distance.map(|d| match signal.side {
-                Side::Long => fill - d,
-                Side::Short => fill + d,
-            })
-        });
-        let tp = signal.take_profit.or_else(|| {
-            signal.take_profit_distance.map(|d| match signal.side {
-                Side::Long => fill + d,
-                Side::Short => fill - d,
-            })
-        });
+        let (sl, tp) = levels_from_fill(&signal, fill);
         match self.order_lots(&signal, fill, sl, settings) {
             Ok(lots) => {
                 self.slippage.rng = rng_after;
@@ -891,7 +963,7 @@ impl Stepper {
             Side::Long => (px.bo, px.bh, px.bl),
             Side::Short => (px.ao, px.ah, px.al),
         };
-        let (mut hit, both) = range_hit(side, sl, tp, o, h, low, self.optimistic);
+        let (mut hit, both) = range_hit(side, sl, tp, o, h, low, self.optimistic, true);
         let mut exit_time = px.time;
         if both {
             if let Some((bounds, base)) = inputs.finer {
@@ -903,7 +975,7 @@ impl Stepper {
                 // its finer ranges, so one always does; else the pessimistic hit stays).
                 for k in bounds[i]..bounds[i + 1] {
                     let (finer_hit, _) =
-                        range_hit(side, sl, tp, opens[k], highs[k], lows[k], false);
+                        range_hit(side, sl, tp, opens[k], highs[k], lows[k], false, true);
                     if finer_hit.is_some() {
                         hit = finer_hit;
                         exit_time = base.time[k];
@@ -912,19 +984,242 @@ impl Stepper {
                 }
             }
         }
-        if let Some((reason, level, slipped)) = hit {
-            let price = if slipped {
-                let slip = self.slippage.draw(i, inputs.slip_atr);
-                match side {
-                    Side::Long => level - slip,
-                    Side::Short => level + slip,
-                }
-            } else {
-                level
-            };
-            let size = pos.size;
-            self.book.close(size, price, reason, exit_time, i);
+        if let Some(hit) = hit {
+            self.exit_on_hit(i, hit, exit_time, inputs);
         }
+    }
+
+    /// Closes the whole position on a range `hit` (a stop-loss slips, a take-profit does not).
+    #[inline(always)]
+    fn exit_on_hit(&mut self, i: usize, hit: Hit, exit_time: i64, inputs: &StepInputs<'_, '_>) {
+        let Some(pos) = self.book.position.as_ref() else {
+            return;
+        };
+        let (side, size) = (pos.side, pos.size);
+        let (reason, level, slipped) = hit;
+        let price = if slipped {
+            let slip = self.slippage.draw(i, inputs.slip_atr);
+            match side {
+                Side::Long => level - slip,
+                Side::Short => level + slip,
+            }
+        } else {
+            level
+        };
+        self.book.close(size, price, reason, exit_time, i);
+    }
+
+    /// Step 2, pending entries: a working limit or stop entry (there is one only while the
+    /// account is flat) expires, or fills when this bar's range reaches its price; a filled
+    /// order's position then meets the rest of the bar.
+    #[inline(always)]
+    fn work_pending_order(
+        &mut self,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+    ) {
+        if self.book.position.is_some() {
+            return;
+        }
+        let Some(order) = self.working.as_ref() else {
+            return;
+        };
+        if order.signal.expires_at.is_some_and(|t| px.time >= t) {
+            self.expire_order(px.time);
+            return;
+        }
+        let (side, entry) = (order.signal.side, order.signal.entry);
+        let trigger = match inputs.finer {
+            // The first finer bar that reaches the price fills the order.
+            Some((bounds, base)) => {
+                let (opens, highs, lows) = match side {
+                    Side::Long => (base.ask_open, base.ask_high, base.ask_low),
+                    Side::Short => (base.bid_open, base.bid_high, base.bid_low),
+                };
+                (bounds[i]..bounds[i + 1]).find_map(|k| {
+                    order_trigger(side, entry, opens[k], highs[k], lows[k])
+                        .map(|(level, gapped)| (level, gapped, Some(k)))
+                })
+            }
+            None => {
+                let (o, h, low) = match side {
+                    Side::Long => (px.ao, px.ah, px.al),
+                    Side::Short => (px.bo, px.bh, px.bl),
+                };
+                order_trigger(side, entry, o, h, low).map(|(level, gapped)| (level, gapped, None))
+            }
+        };
+        let Some((level, gapped, finer_bar)) = trigger else {
+            let order = self.working.as_mut().expect("checked above");
+            if let Some(left) = order.view.bars_left.as_mut() {
+                *left -= 1;
+                if *left == 0 {
+                    self.expire_order(px.time);
+                }
+            }
+            return;
+        };
+        let signal = self.working.take().expect("checked above").signal;
+        let entry_time = match (finer_bar, inputs.finer) {
+            (Some(k), Some((_, base))) => base.time[k],
+            _ => px.time,
+        };
+        // A stop entry becomes a market order when triggered: it slips; a limit does not.
+        let stop = matches!(entry, EntryOrder::Stop(_));
+        let (slip, rng_after) = if stop {
+            self.slippage.peek(i, inputs.slip_atr)
+        } else {
+            (0.0, self.slippage.rng)
+        };
+        let fill = match side {
+            Side::Long => level + slip,
+            Side::Short => level - slip,
+        };
+        let (sl, tp) = levels_from_fill(&signal, fill);
+        match self.order_lots(&signal, fill, sl, settings) {
+            Ok(lots) => {
+                self.slippage.rng = rng_after;
+                self.book.open(
+                    side,
+                    entry_time,
+                    i,
+                    fill,
+                    lots,
+                    sl,
+                    tp,
+                    signal.max_bars,
+                    signal.tag,
+                );
+                self.meet_range_after_fill(i, px, inputs, finer_bar, gapped);
+            }
+            Err(reason) => self.skipped_orders.push(SkippedOrder {
+                time: entry_time,
+                reason,
+                detail: signal.tag,
+            }),
+        }
+    }
+
+    /// The position a pending entry opened inside bar `i` meets the rest of the bar: the
+    /// gap rows only if it filled at the open (`gapped`), then touches under the intrabar
+    /// policy; with the finer policy, from the finer bar that filled it onward.
+    #[inline(always)]
+    fn meet_range_after_fill(
+        &mut self,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+        finer_bar: Option<usize>,
+        gapped: bool,
+    ) {
+        let Some(pos) = self.book.position.as_ref() else {
+            return;
+        };
+        let (side, sl, tp) = (pos.side, pos.stop_loss, pos.take_profit);
+        let (hit, exit_time) = match (finer_bar, inputs.finer) {
+            (Some(first), Some((bounds, base))) => {
+                let (opens, highs, lows) = match side {
+                    Side::Long => (base.bid_open, base.bid_high, base.bid_low),
+                    Side::Short => (base.ask_open, base.ask_high, base.ask_low),
+                };
+                (first..bounds[i + 1])
+                    .find_map(|k| {
+                        let gaps = k != first || gapped;
+                        range_hit(side, sl, tp, opens[k], highs[k], lows[k], false, gaps)
+                            .0
+                            .map(|hit| (hit, base.time[k]))
+                    })
+                    .map_or((None, px.time), |(hit, time)| (Some(hit), time))
+            }
+            _ => {
+                let (o, h, low) = match side {
+                    Side::Long => (px.bo, px.bh, px.bl),
+                    Side::Short => (px.ao, px.ah, px.al),
+                };
+                let (hit, _) = range_hit(side, sl, tp, o, h, low, self.optimistic, gapped);
+                (hit, px.time)
+            }
+        };
+        if let Some(hit) = hit {
+            self.exit_on_hit(i, hit, exit_time, inputs);
+        }
+    }
+
+    /// Drops the working order as expired (recorded in `skipped_orders`).
+    fn expire_order(&mut self, time: i64) {
+        if let Some(order) = self.working.take() {
+            self.skipped_orders.push(SkippedOrder {
+                time,
+                reason: "expired",
+                detail: order.signal.tag,
+            });
+            self.events.push(ORDER_EXPIRED);
+        }
+    }
+
+    /// Step 3.7: `manage_order` for the working pending entry, its actions in order.
+    #[inline(always)]
+    fn manage_order_at_close<S: Strategy>(
+        &mut self,
+        i: usize,
+        inputs: &StepInputs<'_, '_>,
+        strategy: &mut S,
+    ) -> Result<(), EngineError> {
+        let Some(order) = self.working.as_ref() else {
+            return Ok(());
+        };
+        let actions = {
+            let slice = DataSlice::new(SliceParts {
+                index: i,
+                primary: self.primary_tf,
+                frames: inputs.views,
+                visible: &self.visible,
+                indicators: inputs.indicators,
+                position: None,
+                recorder: self.options.trace.then_some(&self.recorder),
+                instrument: InstrumentId(0),
+            });
+            strategy
+                .manage_order(&order.view, &slice)
+                .map_err(|e| EngineError::Strategy(e.0))?
+        };
+        for action in actions {
+            let Some(order) = self.working.as_mut() else {
+                break; // cancelled by an earlier action
+            };
+            match action {
+                OrderAction::Cancel => {
+                    let order = self.working.take().expect("checked above");
+                    self.skipped_orders.push(SkippedOrder {
+                        time: inputs.primary.time[i],
+                        reason: "cancelled",
+                        detail: order.signal.tag,
+                    });
+                    self.events.push(ORDER_CANCELLED);
+                }
+                OrderAction::ModifyPrice(p) => {
+                    if !(p.is_finite() && p > 0.0) {
+                        return Err(EngineError::Strategy(format!(
+                            "bar {i}: invalid OrderAction: a price must be finite and > 0, got {p}"
+                        )));
+                    }
+                    order.signal.entry = match order.signal.entry {
+                        EntryOrder::Stop(_) => EntryOrder::Stop(p),
+                        _ => EntryOrder::Limit(p),
+                    };
+                    order.view.entry = order.signal.entry;
+                    self.events.push(ORDER_MODIFIED);
+                }
+                other => {
+                    return Err(EngineError::Strategy(format!(
+                        "bar {i}: {other:?} is not supported by this engine version"
+                    )))
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Moves every timeframe's visible count up to the primary bar closing at `close_time`.
@@ -1077,12 +1372,29 @@ impl Stepper {
         };
         check_signal(&signal, i)?;
         if flat || matches!(self.pending_exit, Some(PendingExit::Full(_))) {
+            // A new signal replaces a working order.
+            if self.working.take().is_some() {
+                self.events.push(ORDER_REPLACED);
+            }
             self.events.push(if signal.side == Side::Long {
                 SIGNAL_LONG
             } else {
                 SIGNAL_SHORT
             });
-            self.pending_entry = Some(signal);
+            if signal.entry == EntryOrder::Market {
+                self.pending_entry = Some(signal);
+            } else {
+                let view = WorkingOrder {
+                    side: signal.side,
+                    entry: signal.entry,
+                    placed_index: i,
+                    bars_left: signal.expiry_bars,
+                    expires_at: signal.expires_at,
+                    tag: signal.tag.clone(),
+                    instrument: InstrumentId(0),
+                };
+                self.working = Some(Working { signal, view });
+            }
         } else {
             self.ignored_signals += 1;
             self.events.push(IGNORED_SIGNAL);
@@ -1197,6 +1509,13 @@ impl Stepper {
         Ok(())
     }
 
+    /// Orders still queued or working (dropped when the run ends).
+    fn queued_orders(&self) -> usize {
+        usize::from(self.pending_entry.is_some())
+            + usize::from(self.pending_exit.is_some())
+            + usize::from(self.working.is_some())
+    }
+
     /// 6. After the last bar: an open position closes at the last close.
     fn close_at_end(&mut self, primary: BarColumns<'_>) {
         let n = self.stepped;
@@ -1236,8 +1555,7 @@ impl Stepper {
             bars_processed: self.stepped,
             base_bars,
             ignored_signals: self.ignored_signals,
-            dropped_orders: usize::from(self.pending_entry.is_some())
-                + usize::from(self.pending_exit.is_some()),
+            dropped_orders: self.queued_orders(),
             skipped_orders: self.skipped_orders.len(),
         }
     }
@@ -1255,8 +1573,7 @@ impl Stepper {
         if n > 0 && self.stream.is_none() {
             self.equity[n - 1] = self.book.balance;
         }
-        let dropped_orders =
-            usize::from(self.pending_entry.is_some()) + usize::from(self.pending_exit.is_some());
+        let dropped_orders = self.queued_orders();
         log::debug!(
             "{}: {} primary bars ({} base), {} trade rows, final balance {}",
             strategy.name(),

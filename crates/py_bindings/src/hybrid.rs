@@ -14,8 +14,8 @@ use crate::boundary::{detached, Columns};
 use numpy::IntoPyArray;
 use omega_engine::resample::resample;
 use omega_strategy_api::{
-    DataSlice, Distance, InstrumentId, Position, PositionAction, RunContext, Side, Strategy,
-    StrategyError, Timeframe, TradeSignal,
+    DataSlice, Distance, EntryOrder, InstrumentId, OrderAction, Position, PositionAction,
+    RunContext, Side, Strategy, StrategyError, Timeframe, TradeSignal, WorkingOrder,
 };
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyException, PyIndexError, PyTypeError};
@@ -274,6 +274,8 @@ pub struct HybridStrategy<'py> {
     view: Bound<'py, PyAny>,
     /// Whether the slice's position slot currently holds `view` (else `None`).
     showing_position: bool,
+    /// Whether the strategy overrides `manage_order` (else the call is skipped).
+    manages_orders: bool,
     name: String,
     trace: bool,
     /// The Python exception that stopped the run (the engine sees its message).
@@ -292,6 +294,9 @@ type SignalTuple = (
     String,
     Option<u32>,
 );
+
+/// The order fields of a checked signal: kind, price, expiry in bars, expiry time.
+type OrderTuple = (String, Option<f64>, Option<u32>, Option<i64>);
 
 impl<'py> HybridStrategy<'py> {
     /// `driver` is an `omega.engine.hybrid._Driver`: `build(frames)` makes its market and
@@ -336,6 +341,7 @@ impl<'py> HybridStrategy<'py> {
             mirror,
             view,
             showing_position: false,
+            manages_orders: driver.getattr("manages_orders")?.extract()?,
             driver,
             name,
             trace,
@@ -427,8 +433,9 @@ impl<'py> HybridStrategy<'py> {
             return Ok(None);
         }
         let checked = self.driver.call_method1("signal", (slice.index(), out))?;
-        let (direction, sl, tp, sld, tpd, size, risk, max_bars, tag, instrument): SignalTuple =
-            checked.extract()?;
+        let (fields, order): (SignalTuple, OrderTuple) = checked.extract()?;
+        let (direction, sl, tp, sld, tpd, size, risk, max_bars, tag, instrument) = fields;
+        let (kind, price, expiry_bars, expires_at) = order;
         let mut signal = TradeSignal::new(if direction == 1 {
             Side::Long
         } else {
@@ -443,7 +450,57 @@ impl<'py> HybridStrategy<'py> {
         signal.max_bars = max_bars;
         signal.tag = tag;
         signal.instrument = instrument.map(InstrumentId);
+        signal.entry = match (kind.as_str(), price) {
+            ("limit", Some(p)) => EntryOrder::Limit(p),
+            ("stop", Some(p)) => EntryOrder::Stop(p),
+            _ => EntryOrder::Market,
+        };
+        signal.expiry_bars = expiry_bars;
+        signal.expires_at = expires_at;
         Ok(Some(signal))
+    }
+
+    fn call_manage_order(
+        &mut self,
+        order: &WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> PyResult<Vec<OrderAction>> {
+        if !self.manages_orders {
+            return Ok(Vec::new());
+        }
+        let values = self.move_slice(slice, None)?;
+        let (kind, price) = match order.entry {
+            EntryOrder::Limit(p) => ("limit", p),
+            EntryOrder::Stop(p) => ("stop", p),
+            _ => ("market", f64::NAN),
+        };
+        let view = (
+            order.side.sign(),
+            kind,
+            price,
+            order.placed_index,
+            order.bars_left,
+            order.expires_at,
+            order.tag.as_str(),
+        );
+        let out = self
+            .driver
+            .call_method1("manage_order", (slice.index(), view))?;
+        Self::replay(values, slice)?;
+        let mut actions = Vec::new();
+        for pair in out.try_iter()? {
+            let (kind, value): (String, Option<f64>) = pair?.extract()?;
+            actions.push(match (kind.as_str(), value) {
+                ("cancel", _) => OrderAction::Cancel,
+                ("modify", Some(p)) => OrderAction::ModifyPrice(p),
+                _ => {
+                    return Err(PyTypeError::new_err(format!(
+                        "hybrid driver returned an unknown order action {kind:?}"
+                    )))
+                }
+            });
+        }
+        Ok(actions)
     }
 
     fn call_manage(
@@ -511,5 +568,14 @@ impl Strategy for HybridStrategy<'_> {
         slice: &DataSlice<'_>,
     ) -> Result<Vec<PositionAction>, StrategyError> {
         self.call_manage(position, slice).map_err(|e| self.fail(e))
+    }
+
+    fn manage_order(
+        &mut self,
+        order: &WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<OrderAction>, StrategyError> {
+        self.call_manage_order(order, slice)
+            .map_err(|e| self.fail(e))
     }
 }

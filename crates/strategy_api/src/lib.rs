@@ -109,7 +109,9 @@ pub use context::{
 pub use indicator::{hlc_iter, Hlc, Indicator};
 pub use indicator_spec::{IndicatorKey, IndicatorSpec, SpecError, SpecParam, SPEC_WORDS};
 pub use params::{validate, Limit, ParamError, ParamKind, ParamSpec, ParamValue, Params};
-pub use signal::{Distance, Position, PositionAction, Side, TradeSignal};
+pub use signal::{
+    Distance, EntryOrder, OrderAction, Position, PositionAction, Side, TradeSignal, WorkingOrder,
+};
 pub use slice::{BarColumns, DataSlice, FrameView, IndicatorView, SliceParts, TraceRecorder};
 pub use strategy::Strategy;
 pub use types::*;

@@ -17,7 +17,9 @@ impl Side {
     }
 }
 
-/// An entry request decided at a bar's close; the engine fills it at the next open.
+/// An entry request decided at a bar's close. A market entry fills at the next open; a
+/// limit or stop entry ([`EntryOrder`]) works from the next bar until it fills, expires
+/// (`expiry_bars`, `expires_at`) or is cancelled (docs/engine/execution.md, step 2).
 ///
 /// Levels: an absolute `stop_loss` / `take_profit` wins over a distance; a distance (price
 /// units) is applied to the fill price. Sizing: `size` (lots) overrides the configured fixed
@@ -39,6 +41,61 @@ pub struct TradeSignal {
     /// The instrument to trade; `None` is the slice's own (the only one in a
     /// single-instrument run).
     pub instrument: Option<InstrumentId>,
+    /// Market (the default), or a limit or stop entry at a price.
+    pub entry: EntryOrder,
+    /// A pending entry works for at most this many bars after the close that placed it.
+    pub expiry_bars: Option<u32>,
+    /// A pending entry is dropped at the first bar opening at or after this time (UTC ns).
+    pub expires_at: Option<i64>,
+}
+
+/// How an entry fills: at the next open, or as a pending order triggered by a later bar's
+/// range (longs on the ask side, shorts on the bid side).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum EntryOrder {
+    /// At the next open.
+    Market,
+    /// At the price or better: a long when the ask falls to it, a short when the bid rises
+    /// to it; a bar opening beyond the price fills at that open.
+    Limit(f64),
+    /// At the price or worse, with slippage: a long when the ask rises to it, a short when
+    /// the bid falls to it; a bar opening beyond the price fills at that open.
+    Stop(f64),
+}
+
+impl EntryOrder {
+    /// The order's price (`None` for a market order).
+    pub fn price(self) -> Option<f64> {
+        match self {
+            EntryOrder::Market => None,
+            EntryOrder::Limit(p) | EntryOrder::Stop(p) => Some(p),
+        }
+    }
+}
+
+/// A pending entry order while it works, as `manage_order` sees it (read only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingOrder {
+    pub side: Side,
+    pub entry: EntryOrder,
+    /// Primary bar index of the close that placed (or last replaced) the order.
+    pub placed_index: usize,
+    /// Bars it may still work (`None`: no bar limit).
+    pub bars_left: Option<u32>,
+    pub expires_at: Option<i64>,
+    pub tag: String,
+    pub instrument: InstrumentId,
+}
+
+/// What `manage_order` may ask for at a close; several apply in order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum OrderAction {
+    /// Cancel the working order now.
+    Cancel,
+    /// Move the working order to a new price (its kind stays).
+    ModifyPrice(f64),
 }
 
 impl TradeSignal {
@@ -55,6 +112,9 @@ impl TradeSignal {
             max_bars: None,
             tag: String::new(),
             instrument: None,
+            entry: EntryOrder::Market,
+            expiry_bars: None,
+            expires_at: None,
         }
     }
     pub fn long() -> Self {
@@ -97,6 +157,26 @@ impl TradeSignal {
     }
     pub fn on_instrument(mut self, instrument: InstrumentId) -> Self {
         self.instrument = Some(instrument);
+        self
+    }
+    /// A limit entry at `price` instead of a market entry.
+    pub fn with_limit(mut self, price: f64) -> Self {
+        self.entry = EntryOrder::Limit(price);
+        self
+    }
+    /// A stop entry at `price` instead of a market entry.
+    pub fn with_stop_entry(mut self, price: f64) -> Self {
+        self.entry = EntryOrder::Stop(price);
+        self
+    }
+    /// A pending entry works for at most `bars` bars (>= 1) after the placing close.
+    pub fn expiring_after(mut self, bars: u32) -> Self {
+        self.expiry_bars = Some(bars);
+        self
+    }
+    /// A pending entry is dropped at the first bar opening at or after `time` (UTC ns).
+    pub fn expiring_at(mut self, time: i64) -> Self {
+        self.expires_at = Some(time);
         self
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::context::{RunContext, StrategyError};
 use crate::params::Params;
-use crate::signal::{Position, PositionAction, TradeSignal};
+use crate::signal::{OrderAction, Position, PositionAction, TradeSignal, WorkingOrder};
 use crate::slice::DataSlice;
 
 /// A trading strategy driven bar by bar by the engine (backtest or live, the same calls).
@@ -40,6 +40,18 @@ pub trait Strategy {
         let _ = (position, slice);
         Ok(Vec::new())
     }
+
+    /// Manages the working pending entry order at the close, before `evaluate`: the actions
+    /// are applied in the order given (docs/engine/execution.md, step 3.7). The default
+    /// leaves the order working.
+    fn manage_order(
+        &mut self,
+        order: &WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<OrderAction>, StrategyError> {
+        let _ = (order, slice);
+        Ok(Vec::new())
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
@@ -61,5 +73,12 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
         slice: &DataSlice<'_>,
     ) -> Result<Vec<PositionAction>, StrategyError> {
         (**self).manage_position(position, slice)
+    }
+    fn manage_order(
+        &mut self,
+        order: &WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<OrderAction>, StrategyError> {
+        (**self).manage_order(order, slice)
     }
 }

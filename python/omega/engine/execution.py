@@ -23,24 +23,26 @@ def range_hit(
     h: float,
     low: float,
     policy: str = "pessimistic",
+    gaps: bool = True,
 ) -> tuple[Hit | None, bool]:
-    """The exit a bar with ``(o, h, low)`` of the position's side causes, if any.
+    """The exit a bar with ``(o, h, low)`` of the position's side causes, if any. The gap
+    rows apply only with ``gaps`` (not to a position a pending entry opened inside the bar).
 
     Returns ``(hit, both_touched)``; when both levels are touched inside the range (no gap)
     ``policy`` picks the level (``finer`` is resolved by the caller with `finer_hit`, so here
     it counts as ``pessimistic``).
     """
     if side == 1:
-        if sl is not None and o <= sl:
+        if gaps and sl is not None and o <= sl:
             return (STOP_LOSS, o, True), False
-        if tp is not None and o >= tp:
+        if gaps and tp is not None and o >= tp:
             return (TAKE_PROFIT, o, False), False
         sl_touched = sl is not None and low <= sl
         tp_level = tp if tp is not None and h >= tp else None
     else:
-        if sl is not None and o >= sl:
+        if gaps and sl is not None and o >= sl:
             return (STOP_LOSS, o, True), False
-        if tp is not None and o <= tp:
+        if gaps and tp is not None and o <= tp:
             return (TAKE_PROFIT, o, False), False
         sl_touched = sl is not None and h >= sl
         tp_level = tp if tp is not None and low <= tp else None
@@ -72,4 +74,24 @@ def finer_hit(
         hit, _ = range_hit(side, sl, tp, opens[k], highs[k], lows[k], "pessimistic")
         if hit is not None:
             return hit, k
+    return None
+
+
+def order_trigger(
+    direction: int, order: str, price: float, o: float, h: float, low: float
+) -> tuple[float, bool] | None:
+    """A pending entry against one bar of the order's side (ask for a long, bid for a
+    short): the fill level and whether the bar opened beyond the price (a gap, filled at the
+    open), or None if the bar does not reach it."""
+    falls_to = (direction == 1) == (order == "limit")  # long limit / short stop: price falls
+    if falls_to:
+        if o <= price:
+            return o, True
+        if low <= price:
+            return price, False
+        return None
+    if o >= price:
+        return o, True
+    if h >= price:
+        return price, False
     return None

@@ -30,13 +30,16 @@ from omega.strategy.context import RunContext
 from omega.strategy.data_slice import DataSlice
 from omega.strategy.position import Position
 from omega.strategy.signals import (
+    CancelOrder,
     Close,
     ModifyStopLoss,
     ModifyTakeProfit,
     MoveToBreakEven,
+    OrderAction,
     PartialClose,
     TradeSignal,
     TrailStop,
+    WorkingOrder,
 )
 from omega.timeframes import Timeframe
 
@@ -144,6 +147,9 @@ class _Driver:
         self.resample_to = [tf.name for tf in self._timeframes if tf != base]
         self.evaluate = strategy.evaluate
         self.manage = strategy.manage_position if _overrides_manage(strategy) else None
+        self.manages_orders = (
+            getattr(strategy.manage_order, "__func__", None) is not Strategy.manage_order
+        )
 
     def build(self, frames: list[tuple[np.ndarray, ...]]) -> None:
         """The market over ``frames`` (the base bars resampled in Rust to ``resample_to``)
@@ -186,21 +192,51 @@ class _Driver:
         return error
 
     def signal(self, i: int, signal: object) -> tuple:
-        """A returned signal, checked, as the tuple the Rust side converts."""
+        """A returned signal, checked, as the tuples the Rust side converts: its fields,
+        then its order's (kind, price, expiry in bars, expiry time)."""
         if not isinstance(signal, TradeSignal):
             raise self.failure(i, TypeError(f"evaluate returned {signal!r}, not a TradeSignal"))
         return (
-            signal.direction,
-            signal.stop_loss,
-            signal.take_profit,
-            signal.stop_loss_distance,
-            signal.take_profit_distance,
-            signal.size,
-            signal.risk_percent,
-            signal.max_bars,
-            signal.tag,
-            signal.instrument,
+            (
+                signal.direction,
+                signal.stop_loss,
+                signal.take_profit,
+                signal.stop_loss_distance,
+                signal.take_profit_distance,
+                signal.size,
+                signal.risk_percent,
+                signal.max_bars,
+                signal.tag,
+                signal.instrument,
+            ),
+            (signal.order, signal.price, signal.expiry_bars, signal.expires_at),
         )
+
+    def manage_order(
+        self, i: int, order: tuple[int, str, float, int, int | None, int | None, str]
+    ) -> list[tuple[str, float | None]]:
+        """``manage_order`` for the working order the engine holds (``direction, kind,
+        price, placed_index, bars_left, expires_at, tag``), its actions as ``(kind, price)``
+        pairs in order: ``cancel``, ``modify``. Called only when the strategy overrides it."""
+        direction, kind, price, placed, bars_left, expires_at, tag = order
+        view = WorkingOrder(
+            TradeSignal(direction, order=kind, price=price, tag=tag, expires_at=expires_at),  # type: ignore[arg-type]
+            placed,
+        )
+        view.bars_left = bars_left
+        try:
+            returned = self._strategy.manage_order(view, self.slice)
+        except Exception as exc:
+            raise self.failure(i, exc) from exc
+        if returned is None:
+            return []
+        actions = _as_actions(returned, OrderAction)
+        if actions is None:
+            raise self.failure(i, TypeError(f"manage_order returned {returned!r}"))
+        return [
+            ("cancel", None) if isinstance(a, CancelOrder) else ("modify", a.price)  # type: ignore[attr-defined]
+            for a in actions
+        ]
 
     def actions(self, i: int, returned: object) -> list[tuple[str, float | None]]:
         """What ``manage_position`` returned, as ``(kind, value)`` pairs in order: ``close``,

@@ -4,6 +4,7 @@ every operation is one IEEE double operation, the same as the Rust engine's."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import get_args
@@ -12,7 +13,7 @@ import numpy as np
 
 from omega.data.bars import BarSeries
 from omega.engine import trace as ev
-from omega.engine.execution import finer_hit, range_hit
+from omega.engine.execution import Hit, finer_hit, order_trigger, range_hit
 from omega.engine.fees import Money
 from omega.engine.market import build_market, init_strategy
 from omega.engine.portfolio import PARTIAL, OpenPosition, Portfolio
@@ -32,14 +33,18 @@ from omega.strategy.base import Strategy
 from omega.strategy.data_slice import DataSlice, compact
 from omega.strategy.position import Position
 from omega.strategy.signals import (
+    CancelOrder,
     Close,
+    ModifyOrder,
     ModifyStopLoss,
     ModifyTakeProfit,
     MoveToBreakEven,
+    OrderAction,
     PartialClose,
     PositionAction,
     TradeSignal,
     TrailStop,
+    WorkingOrder,
 )
 
 PROGRESS_EVERY = 4096
@@ -47,6 +52,8 @@ STRATEGY = "strategy"
 MAX_BARS = "max_bars"
 END_OF_DATA = "end_of_data"
 PARTIAL_BELOW_LOT_STEP = "partial_below_lot_step"
+EXPIRED = "expired"
+CANCELLED = "cancelled"
 
 Progress = Callable[[int, int], object]
 
@@ -181,6 +188,9 @@ class _Loop:
         self.exit_reason: str | None = None  # "strategy" or "max_bars"
         self.exit_fraction: float | None = None  # None: full close
         self.entry: TradeSignal | None = None
+        # a pending (limit or stop) entry while it works, and the view manage_order sees
+        self.working: TradeSignal | None = None
+        self.working_view: WorkingOrder | None = None
         self.values: dict | None = None
 
     def step(self, i: int) -> None:
@@ -189,11 +199,13 @@ class _Loop:
         # 1. fills at the open: exit first, then entry
         self.fill_exit_at_open(i)
         self.fill_entry_at_open(i)
-        # 2. the position meets the bar's range
+        # 2. the position meets the bar's range; then a working pending entry does
         self.meet_range(i)
+        self.work_pending_order(i)
         unrealized = self.portfolio.unrealized(self.bc[i], self.ac[i])
         # 3. management at the close
         self.manage_at_close(i, unrealized)
+        self.manage_order_at_close(i)
         # 4. evaluation at the close
         self.evaluate_at_close(i)
         # 5. equity at the close (steps 3 and 4 only queue orders)
@@ -233,9 +245,15 @@ class _Loop:
         if signal is None:
             return
         self.entry = None
-        long = signal.direction == 1
         slip = self.slippage.peek(i)
-        fill = self.ao[i] + slip if long else self.bo[i] - slip
+        fill = self.ao[i] + slip if signal.direction == 1 else self.bo[i] - slip
+        if self.open_filled(signal, i, self.time[i], fill):
+            self.slippage.commit()
+
+    def open_filled(self, signal: TradeSignal, i: int, t: int, fill: float) -> bool:
+        """Opens the position of ``signal`` filled at ``fill`` (levels from the fill, sized
+        at the fill), or records why the order is skipped; whether it opened."""
+        long = signal.direction == 1
         sl = signal.stop_loss
         if sl is None and signal.stop_loss_distance is not None:
             sl = fill - signal.stop_loss_distance if long else fill + signal.stop_loss_distance
@@ -254,15 +272,14 @@ class _Loop:
             min_lot=self.settings.instrument.min_lot,
             to_account=self.money.to_account,
         )
-        t = self.time[i]
         if skip_reason is not None:
             self.skipped.append(SkippedOrder(t, skip_reason, signal.tag))
-            return
-        self.slippage.commit()
+            return False
         pos = self.portfolio.open(
             signal.direction, t, i, fill, lots, sl, tp, signal.max_bars, signal.tag
         )
         self.view = Position(pos)
+        return True
 
     def meet_range(self, i: int) -> None:
         """Step 2: the open position (including one opened at this open) meets the bar's
@@ -288,15 +305,135 @@ class _Loop:
             if found is not None:
                 hit, k = found
                 exit_time = self.finer_time[k]
-        if hit is None:
-            return
+        if hit is not None:
+            self.exit_on_hit(i, hit, exit_time)
+
+    def exit_on_hit(self, i: int, hit: Hit, exit_time: int) -> None:
+        """Closes the whole position on a range ``hit`` (a stop-loss slips, a take-profit
+        does not)."""
+        pos = self.portfolio.position
+        assert pos is not None
         reason, level, slipped = hit
         price = level
         if slipped:
             slip = self.slippage.draw(i)
-            price = level - slip if side == 1 else level + slip
+            price = level - slip if pos.side == 1 else level + slip
         self.portfolio.close(pos.size, price, reason, exit_time, i)
         self.view = None
+
+    def work_pending_order(self, i: int) -> None:
+        """Step 2, pending entries: a working limit or stop entry (there is one only while
+        the account is flat) expires, or fills when this bar's range reaches its price; a
+        filled order's position then meets the rest of the bar."""
+        order = self.working
+        if order is None or self.portfolio.position is not None:
+            return
+        t = self.time[i]
+        if order.expires_at is not None and t >= order.expires_at:
+            self.expire_order(t)
+            return
+        direction, kind, price = order.direction, order.order, order.price
+        trigger = None
+        finer_bar = None
+        if self.use_finer:
+            # the first finer bar that reaches the price fills the order
+            opens, highs, lows = self.finer_side[-direction]
+            for k in range(self.finer_start[i], self.finer_stop[i]):
+                trigger = order_trigger(direction, kind, price, opens[k], highs[k], lows[k])
+                if trigger is not None:
+                    finer_bar = k
+                    break
+        elif direction == 1:
+            trigger = order_trigger(1, kind, price, self.ao[i], self.ah[i], self.al[i])
+        else:
+            trigger = order_trigger(-1, kind, price, self.bo[i], self.bh[i], self.bl[i])
+        if trigger is None:
+            view = self.working_view
+            assert view is not None
+            if view.bars_left is not None:
+                view.bars_left = view.bars_left - 1
+                if view.bars_left == 0:
+                    self.expire_order(t)
+            return
+        level, gapped = trigger
+        self.working = self.working_view = None
+        entry_time = self.finer_time[finer_bar] if finer_bar is not None else t
+        # a stop entry becomes a market order when triggered: it slips; a limit does not
+        stop = kind == "stop"
+        slip = self.slippage.peek(i) if stop else 0.0
+        fill = level + slip if direction == 1 else level - slip
+        if self.open_filled(order, i, entry_time, fill):
+            if stop:
+                self.slippage.commit()
+            self.meet_range_after_fill(i, finer_bar, gapped)
+
+    def meet_range_after_fill(self, i: int, finer_bar: int | None, gapped: bool) -> None:
+        """The position a pending entry opened inside bar ``i`` meets the rest of the bar:
+        the gap rows only if it filled at the open (``gapped``), then touches under the
+        intrabar policy; with the finer policy, from the finer bar that filled it onward."""
+        pos = self.portfolio.position
+        assert pos is not None
+        side, sl, tp = pos.side, pos.sl, pos.tp
+        hit = None
+        exit_time = self.time[i]
+        if finer_bar is not None:
+            opens, highs, lows = self.finer_side[side]
+            for k in range(finer_bar, self.finer_stop[i]):
+                gaps = k != finer_bar or gapped
+                hit, _ = range_hit(side, sl, tp, opens[k], highs[k], lows[k], "pessimistic", gaps)
+                if hit is not None:
+                    exit_time = self.finer_time[k]
+                    break
+        elif side == 1:
+            hit, _ = range_hit(1, sl, tp, self.bo[i], self.bh[i], self.bl[i], self.policy, gapped)
+        else:
+            hit, _ = range_hit(-1, sl, tp, self.ao[i], self.ah[i], self.al[i], self.policy, gapped)
+        if hit is not None:
+            self.exit_on_hit(i, hit, exit_time)
+
+    def expire_order(self, t: int) -> None:
+        """Drops the working order as expired (recorded in ``skipped_orders``)."""
+        order = self.working
+        assert order is not None
+        self.working = self.working_view = None
+        self.skipped.append(SkippedOrder(t, EXPIRED, order.tag))
+        if self.recorder is not None:
+            self.recorder.event(ev.ORDER_EXPIRED)
+
+    def manage_order_at_close(self, i: int) -> None:
+        """Step 3.7: ``manage_order`` for the working pending entry, its actions in order."""
+        view = self.working_view
+        if view is None:
+            return
+        strategy = self.strategy
+        t = self.time[i]
+        self.data._move(i, None, self.values)
+        try:
+            returned = strategy.manage_order(view, self.data)
+        except Exception as exc:
+            raise _strategy_failure(strategy, i, t, exc) from exc
+        if returned is None:
+            return
+        actions = _as_actions(returned, OrderAction)
+        if actions is None:
+            raise _strategy_failure(
+                strategy, i, t, TypeError(f"manage_order returned {returned!r}")
+            )
+        for act in actions:
+            order = self.working
+            if order is None:
+                break  # cancelled by an earlier action
+            if isinstance(act, CancelOrder):
+                self.working = self.working_view = None
+                self.skipped.append(SkippedOrder(t, CANCELLED, order.tag))
+                event = ev.ORDER_CANCELLED
+            else:
+                assert isinstance(act, ModifyOrder)
+                self.working = dataclasses.replace(order, price=act.price)
+                view.price = act.price
+                event = ev.ORDER_MODIFIED
+            if self.recorder is not None:
+                self.recorder.event(event)
 
     def manage_at_close(self, i: int, unrealized: float) -> None:
         """Step 3: the position still open after step 2: its counters, the configured
@@ -408,9 +545,18 @@ class _Loop:
         if self.portfolio.position is None or (
             self.exit_reason is not None and self.exit_fraction is None
         ):
-            self.entry = decided
+            # a new signal replaces a working order
+            if self.working is not None:
+                self.working = self.working_view = None
+                if recorder is not None:
+                    recorder.event(ev.ORDER_REPLACED)
             if recorder is not None:
                 recorder.event(ev.SIGNAL_LONG if decided.direction == 1 else ev.SIGNAL_SHORT)
+            if decided.order == "market":
+                self.entry = decided
+            else:
+                self.working = decided
+                self.working_view = WorkingOrder(decided, i)
         else:
             self.ignored += 1
             if recorder is not None:
@@ -434,7 +580,9 @@ class _Loop:
                 pos.size, price, END_OF_DATA, self.time[last] + self.primary.nanos, last
             )
         self.equity[last] = portfolio.balance
-        dropped = (self.exit_reason is not None) + (self.entry is not None)
+        dropped = (
+            (self.exit_reason is not None) + (self.entry is not None) + (self.working is not None)
+        )
         recorder = self.recorder
         return RawRun(
             trades=portfolio.trade_columns(),
@@ -450,14 +598,15 @@ class _Loop:
         )
 
 
-def _as_actions(returned: object) -> Sequence[PositionAction] | None:
-    """What ``manage_position`` returned as a sequence of actions (None: not actions)."""
-    if isinstance(returned, PositionAction):
+def _as_actions(returned: object, kind: type = PositionAction) -> Sequence | None:
+    """What ``manage_position`` (``manage_order``) returned as a sequence of actions of
+    ``kind`` (None: not actions)."""
+    if isinstance(returned, kind):
         return (returned,)
     if (
         isinstance(returned, Sequence)
         and not isinstance(returned, str | bytes)
-        and all(isinstance(a, PositionAction) for a in returned)
+        and all(isinstance(a, kind) for a in returned)
     ):
         return returned
     return None

@@ -12,6 +12,10 @@ MODIFY_SL = "modify_sl"
 MODIFY_TP = "modify_tp"
 BREAK_EVEN = "break_even"
 TRAIL_STOP = "trail_stop"
+ORDER_EXPIRED = "order_expired"
+ORDER_CANCELLED = "order_cancelled"
+ORDER_MODIFIED = "order_modified"
+ORDER_REPLACED = "order_replaced"
 
 
 class DecisionTrace:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from omega.strategy.data_slice import DataSlice
     from omega.strategy.position import Position
-    from omega.strategy.signals import PositionAction, TradeSignal
+    from omega.strategy.signals import OrderAction, PositionAction, TradeSignal, WorkingOrder
 
 __all__ = ["IndicatorRequest", "Strategy", "StrategyParams"]
 
@@ -77,6 +77,14 @@ class Strategy:
     ) -> PositionAction | Sequence[PositionAction] | None:
         """Called at every close while a position is open; may return one action or a
         sequence of them, applied in the order given (docs/engine/execution.md)."""
+        return None
+
+    def manage_order(
+        self, order: WorkingOrder, data: DataSlice
+    ) -> OrderAction | Sequence[OrderAction] | None:
+        """Called at every close while a pending entry works (before ``evaluate``); may
+        return `CancelOrder` or `ModifyOrder` actions, applied in order. The default keeps
+        the order working."""
         return None
 
     def __repr__(self) -> str:

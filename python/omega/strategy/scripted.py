@@ -12,14 +12,16 @@ from omega.strategy.base import Strategy
 from omega.strategy.context import IndicatorHandle, IndicatorRequest, RunContext
 from omega.strategy.data_slice import DataSlice
 from omega.strategy.position import Position
-from omega.strategy.signals import PositionAction, TradeSignal
+from omega.strategy.signals import OrderAction, PositionAction, TradeSignal, WorkingOrder
 
 Actions = PositionAction | Sequence[PositionAction]
+OrderActions = OrderAction | Sequence[OrderAction]
 
 
 class ScriptedStrategy(Strategy):
     """``signals[i]`` is returned by ``evaluate`` at the close of primary bar ``i``,
-    ``actions[i]`` (one action or a sequence) by ``manage_position``; ``requests`` are
+    ``actions[i]`` (one action or a sequence) by ``manage_position``, ``order_actions[i]``
+    by ``manage_order`` (while a pending entry works); ``requests`` are
     declared in ``init`` in order (their handles in ``handles``, and the context in
     ``context``); ``on_bar(data)`` (optional) is called at every ``evaluate`` first, e.g. to
     record values or raise."""
@@ -33,6 +35,7 @@ class ScriptedStrategy(Strategy):
         *,
         requests: Sequence[IndicatorRequest] | None = None,
         on_bar: Callable[[DataSlice], object] | None = None,
+        order_actions: Mapping[int, OrderActions] | None = None,
     ) -> None:
         super().__init__({})
         self.signals = dict(signals or {})
@@ -42,6 +45,8 @@ class ScriptedStrategy(Strategy):
         self.handles: list[IndicatorHandle] = []
         self.context: RunContext | None = None
         self.managed_at: list[int] = []  # bars where manage_position was called
+        self.order_actions = dict(order_actions or {})
+        self.orders_seen: list[tuple[int, str, float, int | None]] = []  # manage_order calls
 
     def init(self, ctx: RunContext) -> None:
         self.context = ctx
@@ -58,3 +63,7 @@ class ScriptedStrategy(Strategy):
     def manage_position(self, position: Position, data: DataSlice) -> Actions | None:
         self.managed_at.append(data.index)
         return self.actions.get(data.index)
+
+    def manage_order(self, order: WorkingOrder, data: DataSlice) -> OrderActions | None:
+        self.orders_seen.append((data.index, order.order, order.price, order.bars_left))  # type: ignore[arg-type]
+        return self.order_actions.get(data.index)

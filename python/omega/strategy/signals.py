@@ -19,6 +19,8 @@ SHORT = -1
 
 DistanceUnit = Literal["pips", "price", "atr"]
 UNITS = ("pips", "price", "atr")
+OrderKind = Literal["market", "limit", "stop"]
+ORDER_KINDS = ("market", "limit", "stop")
 
 
 def _check_positive(name: str, value: float | None, *, allow_zero: bool = False) -> None:
@@ -34,7 +36,13 @@ def _check_positive(name: str, value: float | None, *, allow_zero: bool = False)
 
 @dataclass(frozen=True, slots=True)
 class TradeSignal:
-    """An order for the next open.
+    """An entry decided at a close: a market order for the next open, or a pending limit or
+    stop entry.
+
+    ``order`` is ``"market"`` (the default), ``"limit"`` or ``"stop"``; a pending entry needs
+    ``price`` and works from the next bar until it fills, expires after ``expiry_bars`` bars or
+    at the first bar opening at or after ``expires_at`` (UTC ns), or is cancelled
+    (docs/engine/execution.md, step 2).
 
     ``direction`` is +1 (long) or -1 (short). Stop and target are given either as absolute
     prices (``stop_loss``, ``take_profit``) or as distances in price units from the fill
@@ -55,6 +63,10 @@ class TradeSignal:
     max_bars: int | None = None
     tag: str = ""
     instrument: int | None = None
+    order: OrderKind = "market"
+    price: float | None = None
+    expiry_bars: int | None = None
+    expires_at: int | None = None
 
     def __post_init__(self) -> None:
         if self.direction not in (LONG, SHORT) or isinstance(self.direction, bool):
@@ -82,6 +94,30 @@ class TradeSignal:
         i = self.instrument
         if i is not None and (isinstance(i, bool) or not isinstance(i, Integral) or i < 0):
             raise StrategyError(f"TradeSignal.instrument must be an int >= 0 or None, got {i!r}")
+        self._check_order()
+
+    def _check_order(self) -> None:
+        if self.order not in ORDER_KINDS:
+            raise StrategyError(
+                f"TradeSignal.order must be one of {', '.join(ORDER_KINDS)}, got {self.order!r}"
+            )
+        if self.order == "market":
+            if self.price is not None:
+                raise StrategyError("TradeSignal: price is for limit and stop entries only")
+            if self.expiry_bars is not None or self.expires_at is not None:
+                raise StrategyError("TradeSignal: an expiry applies to limit and stop entries only")
+            return
+        if self.price is None:
+            raise StrategyError(f"TradeSignal: a {self.order} entry needs a price")
+        _check_positive("price", self.price)
+        bars = self.expiry_bars
+        if bars is not None and (
+            isinstance(bars, bool) or not isinstance(bars, Integral) or bars < 1
+        ):
+            raise StrategyError(f"TradeSignal.expiry_bars must be an int >= 1, got {bars!r}")
+        at = self.expires_at
+        if at is not None and (isinstance(at, bool) or not isinstance(at, Integral)):
+            raise StrategyError(f"TradeSignal.expires_at must be an int (UTC ns), got {at!r}")
 
     @classmethod
     def long(cls, **fields: object) -> TradeSignal:
@@ -186,6 +222,60 @@ class TrailStop(PositionAction):
 
     def __post_init__(self) -> None:
         _check_distance("TrailStop", "distance", self.distance, self.unit, self.atr)
+
+
+class OrderAction:
+    """Base of the actions ``manage_order`` may return (one, or several applied in order)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder(OrderAction):
+    """Cancel the working pending entry now (recorded in ``skipped_orders``, ``cancelled``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyOrder(OrderAction):
+    """Move the working pending entry to ``price`` (its kind stays)."""
+
+    price: float
+
+    def __post_init__(self) -> None:
+        if self.price is None:
+            raise StrategyError("ModifyOrder.price must be a number, got None")
+        _check_level("ModifyOrder", self.price)
+
+
+class WorkingOrder:
+    """The working pending entry as ``manage_order`` sees it (read only): ``direction``,
+    ``order`` (``"limit"`` / ``"stop"``), ``price``, ``placed_index`` (the close that placed
+    it), ``bars_left`` (``None``: no bar limit), ``expires_at``, ``tag``, ``instrument``."""
+
+    __slots__ = (
+        "bars_left",
+        "direction",
+        "expires_at",
+        "instrument",
+        "order",
+        "placed_index",
+        "price",
+        "tag",
+    )
+
+    def __init__(self, signal: TradeSignal, placed_index: int) -> None:
+        self.direction = signal.direction
+        self.order = signal.order
+        self.price = signal.price
+        self.placed_index = placed_index
+        self.bars_left = signal.expiry_bars
+        self.expires_at = signal.expires_at
+        self.tag = signal.tag
+        self.instrument = 0 if signal.instrument is None else signal.instrument
+
+    def __repr__(self) -> str:
+        side = "long" if self.direction == LONG else "short"
+        return f"WorkingOrder({side} {self.order} @ {self.price}, bars_left={self.bars_left})"
 
 
 def _check_level(what: str, price: float | None) -> None:
