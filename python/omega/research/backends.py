@@ -128,7 +128,13 @@ def _local(
         return _plugin_sweep(bars, strategy, sets, settings, _cores(threads), progress)
     from omega.sweep import run_sweep
 
-    return run_sweep(bars, strategy, sets, settings, threads=threads, progress=progress)
+    counted = progress
+    if progress is not None:
+        # run_sweep counts the sets it runs; sets refused before running count as done.
+        def counted(done: int, total: int) -> None:
+            progress(done + len(sets) - total, len(sets))
+
+    return run_sweep(bars, strategy, sets, settings, threads=threads, progress=counted)
 
 
 def _plugin_sweep(
