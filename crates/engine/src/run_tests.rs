@@ -60,6 +60,7 @@ struct Script {
     signals: Vec<(usize, TradeSignal)>,
     actions: Vec<(usize, PositionAction)>,
     managed_at: Vec<usize>,
+    order_actions: Vec<(usize, omega_strategy_api::OrderAction)>,
     /// Declares [`BarRange`] (with this warm-up) as handle 0.
     range_warmup: Option<usize>,
 }
@@ -129,6 +130,19 @@ impl Strategy for Script {
         self.managed_at.push(i);
         Ok(self
             .actions
+            .iter()
+            .filter(|(at, _)| *at == i)
+            .map(|(_, a)| *a)
+            .collect())
+    }
+    fn manage_order(
+        &mut self,
+        _order: &omega_strategy_api::WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<omega_strategy_api::OrderAction>, omega_strategy_api::StrategyError> {
+        let i = slice.index();
+        Ok(self
+            .order_actions
             .iter()
             .filter(|(at, _)| *at == i)
             .map(|(_, a)| *a)
@@ -800,4 +814,156 @@ fn a_stream_updates_a_custom_indicator_bar_by_bar_as_the_backtest_computes_it() 
     // Debug text: NaN (no stop) equals NaN, every other float exactly.
     let text = |out: &RunOutput| format!("{:?} {:?}", out.trades, out.trace);
     assert_eq!(text(&streamed), text(&batch));
+}
+
+// ----------------------------------------------------------------------------- pending entries
+
+fn pending(signal: TradeSignal) -> Script {
+    Script {
+        signals: vec![(0, signal)],
+        ..Script::default()
+    }
+}
+
+#[test]
+fn a_long_limit_fills_at_a_better_gap_open_or_at_its_price() {
+    // ask = bid + 1. Bar 1 opens (ask) at 98 + 1 = 99, below the limit 100: filled at 99.
+    let b = bars(&[
+        (100.0, 101.0, 99.0, 100.0),
+        (98.0, 99.0, 97.0, 98.0),
+        (98.0, 98.0, 98.0, 98.0),
+    ]);
+    let out = run(
+        &b,
+        &settings(),
+        &mut pending(TradeSignal::long().with_limit(100.0)),
+    );
+    assert_eq!(
+        (out.trades.entry_price[0], out.trades.entry_index[0]),
+        (99.0, 1)
+    );
+    // Bar 1 opens (ask) at 102, its ask low 98 + 1 = 99 reaches the limit 100: filled at 100.
+    let b = bars(&[
+        (100.0, 101.0, 99.0, 100.0),
+        (101.0, 102.0, 98.0, 100.0),
+        (100.0, 100.0, 100.0, 100.0),
+    ]);
+    let out = run(
+        &b,
+        &settings(),
+        &mut pending(TradeSignal::long().with_limit(100.0)),
+    );
+    assert_eq!(out.trades.entry_price[0], 100.0);
+}
+
+#[test]
+fn a_stop_entry_and_both_levels_in_its_bar_follow_the_intrabar_policy() {
+    // Long stop 103: bar 1's ask high 104 + 1 = 105 reaches it (ask open 101 does not):
+    // fill 103 + 1 pip slip (0.25) = 103.25; sl = 103.25 - 2 = 101.25, tp = 103.25 + 0.5 =
+    // 103.75; bar 1's bid range 99..104 holds both, touched (no gap rows inside the bar).
+    let b = bars(&[
+        (100.0, 101.0, 99.0, 100.0),
+        (100.0, 104.0, 99.0, 102.0),
+        (102.0, 102.0, 102.0, 102.0),
+    ]);
+    let mut s = settings();
+    s.slippage = SlippageSettings {
+        model: SlippageModel::Fixed,
+        pips: 1.0,
+        ..s.slippage
+    };
+    let signal = TradeSignal::long()
+        .with_stop_entry(103.0)
+        .with_stop_loss_distance(2.0)
+        .with_take_profit_distance(0.5);
+    let out = run(&b, &s, &mut pending(signal.clone()));
+    let t = &out.trades;
+    assert_eq!(
+        (t.entry_price[0], t.sl[0], t.tp[0]),
+        (103.25, 101.25, 103.75)
+    );
+    // pessimistic: the stop-loss, one more slip: 101.25 - 0.25.
+    assert_eq!(
+        (t.exit_reason[0], t.exit_price[0], t.exit_index[0]),
+        (ExitReason::StopLoss, 101.0, 1)
+    );
+    s.intrabar_policy = IntrabarPolicy::Optimistic;
+    let out = run(&b, &s, &mut pending(signal));
+    assert_eq!(
+        (out.trades.exit_reason[0], out.trades.exit_price[0]),
+        (ExitReason::TakeProfit, 103.75)
+    );
+}
+
+#[test]
+fn a_pending_order_expires_is_cancelled_or_moved() {
+    // The limit 98 is reached only by bar 3 (ask low 96 + 1 = 97).
+    let flat = (100.0, 100.0, 100.0, 100.0);
+    let b = bars(&[flat, flat, flat, (100.0, 100.0, 96.0, 98.0), flat]);
+    let expiring = TradeSignal::long().with_limit(98.0).expiring_after(2);
+    let out = run(&b, &settings(), &mut pending(expiring));
+    assert_eq!(out.trades.len(), 0);
+    assert_eq!(
+        (out.skipped_orders[0].time, out.skipped_orders[0].reason),
+        (2 * MIN, "expired")
+    );
+    let trace = out.trace.expect("traced");
+    assert_eq!(trace[2].event, "order_expired");
+    // expiring at bar 3's open time: dropped before bar 3 is checked.
+    let at_time = TradeSignal::long().with_limit(98.0).expiring_at(3 * MIN);
+    let out = run(&b, &settings(), &mut pending(at_time));
+    assert_eq!((out.trades.len(), out.skipped_orders[0].time), (0, 3 * MIN));
+    // cancelled at close 1.
+    let mut script = pending(TradeSignal::long().with_limit(98.0).with_tag("dip"));
+    script.order_actions = vec![(1, omega_strategy_api::OrderAction::Cancel)];
+    let out = run(&b, &settings(), &mut script);
+    assert_eq!(out.trades.len(), 0);
+    assert_eq!(
+        (
+            out.skipped_orders[0].reason,
+            out.skipped_orders[0].detail.as_str()
+        ),
+        ("cancelled", "dip")
+    );
+    // moved to 99 at close 1: still only bar 3 reaches it (ask low 97 <= 99), filled at 99.
+    let mut script = pending(TradeSignal::long().with_limit(98.0));
+    script.order_actions = vec![(1, omega_strategy_api::OrderAction::ModifyPrice(99.0))];
+    let out = run(&b, &settings(), &mut script);
+    assert_eq!(
+        (out.trades.entry_price[0], out.trades.entry_index[0]),
+        (99.0, 3)
+    );
+    // still working at the end: dropped.
+    let out = run(
+        &b,
+        &settings(),
+        &mut pending(TradeSignal::long().with_limit(50.0)),
+    );
+    assert_eq!((out.trades.len(), out.dropped_orders), (0, 1));
+}
+
+#[test]
+fn invalid_pending_signals_and_order_actions_are_strategy_errors() {
+    let flat = (100.0, 100.0, 100.0, 100.0);
+    let b = bars(&[flat, flat, flat]);
+    let run_err = |script: &mut Script| {
+        run_backtest(
+            b.columns(),
+            Timeframe::M1,
+            &settings(),
+            script,
+            RunOptions::default(),
+        )
+        .unwrap_err()
+        .to_string()
+    };
+    let market_with_expiry = TradeSignal::long().expiring_after(2);
+    assert!(run_err(&mut pending(market_with_expiry)).contains("limit and stop entries only"));
+    let zero = TradeSignal::long().with_limit(99.0).expiring_after(0);
+    assert!(run_err(&mut pending(zero)).contains("expiry_bars must be >= 1"));
+    let negative = TradeSignal::long().with_stop_entry(-1.0);
+    assert!(run_err(&mut pending(negative)).contains("entry price must be finite"));
+    let mut script = pending(TradeSignal::long().with_limit(50.0));
+    script.order_actions = vec![(1, omega_strategy_api::OrderAction::ModifyPrice(f64::NAN))];
+    assert!(run_err(&mut script).contains("invalid OrderAction"));
 }
