@@ -17,13 +17,14 @@
   if (data.equity) {
     const fig = P.figure({title: "Out-of-sample equity (folds stitched)", height: 320,
       sizing_mode: "stretch_width", x_axis_type: "datetime", y_axis_label: data.currency,
-      tools: "xpan,xwheel_zoom,box_zoom,reset,hover", name: "oos_equity"});
+      tools: "xpan,xwheel_zoom,box_zoom,reset", name: "oos_equity"});
     fig.line({x: {field: "t"}, y: {field: "v"}, line_color: LINE,
       source: source("equity", data.equity)});
     for (const t of data.fold_starts) {
       fig.add_layout(new Bokeh.Span({location: t, dimension: "height", line_color: GREY,
         line_dash: "dotted"}));
     }
+    fig.yaxis.formatter = new Bokeh.NumeralTickFormatter({format: "0,0"});
     place("omega-equity", fig);
   }
 
@@ -51,17 +52,19 @@
       fig.line({x: {field: "x"}, y: {field: "v"}, line_color: DOWN, line_width: 1.5,
         source: source("actual", {x: f.x, v: f.actual}), legend_label: "actual order"});
     }
+    fig.yaxis.formatter = new Bokeh.NumeralTickFormatter({format: "0,0"});
     place("omega-fan", fig);
   }
 
   if (data.heatmap) {
     const h = data.heatmap;
-    const fig = P.figure({title: h.metric + " by " + h.x + " (across) and " + h.y + " (up)",
-      height: Math.max(240, 45 * h.ys.length + 90), width: Math.max(320, 70 * h.xs.length + 120),
+    const fig = P.figure({title: h.metric + " (best cell outlined)",
+      height: Math.max(260, 45 * h.ys.length + 90), width: Math.max(420, 70 * h.xs.length + 120),
       x_range: new Bokeh.FactorRange({factors: h.xs}),
       y_range: new Bokeh.FactorRange({factors: h.ys}),
-      x_axis_label: h.x, y_axis_label: h.y, tools: "hover", name: "heatmap",
-      tooltips: [[h.x, "@x"], [h.y, "@y"], [h.metric, "@text"], ["neighbourhood mean", "@mean"]]});
+      x_axis_label: h.x, y_axis_label: h.y, tools: "", name: "heatmap"});
+    fig.add_tools(new Bokeh.HoverTool({tooltips: [[h.x, "@x"], [h.y, "@y"], [h.metric, "@text"],
+      ["neighbourhood mean", "@mean"]]}));
     const src = source("cells", h.cells);
     fig.rect({x: {field: "x"}, y: {field: "y"}, width: 1, height: 1,
       fill_color: {field: "color"}, line_color: {field: "edge"}, line_width: {field: "edge_width"},
