@@ -116,6 +116,8 @@ class _Sma20(Strategy):
 
     def init(self, ctx: RunContext) -> None:
         self.sma = ctx.indicator(IndicatorSpec.of("sma", period=20))
+        # an equal declaration (one series, read once by the check)
+        self.again = ctx.indicator(IndicatorSpec.of("sma", period=20))
 
     def evaluate(self, data: DataSlice) -> TradeSignal | None:
         if data.index < self.start:

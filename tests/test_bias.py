@@ -245,6 +245,7 @@ def test_stream_of_a_python_strategy_is_skipped_with_the_reason(bars):
         (lambda r: r.trades["entry_price"].__setitem__(0, 9.0), "trade"),
         (lambda r: r.equity.__setitem__(3, 1.0), "equity"),
         (lambda r: r.trace.pop(), "decision"),
+        (lambda r: r.trades.update({k: v[:0] for k, v in r.trades.items()}), "trade"),
     ],
 )
 def test_a_cut_run_that_changes_a_trade_equity_or_its_length_is_an_offence(
@@ -286,6 +287,11 @@ def test_print_report_renders_every_verdict(bars, rust_subject):
     print_report(check(config("sma_cross", "rust", fast=5, slow=20), bars), console)
     text = console.export_text()
     assert "PASS: 1,200 bars" in text and "OK: no bias found" in text
+    console = Console(record=True, width=140)
+    print_report(check(config("bias_clean", primary="M1"), bars), console)
+    text = console.export_text()
+    assert "skipped: a Python strategy (python mode)" in text
+    assert "finer equals pessimistic" in text
 
 
 # -- intrabar bounds --------------------------------------------------------------------------
@@ -482,6 +488,27 @@ def test_command_exit_1_on_a_bias():
     assert result.exit_code == 1, result.output
     assert "FAIL: first offending bar 0" in result.output
     assert "BIAS FOUND: look-ahead" in result.output
+
+
+def test_command_draws_progress_on_a_terminal(monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    import omega.cli
+
+    out = io.StringIO()
+    monkeypatch.setattr(
+        omega.cli, "console", Console(file=out, force_terminal=True, color_system=None, width=120)
+    )
+    from omega.cli import app
+
+    args = [*SMALL, "--set", "strategy.name=sma_cross", "--set", "strategy.params={}"]
+    result = CliRunner().invoke(app, ["check-bias", *args])
+    assert result.exit_code == 0, result.output
+    text = out.getvalue()
+    assert "bias check ━" in text  # the bar (its labels change faster than it refreshes)
+    assert "OK: no bias found" in text
 
 
 @pytest.mark.parametrize(

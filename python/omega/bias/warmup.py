@@ -146,12 +146,11 @@ def check_warmup(
             curves.append(Convergence(name, bars_, compared))
         values_full = trace_values(rows_full[skipped : skipped + n])
         values_run = trace_values(run.trace or [])
+        unrecorded = np.zeros(n, dtype=bool)  # a name the later run never recorded
         for name in (k for k in values_full if not k.endswith("?")):
-            if name not in values_run:
-                curves.append(Convergence(f"recorded {name}", None, 0))
-                continue
-            both = values_full[name + "?"] & values_run[name + "?"]
-            bars_, compared = converged(values_full[name], values_run[name], tolerance, both)
+            both = values_full[name + "?"] & values_run.get(name + "?", unrecorded)
+            other = values_run.get(name, np.full(n, np.nan))
+            bars_, compared = converged(values_full[name], other, tolerance, both)
             curves.append(Convergence(f"recorded {name}", bars_, compared))
         pairs = zip(events_full[skipped : skipped + n], events(run.trace or []), strict=True)
         differ = [i for i, (a, b) in enumerate(pairs) if a != b]
