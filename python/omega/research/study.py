@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import random
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
@@ -266,8 +265,3 @@ def load_study(path: str | Path, name: str = "default") -> pd.DataFrame:
         raise ConfigError(f"study {path}: no such file")
     with Study(path, name) as study:
         return study.table()
-
-
-def is_missing(value: Any) -> bool:
-    """NaN or None (a metric a failed set does not have)."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
