@@ -123,9 +123,11 @@ def test_summary_and_efficiency_edges():
     one = summary(pd.Series([105.0], index=index[:1]), 100.0)
     assert one["return_pct"] == pytest.approx(5.0) and math.isnan(one["sharpe"])
     no_bars = SimpleNamespace(
-        equity_values=np.array([]), equity=pd.Series([], dtype=float, index=index[:0])
+        equity_values=np.array([]), equity_close_ns=np.array([], dtype=np.int64)
     )
-    full = SimpleNamespace(equity_values=np.array([120.0]), equity=pd.Series([120.0], index[:1]))
+    full = SimpleNamespace(
+        equity_values=np.array([120.0]), equity_close_ns=np.array([index[0].value])
+    )
     # a run without marks leaves the level unchanged for the next one
     assert stitch_equity([no_bars, full, full], 100.0).tolist() == [120.0, 144.0]
 

@@ -247,17 +247,35 @@ def stitch_equity(results: list[BacktestResult], initial: float) -> pd.Series:
     (the previous curve's end / ``initial``), so the series reads as one account."""
     import pandas as pd
 
-    pieces, level = [], float(initial)
+    from omega.results.result import utc_index
+
+    values, times, level = [], [], float(initial)
     for result in results:
-        values = result.equity_values * (level / initial)
-        pieces.append(pd.Series(values, index=result.equity.index))
-        if len(values):
-            level = float(values[-1])
-    if not pieces:
+        scaled = result.equity_values * (level / initial)
+        values.append(scaled)
+        times.append(result.equity_close_ns)
+        if len(scaled):
+            level = float(scaled[-1])
+    if not results:
         return pd.Series([], dtype=np.float64, name="equity")
-    curve = pd.concat(pieces)
-    curve.name = "equity"
-    return curve
+    index = utc_index(np.concatenate(times), "time")
+    return pd.Series(np.concatenate(values), index=index, name="equity")
+
+
+def stitch_trades(results: list[BacktestResult]) -> pd.DataFrame:
+    """The trades of consecutive runs as one table (one conversion to pandas), with the
+    ``fold`` (position in ``results``) of each."""
+    from omega.engine.raw import TRADE_COLUMNS
+    from omega.results.result import trades_frame
+
+    columns = {
+        name: np.concatenate([np.asarray(r.raw.trades[name]) for r in results])
+        for name in TRADE_COLUMNS
+    }
+    trades = trades_frame(columns)
+    counts = [len(r.raw.trades["entry_time"]) for r in results]
+    trades["fold"] = np.repeat(np.arange(len(results)), counts)
+    return trades
 
 
 def summary(curve: pd.Series, initial: float) -> dict[str, float]:
@@ -364,7 +382,7 @@ def walk_forward(
     names = sorted({name for params in sets for name in params})
     label = objective if isinstance(objective, str) else getattr(objective, "__name__", "custom")
     sweep_seconds = 0.0
-    fold_rows, sweep_tables, runs = [], [], []
+    fold_rows, sweep_tables, sweep_scores, runs = [], [], [], []
     for fold, window in enumerate(windows):
         train_bars = bars.slice(window.train_start, window.train_stop)
         t0 = time.perf_counter()
@@ -380,7 +398,8 @@ def walk_forward(
             )
         best = int(np.nanargmax(score))
         chosen = sets[best]
-        sweep_tables.append(table.assign(fold=fold, score=score))
+        sweep_tables.append(table)
+        sweep_scores.append(score)
         test_bars = bars.slice(window.test_start, window.test_stop)
         result = run_single(test_bars, strategy, chosen, settings)
         runs.append(result)
@@ -413,7 +432,10 @@ def walk_forward(
         if progress is not None:
             progress(fold + 1, len(windows))
     folds = pd.DataFrame(fold_rows)
-    trades = pd.concat([r.trades.assign(fold=i) for i, r in enumerate(runs)], ignore_index=True)
+    trades = stitch_trades(runs)
+    sweeps = pd.concat(sweep_tables, ignore_index=True)
+    sweeps["fold"] = np.repeat(np.arange(len(sweep_tables)), [len(t) for t in sweep_tables])
+    sweeps["score"] = np.concatenate(sweep_scores)
     equity = stitch_equity(runs, settings.initial_balance)
     efficiency = efficiency_ratio(
         _rate(folds["oos_return_pct"].sum(), folds["oos_span_days"].sum()),
@@ -421,7 +443,7 @@ def walk_forward(
     )
     return WalkForwardResult(
         folds=folds,
-        sweeps=pd.concat(sweep_tables, ignore_index=True),
+        sweeps=sweeps,
         trades=trades,
         equity=equity,
         efficiency=efficiency,
