@@ -39,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = config.to_engine_settings()
     sets = parameter_grid(GRID)
     strategy = config.strategy.name
-    windows = walk_forward_windows(
-        bars.time, args.train, args.test, bar_ns=bars.timeframe.nanos
-    )
+    windows = walk_forward_windows(bars.time, args.train, args.test, bar_ns=bars.timeframe.nanos)
     print(
         f"{len(bars):,} bars, {len(windows)} folds (train {args.train}, test {args.test}), "
         f"{len(sets)} sets per fold, {strategy}"
