@@ -156,6 +156,14 @@ class BiasReport:
         return out
 
 
+_WHAT = {
+    "indicator": "indicator",
+    "decision": "decision trace",
+    "trade": "trade",
+    "equity": "equity",
+}
+
+
 def _value(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
@@ -190,7 +198,7 @@ def print_report(report: BiasReport, console: Console) -> None:
         for o in sorted(look.offences, key=lambda o: o.cut_bar):
             console.print(
                 f"  [red]DIFFERS[/] cut at bar {o.cut_bar:,} ({utc(o.cut_time)}): "
-                f"{o.what} [bold]{escape(o.name)}[/] at bar {o.bar:,} ({utc(o.time)})"
+                f"{_WHAT[o.what]} [bold]{escape(o.name)}[/] at bar {o.bar:,} ({utc(o.time)})"
             )
             console.print(f"      full run: {escape(_value(o.full))}")
             console.print(f"      cut run:  {escape(_value(o.cut))}")
@@ -200,7 +208,7 @@ def print_report(report: BiasReport, console: Console) -> None:
         else:
             console.print(
                 f"  [red]FAIL[/]: first offending bar {first.bar:,} ({utc(first.time)}), "
-                f"{first.what} {escape(first.name)} changed when the data was cut"
+                f"{_WHAT[first.what]} {escape(first.name)} changed when the data was cut"
             )
     warm = report.warmup
     if warm is not None:
@@ -228,7 +236,8 @@ def print_report(report: BiasReport, console: Console) -> None:
             table.add_section()
             table.add_row("decisions (events)", *(_bars(r.decisions_from) for r in warm.runs))
             table.add_row(
-                "trades changed", *(f"{r.trades_changed} of {r.trades_compared}" for r in warm.runs)
+                "trades changed / full run's",
+                *(f"{r.trades_changed} / {r.trades_compared}" for r in warm.runs),
             )
             console.print(table)
             console.print("  (never: still differs at the run's last bar)")
