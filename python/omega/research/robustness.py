@@ -173,8 +173,8 @@ def neighbourhood_stability(
     i, j = np.unravel_index(np.nanargmax(grid), grid.shape)
     value = float(grid[i, j])
     best = {
-        x: heatmap.columns[j],
-        y: heatmap.index[i],
+        x: _plain(heatmap.columns[j]),
+        y: _plain(heatmap.index[i]),
         metric: value,
         "neighbourhood_mean": float(mean[i, j]),
         "neighbourhood_min": float(minimum[i, j]),
@@ -190,6 +190,11 @@ def neighbourhood_stability(
         x=x,
         y=y,
     )
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (for printing and JSON)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 # ----------------------------------------------------------------------------- Sharpe ratios
