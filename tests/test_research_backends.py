@@ -143,6 +143,26 @@ def test_interrupt_stops_the_pool(bars, settings):
         evaluate(bars, STRATEGY, SETS * 4, settings, backend="process", threads=1, progress=stop)
 
 
+def test_worker_functions_run_a_chunk_in_this_process(bars, settings, python_strategy):
+    # What a pool worker and a Ray task run (coverage does not follow them there).
+    sweep_log = logging.getLogger("omega.sweep")
+    level = sweep_log.level
+    try:
+        backends._worker_init(bars, settings, None)
+        assert sweep_log.level == logging.ERROR  # a chunk's failures are counted by the caller
+        records = backends._worker_chunk(STRATEGY, SETS[:2])
+        ray_records = backends._ray_chunk(bars, settings, STRATEGY, None, SETS[:2])
+    finally:
+        sweep_log.setLevel(level)
+        backends._WORKER.clear()
+    want = run_sweep(bars, STRATEGY, SETS[:2], settings).to_dict("records")
+    for got in (records, ray_records):
+        assert len(got) == 2 and got[0]["error"] == want[0]["error"]
+        assert got[1]["sharpe"] == want[1]["sharpe"]
+    backends._by_value(None)
+    backends._by_value(backends.Plugin)  # a class of an importable module: pickled by name
+
+
 def test_bad_backend_and_threads_are_named_errors(bars, settings):
     with pytest.raises(ConfigError, match="backend 'gpu'"):
         evaluate(bars, STRATEGY, SETS, settings, backend="gpu")
@@ -171,6 +191,15 @@ def test_registering_in_a_worker_keeps_a_known_class(python_strategy):
     backends._ensure_registered(cls)  # already registered: nothing happens
     backends._ensure_registered(None)
     assert get_strategy(python_strategy) is cls
+
+
+def test_a_fresh_worker_registers_the_shipped_class(python_strategy, monkeypatch):
+    from omega.strategy import get_strategy, registry
+
+    cls = get_strategy(python_strategy)
+    monkeypatch.delitem(registry._REGISTRY, python_strategy)  # a worker that never saw it
+    backends._ensure_registered(cls)
+    assert registry._REGISTRY[python_strategy] is cls
 
 
 def test_plugin_label_is_its_absolute_path(tmp_path):

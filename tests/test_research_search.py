@@ -425,6 +425,30 @@ def test_tpe_learns_more_than_random_on_a_smooth_objective(bars, settings, optun
     assert tpe.table["objective"].iloc[-16:].mean() > rnd.table["objective"].iloc[-16:].mean()
 
 
+def test_tpe_reports_progress_per_batch(bars, settings, optuna):
+    calls = []
+    optimize(
+        bars,
+        STRATEGY,
+        TPE_SPACE,
+        settings,
+        method="tpe",
+        trials=10,
+        batch=4,
+        seed=1,
+        progress=lambda d, t: calls.append((d, t)),
+    )
+    assert calls == [(4, 10), (8, 10), (10, 10)]
+
+
+def test_the_package_loads_names_lazily():
+    import omega.research as research
+
+    assert "optimize" in dir(research) and research.optimize is optimize
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        research.nothing  # noqa: B018
+
+
 def test_tpe_multi_objective_and_failed_trials(bars, settings, optuna):
     space = {"lookback": IntRange(2, 60), "z_entry": FloatRange(1.0, 3.0)}
     result = optimize(

@@ -217,10 +217,6 @@ def _report(result: Any, config: Any, out: Path, top: int) -> None:
     metric_columns = [c for c in SWEEP_COLUMNS if c in table.columns]
     for column in [*searched, *(SWEEP_COLUMNS[c][0] for c in metric_columns)]:
         shown.add_column(column, justify="right")
-    callables = [(c, o) for c, o in zip(result.columns, result.objectives, strict=True)]
-    extra = [(c, o.name) for c, o in callables if o.function is not None]
-    for _, label in extra:
-        shown.add_column(label, justify="right")
 
     def cell(value: Any, fmt: str) -> str:
         return "" if value is None or value != value else fmt.format(value)  # NaN: blank
@@ -228,7 +224,6 @@ def _report(result: Any, config: Any, out: Path, top: int) -> None:
     for _, row in ranked.head(top).iterrows():
         cells = [str(row[n]) for n in searched]
         cells += [cell(row.get(c), SWEEP_COLUMNS[c][1]) for c in metric_columns]
-        cells += [cell(row.get(c), "{:.4g}") for c, _ in extra]
         shown.add_row(*cells)
     console.print(shown)
     files = {"optimize.csv": ranked.to_csv(index=False)}

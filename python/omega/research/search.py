@@ -33,7 +33,7 @@ import logging
 import math
 import operator
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -602,12 +602,6 @@ class _Runner:
             first = ["trial"]
             frame = frame[first + [c for c in frame.columns if c not in first]]
         return frame
-
-
-def _batches(total: int, size: int) -> Iterator[int]:
-    while total > 0:
-        yield min(size, total)
-        total -= size
 
 
 def _optuna() -> Any:
