@@ -56,12 +56,9 @@ MINIMISED = frozenset(
     {
         "max_drawdown",
         "max_drawdown_pct",
-        "max_drawdown_duration",
         "max_drawdown_duration_bars",
+        "max_drawdown_duration_seconds",
         "total_fees",
-        "total_commission",
-        "total_swap",
-        "ulcer_index",
     }
 )
 Progress = Callable[[int, int], None]
