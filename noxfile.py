@@ -377,3 +377,12 @@ def coverage(session: nox.Session) -> None:
     if failures:
         session.error("coverage below the gate: " + "; ".join(failures))
     session.log(f"coverage: Python {python_total:.1f}%, Rust {rust_total:.1f}%")
+
+
+@nox.session(python="3.11")
+def research(session: nox.Session) -> None:
+    """The research tests (search, studies, backends incl. Ray; walk-forward, CV, robustness)
+    with Optuna and Ray installed: `nox -s research`. Extra arguments go to pytest."""
+    install_omega(session, "test", "research", "ray")
+    tests = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_research_*.py"))
+    session.run("pytest", *tests, *(session.posargs or ["-q"]), env={"OMEGA_STRICT": "1"})
