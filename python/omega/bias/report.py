@@ -158,7 +158,7 @@ class BiasReport:
 
 _WHAT = {
     "indicator": "indicator",
-    "decision": "decision trace",
+    "decision": "decision-trace field",
     "trade": "trade",
     "equity": "equity",
 }
@@ -240,7 +240,8 @@ def print_report(report: BiasReport, console: Console) -> None:
                 *(f"{r.trades_changed} / {r.trades_compared}" for r in warm.runs),
             )
             console.print(table)
-            console.print("  (never: still differs at the run's last bar)")
+            if any(c.bars is None and c.compared for r in warm.runs for c in r.series):
+                console.print("  (never: still differs at the run's last bar)")
         for f in warm.findings:
             console.print(f"  [red]FLAG[/]: {escape(f.message)}")
         console.print("  [green]PASS[/]" if warm.ok else "  [red]FAIL[/]")
