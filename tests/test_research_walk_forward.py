@@ -324,3 +324,11 @@ def test_real_data_walk_forward(real_data_dir):
         wf.folds["test_start"].iloc[1:].to_numpy() >= wf.folds["test_end"].iloc[:-1].to_numpy()
     ).all()
     assert math.isfinite(wf.oos["return_pct"])
+
+
+def test_walk_forward_bench_runs(capsys):
+    from omega.bench.walk_forward import main
+
+    assert main(["--rounds", "1", "--bars", "60000", "--train", "3W", "--test", "1W"]) == 0
+    printed = capsys.readouterr().out
+    assert "60,000 bars" in printed and "median: walk_forward" in printed

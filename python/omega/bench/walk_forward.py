@@ -32,9 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     from omega.runner import load_bars
     from omega.sweep import parameter_grid, run_sweep
 
-    config = default_config()
-    if args.bars is not None:
-        config = config.apply_overrides([f"data.synthetic.n_bars={args.bars}"])
+    sized = [] if args.bars is None else [f"data.synthetic.n_bars={args.bars}"]
+    config = default_config().apply_overrides(sized) if sized else default_config()
     bars = load_bars(config)
     settings = config.to_engine_settings()
     sets = parameter_grid(GRID)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -382,7 +383,7 @@ def walk_forward(
     names = sorted({name for params in sets for name in params})
     label = objective if isinstance(objective, str) else getattr(objective, "__name__", "custom")
     sweep_seconds = 0.0
-    fold_rows, sweep_tables, sweep_scores, runs = [], [], [], []
+    sweep_tables, sweep_scores, choices = [], [], []
     for fold, window in enumerate(windows):
         train_bars = bars.slice(window.train_start, window.train_stop)
         t0 = time.perf_counter()
@@ -396,13 +397,15 @@ def walk_forward(
                 f"fold {fold}: no parameter set has a finite {label} in sample "
                 "(too few bars or trades in the training window?)"
             )
-        best = int(np.nanargmax(score))
-        chosen = sets[best]
+        choices.append(int(np.nanargmax(score)))
         sweep_tables.append(table)
         sweep_scores.append(score)
-        test_bars = bars.slice(window.test_start, window.test_stop)
-        result = run_single(test_bars, strategy, chosen, settings)
-        runs.append(result)
+        if progress is not None:
+            progress(fold + 1, len(windows))
+    runs = _out_of_sample(bars, windows, strategy, [sets[b] for b in choices], settings, threads)
+    fold_rows = []
+    for fold, (window, best, result) in enumerate(zip(windows, choices, runs, strict=True)):
+        chosen, table, score = sets[best], sweep_tables[fold], sweep_scores[fold]
         is_row = table.iloc[best]
         is_rate = _rate(float(is_row["return_pct"]), float(is_row["span_days"]))
         oos = result.metrics
@@ -429,8 +432,6 @@ def walk_forward(
                 "efficiency": efficiency_ratio(oos_rate, is_rate),
             }
         )
-        if progress is not None:
-            progress(fold + 1, len(windows))
     folds = pd.DataFrame(fold_rows)
     trades = stitch_trades(runs)
     sweeps = pd.concat(sweep_tables, ignore_index=True)
@@ -453,6 +454,32 @@ def walk_forward(
         param_names=names,
         timing={"sweeps_s": sweep_seconds, "total_s": time.perf_counter() - started},
     )
+
+
+def _out_of_sample(
+    bars: BarSeries,
+    windows: list[Window],
+    strategy: str,
+    chosen: list[dict[str, Any]],
+    settings: EngineSettings,
+    threads: int | None,
+) -> list[BacktestResult]:
+    """The chosen set of each fold run on its test window. The folds are independent, so Rust
+    runs (which release the GIL) share the cores; Python-engine runs go one after another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from omega.runner import probe_backend
+
+    def run(fold: int) -> BacktestResult:
+        window = windows[fold]
+        test_bars = bars.slice(window.test_start, window.test_stop)
+        return run_single(test_bars, strategy, chosen[fold], settings)
+
+    workers = (threads or os.cpu_count() or 1) if strategy in probe_backend().rust_strategies else 1
+    if workers == 1:
+        return [run(fold) for fold in range(len(windows))]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, range(len(windows))))
 
 
 def _utc(ns: Any) -> pd.Timestamp:
