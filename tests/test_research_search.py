@@ -425,6 +425,14 @@ def test_tpe_learns_more_than_random_on_a_smooth_objective(bars, settings, optun
     assert tpe.table["objective"].iloc[-16:].mean() > rnd.table["objective"].iloc[-16:].mean()
 
 
+def test_tpe_stepped_floats_are_the_ranges_exact_points(bars, settings, optuna):
+    space = {"lookback": IntRange(20, 120, 10), "z_entry": FloatRange(1.5, 4.0, 0.1)}
+    result = optimize(bars, STRATEGY, space, settings, method="tpe", trials=30, seed=2, batch=10)
+    points = set(space["z_entry"].values())
+    assert set(result.table["z_entry"]) <= points
+    assert set(result.table["lookback"]) <= set(space["lookback"].values())
+
+
 def test_tpe_reports_progress_per_batch(bars, settings, optuna):
     calls = []
     optimize(

@@ -631,6 +631,19 @@ def _distributions(optuna: Any, space: Mapping[str, Spec]) -> tuple[dict[str, An
     return searched, fixed
 
 
+def _snapped(space: Mapping[str, Spec], params: Mapping[str, Any]) -> dict[str, Any]:
+    """Optuna's stepped floats on the range's exact decimal points (3.9, not
+    3.9000000000000004), as a grid or a random search gives them."""
+    out = dict(params)
+    for name, value in params.items():
+        spec = space[name]
+        if isinstance(spec, FloatRange) and spec.step is not None:
+            low, step = Decimal(str(spec.low)), Decimal(str(spec.step))
+            k = round((Decimal(str(value)) - low) / step)
+            out[name] = float(low + k * step)
+    return out
+
+
 def _in_spec(spec: Spec, value: Any) -> bool:
     """Whether ``value`` is one the searched ``spec`` can produce (a stored set of a study
     may come from another space)."""
@@ -693,7 +706,7 @@ def _tpe(
         while len(sets) < n and tries < 100 * trials:
             tries += 1
             trial = study.ask(searched)
-            params = {**fixed, **trial.params}
+            params = {**fixed, **_snapped(space, trial.params)}
             if all(c(params) for c in checks):
                 asked.append(trial)
                 sets.append(params)
