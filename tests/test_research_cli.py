@@ -246,3 +246,35 @@ def test_dsr_of_a_backtest_against_the_sweep_in_its_folder(tmp_path):
     assert dsr["n_trials"] == 4
     per_bar = sweep["sharpe"] / np.sqrt(sweep["periods_per_year"])
     assert dsr["trials_variance"] == pytest.approx(np.var(per_bar, ddof=1))
+
+
+@pytest.mark.real_data
+def test_commands_on_real_mt5_data(real_data_dir, tmp_path):
+    folder = real_data_dir / "mt5_eurusd_2024"
+    out = tmp_path / "real"
+    result = invoke(
+        "walk-forward",
+        "--data",
+        folder,
+        "--format",
+        "mt5",
+        "--tz",
+        "EET",
+        *GRID,
+        "--train",
+        "1M",
+        "--test",
+        "2W",
+        "--mc-runs",
+        "200",
+        "--no-progress",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    folds = pd.read_csv(out / "folds.csv")
+    assert len(folds) >= 3 and (folds["test_bars"] > 0).all()
+    checked = invoke("validate-robustness", out, "--pbo-blocks", "4", "--no-progress")
+    assert checked.exit_code == 0, checked.output
+    summary = json.loads((out / "robustness.json").read_text())
+    assert {"monte_carlo", "deflated_sharpe", "neighbourhood", "pbo"} <= set(summary)

@@ -202,3 +202,23 @@ def test_cross_validate_default_settings(bars):
     cv = cross_validate(bars.slice(0, 12_000), STRATEGY, GRID[:1], n_groups=3, n_test_groups=1)
     default = EngineSettings(instrument=bars.instrument)
     assert len(cv.equity) == 12_000 * 60 // default.primary_timeframe.seconds
+
+
+@pytest.mark.real_data
+def test_cpcv_on_real_histdata(real_data_dir):
+    from omega.data import load
+
+    bars = load(str(real_data_dir / "histdata_eurusd_2017"), "histdata", spread_pips=0.8)
+    bars = bars.slice(0, 90_000)
+    settings = EngineSettings(
+        instrument=bars.instrument,
+        primary_timeframe=Timeframe.M5,
+        timeframes=(Timeframe.M5, Timeframe.H1),
+    )
+    cv = cross_validate(
+        bars, STRATEGY, GRID, settings, n_groups=5, n_test_groups=2, horizon=0.01, embargo=0.01
+    )
+    assert len(cv.splits) == 10 and len(cv.paths) == n_paths(5, 2) == 4
+    # every path covers every group once: the same close times in each path
+    assert cv.equity.notna().all().all()
+    assert np.isfinite(cv.paths["return_pct"]).all()

@@ -307,6 +307,7 @@ def test_default_settings(bars):
     assert len(wf.folds) == 1 and wf.param_names == ["lookback", "z_entry"]
 
 
+@pytest.mark.real_data
 def test_real_data_walk_forward(real_data_dir):
     from omega.data import load
 
