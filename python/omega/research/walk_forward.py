@@ -324,7 +324,8 @@ class WalkForwardResult:
 
     ``folds``: one row per fold (window times and bars, ``param_*`` chosen, ``is_*`` and
     ``oos_*`` figures, ``efficiency``). ``sweeps``: every in-sample sweep row with its
-    ``fold``. ``trades``: the out-of-sample trades with their ``fold``. ``equity``: the
+    ``fold``. ``trades``: the out-of-sample trades with their ``fold`` (``entry_index`` and
+    ``exit_index`` count bars from the start of the fold's test window). ``equity``: the
     stitched out-of-sample equity. ``efficiency``: the walk-forward efficiency over all folds.
     ``oos``: return, max drawdown and Sharpe of the stitched equity. ``timing``: seconds spent
     in the sweeps and in total.
