@@ -122,6 +122,21 @@ def test_process_pool_runs_python_strategies(bars, settings, python_strategy):
     assert want["error"].notna().sum() == 1 and want["n_trades"].notna().sum() == 2
 
 
+def test_auto_sends_python_strategies_to_the_pool(python_strategy):
+    resolve = backends.resolve_backend
+    assert resolve("auto", python_strategy, 3, 2) == "process"
+    assert resolve("auto", python_strategy, 1, 2) == "local"  # one set: no pool to start
+    assert resolve("auto", python_strategy, 3, 1) == "local"
+    assert resolve("auto", STRATEGY, 3, 2) == "local"  # the core uses every core already
+    assert resolve("auto", Plugin("x.so"), 3, 2) == "local"
+    assert resolve("ray", STRATEGY, 3, 2) == "ray"
+
+
+def test_auto_rows_equal_run_sweep_for_python_strategies(bars, settings, python_strategy):
+    want = run_sweep(bars, python_strategy, PY_SETS, settings)
+    assert_same_table(evaluate(bars, python_strategy, PY_SETS, settings, threads=2), want)
+
+
 def test_no_sets_give_run_sweeps_empty_table(bars, settings):
     for backend in ("local", "process"):
         got = evaluate(bars, STRATEGY, [], settings, backend=backend)

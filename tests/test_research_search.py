@@ -12,6 +12,7 @@ import logging
 import math
 import random
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ from omega.research.search import (
 from omega.sweep import run_sweep
 from omega.timeframes import Timeframe
 
+REPO = Path(__file__).resolve().parent.parent
 STRATEGY = "mean_reversion_z_score"
 SPACE = {"lookback": IntRange(20, 80, 20), "z_entry": FloatRange(1.5, 2.5, 0.5), "z_exit": 0.5}
 
@@ -431,6 +433,32 @@ def test_tpe_stepped_floats_are_the_ranges_exact_points(bars, settings, optuna):
     points = set(space["z_entry"].values())
     assert set(result.table["z_entry"]) <= points
     assert set(result.table["lookback"]) <= set(space["lookback"].values())
+
+
+def test_tpe_on_a_process_pool_asks_after_each_batch(bars, settings, optuna):
+    # A Python strategy goes to a process pool, which forks: the sampler does not ask on
+    # its thread meanwhile, and the next batch is asked knowing the last one's results.
+    from omega.config.model import import_strategy_module
+
+    import_strategy_module(str(REPO / "examples" / "custom_strategy.py"))
+    space = {"rsi_period": IntRange(5, 30), "oversold": FloatRange(20.0, 35.0, 5.0)}
+    calls = []
+    result = optimize(
+        bars.slice(0, 4_000),
+        "example_rsi_reversal",
+        space,
+        settings,
+        method="tpe",
+        trials=6,
+        seed=1,
+        batch=3,
+        threads=2,
+        progress=lambda d, t: calls.append((d, t)),
+    )
+    assert calls == [(3, 6), (6, 6)]
+    sets = result.table[list(space)].to_dict("records")
+    want = run_sweep(bars.slice(0, 4_000), "example_rsi_reversal", sets, settings)
+    assert result.table["sharpe"].equals(want["sharpe"])
 
 
 def test_tpe_reports_progress_per_batch(bars, settings, optuna):

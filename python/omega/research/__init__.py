@@ -4,12 +4,13 @@ Part A (search, studies, backends; this package's public interface, stable for t
 walk-forward, cross-validation and robustness tools built on it):
 
     omega.research.backends.evaluate(bars, strategy, param_sets, settings, *,
-        backend="local" | "process" | "ray", threads=None, progress=None) -> DataFrame
+        backend="auto" | "local" | "process" | "ray", threads=None, progress=None)
+        -> DataFrame
         # one row per set, in order, equal to omega.sweep.run_sweep's rows
     omega.research.search.optimize(bars, strategy, space, settings, *,
         method="grid" | "random" | "tpe", trials=None, objective="sharpe" | callable
         | [(metric or callable, "max" | "min"), ...], constraints=None, seed=None,
-        backend="local", threads=None, batch=None, study=None, progress=None)
+        backend="auto", threads=None, batch=None, study=None, progress=None)
         -> OptimizeResult  (.table DataFrame, .best params dict, .pareto DataFrame)
     omega.research.study.Study(path, name)  # SQLite; .table() loads it as a DataFrame
 

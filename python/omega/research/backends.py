@@ -1,12 +1,15 @@
 """Evaluate parameter sets on a backend: the same rows as `omega.sweep.run_sweep`, anywhere.
 
-    evaluate(bars, strategy, param_sets, settings, *, backend="local", threads=None,
+    evaluate(bars, strategy, param_sets, settings, *, backend="auto", threads=None,
              progress=None) -> pandas.DataFrame
 
 One row per set, in the given order, with the columns of `run_sweep` (the parameters, every
 metric, ``error``); the backend never changes a value. ``strategy`` is a registered name or a
 `Plugin` (a strategy plugin library, ``strategy.plugin`` of a config).
 
+- ``"auto"`` (default): ``"process"`` for a Python-only strategy (all cores), ``"local"``
+  for a strategy with a Rust implementation and for a plugin (both already use every core
+  in this process), and for a single set or a single thread.
 - ``"local"``: this process. A strategy with a Rust implementation is one `run_sweep` call
   (sets in parallel, shared resampling and indicator series); a Python strategy runs set
   after set; a plugin runs one backtest per set on a thread pool (the core releases the GIL
@@ -42,7 +45,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("omega.sweep")  # the logger run_sweep's warnings come from
 Progress = Callable[[int, int], None]
-BACKENDS = ("local", "process", "ray")
+BACKENDS = ("auto", "local", "process", "ray")
 USER_MODULE_PREFIX = "omega_user_strategy_"  # omega.config.model.import_strategy_module
 
 
@@ -74,7 +77,7 @@ def evaluate(
     param_sets: Iterable[Mapping[str, Any]],
     settings: EngineSettings | None = None,
     *,
-    backend: str = "local",
+    backend: str = "auto",
     threads: int | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
@@ -94,6 +97,7 @@ def evaluate(
     settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
     if not sets:
         return _empty(sets)
+    backend = resolve_backend(backend, strategy, len(sets), threads)
     if backend == "local":
         outcome = _local(bars, strategy, sets, settings, threads, progress)
     elif backend == "process":
@@ -101,6 +105,15 @@ def evaluate(
     else:
         outcome = _ray(bars, strategy, sets, settings, threads, progress)
     return outcome
+
+
+def resolve_backend(backend: str, strategy: Strategy, n_sets: int, threads: int | None) -> str:
+    """The backend ``"auto"`` stands for (see the module docs); others as given."""
+    if backend != "auto":
+        return backend
+    if n_sets < 2 or _cores(threads) < 2 or _strategy_class(strategy) is None:
+        return "local"
+    return "process"
 
 
 def _empty(sets: list[dict[str, Any]]) -> pd.DataFrame:

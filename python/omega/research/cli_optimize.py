@@ -111,8 +111,13 @@ def optimize_command(
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="seed of random and tpe")] = None,
     backend: Annotated[
-        str, typer.Option("--backend", help="local, process (a process pool) or ray")
-    ] = "local",
+        str,
+        typer.Option(
+            "--backend",
+            help="auto (a process pool for Python strategies, else this process), local, "
+            "process or ray",
+        ),
+    ] = "auto",
     threads: Annotated[
         int | None,
         typer.Option("--threads", help="threads or worker processes (default: every core)"),

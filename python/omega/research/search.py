@@ -1,7 +1,7 @@
 """Parameter search: grid, random and TPE (Optuna), with constraints and several objectives.
 
     optimize(bars, strategy, space, settings, *, method="grid" | "random" | "tpe",
-             trials=100, objective="sharpe", constraints=(), seed=None, backend="local",
+             trials=None, objective="sharpe", constraints=None, seed=None, backend="auto",
              threads=None, batch=None, study=None, progress=None) -> OptimizeResult
 
 ``space`` maps each parameter to its values: a list or tuple (the choices), `IntRange` or
@@ -457,7 +457,7 @@ def optimize(
     objective: Any = "sharpe",
     constraints: str | Constraint | Sequence[str | Constraint] | None = None,
     seed: int | None = None,
-    backend: str = "local",
+    backend: str = "auto",
     threads: int | None = None,
     batch: int | None = None,
     study: Study | None = None,
@@ -721,15 +721,21 @@ def _tpe(
     # them as running), as in any batched search.
     from concurrent.futures import ThreadPoolExecutor
 
+    from omega.research.backends import resolve_backend
+
+    # A process pool forks: never while the sampler's thread may hold a lock.
+    overlap = resolve_backend(runner.backend, runner.strategy, size, runner.threads) != "process"
     with ThreadPoolExecutor(max_workers=1) as pool:
         asked, sets = ask(min(size, remaining)) if remaining else ([], [])
         while sets:
             remaining -= len(sets)
-            upcoming = pool.submit(ask, min(size, remaining)) if remaining else None
+            upcoming = None
+            if remaining and overlap:
+                upcoming = pool.submit(ask, min(size, remaining))
             try:
                 rows = runner.run(sets)
             finally:
-                following = upcoming.result() if upcoming is not None else ([], [])
+                following = upcoming.result() if upcoming is not None else None
             for trial, row in zip(asked, rows, strict=True):
                 values = [row[c] for c in columns]
                 if any(math.isnan(v) for v in values):
@@ -738,4 +744,6 @@ def _tpe(
                     study.tell(trial, values)
             if progress is not None:
                 progress(runner.count, runner.count + remaining)
+            if following is None:  # not asked while the batch ran: ask now, knowing it
+                following = ask(min(size, remaining)) if remaining else ([], [])
             asked, sets = following
