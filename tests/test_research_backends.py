@@ -303,6 +303,20 @@ def test_ray_rows_equal_run_sweep(bars, settings, expected, ray_instance, caplog
     assert sum("parameter sets failed" in r.getMessage() for r in caplog.records) == 1
 
 
+def test_ray_puts_the_bars_once_for_many_calls(bars, settings, ray_instance, monkeypatch):
+    put = []
+    real = ray_instance.put
+    monkeypatch.setattr(ray_instance, "put", lambda value: put.append(type(value)) or real(value))
+    backends._RAY_SHARED.clear()
+    first = evaluate(bars, STRATEGY, SETS[1:3], settings, backend="ray")
+    second = evaluate(bars, STRATEGY, SETS[3:], settings, backend="ray")
+    other = evaluate(bars.slice(0, 9_000), STRATEGY, SETS[1:3], settings, backend="ray")
+    assert [t.__name__ for t in put].count("BarSeries") == 2  # bars once, then the slice
+    assert_same_table(first, run_sweep(bars, STRATEGY, SETS[1:3], settings))
+    assert_same_table(second, run_sweep(bars, STRATEGY, SETS[3:], settings))
+    assert len(other) == 2
+
+
 def test_ray_runs_a_strategy_from_a_module_file(bars, settings, python_strategy, ray_instance):
     # examples/custom_strategy.py is loaded under a private module name the Ray workers
     # cannot import: the class travels with its module's code.

@@ -328,6 +328,22 @@ def _ray_module() -> Any:
     return ray
 
 
+# The bars last put in the object store, reused by the next call on the same bars and the
+# same Ray session (a search evaluates batch after batch on one series).
+_RAY_SHARED: dict[str, Any] = {}
+
+
+def _shared_bars(ray: Any, bars: BarSeries) -> Any:
+    context = ray.get_runtime_context()
+    session = (context.get_node_id(), context.get_job_id())
+    if _RAY_SHARED.get("bars") is bars and _RAY_SHARED.get("session") == session:
+        return _RAY_SHARED["ref"]
+    _RAY_SHARED.clear()  # drop the old series (and its object) first
+    ref = ray.put(bars)
+    _RAY_SHARED.update(bars=bars, session=session, ref=ref)
+    return ref
+
+
 def _by_value(cls: Any) -> None:
     """A strategy from a ``strategy.module`` file (imported under a private module name the
     Ray workers cannot import) is pickled with its module's code."""
@@ -367,7 +383,7 @@ def _ray(
     chunks = _chunks(sets, cpus)
     remote = ray.remote(num_cpus=1)(_ray_chunk)
     # One copy of the bars and settings in the object store; each node reads it once.
-    bars_ref = ray.put(bars)
+    bars_ref = _shared_bars(ray, bars)
     settings_ref = ray.put(settings)
     cls = _strategy_class(strategy)
     _by_value(cls)
