@@ -9,6 +9,7 @@ share of all trades' absolute P&L. Information, never a failure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -17,12 +18,13 @@ import numpy as np
 from omega.bias.report import IntrabarResult, PolicyRun
 from omega.bias.subject import Subject
 from omega.data.resample import resample
+from omega.engine.settings import IntrabarPolicy
 
 if TYPE_CHECKING:
     from omega.data.bars import BarSeries
     from omega.engine.raw import RawRun
 
-POLICIES = ("pessimistic", "optimistic", "finer")
+POLICIES: tuple[IntrabarPolicy, ...] = ("pessimistic", "optimistic", "finer")
 
 
 def both_in_range(primary: BarSeries, run: RawRun) -> np.ndarray:
@@ -42,7 +44,9 @@ def both_in_range(primary: BarSeries, run: RawRun) -> np.ndarray:
     return ranged & np.where(long, long_hit, short_hit)
 
 
-def check_intrabar(subject: Subject, bars: BarSeries, step) -> IntrabarResult:
+def check_intrabar(
+    subject: Subject, bars: BarSeries, step: Callable[[str], None]
+) -> IntrabarResult:
     settings = subject.settings
     primary = settings.primary_timeframe
     primary_bars = bars if primary == bars.timeframe else resample(bars, primary)

@@ -226,8 +226,8 @@ def print_report(report: BiasReport, console: Console) -> None:
             table.add_column("series")
             for run in warm.runs:
                 table.add_column(f"start {run.start_bar:,}", justify="right")
-            names = [c.name for c in warm.runs[0].series]
-            for name in names:
+            series_names = [c.name for c in warm.runs[0].series]
+            for name in series_names:
                 cells = []
                 for run in warm.runs:
                     c = next((c for c in run.series if c.name == name), None)

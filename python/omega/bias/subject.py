@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -44,8 +44,10 @@ class Subject(Protocol):
     """The interface the checks use (see the module documentation)."""
 
     mode: str
-    description: str
     settings: EngineSettings
+
+    @property
+    def description(self) -> str: ...
 
     def run(self, bars: BarSeries, settings: EngineSettings, *, trace: bool) -> RawRun: ...
 
@@ -65,7 +67,9 @@ class Subject(Protocol):
 def isolated(bars: BarSeries, start: int, stop: int) -> BarSeries:
     """Bars ``[start, stop)`` as fresh arrays: no view reaches the bars outside (a strategy
     taking ``.base`` of a column it was given finds only these)."""
-    cols = {name: np.array(getattr(bars, name)[start:stop], copy=True) for name in COLUMNS}
+    cols: dict[str, Any] = {
+        name: np.array(getattr(bars, name)[start:stop], copy=True) for name in COLUMNS
+    }
     return replace(bars, **cols, quality=None)
 
 
@@ -133,13 +137,14 @@ class StrategySubject:
         """Each declared indicator as the strategy reads it at the close of each primary bar
         (NaN before its timeframe's first close), keyed ``spec timeframe side``; None when
         the declarations are not known (plugins, Rust-only strategies)."""
-        from omega.engine.market import build_market
+        from omega.engine.market import SeriesSource, build_market
         from omega.indicators import IndicatorCache
 
         found = self._declarations(settings)
         if found is None:
             return None
         requests, read = found
+        source: SeriesSource
         if self.mode == "python":
             source = IndicatorCache()
         else:

@@ -78,7 +78,9 @@ def first_value(series: dict[str, np.ndarray]) -> tuple[int, str] | None:
     return worst
 
 
-def converged(a: np.ndarray, b: np.ndarray, tolerance: float, mask: np.ndarray | None = None):
+def converged(
+    a: np.ndarray, b: np.ndarray, tolerance: float, mask: np.ndarray | None = None
+) -> tuple[int | None, int]:
     """(bars until ``a`` and ``b`` agree for good, bars compared); None if the last bar
     compared disagrees."""
     agree = close_values(a, b, tolerance)
