@@ -265,12 +265,16 @@ def test_anchored_bar_windows_and_objectives(bars, settings):
 
 def test_python_engine_gives_the_same_walk_forward(bars, settings, monkeypatch):
     small = bars.slice(0, 20_000)
-    rust = walk_forward(small, STRATEGY, GRID[:2], settings, train=10_000, test=5_000)
+    rust = walk_forward(
+        small, STRATEGY, GRID[:2], settings, train=10_000, test=5_000, backend="local"
+    )
     monkeypatch.setattr(
         "omega.runner.probe_backend",
         lambda: Backend(core_available=True, rust_strategies=frozenset()),
     )
-    python = walk_forward(small, STRATEGY, GRID[:2], settings, train=10_000, test=5_000)
+    python = walk_forward(
+        small, STRATEGY, GRID[:2], settings, train=10_000, test=5_000, backend="local"
+    )
     pd.testing.assert_series_equal(rust.equity, python.equity)
     pd.testing.assert_frame_equal(rust.folds, python.folds)
 

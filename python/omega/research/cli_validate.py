@@ -70,8 +70,9 @@ def walk_forward_command(
         str, typer.Option("--objective", help="metric to maximise in sample; -NAME minimises")
     ] = "sharpe",
     backend: Annotated[
-        str, typer.Option("--backend", help="local, process or ray (the in-sample sweeps)")
-    ] = "local",
+        str,
+        typer.Option("--backend", help="auto, local, process or ray (the in-sample sweeps)"),
+    ] = "auto",
     threads: Annotated[
         int | None, typer.Option("--threads", help="threads or workers (default: every core)")
     ] = None,

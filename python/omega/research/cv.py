@@ -175,7 +175,7 @@ def cross_validate(
     horizon: int | float = 0,
     embargo: int | float = 0,
     objective: str | Callable[[pd.DataFrame], Any] = "sharpe",
-    backend: str = "local",
+    backend: str = "auto",
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> CVResult:

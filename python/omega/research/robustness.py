@@ -423,7 +423,7 @@ def block_performance(
     *,
     n_blocks: int = 16,
     metric: str = "return_pct",
-    backend: str = "local",
+    backend: str = "auto",
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:

@@ -177,12 +177,12 @@ def evaluate_sets(
     sets: list[dict[str, Any]],
     settings: EngineSettings,
     *,
-    backend: str = "local",
+    backend: str = "auto",
     threads: int | None = None,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
     """One row of metrics per set, `omega.sweep.run_sweep`'s rows, computed on ``backend``
-    (`omega.research.backends.evaluate`: "local", "process" or "ray")."""
+    (`omega.research.backends.evaluate`: "auto", "local", "process" or "ray")."""
     from omega.research.backends import evaluate
 
     return evaluate(
@@ -354,7 +354,7 @@ def walk_forward(
     step: int | str | Span | None = None,
     anchored: bool = False,
     objective: Objective = "sharpe",
-    backend: str = "local",
+    backend: str = "auto",
     threads: int | None = None,
     progress: Progress | None = None,
 ) -> WalkForwardResult:
