@@ -34,7 +34,7 @@ import math
 import operator
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -396,7 +396,6 @@ class OptimizeResult:
     params: list[str]
     method: str
     skipped: int = 0  # sets read back from the study instead of run
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
