@@ -8,6 +8,7 @@ mean_reversion_z_score) against the built-in strategy's sweep.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -315,6 +316,21 @@ def test_ray_puts_the_bars_once_for_many_calls(bars, settings, ray_instance, mon
     assert_same_table(first, run_sweep(bars, STRATEGY, SETS[1:3], settings))
     assert_same_table(second, run_sweep(bars, STRATEGY, SETS[3:], settings))
     assert len(other) == 2
+
+
+def test_the_research_benchmark_runs_small(ray_instance, tmp_path, capsys):
+    pytest.importorskip("optuna", reason="Optuna not installed (pip install omega[research])")
+    from omega.bench import research as bench
+
+    out = tmp_path / "bench.json"
+    bench.main(["--bars", "12000", "--trials", "12", "--sets", "6", "--json", str(out)])
+    figures = json.loads(out.read_text())
+    assert figures["tpe"]["trials"] == 12 and figures["ray"]["sets"] == 6
+    assert figures["ray"]["rows_equal"] is True
+    printed = capsys.readouterr().out
+    assert "TPE: 12 trials on 12,000 M1 bars" in printed and "rows equal: True" in printed
+    bench.main(["--bars", "12000", "--trials", "4", "--no-ray"])
+    assert "Ray:" not in capsys.readouterr().out
 
 
 def test_ray_runs_a_strategy_from_a_module_file(bars, settings, python_strategy, ray_instance):

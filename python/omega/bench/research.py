@@ -75,7 +75,9 @@ def time_ray(bars: Any, settings: Any, n_sets: int) -> dict[str, Any]:
     from omega.research.search import random_sets
 
     sets = random_sets(SPACE, n_sets, 7, [])
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    started = not ray.is_initialized()  # a connected instance (a test's) is used as it is
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         evaluate(bars.slice(0, 2_000), STRATEGY, sets[:4], settings, backend="ray")  # warm-up
         started = time.perf_counter()
@@ -85,7 +87,8 @@ def time_ray(bars: Any, settings: Any, n_sets: int) -> dict[str, Any]:
         remote = evaluate(bars, STRATEGY, sets, settings, backend="ray")
         ray_s = time.perf_counter() - started
     finally:
-        ray.shutdown()
+        if started:
+            ray.shutdown()
     return {
         "sets": len(sets),
         "local_seconds": local_s,
