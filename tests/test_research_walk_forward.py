@@ -337,3 +337,19 @@ def test_walk_forward_bench_runs(capsys):
     assert main(["--rounds", "1", "--bars", "60000", "--train", "3W", "--test", "1W"]) == 0
     printed = capsys.readouterr().out
     assert "60,000 bars" in printed and "median: walk_forward" in printed
+
+
+def test_ray_backend_gives_the_same_walk_forward(bars, settings):
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install omega[ray])")
+    small = bars.slice(0, 30_000)
+    local = walk_forward(small, STRATEGY, GRID, settings, train=10_000, test=10_000)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = walk_forward(
+            small, STRATEGY, GRID, settings, train=10_000, test=10_000, backend="ray"
+        )
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(local.sweeps, remote.sweeps)
+    pd.testing.assert_frame_equal(local.folds, remote.folds)
+    pd.testing.assert_series_equal(local.equity, remote.equity)
