@@ -472,9 +472,18 @@ def _invoke(args):
 
 
 def test_command_exit_0_when_no_bias():
-    result = _invoke([*SMALL, "--set", "strategy.name=sma_cross", "--set", "strategy.params={}"])
+    args = [
+        "--set",
+        "strategy.name=sma_cross",
+        "--set",
+        "strategy.params={}",
+        "--tolerance",
+        "1e-9",
+    ]
+    result = _invoke([*SMALL, *args])
     assert result.exit_code == 0, result.output
     assert "OK: no bias found" in result.output
+    assert "(tolerance 1e-09)" in " ".join(result.output.split())  # a wrapped title
 
 
 def test_command_exit_1_on_a_bias():
@@ -521,7 +530,12 @@ def test_command_draws_progress_on_a_terminal(monkeypatch):
 
 @pytest.mark.parametrize(
     "args",
-    [["--cuts", "0"], ["--only", "everything"], ["--set", "strategy.name=no_such_strategy"]],
+    [
+        ["--cuts", "0"],
+        ["--only", "everything"],
+        ["--tolerance", "-1"],
+        ["--set", "strategy.name=no_such_strategy"],
+    ],
 )
 def test_command_exit_2_on_usage_or_config_errors(args):
     result = _invoke(args)

@@ -76,6 +76,10 @@ def check_bias_command(
     offsets: Annotated[
         int, typer.Option("--offsets", help="later starts of the warm-up check")
     ] = 5,
+    tolerance: Annotated[
+        float,
+        typer.Option("--tolerance", help="relative tolerance of the warm-up agreement"),
+    ] = 1e-12,
     only: Annotated[
         list[str] | None,
         typer.Option("--only", help="run only these checks: lookahead, warmup, stream, intrabar"),
@@ -101,6 +105,7 @@ def check_bias_command(
                 cuts=cuts,
                 offsets=offsets,
                 checks=tuple(only) if only else CHECKS,
+                tolerance=tolerance,
                 progress=callback,
             )
         print_report(report, console)
