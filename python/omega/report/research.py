@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from omega.research.walk_forward import WalkForwardResult
 
 _HERE = Path(__file__).parent
+_WIDE = ".wide { max-width: 100%; max-height: 32em; overflow: auto; }\n"
 # Low -> high: red, pale, green (the heatmap's diverging scale).
 _LOW, _MID, _HIGH = (
     np.array(c, dtype=float) for c in ((215, 48, 39), (247, 247, 247), (26, 152, 80))
@@ -154,7 +155,7 @@ def render_research_html(report: ResearchReport) -> str:
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{html.escape(report.title)}</title><style>{_STYLE}</style>",
+        f"<title>{html.escape(report.title)}</title><style>{_STYLE}{_WIDE}</style>",
         f"<script>{script_safe(bokeh_script())}</script></head><body>",
         f"<h1>{html.escape(report.title)}</h1>",
     ]
@@ -178,7 +179,7 @@ def render_research_html(report: ResearchReport) -> str:
             ),
             "<div id='omega-equity'></div>",
             "<h3>Folds</h3>",
-            _frame_html(wf.folds, "omega-folds"),
+            f"<div class='wide'>{_frame_html(wf.folds, 'omega-folds')}</div>",
         ]
     mc = report.monte_carlo
     if mc is not None:
