@@ -336,8 +336,9 @@ def test_the_research_benchmark_runs_small(ray_instance, tmp_path, capsys):
 def test_ray_runs_a_strategy_from_a_module_file(bars, settings, python_strategy, ray_instance):
     # examples/custom_strategy.py is loaded under a private module name the Ray workers
     # cannot import: the class travels with its module's code.
-    want = run_sweep(bars, python_strategy, PY_SETS, settings)
-    got = evaluate(bars, python_strategy, PY_SETS, settings, backend="ray", threads=3)
+    few = bars.slice(0, 4_000)
+    want = run_sweep(few, python_strategy, PY_SETS, settings)
+    got = evaluate(few, python_strategy, PY_SETS, settings, backend="ray", threads=3)
     assert_same_table(got, want)
 
 
