@@ -24,7 +24,11 @@ from omega.research.robustness import (
     sharpe_moments,
 )
 
-stats = pytest.importorskip("scipy.stats", reason="scipy is the independent reference")
+
+@pytest.fixture
+def stats():
+    """scipy.stats, the independent reference (the tests that need it skip without it)."""
+    return pytest.importorskip("scipy.stats", reason="scipy is the independent reference")
 
 
 # ----------------------------------------------------------------------------- DSR
@@ -35,12 +39,16 @@ def test_dsr_numerical_example_of_bailey_lopez_de_prado_2014():
     # annualised Sharpe ratios vary with V = 1/2; the best has an annualised SR of 2.5 over
     # T = 1250 daily returns (5 years of 250 days), skewness -3 and kurtosis 10. The expected
     # maximum is SR0 = 0.1132 per day and the DSR 0.9004 (as we read the paper; the text was
-    # not available to re-check here, so the test also recomputes both with scipy below).
-    daily = math.sqrt(250)
-    result = deflated_sharpe_ratio(2.5 / daily, 1250, 100, 0.5 / 250, skew=-3, kurtosis=10)
+    # not available to re-check here, so the next test also recomputes both with scipy).
+    result = deflated_sharpe_ratio(2.5 / math.sqrt(250), 1250, 100, 0.5 / 250, skew=-3, kurtosis=10)
     assert result.sr0 == pytest.approx(0.1132, abs=5e-5)
     assert result.dsr == pytest.approx(0.9004, abs=5e-5)
+
+
+def test_dsr_example_recomputed_with_scipy(stats):
     # Independent: the paper's formulas written out with scipy's normal distribution.
+    daily = math.sqrt(250)
+    result = deflated_sharpe_ratio(2.5 / daily, 1250, 100, 0.5 / 250, skew=-3, kurtosis=10)
     norm = stats.norm
     sr0 = math.sqrt(0.5 / 250) * (
         (1 - EULER_GAMMA) * norm.ppf(1 - 1 / 100) + EULER_GAMMA * norm.ppf(1 - 1 / (100 * math.e))
@@ -51,7 +59,7 @@ def test_dsr_numerical_example_of_bailey_lopez_de_prado_2014():
     assert result.dsr == pytest.approx(norm.cdf(z), rel=1e-12)
 
 
-def test_psr_against_scipy_on_returns():
+def test_psr_against_scipy_on_returns(stats):
     rng = np.random.default_rng(3)
     returns = rng.standard_t(5, size=2000) * 0.01 + 0.001
     m = sharpe_moments(returns)
@@ -212,7 +220,7 @@ def test_neighbourhood_zero_best_and_errors():
 # ----------------------------------------------------------------------------- PBO
 
 
-def brute_force_pbo(matrix: np.ndarray, s: int) -> np.ndarray:
+def brute_force_pbo(matrix: np.ndarray, s: int, stats) -> np.ndarray:
     """CSCV written out from the paper's steps with scipy's ranks (average ties)."""
     t, n = matrix.shape
     size = t // s
@@ -230,11 +238,11 @@ def brute_force_pbo(matrix: np.ndarray, s: int) -> np.ndarray:
     return np.array(logits)
 
 
-def test_pbo_matches_brute_force_cscv():
+def test_pbo_matches_brute_force_cscv(stats):
     rng = np.random.default_rng(11)
     matrix = rng.normal(0.0, 1.0, size=(203, 12)) + np.linspace(0, 0.1, 12)
     result = probability_of_backtest_overfitting(matrix, 8)
-    expected = brute_force_pbo(matrix, 8)
+    expected = brute_force_pbo(matrix, 8, stats)
     assert result.n_combinations == math.comb(8, 4) == len(expected)
     np.testing.assert_allclose(result.logits, expected, rtol=1e-12)
     assert result.pbo == pytest.approx(np.mean(expected <= 0))
