@@ -25,7 +25,8 @@ def two_trades() -> RawRun:
         "exit_reason": np.array(["stop_loss", "end_of_data"], dtype=object),
         "gross_pnl": np.array([-400.0, 187.5]),
         "fees": np.array([3.5, 0.0]),
-        "pnl": np.array([-403.5, 187.5]),
+        "swap": np.array([0.0, -1.25]),
+        "pnl": np.array([-403.5, 186.25]),
         "bars_held": np.array([1, 12]),
         "mfe": np.array([0.0, 0.00025]),
         "tag": np.array(["mr_long", 'a,"b"'], dtype=object),
@@ -42,11 +43,11 @@ def two_trades() -> RawRun:
 
 EXPECTED = (
     "entry_time,exit_time,entry_index,exit_index,side,size,entry_price,exit_price,sl,tp,"
-    "exit_reason,gross_pnl,fees,pnl,bars_held,mfe,tag\n"
+    "exit_reason,gross_pnl,fees,swap,pnl,bars_held,mfe,tag\n"
     "1704067200000000000,1704067500000000000,0,1,1,0.5,1.1,0.30000000000000004,1.09,nan,"
-    "stop_loss,-400.0,3.5,-403.5,1,0.0,mr_long\n"
+    "stop_loss,-400.0,3.5,0.0,-403.5,1,0.0,mr_long\n"
     "1704070800000000000,1704074400000000000,12,24,-1,1.25,1.10005,1.0999,nan,1e-05,"
-    'end_of_data,187.5,0.0,187.5,12,0.00025,"a,""b"""\n'
+    'end_of_data,187.5,0.0,-1.25,186.25,12,0.00025,"a,""b"""\n'
 )
 
 

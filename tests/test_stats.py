@@ -65,6 +65,7 @@ def _trade(entry_day, exit_day, side, entry, exit_, pnl, bars_held, reason="stra
         "exit_reason": reason,
         "gross_pnl": pnl + 2.0,
         "fees": 2.0,
+        "swap": 0.0,
         "pnl": pnl,
         "bars_held": bars_held,
         "mfe": 0.0,
@@ -172,6 +173,7 @@ def test_trades(stats):
     # sqrt(2) * mean(50, -30) / stdev(50, -30) = sqrt(2) * 10 / (40 * sqrt(2))
     assert stats["SQN"] == pytest.approx(0.25, rel=1e-12)
     assert stats["Total Fees [$]"] == 4.0
+    assert stats["Total Swap [$]"] == 0.0
 
 
 def test_types_are_timestamps_timedeltas_and_percentages(stats):

@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 pub mod bars;
+pub mod calendar;
 pub mod error;
 pub mod exact_sum;
 pub mod market;

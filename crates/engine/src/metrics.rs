@@ -210,6 +210,8 @@ pub struct TradeColumns<'a> {
     pub pnl: &'a [f64],
     pub side: &'a [i8],
     pub fees: &'a [f64],
+    /// Swap per row (an empty slice: no swap column, as in runs without a swap model).
+    pub swap: &'a [f64],
     pub bars_held: &'a [i64],
     pub exit_reason: &'a [&'a str],
 }
@@ -264,6 +266,7 @@ pub struct Metrics {
     pub largest_win: f64,
     pub largest_loss: f64,
     pub total_fees: f64,
+    pub total_swap: f64,
     pub avg_bars_held: f64,
     pub exposure: f64,
     /// Rows per exit reason, sorted by reason.
@@ -537,6 +540,7 @@ pub(crate) struct TradeStats {
     largest_win: f64,
     largest_loss: f64,
     total_fees: f64,
+    total_swap: f64,
     avg_bars_held: f64,
     exposure: f64,
     exit_reasons: BTreeMap<String, usize>,
@@ -586,6 +590,7 @@ fn trade_stats(t: &TradeColumns<'_>, bars_processed: usize) -> Result<TradeStats
         largest_win: wins.iter().copied().reduce(f64::max).unwrap_or(f64::NAN),
         largest_loss: losses.iter().copied().reduce(f64::min).unwrap_or(f64::NAN),
         total_fees: fsum(t.fees.iter().copied())?,
+        total_swap: fsum(t.swap.iter().copied())?,
         // numpy's mean of int64: a float64 sum (exact below 2^53 bars) / the count.
         avg_bars_held: if closing_bars.is_empty() {
             f64::NAN
@@ -617,6 +622,7 @@ pub struct TradeTally {
     losses: ExactSum,
     pnl: ExactSum,
     fees: ExactSum,
+    swap: ExactSum,
     largest_win: Option<f64>,
     largest_loss: Option<f64>,
     /// Bars held by the rows that closed a position (not partials): wrapping as numpy's
@@ -630,7 +636,15 @@ pub struct TradeTally {
 
 impl TradeTally {
     /// One trade row.
-    pub fn add(&mut self, pnl: f64, side: i8, fees: f64, bars_held: i64, reason: ExitReason) {
+    pub fn add(
+        &mut self,
+        pnl: f64,
+        side: i8,
+        fees: f64,
+        swap: f64,
+        bars_held: i64,
+        reason: ExitReason,
+    ) {
         self.n += 1;
         self.n_long += usize::from(side > 0);
         self.n_short += usize::from(side < 0);
@@ -645,6 +659,7 @@ impl TradeTally {
         }
         self.exotic |= !self.pnl.add(pnl);
         self.exotic |= !self.fees.add(fees);
+        self.exotic |= !self.swap.add(swap);
         if reason != ExitReason::Partial {
             self.bars_in_market = self.bars_in_market.wrapping_add(bars_held);
             self.closing_bars += i128::from(bars_held);
@@ -699,6 +714,7 @@ impl TradeTally {
             largest_win: self.largest_win.unwrap_or(f64::NAN),
             largest_loss: self.largest_loss.unwrap_or(f64::NAN),
             total_fees: self.fees.value(),
+            total_swap: self.swap.value(),
             avg_bars_held: if self.closing_rows == 0 {
                 f64::NAN
             } else {
@@ -730,7 +746,8 @@ fn check_lengths(input: &MetricsInput<'_>) -> Result<(), MetricsError> {
         ("bars_held", t.bars_held.len()),
         ("exit_reason", t.exit_reason.len()),
     ];
-    for (column, len) in columns {
+    let swap = (!t.swap.is_empty()).then_some(("swap", t.swap.len()));
+    for (column, len) in columns.into_iter().chain(swap) {
         if len != t.pnl.len() {
             return Err(MetricsError::ColumnLength {
                 column,
@@ -862,6 +879,7 @@ pub(crate) fn assemble(
         largest_win: t.largest_win,
         largest_loss: t.largest_loss,
         total_fees: t.total_fees,
+        total_swap: t.total_swap,
         avg_bars_held: t.avg_bars_held,
         exposure: t.exposure,
         exit_reasons: t.exit_reasons,
@@ -897,6 +915,7 @@ impl Metrics {
                 pnl: &run.trades.pnl,
                 side: &run.trades.side,
                 fees: &run.trades.fees,
+                swap: &run.trades.swap,
                 bars_held: &run.trades.bars_held,
                 exit_reason: &reasons,
             },
@@ -1007,6 +1026,7 @@ mod tests {
         pnl: &[],
         side: &[],
         fees: &[],
+        swap: &[],
         bars_held: &[],
         exit_reason: &[],
     };
@@ -1059,6 +1079,7 @@ mod tests {
             pnl: &[30.0, -10.0, 5.0],
             side: &[1, 1, -1],
             fees: &[0.0, 1.0, 1.0],
+            swap: &[],
             bars_held: &[2, 3, 1],
             exit_reason: &["partial", "stop_loss", "take_profit"],
         };
@@ -1114,6 +1135,7 @@ mod tests {
             pnl: &[5.0],
             side: &[1],
             fees: &[0.0],
+            swap: &[],
             bars_held: &[1],
             exit_reason: &["take_profit"],
         };
@@ -1154,10 +1176,12 @@ mod tests {
 
         let short = TradeColumns {
             fees: &[],
+            swap: &[],
             ..TradeColumns {
                 pnl: &[5.0],
                 side: &[1],
                 fees: &[0.0],
+                swap: &[],
                 bars_held: &[1],
                 exit_reason: &["strategy"],
             }
@@ -1188,6 +1212,7 @@ mod tests {
                 exit_reason: reason,
                 gross_pnl: pnl + 0.5,
                 fees: 0.5,
+                swap: 0.0,
                 pnl,
                 bars_held: 3,
                 mfe: 0.0,

@@ -9,17 +9,19 @@ pub enum ExitReason {
     Partial,
     MaxBars,
     EndOfData,
+    StopOut,
 }
 
 impl ExitReason {
     /// Every reason, in declaration order (`reason as usize` indexes it).
-    pub const ALL: [ExitReason; 6] = [
+    pub const ALL: [ExitReason; 7] = [
         ExitReason::StopLoss,
         ExitReason::TakeProfit,
         ExitReason::Strategy,
         ExitReason::Partial,
         ExitReason::MaxBars,
         ExitReason::EndOfData,
+        ExitReason::StopOut,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -30,6 +32,7 @@ impl ExitReason {
             ExitReason::Partial => "partial",
             ExitReason::MaxBars => "max_bars",
             ExitReason::EndOfData => "end_of_data",
+            ExitReason::StopOut => "stop_out",
         }
     }
 }
@@ -50,6 +53,8 @@ pub struct TradeRow {
     pub exit_reason: ExitReason,
     pub gross_pnl: f64,
     pub fees: f64,
+    /// Swap of the position (on its closing row; 0.0 on partial rows), account currency.
+    pub swap: f64,
     pub pnl: f64,
     pub bars_held: i64,
     pub mfe: f64,
@@ -72,6 +77,7 @@ pub struct TradeLog {
     pub exit_reason: Vec<ExitReason>,
     pub gross_pnl: Vec<f64>,
     pub fees: Vec<f64>,
+    pub swap: Vec<f64>,
     pub pnl: Vec<f64>,
     pub bars_held: Vec<i64>,
     pub mfe: Vec<f64>,
@@ -147,6 +153,7 @@ impl TradeLog {
         self.exit_reason.push(row.exit_reason);
         self.gross_pnl.push(row.gross_pnl);
         self.fees.push(row.fees);
+        self.swap.push(row.swap);
         self.pnl.push(row.pnl);
         self.bars_held.push(row.bars_held);
         self.mfe.push(row.mfe);

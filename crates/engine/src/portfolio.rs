@@ -13,12 +13,18 @@ pub struct Portfolio {
     pub position: Option<Position>,
     /// Whether the declarative break-even has fired for the open position.
     pub break_even_done: bool,
+    /// Swap charged to the open position so far (account currency).
+    pub swap: f64,
+    /// Margin the open position holds (account currency; 0.0 without a margin model).
+    pub margin: f64,
     pub trades: TradeLog,
     /// When set (a sweep), closed trades are counted here instead of logged in `trades`.
     pub tally: Option<Box<TradeTally>>,
     conversion: Conversion,
     fees: FeeSettings,
     contract_size: f64,
+    /// The conversion rate of the current bar (a cross; 1.0 otherwise).
+    pub cross_rate: f64,
 }
 
 impl Portfolio {
@@ -32,20 +38,30 @@ impl Portfolio {
             balance,
             position: None,
             break_even_done: false,
+            swap: 0.0,
+            margin: 0.0,
             trades: TradeLog::default(),
             tally: None,
             conversion,
             fees,
             contract_size,
+            cross_rate: 1.0,
         }
     }
 
     pub fn to_account(&self, amount_quote: f64, rate: f64) -> f64 {
-        crate::money::to_account(self.conversion, amount_quote, rate)
+        crate::money::to_account(self.conversion, amount_quote, rate, self.cross_rate)
     }
 
     pub fn fee(&self, lots: f64, price: f64) -> f64 {
-        fee(self.conversion, &self.fees, self.contract_size, lots, price)
+        fee(
+            self.conversion,
+            &self.fees,
+            self.contract_size,
+            lots,
+            price,
+            self.cross_rate,
+        )
     }
 
     pub fn gross(&self, side: Side, entry: f64, price: f64, lots: f64) -> f64 {
@@ -56,6 +72,7 @@ impl Portfolio {
             price,
             lots,
             self.contract_size,
+            self.cross_rate,
         )
     }
 
@@ -77,6 +94,8 @@ impl Portfolio {
         let entry_fee = self.fee(lots, price);
         self.balance -= entry_fee;
         self.break_even_done = false;
+        self.swap = 0.0;
+        self.margin = 0.0;
         self.position = Some(Position {
             side,
             size: lots,
@@ -109,9 +128,16 @@ impl Portfolio {
         let full = reason != ExitReason::Partial;
         let entry_fee_part = if full { pos.entry_fee } else { 0.0 };
         let fees = entry_fee_part + exit_fee;
+        let swap = if full { self.swap } else { 0.0 };
+        let pnl = gross - fees + swap;
+        if !full {
+            // The margin of the lots still open.
+            let remaining = pos.size - lots;
+            self.margin *= remaining / pos.size;
+        }
         if let Some(tally) = self.tally.as_mut() {
             let bars_held = i64::from(pos.bars_held);
-            tally.add(gross - fees, pos.side.sign(), fees, bars_held, reason);
+            tally.add(pnl, pos.side.sign(), fees, swap, bars_held, reason);
             if full {
                 self.position = None;
             } else if let Some(pos) = self.position.as_mut() {
@@ -133,7 +159,8 @@ impl Portfolio {
             exit_reason: reason,
             gross_pnl: gross,
             fees,
-            pnl: gross - fees,
+            swap,
+            pnl,
             bars_held: i64::from(pos.bars_held),
             mfe: pos.mfe,
             tag: if full { String::new() } else { pos.tag.clone() },
@@ -146,6 +173,12 @@ impl Portfolio {
             pos.size -= lots;
         }
         self.trades.push(row);
+    }
+
+    /// A swap charge (positive: a credit) to the balance and the open position's swap.
+    pub fn charge_swap(&mut self, amount: f64) {
+        self.balance += amount;
+        self.swap += amount;
     }
 
     /// Open PnL in account currency: longs at the bid close, shorts at the ask close.
@@ -167,6 +200,7 @@ impl Portfolio {
             size,
             conversion: self.conversion,
             contract_size: self.contract_size,
+            cross_rate: self.cross_rate,
         }
     }
 }
@@ -182,6 +216,8 @@ pub struct Marked {
     pub size: f64,
     conversion: Conversion,
     contract_size: f64,
+    /// The bar's conversion rate (a cross; a new segment whenever it changes).
+    cross_rate: f64,
 }
 
 impl Marked {
@@ -197,6 +233,7 @@ impl Marked {
                 bid_close,
                 self.size,
                 self.contract_size,
+                self.cross_rate,
             ),
             Some(false) => gross_pnl(
                 self.conversion,
@@ -205,6 +242,7 @@ impl Marked {
                 ask_close,
                 self.size,
                 self.contract_size,
+                self.cross_rate,
             ),
         }
     }
@@ -222,5 +260,6 @@ impl Marked {
             && self.long == other.long
             && self.entry.to_bits() == other.entry.to_bits()
             && self.size.to_bits() == other.size.to_bits()
+            && self.cross_rate.to_bits() == other.cross_rate.to_bits()
     }
 }

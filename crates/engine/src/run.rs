@@ -1,6 +1,7 @@
 //! The event loop: one primary bar at a time, in the order of docs/engine/execution.md.
 
 use crate::bars::{check_input, has_shape};
+use crate::calendar;
 use crate::error::EngineError;
 use crate::market::{compute_indicators, run_timeframes, Frames};
 use crate::metrics::TradeTally;
@@ -8,7 +9,8 @@ use crate::output::{ExitReason, RunOutput, SkippedOrder, TraceRow};
 use crate::portfolio::Portfolio;
 use crate::rng::SplitMix64;
 use crate::settings::{
-    Conversion, EngineSettings, IntrabarPolicy, SizingMode, SlippageModel, StopUnit,
+    Conversion, CrossSettings, EndOfData, EngineSettings, IntrabarPolicy, MarginSettings,
+    SessionSettings, SizingMode, SlippageModel, StopUnit, SwapSettings, SwapUnit,
 };
 use crate::streamed::{EquityStream, FirstPass};
 use crate::visibility::VisibilityCursor;
@@ -47,6 +49,8 @@ const ORDER_EXPIRED: &str = "order_expired";
 const ORDER_CANCELLED: &str = "order_cancelled";
 const ORDER_MODIFIED: &str = "order_modified";
 const ORDER_REPLACED: &str = "order_replaced";
+const SWAP: &str = "swap";
+const MARGIN_CALL: &str = "margin_call";
 
 /// A pending (limit or stop) entry while it works: the signal, and the view
 /// `manage_order` is shown (kept up to date, so it is built once per order).
@@ -91,6 +95,99 @@ impl Slippage {
         let (slip, rng) = self.peek(i, atr);
         self.rng = rng;
         slip
+    }
+}
+
+/// The rollover schedule of a run with a swap model: the next rollover after the last bar
+/// stepped, found lazily (a stream does not know its last bar).
+#[derive(Debug)]
+struct SwapClock {
+    swap: SwapSettings,
+    zone: chrono_tz::Tz,
+    /// The next rollover not yet passed: (UTC ns, nights).
+    next: Option<(i64, u32)>,
+}
+
+impl SwapClock {
+    /// Nights of the rollovers after the previous bar's open and at or before `open` (the
+    /// first call only finds the first rollover after `open`).
+    fn nights_until(&mut self, open: i64) -> u32 {
+        let Some(mut next) = self.next else {
+            self.next = calendar::rollover_after(&self.swap, &self.zone, open);
+            return 0;
+        };
+        let mut nights = 0;
+        while next.0 <= open {
+            nights += next.1;
+            match calendar::rollover_after(&self.swap, &self.zone, next.0) {
+                Some(following) => next = following,
+                None => break,
+            }
+        }
+        self.next = Some(next);
+        nights
+    }
+}
+
+/// The conversion rate of a cross, bar by bar (the fixed rate, or the conversion pair's
+/// bid close at or before the bar's open).
+#[derive(Debug)]
+struct CrossRates {
+    cross: CrossSettings,
+    cursor: usize,
+}
+
+impl CrossRates {
+    fn rate_at(&mut self, open: i64) -> Result<f64, EngineError> {
+        if let Some(rate) = self.cross.fixed_rate {
+            return Ok(rate);
+        }
+        let times = &self.cross.times;
+        while self.cursor + 1 < times.len() && times[self.cursor + 1] <= open {
+            self.cursor += 1;
+        }
+        if times.first().map_or(true, |&first| first > open) {
+            return Err(EngineError::Config(format!(
+                "account.conversion: no {} rate at or before the bar opening at {} (UTC ns)",
+                self.cross.symbol, open
+            )));
+        }
+        Ok(self.cross.closes[self.cursor])
+    }
+}
+
+/// Trading hours and blackouts: whether an entry may fill at a bar opening at `t`.
+#[derive(Debug)]
+struct Sessions {
+    session: Option<(SessionSettings, chrono_tz::Tz)>,
+    /// Blackouts sorted by start, overlapping ones merged.
+    blackouts: Vec<(i64, i64)>,
+}
+
+impl Sessions {
+    fn new(settings: &EngineSettings) -> Option<Self> {
+        if settings.session.is_none() && settings.blackouts.is_empty() {
+            return None;
+        }
+        let session = settings.session.clone().map(|s| {
+            // validated before any run starts (EngineSettings::validate)
+            let zone = calendar::zone(&s.timezone, "session.timezone").unwrap_or(chrono_tz::UTC);
+            (s, zone)
+        });
+        Some(Sessions {
+            session,
+            blackouts: calendar::merged(&settings.blackouts),
+        })
+    }
+
+    /// Why an entry may not fill at a bar opening at `t`, if it may not.
+    fn refusal(&self, t: i64) -> Option<&'static str> {
+        if let Some((session, zone)) = &self.session {
+            if !calendar::in_session(session, zone, t) {
+                return Some("outside_session");
+            }
+        }
+        calendar::in_blackout(&self.blackouts, t).then_some("blackout")
     }
 }
 
@@ -692,6 +789,14 @@ pub(crate) struct Stepper {
     pending_exit: Option<PendingExit>,
     pending_entry: Option<TradeSignal>,
     working: Option<Working>,
+    end_of_data: EndOfData,
+    swap: Option<SwapClock>,
+    margin: Option<MarginSettings>,
+    cross: Option<CrossRates>,
+    sessions: Option<Sessions>,
+    /// Whether the current bar's open is inside the session (true without one).
+    in_session: bool,
+    point: f64,
     ignored_signals: usize,
     skipped_orders: Vec<SkippedOrder>,
     /// The equity curve; empty when `stream` takes the equity instead (a sweep).
@@ -742,6 +847,21 @@ impl Stepper {
             pending_exit: None,
             pending_entry: None,
             working: None,
+            end_of_data: settings.end_of_data,
+            swap: settings.swap.clone().map(|swap| SwapClock {
+                // validated before any run starts (EngineSettings::validate)
+                zone: calendar::zone(&swap.timezone, "swap.timezone").unwrap_or(chrono_tz::UTC),
+                swap,
+                next: None,
+            }),
+            margin: settings.margin,
+            cross: settings
+                .cross
+                .clone()
+                .map(|cross| CrossRates { cross, cursor: 0 }),
+            sessions: Sessions::new(settings),
+            in_session: true,
+            point: ins.point,
             ignored_signals: 0,
             skipped_orders: Vec::new(),
             equity: Vec::with_capacity(capacity),
@@ -815,12 +935,17 @@ impl Stepper {
     ) -> Result<(), EngineError> {
         let px = prices(&inputs.primary, i);
         self.events.clear();
-        // 1. Fills at the open: exit first, then entry.
+        // 0. The bar's conversion rate and session; swap for the rollovers since the last bar.
+        self.begin_bar(&px)?;
+        // 1. Fills at the open: exit first, a stop-out at the open, then entry.
         self.fill_exit_at_open(i, &px, inputs);
+        self.stop_out_at_open(i, &px, inputs);
         self.fill_entry_at_open(i, &px, inputs, settings);
-        // 2. The position meets the bar's range; then a working pending entry does.
+        // 2. The position meets the bar's range; then a working pending entry does; then
+        // the margin the position holds meets the bar's worst price.
         self.meet_range(i, &px, inputs);
         self.work_pending_order(i, &px, inputs, settings);
+        self.stop_out_in_range(i, &px, inputs);
         // The slice sees every timeframe up to this primary close.
         self.advance_visibility(inputs, px.time + self.primary_nanos);
         let unrealized = self.book.unrealized(px.bc, px.ac);
@@ -830,9 +955,134 @@ impl Stepper {
         // 4. Evaluation at the close.
         self.evaluate_at_close(i, inputs, strategy)?;
         // 5. Equity at the close (steps 3 and 4 only queue orders: the position and balance
-        // are those `unrealized` was computed for).
+        // are those `unrealized` was computed for); the margin-call warning.
+        self.warn_margin(unrealized);
         self.mark_close(i, px.time, unrealized);
         Ok(())
+    }
+
+    /// Step 0: the bar's conversion rate (a cross) and session flag, then the swap of the
+    /// rollovers since the previous bar's open, charged to a position held over them.
+    #[inline(always)]
+    fn begin_bar(&mut self, px: &Prices) -> Result<(), EngineError> {
+        if let Some(cross) = self.cross.as_mut() {
+            self.book.cross_rate = cross.rate_at(px.time)?;
+        }
+        if let Some(sessions) = &self.sessions {
+            self.in_session = sessions.refusal(px.time).is_none();
+        }
+        if let Some(clock) = self.swap.as_mut() {
+            let nights = clock.nights_until(px.time);
+            if nights > 0 {
+                self.charge_swap(nights, px);
+            }
+        }
+        Ok(())
+    }
+
+    /// The swap of `nights` for the open position (if any), converted at this bar's open
+    /// on the position's side.
+    fn charge_swap(&mut self, nights: u32, px: &Prices) {
+        let (Some(pos), Some(clock)) = (self.book.position.as_ref(), self.swap.as_ref()) else {
+            return;
+        };
+        let swap = &clock.swap;
+        let (rate, price) = match pos.side {
+            Side::Long => (swap.long, px.bo),
+            Side::Short => (swap.short, px.ao),
+        };
+        let per_night = match swap.unit {
+            SwapUnit::Points => rate * self.point * self.cs * pos.size,
+            SwapUnit::AnnualPercent => price * self.cs * pos.size * (rate / 100.0) / 365.0,
+        };
+        let amount = self.book.to_account(per_night * f64::from(nights), price);
+        self.book.charge_swap(amount);
+        self.events.push(SWAP);
+    }
+
+    /// The margin level (percent) of the open position with its P&L marked at `price`.
+    #[inline(always)]
+    fn margin_level(&self, price: f64) -> Option<f64> {
+        let pos = self.book.position.as_ref()?;
+        self.margin?;
+        let gross = self.book.gross(pos.side, pos.entry_price, price, pos.size);
+        Some((self.book.balance + gross) / self.book.margin * 100.0)
+    }
+
+    /// Step 1, stop-out at the open: a position whose margin level at this open (bid open
+    /// for a long, ask open for a short) is below the stop-out level closes at the open.
+    #[inline(always)]
+    fn stop_out_at_open(&mut self, i: usize, px: &Prices, inputs: &StepInputs<'_, '_>) {
+        let (Some(margin), Some(pos)) = (self.margin, self.book.position.as_ref()) else {
+            return;
+        };
+        let open = match pos.side {
+            Side::Long => px.bo,
+            Side::Short => px.ao,
+        };
+        if self
+            .margin_level(open)
+            .is_some_and(|level| level < margin.stop_out_level)
+        {
+            self.exit_on_hit(i, (ExitReason::StopOut, open, true), px.time, inputs);
+        }
+    }
+
+    /// Step 2, stop-out in the range: a position still open whose margin level at the
+    /// bar's worst price (bid low for a long, ask high for a short) is below the stop-out
+    /// level closes at that price (a pessimistic fill; see docs/engine/execution.md).
+    #[inline(always)]
+    fn stop_out_in_range(&mut self, i: usize, px: &Prices, inputs: &StepInputs<'_, '_>) {
+        let (Some(margin), Some(pos)) = (self.margin, self.book.position.as_ref()) else {
+            return;
+        };
+        let worst = match pos.side {
+            Side::Long => px.bl,
+            Side::Short => px.ah,
+        };
+        if self
+            .margin_level(worst)
+            .is_some_and(|level| level < margin.stop_out_level)
+        {
+            self.exit_on_hit(i, (ExitReason::StopOut, worst, true), px.time, inputs);
+        }
+    }
+
+    /// Step 5: the margin-call warning (trace event `margin_call`) while the margin level
+    /// at the close is below the warning level.
+    #[inline(always)]
+    fn warn_margin(&mut self, unrealized: f64) {
+        let Some(margin) = self.margin else {
+            return;
+        };
+        if self.book.position.is_some() {
+            let level = (self.book.balance + unrealized) / self.book.margin * 100.0;
+            if level < margin.margin_call_level {
+                self.events.push(MARGIN_CALL);
+            }
+        }
+    }
+
+    /// Why an entry of `lots` filled at `fill` at a bar opening at `time` is refused by the
+    /// session, the blackouts or the margin (`None`: it may open), and its margin.
+    #[inline(always)]
+    fn entry_refusal(&self, time: i64, lots: f64, fill: f64) -> Result<f64, &'static str> {
+        if let Some(reason) = self.sessions.as_ref().and_then(|s| s.refusal(time)) {
+            return Err(reason);
+        }
+        match self.margin {
+            None => Ok(0.0),
+            Some(margin) => {
+                let required = self
+                    .book
+                    .to_account(lots * self.cs * fill * margin.margin_rate, fill);
+                if required > self.book.balance {
+                    Err("insufficient_margin")
+                } else {
+                    Ok(required)
+                }
+            }
+        }
     }
 
     /// Step 1, the exit: an exit queued at the last close fills at this open.
@@ -891,8 +1141,11 @@ impl Stepper {
             Side::Short => px.bo - slip,
         };
         let (sl, tp) = levels_from_fill(&signal, fill);
-        match self.order_lots(&signal, fill, sl, settings) {
-            Ok(lots) => {
+        let accepted = self
+            .order_lots(&signal, fill, sl, settings)
+            .and_then(|lots| Ok((lots, self.entry_refusal(px.time, lots, fill)?)));
+        match accepted {
+            Ok((lots, margin)) => {
                 self.slippage.rng = rng_after;
                 self.book.open(
                     signal.side,
@@ -905,6 +1158,7 @@ impl Stepper {
                     signal.max_bars,
                     signal.tag,
                 );
+                self.book.margin = margin;
             }
             // The detail is the signal's tag, as in the Python engine.
             Err(reason) => self.skipped_orders.push(SkippedOrder {
@@ -1038,11 +1292,16 @@ impl Stepper {
                     Side::Long => (base.ask_open, base.ask_high, base.ask_low),
                     Side::Short => (base.bid_open, base.bid_high, base.bid_low),
                 };
+                let sessions = self.sessions.as_ref();
                 (bounds[i]..bounds[i + 1]).find_map(|k| {
+                    if sessions.is_some_and(|s| s.refusal(base.time[k]).is_some()) {
+                        return None; // no fill outside the session: the order keeps working
+                    }
                     order_trigger(side, entry, opens[k], highs[k], lows[k])
                         .map(|(level, gapped)| (level, gapped, Some(k)))
                 })
             }
+            None if !self.in_session => None,
             None => {
                 let (o, h, low) = match side {
                     Side::Long => (px.ao, px.ah, px.al),
@@ -1078,8 +1337,12 @@ impl Stepper {
             Side::Short => level - slip,
         };
         let (sl, tp) = levels_from_fill(&signal, fill);
-        match self.order_lots(&signal, fill, sl, settings) {
-            Ok(lots) => {
+        // (the session allowed the trigger: only the margin may refuse it now)
+        let accepted = self
+            .order_lots(&signal, fill, sl, settings)
+            .and_then(|lots| Ok((lots, self.entry_refusal(entry_time, lots, fill)?)));
+        match accepted {
+            Ok((lots, margin)) => {
                 self.slippage.rng = rng_after;
                 self.book.open(
                     side,
@@ -1092,6 +1355,7 @@ impl Stepper {
                     signal.max_bars,
                     signal.tag,
                 );
+                self.book.margin = margin;
                 self.meet_range_after_fill(i, px, inputs, finer_bar, gapped);
             }
             Err(reason) => self.skipped_orders.push(SkippedOrder {
@@ -1180,6 +1444,7 @@ impl Stepper {
                 position: None,
                 recorder: self.options.trace.then_some(&self.recorder),
                 instrument: InstrumentId(0),
+                in_session: self.in_session,
             });
             strategy
                 .manage_order(&order.view, &slice)
@@ -1264,6 +1529,7 @@ impl Stepper {
             position: Some(pos),
             recorder: self.options.trace.then_some(&self.recorder),
             instrument: InstrumentId(0),
+            in_session: self.in_session,
         });
         let actions = strategy
             .manage_position(pos, &slice)
@@ -1362,6 +1628,7 @@ impl Stepper {
                 position: self.book.position.as_ref(),
                 recorder: self.options.trace.then_some(&self.recorder),
                 instrument: InstrumentId(0),
+                in_session: self.in_session,
             });
             strategy
                 .evaluate(&slice)
@@ -1516,27 +1783,31 @@ impl Stepper {
             + usize::from(self.working.is_some())
     }
 
-    /// 6. After the last bar: an open position closes at the last close.
-    fn close_at_end(&mut self, primary: BarColumns<'_>) {
+    /// Step 6, after the last bar: an open position closes at the last close (or the last
+    /// open, or stays open marked at the last close: `end_of_data`). Returns the final
+    /// equity: the balance, or with a position left open, the balance plus its P&L.
+    fn close_at_end(&mut self, primary: BarColumns<'_>) -> f64 {
         let n = self.stepped;
         if n == 0 {
-            return;
+            return self.book.balance;
         }
         let last = prices(&primary, n - 1);
-        if let Some(pos) = self.book.position.as_ref() {
-            let price = match pos.side {
-                Side::Long => last.bc,
-                Side::Short => last.ac,
-            };
-            let size = pos.size;
-            self.book.close(
-                size,
-                price,
-                ExitReason::EndOfData,
-                last.time + self.primary_nanos,
-                n - 1,
-            );
-        }
+        let Some(pos) = self.book.position.as_ref() else {
+            return self.book.balance;
+        };
+        let (side, size) = (pos.side, pos.size);
+        let (price, time) = match (self.end_of_data, side) {
+            (EndOfData::Mark, _) => {
+                return self.book.balance + self.book.unrealized(last.bc, last.ac)
+            }
+            (EndOfData::LastClose, Side::Long) => (last.bc, last.time + self.primary_nanos),
+            (EndOfData::LastClose, Side::Short) => (last.ac, last.time + self.primary_nanos),
+            (EndOfData::LastOpen, Side::Long) => (last.bo, last.time),
+            (EndOfData::LastOpen, Side::Short) => (last.ao, last.time),
+        };
+        self.book
+            .close(size, price, ExitReason::EndOfData, time, n - 1);
+        self.book.balance
     }
 
     /// [`Stepper::finish`] of a [`Stepper::streamed`] run: the metrics' inputs.
@@ -1545,13 +1816,13 @@ impl Stepper {
         primary: BarColumns<'_>,
         base_bars: usize,
     ) -> StreamedRun {
-        self.close_at_end(primary);
+        let final_equity = self.close_at_end(primary);
         let stream = self.stream.take().expect("a streamed run");
-        let first = stream.finish(self.stepped, self.book.balance, &primary);
+        let first = stream.finish(self.stepped, final_equity, &primary);
         StreamedRun {
             first,
             tally: *self.book.tally.take().expect("a streamed run"),
-            final_balance: self.book.balance,
+            final_balance: final_equity,
             bars_processed: self.stepped,
             base_bars,
             ignored_signals: self.ignored_signals,
@@ -1569,9 +1840,9 @@ impl Stepper {
         strategy: &S,
     ) -> RunOutput {
         let n = self.stepped;
-        self.close_at_end(primary);
+        let final_equity = self.close_at_end(primary);
         if n > 0 && self.stream.is_none() {
-            self.equity[n - 1] = self.book.balance;
+            self.equity[n - 1] = final_equity;
         }
         let dropped_orders = self.queued_orders();
         log::debug!(
@@ -1586,7 +1857,7 @@ impl Stepper {
             trades: self.book.trades,
             equity_time: Vec::new(),
             equity: self.equity,
-            final_balance: self.book.balance,
+            final_balance: final_equity,
             bars_processed: n,
             base_bars,
             ignored_signals: self.ignored_signals,

@@ -98,6 +98,76 @@ impl Default for Instrument {
     }
 }
 
+/// What happens to a position still open after the last bar (docs/engine/execution.md,
+/// step 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EndOfData {
+    /// Closed at the last bar's close (the default).
+    #[default]
+    LastClose,
+    /// Closed at the last bar's open (backtesting.py's `finalize_trades`).
+    LastOpen,
+    /// Left open and marked to market at the last close.
+    Mark,
+}
+
+/// How a swap rate is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwapUnit {
+    /// Points (of `instrument.point`) per lot per night, quote currency.
+    Points,
+    /// Percent of the notional per year (365 nights).
+    AnnualPercent,
+}
+
+/// Swap charged (positive: credited) at each rollover a position is held over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwapSettings {
+    pub long: f64,
+    pub short: f64,
+    pub unit: SwapUnit,
+    /// Local time of the rollover, minutes after midnight (17:00 = 1020).
+    pub rollover_minute: u32,
+    /// IANA time zone of the rollover time (`America/New_York`).
+    pub timezone: String,
+    /// Weekday (0 = Monday) whose rollover counts three nights.
+    pub triple_weekday: u32,
+}
+
+/// Margin of a position: `margin_rate` of its notional, with a warning and a stop-out level
+/// (percent of equity over used margin).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MarginSettings {
+    pub margin_rate: f64,
+    pub margin_call_level: f64,
+    pub stop_out_level: f64,
+}
+
+/// Conversion of quote-currency amounts to the account currency when the account
+/// currency is neither currency of the pair: through a conversion pair's bars (bid closes
+/// at the given open times) or a fixed rate. `multiply`: the pair quotes the account
+/// currency per unit of the instrument's quote currency (GBPUSD for EURGBP in USD).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossSettings {
+    pub symbol: String,
+    pub multiply: bool,
+    pub fixed_rate: Option<f64>,
+    /// Open times (UTC ns, increasing) and bid closes of the conversion pair's bars.
+    pub times: std::sync::Arc<[i64]>,
+    pub closes: std::sync::Arc<[f64]>,
+}
+
+/// Trading hours: entries fill only at bars opening inside `[start, end)` local time of
+/// `timezone` on the given weekdays (0 = Monday), and outside every blackout `[start, end)`
+/// (UTC ns).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSettings {
+    pub timezone: String,
+    pub start_minute: u32,
+    pub end_minute: u32,
+    pub weekdays: [bool; 7],
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineSettings {
     pub primary_timeframe: Timeframe,
@@ -114,6 +184,13 @@ pub struct EngineSettings {
     pub initial_balance: f64,
     pub account_currency: String,
     pub instrument: Instrument,
+    pub end_of_data: EndOfData,
+    pub swap: Option<SwapSettings>,
+    pub margin: Option<MarginSettings>,
+    pub cross: Option<CrossSettings>,
+    pub session: Option<SessionSettings>,
+    /// News blackouts, `[start, end)` in UTC ns.
+    pub blackouts: Vec<(i64, i64)>,
 }
 
 impl Default for EngineSettings {
@@ -146,6 +223,12 @@ impl Default for EngineSettings {
             initial_balance: 100_000.0,
             account_currency: "USD".into(),
             instrument: Instrument::default(),
+            end_of_data: EndOfData::LastClose,
+            swap: None,
+            margin: None,
+            cross: None,
+            session: None,
+            blackouts: Vec::new(),
         }
     }
 }
@@ -155,8 +238,10 @@ impl Default for EngineSettings {
 pub enum Conversion {
     /// The account is in the quote currency: amounts pass unchanged.
     Quote,
-    /// The account is in the base currency: divide by the rate.
+    /// The account is in the base currency: divide by the rate (the pair's own price).
     Base,
+    /// A cross: multiply by (`true`) or divide by (`false`) the conversion rate of the bar.
+    Cross(bool),
 }
 
 impl EngineSettings {
@@ -176,11 +261,14 @@ impl EngineSettings {
             Conversion::Quote
         } else if account == ins.base_currency.to_ascii_uppercase() {
             Conversion::Base
+        } else if let Some(cross) = &self.cross {
+            check_cross(cross)?;
+            Conversion::Cross(cross.multiply)
         } else {
             return cfg(format!(
-                "account_currency {} is neither the base nor the quote currency of {} \
-                 (cross rates are not supported yet)",
-                self.account_currency, ins.symbol
+                "account_currency {} is neither the base nor the quote currency of {}: \
+                 give account.conversion (a pair with {} and {}, or a fixed rate)",
+                self.account_currency, ins.symbol, ins.quote_currency, self.account_currency
             ));
         };
         for (name, v) in [
@@ -205,6 +293,57 @@ impl EngineSettings {
         if self.uses_stop_atr() && self.stop_atr_period < 1 {
             return cfg("stop_atr_period must be >= 1".to_string());
         }
+        if let Some(swap) = &self.swap {
+            if !(swap.long.is_finite() && swap.short.is_finite()) {
+                return cfg("swap.long and swap.short must be finite".to_string());
+            }
+            crate::calendar::zone(&swap.timezone, "swap.timezone")?;
+            if swap.rollover_minute >= 24 * 60 || swap.triple_weekday > 6 {
+                return cfg("swap: rollover time or triple weekday out of range".to_string());
+            }
+        }
+        if let Some(m) = &self.margin {
+            let ok = |v: f64| v.is_finite() && v > 0.0;
+            if !(ok(m.margin_rate) && ok(m.margin_call_level) && ok(m.stop_out_level)) {
+                return cfg("margin: rate and levels must be finite and > 0".to_string());
+            }
+        }
+        if let Some(session) = &self.session {
+            crate::calendar::zone(&session.timezone, "session.timezone")?;
+            if session.start_minute >= 24 * 60 || session.end_minute > 24 * 60 {
+                return cfg("session: start or end out of range".to_string());
+            }
+        }
+        if let Some(&(start, end)) = self.blackouts.iter().find(|(s, e)| s >= e) {
+            return cfg(format!(
+                "blackouts: a window must end after it starts ({start} >= {end})"
+            ));
+        }
         Ok(conversion)
+    }
+}
+
+fn check_cross(cross: &CrossSettings) -> Result<(), EngineError> {
+    let cfg = |m: String| Err(EngineError::Config(m));
+    match cross.fixed_rate {
+        Some(rate) if !(rate.is_finite() && rate > 0.0) => cfg(format!(
+            "account.conversion.rate must be finite and > 0, got {rate}"
+        )),
+        Some(_) => Ok(()),
+        None if cross.times.is_empty() || cross.times.len() != cross.closes.len() => cfg(format!(
+            "account.conversion: the {} series is empty or its columns differ in length",
+            cross.symbol
+        )),
+        None => match cross
+            .closes
+            .iter()
+            .position(|c| !(c.is_finite() && *c > 0.0))
+        {
+            Some(row) => cfg(format!(
+                "account.conversion: {} close at row {row} is not a finite price > 0",
+                cross.symbol
+            )),
+            None => Ok(()),
+        },
     }
 }

@@ -198,6 +198,7 @@ fn with_slice<R>(
         position,
         recorder: None,
         instrument: InstrumentId(0),
+        in_session: true,
     });
     f(&slice)
 }

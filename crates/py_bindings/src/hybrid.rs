@@ -276,6 +276,8 @@ pub struct HybridStrategy<'py> {
     showing_position: bool,
     /// Whether the strategy overrides `manage_order` (else the call is skipped).
     manages_orders: bool,
+    /// The session flag the Python slice shows (set only when it changes).
+    in_session: bool,
     name: String,
     trace: bool,
     /// The Python exception that stopped the run (the engine sees its message).
@@ -342,6 +344,7 @@ impl<'py> HybridStrategy<'py> {
             view,
             showing_position: false,
             manages_orders: driver.getattr("manages_orders")?.extract()?,
+            in_session: true,
             driver,
             name,
             trace,
@@ -365,6 +368,11 @@ impl<'py> HybridStrategy<'py> {
         let index = slice.index();
         self.reader.borrow_mut().index = index as i64;
         self.slice.setattr(intern!(py, "_i"), index)?;
+        if slice.in_session() != self.in_session {
+            self.in_session = slice.in_session();
+            self.slice
+                .setattr(intern!(py, "_in_session"), self.in_session)?;
+        }
         match position {
             Some(p) => {
                 self.mirror.borrow_mut().update(p, !self.showing_position);

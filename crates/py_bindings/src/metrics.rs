@@ -90,6 +90,7 @@ pub(crate) fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<
     d.set_item("largest_win", m.largest_win)?;
     d.set_item("largest_loss", m.largest_loss)?;
     d.set_item("total_fees", m.total_fees)?;
+    d.set_item("total_swap", m.total_swap)?;
     d.set_item("avg_bars_held", m.avg_bars_held)?;
     d.set_item("exposure", m.exposure)?;
     let reasons = PyDict::new(py);
@@ -106,7 +107,8 @@ pub(crate) fn metrics_dict<'py>(py: Python<'py>, m: &Metrics) -> PyResult<Bound<
 }
 
 /// The metrics of one run from the fields of its `RawRun` (`trades` needs the columns `pnl`,
-/// `side`, `fees`, `bars_held`, `exit_reason`; `skipped_orders` is their count).
+/// `side`, `fees`, `bars_held`, `exit_reason`, and reads `swap` where present;
+/// `skipped_orders` is their count).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // one argument per RawRun field, named as in Python
 #[pyo3(signature = (
@@ -132,6 +134,15 @@ fn compute_metrics<'py>(
         let side = trade_column::<i8>(trades, "side")?;
         let fees = trade_column::<f64>(trades, "fees")?;
         let bars_held = trade_column::<i64>(trades, "bars_held")?;
+        // optional: trades of older results have no swap column
+        let swap_column = match trades.get_item("swap")? {
+            Some(_) => Some(trade_column::<f64>(trades, "swap")?),
+            None => None,
+        };
+        let swap: Vec<f64> = swap_column
+            .as_ref()
+            .map(|c| values(c).into_owned())
+            .unwrap_or_default();
         let reasons_object = trades.get_item("exit_reason")?.ok_or_else(|| {
             engine_error(py, "metrics input: trades has no column exit_reason".into())
         })?;
@@ -155,6 +166,7 @@ fn compute_metrics<'py>(
                 pnl: &pnl,
                 side: &side,
                 fees: &fees,
+                swap: &swap,
                 bars_held: &bars_held,
                 exit_reason: &reason_strs,
             },

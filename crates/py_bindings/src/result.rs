@@ -105,6 +105,7 @@ pub(crate) fn output_to_dict(py: Python<'_>, out: RunOutput) -> PyResult<Bound<'
     trades.set_item("exit_reason", string_column(py, &reasons, reason_ids)?)?;
     trades.set_item("gross_pnl", column(py, t.gross_pnl))?;
     trades.set_item("fees", column(py, t.fees))?;
+    trades.set_item("swap", column(py, t.swap))?;
     trades.set_item("pnl", column(py, t.pnl))?;
     trades.set_item("bars_held", column(py, t.bars_held))?;
     trades.set_item("mfe", column(py, t.mfe))?;

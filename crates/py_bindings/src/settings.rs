@@ -3,8 +3,9 @@
 
 use crate::errors::config_error;
 use omega_engine::{
-    BreakEvenSettings, EngineSettings, FeeSettings, Instrument, IntrabarPolicy, SizingMode,
-    SizingSettings, SlippageModel, SlippageSettings, StopUnit, TrailingSettings,
+    BreakEvenSettings, CrossSettings, EndOfData, EngineSettings, FeeSettings, Instrument,
+    IntrabarPolicy, MarginSettings, SessionSettings, SizingMode, SizingSettings, SlippageModel,
+    SlippageSettings, StopUnit, SwapSettings, SwapUnit, TrailingSettings,
 };
 use omega_strategy_api::Timeframe;
 use pyo3::prelude::*;
@@ -156,7 +157,30 @@ pub fn engine_settings(s: &Bound<'_, PyAny>) -> PyResult<EngineSettings> {
         base_currency: get(&ins, "base_currency", "instrument")?,
         quote_currency: get(&ins, "quote_currency", "instrument")?,
     };
+    let end_of_data: String = get(s, "end_of_data", "settings")?;
+    let end_of_data = choice(
+        py,
+        &end_of_data,
+        "execution.end_of_data",
+        &[
+            ("last_close", EndOfData::LastClose),
+            ("last_open", EndOfData::LastOpen),
+            ("mark", EndOfData::Mark),
+        ],
+    )?;
     Ok(EngineSettings {
+        end_of_data,
+        swap: optional(s, "swap", swap)?,
+        margin: optional(s, "margin", |m| {
+            Ok(MarginSettings {
+                margin_rate: get(m, "margin_rate", "margin")?,
+                margin_call_level: get(m, "margin_call_level", "margin")?,
+                stop_out_level: get(m, "stop_out_level", "margin")?,
+            })
+        })?,
+        cross: optional(s, "cross", cross)?,
+        session: optional(s, "session", session)?,
+        blackouts: get(s, "blackouts", "settings")?,
         primary_timeframe,
         timeframes,
         intrabar_policy,
@@ -170,5 +194,71 @@ pub fn engine_settings(s: &Bound<'_, PyAny>) -> PyResult<EngineSettings> {
         initial_balance: get(s, "initial_balance", "settings")?,
         account_currency: get(s, "account_currency", "settings")?,
         instrument,
+    })
+}
+
+/// `s.<name>` converted by `read`, or `None` when the attribute is `None`.
+fn optional<'py, T>(
+    s: &Bound<'py, PyAny>,
+    name: &str,
+    read: impl Fn(&Bound<'py, PyAny>) -> PyResult<T>,
+) -> PyResult<Option<T>> {
+    let value = s.getattr(name)?;
+    if value.is_none() {
+        Ok(None)
+    } else {
+        read(&value).map(Some)
+    }
+}
+
+fn swap(w: &Bound<'_, PyAny>) -> PyResult<SwapSettings> {
+    let unit: String = get(w, "unit", "swap")?;
+    Ok(SwapSettings {
+        long: get(w, "long", "swap")?,
+        short: get(w, "short", "swap")?,
+        unit: choice(
+            w.py(),
+            &unit,
+            "swap.unit",
+            &[
+                ("points", SwapUnit::Points),
+                ("annual_percent", SwapUnit::AnnualPercent),
+            ],
+        )?,
+        rollover_minute: get(w, "rollover_minute", "swap")?,
+        timezone: get(w, "timezone", "swap")?,
+        triple_weekday: get(w, "triple_weekday", "swap")?,
+    })
+}
+
+fn cross(c: &Bound<'_, PyAny>) -> PyResult<CrossSettings> {
+    let times: Option<Vec<i64>> = get(c, "times", "conversion")?;
+    let closes: Option<Vec<f64>> = get(c, "closes", "conversion")?;
+    Ok(CrossSettings {
+        symbol: get(c, "symbol", "conversion")?,
+        multiply: get(c, "multiply", "conversion")?,
+        fixed_rate: get(c, "fixed_rate", "conversion")?,
+        times: times.unwrap_or_default().into(),
+        closes: closes.unwrap_or_default().into(),
+    })
+}
+
+fn session(v: &Bound<'_, PyAny>) -> PyResult<SessionSettings> {
+    let mut weekdays = [false; 7];
+    let days: Vec<usize> = get(v, "weekdays", "session")?;
+    for day in days {
+        if day > 6 {
+            return Err(config_error(
+                v.py(),
+                format!("session.weekdays: {day} is not a weekday (0 = Monday .. 6)"),
+            ));
+        }
+        weekdays[day] = true;
+    }
+    Ok(SessionSettings {
+        timezone: get(v, "timezone", "session")?,
+        start_minute: get(v, "start_minute", "session")?,
+        end_minute: get(v, "end_minute", "session")?,
+        weekdays,
     })
 }

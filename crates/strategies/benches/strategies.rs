@@ -211,6 +211,7 @@ fn strategies(c: &mut Criterion) {
                         position: held.then_some(&position),
                         recorder: None,
                         instrument: InstrumentId(0),
+                        in_session: true,
                     });
                     if held {
                         let actions = strategy.manage_position(&position, &slice).unwrap();

@@ -79,6 +79,7 @@
 //!             position: None,
 //!             recorder: None,
 //!             instrument: InstrumentId(0),
+//!             in_session: true,
 //!         });
 //!         strategy.evaluate(&slice).unwrap().is_some()
 //!     })

@@ -149,6 +149,9 @@ pub struct SliceParts<'a> {
     pub instrument: InstrumentId,
     pub position: Option<&'a Position>,
     pub recorder: Option<&'a TraceRecorder>,
+    /// Whether the current bar's open is inside the configured trading session and outside
+    /// every blackout (`true` when none is configured).
+    pub in_session: bool,
 }
 
 /// The view of the market at the close of primary bar `index()`.
@@ -225,6 +228,13 @@ impl<'a> DataSlice<'a> {
     #[inline]
     pub fn instrument(&self) -> InstrumentId {
         self.parts.instrument
+    }
+    /// Whether the current bar's open is inside the trading session and outside every
+    /// blackout (`execution.session`, `execution.blackouts`; `true` when none is
+    /// configured). Entries fill only at such bars.
+    #[inline]
+    pub fn in_session(&self) -> bool {
+        self.parts.in_session
     }
     /// A declared indicator's values up to the last closed bar of its timeframe.
     ///
@@ -344,6 +354,7 @@ mod tests {
             position: None,
             recorder: Some(&recorder),
             instrument: InstrumentId(0),
+            in_session: true,
         });
         assert_eq!(slice.bar().bid.close, 3.0);
         assert_eq!(slice.time(), 600);
@@ -388,6 +399,7 @@ mod tests {
             position: None,
             recorder: None,
             instrument: InstrumentId(0),
+            in_session: true,
         });
         slice.value(IndicatorHandle(5));
     }

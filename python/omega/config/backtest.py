@@ -221,9 +221,17 @@ class BacktestConfig(Section):
         return get_strategy(self.strategy.name)(self.strategy_params())
 
     def to_engine_settings(self) -> EngineSettings:
+        from omega.config import account
+
         execution = self.execution
         timeframes = self.timeframes.all()
         return EngineSettings(
+            end_of_data=execution.end_of_data,
+            swap=account.swap_settings(self),
+            margin=account.margin_settings(self),
+            cross=account.cross_settings(self),
+            session=account.session_settings(self),
+            blackouts=account.load_blackouts(execution.blackouts),
             primary_timeframe=timeframes[0],
             timeframes=timeframes,
             intrabar_policy=execution.intrabar_policy,
@@ -293,8 +301,8 @@ def _check_strategy_init(name: str, params: Any, settings: Callable[[], EngineSe
 
 def _paths_relative_to(data: Any, folder: Path) -> Any:
     """``data`` with the relative file paths of a config file (data.path, a ``.py``
-    strategy.module, strategy.plugin) joined to the file's folder, so that a config runs the
-    same from any working directory."""
+    strategy.module, strategy.plugin, execution.blackouts, account.conversion.path) joined
+    to the file's folder, so that a config runs the same from any working directory."""
     if not isinstance(data, dict):
         return data  # from_dict reports the wrong shape
 
@@ -308,6 +316,13 @@ def _paths_relative_to(data: Any, folder: Path) -> Any:
     if isinstance(section, dict) and "path" in section:
         path = section["path"]
         section["path"] = [rebase(p) for p in path] if isinstance(path, list) else rebase(path)
+    execution = data.get("execution")
+    if isinstance(execution, dict) and isinstance(execution.get("blackouts"), str):
+        execution["blackouts"] = rebase(execution["blackouts"])
+    account = data.get("account")
+    conversion = account.get("conversion") if isinstance(account, dict) else None
+    if isinstance(conversion, dict) and isinstance(conversion.get("path"), str):
+        conversion["path"] = rebase(conversion["path"])
     strategy = data.get("strategy")
     if isinstance(strategy, dict):
         module = strategy.get("module")

@@ -127,6 +127,43 @@ class DataConfig(Section):
         return self.synthetic if self.synthetic is not None else SyntheticData()
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[str, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+CLOCK = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class SwapConfig(Section):
+    """Swap (rollover interest) of the instrument; positive is a credit to the trader."""
+
+    long: float = Field(default=0.0, description="swap of a long position per night")
+    short: float = Field(default=0.0, description="swap of a short position per night")
+    unit: Literal["points", "annual_percent"] = Field(
+        default="points",
+        description="points: points (instrument.point) per lot per night, quote currency, as "
+        "MetaTrader's SYMBOL_SWAP_LONG/SHORT; annual_percent: percent of the notional per year "
+        "(365 nights)",
+    )
+    rollover_time: str = Field(
+        default="17:00", pattern=CLOCK, description="local rollover time HH:MM"
+    )
+    timezone: str = Field(
+        default="America/New_York",
+        description="IANA zone of the rollover time (daylight saving followed)",
+    )
+    triple_day: Weekday = Field(
+        default="wednesday",
+        description="the rollover that counts three nights (the weekend's settlement)",
+    )
+
+
 class InstrumentConfig(Section):
     """The symbol; any field left out comes from ``Instrument.for_symbol(symbol)``."""
 
@@ -159,6 +196,13 @@ class InstrumentConfig(Section):
         min_length=3,
         max_length=3,
         description="second currency of the pair, in which prices are quoted",
+    )
+    swap: SwapConfig | None = Field(default=None, description="swap at rollover; null: none")
+    margin_rate: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="margin per unit of notional (0.0333 = 30:1); overrides account.leverage",
     )
 
     @model_validator(mode="after")
@@ -362,6 +406,23 @@ class TrailingConfig(Section):
         return _pips_aliases_mean_pips(data, ("distance_pips",))
 
 
+class SessionConfig(Section):
+    """Trading hours in a time zone."""
+
+    timezone: str = Field(default="UTC", description="IANA zone of start and end")
+    start: str = Field(default="00:00", pattern=CLOCK, description="local opening time HH:MM")
+    end: str = Field(
+        default="24:00",
+        pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
+        description="local closing time HH:MM (exclusive); before start: over midnight",
+    )
+    days: list[Weekday] = Field(
+        default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"],
+        min_length=1,
+        description="local weekdays the session opens on",
+    )
+
+
 class ExecutionConfig(Section):
     """How orders fill (docs/engine/execution.md)."""
 
@@ -390,6 +451,43 @@ class ExecutionConfig(Section):
         ge=0,
         description="force an exit after this many primary bars; 0 or null: no limit",
     )
+    end_of_data: Literal["last_close", "last_open", "mark"] = Field(
+        default="last_close",
+        description="a position open after the last bar: closed at the last close, at the "
+        "last open (backtesting.py's finalize_trades), or left open and marked to market",
+    )
+    session: SessionConfig | None = Field(
+        default=None, description="trading hours; entries outside are refused; null: always"
+    )
+    blackouts: str | None = Field(
+        default=None,
+        description="CSV file of news blackouts (columns start, end: ISO times, UTC unless "
+        "they carry an offset); entries inside are refused",
+    )
+
+
+class ConversionConfig(Section):
+    """Conversion to the account currency for a cross (the account currency is neither
+    currency of the pair): a conversion pair's bars or a fixed rate."""
+
+    symbol: str = Field(
+        min_length=6,
+        max_length=6,
+        description="the pair of the instrument's quote currency and the account currency "
+        "(GBPUSD for EURGBP in a USD account; USDJPY for EURJPY)",
+    )
+    rate: float | None = Field(default=None, gt=0, description="a fixed rate instead of bars")
+    path: str | None = Field(default=None, description="the conversion pair's data file")
+    format: DataFormat | None = Field(default=None, description="its format (with path)")
+    tz: str | None = Field(default=None, description="its timestamps' zone (as data.tz)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ConversionConfig:
+        if (self.rate is None) == (self.path is None):
+            raise ValueError("give either rate or path (with format)")
+        if self.path is not None and self.format is None:
+            raise ValueError("path needs a format")
+        return self
 
 
 class AccountConfig(Section):
@@ -403,6 +501,22 @@ class AccountConfig(Section):
         min_length=3,
         max_length=3,
         description="account currency: the base or the quote currency of the instrument",
+    )
+
+    leverage: float | None = Field(
+        default=None,
+        gt=0,
+        description="account leverage (100 = 1:100): turns margin on; null: no margin model",
+    )
+    margin_call_level: float = Field(
+        default=100.0, gt=0, description="margin level [%] below which margin_call is traced"
+    )
+    stop_out_level: float = Field(
+        default=50.0, gt=0, description="margin level [%] below which the position is closed"
+    )
+    conversion: ConversionConfig | None = Field(
+        default=None,
+        description="for a cross: the conversion to the account currency (bars or a rate)",
     )
 
     @field_validator("currency")

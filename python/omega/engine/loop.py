@@ -13,17 +13,21 @@ import numpy as np
 
 from omega.data.bars import BarSeries
 from omega.engine import trace as ev
+from omega.engine.calendar import Sessions, SwapClock, zone
 from omega.engine.execution import Hit, finer_hit, order_trigger, range_hit
 from omega.engine.fees import Money
 from omega.engine.market import build_market, init_strategy
 from omega.engine.portfolio import PARTIAL, OpenPosition, Portfolio
 from omega.engine.raw import RawRun, SkippedOrder
 from omega.engine.settings import (
+    CrossSettings,
+    EndOfData,
     EngineSettings,
     IntrabarPolicy,
     SizingMode,
     SlippageModel,
     StopUnit,
+    SwapUnit,
 )
 from omega.engine.sizing import order_lots
 from omega.engine.slippage import Slippage
@@ -51,7 +55,9 @@ PROGRESS_EVERY = 4096
 STRATEGY = "strategy"
 MAX_BARS = "max_bars"
 END_OF_DATA = "end_of_data"
+STOP_OUT = "stop_out"
 PARTIAL_BELOW_LOT_STEP = "partial_below_lot_step"
+INSUFFICIENT_MARGIN = "insufficient_margin"
 EXPIRED = "expired"
 CANCELLED = "cancelled"
 
@@ -74,6 +80,59 @@ def check_settings(settings: EngineSettings) -> None:
     period = settings.stop_atr_period
     if isinstance(period, bool) or not isinstance(period, int) or period < 1:
         raise ConfigError(f"execution.stop_atr_period: must be an int >= 1, got {period!r}")
+    if settings.end_of_data not in get_args(EndOfData):
+        raise ConfigError(f"execution.end_of_data: unknown policy {settings.end_of_data!r}")
+    _check_account(settings)
+
+
+def _check_account(settings: EngineSettings) -> None:
+    """The swap, margin, conversion, session and blackout settings (ConfigError names the
+    key), as the Rust engine's `EngineSettings::validate` checks them."""
+    swap = settings.swap
+    if swap is not None:
+        if not (math.isfinite(swap.long) and math.isfinite(swap.short)):
+            raise ConfigError("swap.long and swap.short must be finite")
+        if swap.unit not in get_args(SwapUnit):
+            raise ConfigError(f"swap.unit: unknown unit {swap.unit!r}")
+        zone(swap.timezone, "swap.timezone")
+        if not (0 <= swap.rollover_minute < 24 * 60 and 0 <= swap.triple_weekday <= 6):
+            raise ConfigError("swap: rollover time or triple weekday out of range")
+    margin = settings.margin
+    if margin is not None:
+        levels = (margin.margin_rate, margin.margin_call_level, margin.stop_out_level)
+        if not all(math.isfinite(v) and v > 0.0 for v in levels):
+            raise ConfigError("margin: rate and levels must be finite and > 0")
+    session = settings.session
+    if session is not None:
+        zone(session.timezone, "session.timezone")
+        if not (0 <= session.start_minute < 24 * 60 and 0 <= session.end_minute <= 24 * 60):
+            raise ConfigError("session: start or end out of range")
+        if any(not 0 <= day <= 6 for day in session.weekdays):
+            raise ConfigError(
+                f"session.weekdays: not weekdays (0 = Monday .. 6): {session.weekdays}"
+            )
+    for start, end in settings.blackouts:
+        if start >= end:
+            raise ConfigError(f"blackouts: a window must end after it starts ({start} >= {end})")
+    cross = settings.cross
+    if cross is not None:
+        if cross.fixed_rate is not None:
+            if not (math.isfinite(cross.fixed_rate) and cross.fixed_rate > 0.0):
+                raise ConfigError(
+                    f"account.conversion.rate must be finite and > 0, got {cross.fixed_rate}"
+                )
+        elif cross.times is None or len(cross.times) == 0 or len(cross.times) != len(cross.closes):
+            raise ConfigError(
+                f"account.conversion: the {cross.symbol} series is empty or its columns "
+                "differ in length"
+            )
+        else:
+            bad = ~(np.isfinite(cross.closes) & (cross.closes > 0.0))
+            if bad.any():
+                raise ConfigError(
+                    f"account.conversion: {cross.symbol} close at row {int(np.argmax(bad))} "
+                    "is not a finite price > 0"
+                )
 
 
 def stop_atr_needed(settings: EngineSettings) -> bool:
@@ -126,7 +185,7 @@ class _Loop:
         self.bars = bars
         self.strategy = strategy
         self.settings = settings
-        self.money = Money(instrument, settings.account_currency, settings.fees)
+        self.money = Money(instrument, settings.account_currency, settings.fees, settings.cross)
         self.primary = primary = settings.primary_timeframe
         ctx = init_strategy(strategy, settings)
         cache = IndicatorCache()
@@ -192,24 +251,149 @@ class _Loop:
         self.working: TradeSignal | None = None
         self.working_view: WorkingOrder | None = None
         self.values: dict | None = None
+        # the FX account: swap, margin, a cross's conversion rates, sessions
+        self.point = instrument.point
+        self.swap = SwapClock(settings.swap) if settings.swap is not None else None
+        self.margin = settings.margin
+        self.cross = settings.cross
+        self.cross_cursor = 0
+        self.sessions = (
+            Sessions(settings.session, settings.blackouts)
+            if settings.session is not None or settings.blackouts
+            else None
+        )
+        self.in_session = True
 
     def step(self, i: int) -> None:
         """Primary bar ``i``, in the order of docs/engine/execution.md."""
         self.values = self.recorder.begin() if self.recorder is not None else None
-        # 1. fills at the open: exit first, then entry
+        # 0. the bar's conversion rate and session; swap for the rollovers since the last bar
+        self.begin_bar(i)
+        # 1. fills at the open: exit first, a stop-out at the open, then entry
         self.fill_exit_at_open(i)
+        self.stop_out_at_open(i)
         self.fill_entry_at_open(i)
-        # 2. the position meets the bar's range; then a working pending entry does
+        # 2. the position meets the bar's range; then a working pending entry does; then the
+        # margin the position holds meets the bar's worst price
         self.meet_range(i)
         self.work_pending_order(i)
+        self.stop_out_in_range(i)
         unrealized = self.portfolio.unrealized(self.bc[i], self.ac[i])
         # 3. management at the close
         self.manage_at_close(i, unrealized)
         self.manage_order_at_close(i)
         # 4. evaluation at the close
         self.evaluate_at_close(i)
-        # 5. equity at the close (steps 3 and 4 only queue orders)
+        # 5. equity at the close (steps 3 and 4 only queue orders); the margin-call warning
+        self.warn_margin(unrealized)
         self.mark_close(i, unrealized)
+
+    def begin_bar(self, i: int) -> None:
+        """Step 0: the bar's conversion rate (a cross) and session flag, then the swap of
+        the rollovers since the previous bar's open, charged to a position held over them."""
+        t = self.time[i]
+        cross = self.cross
+        if cross is not None:
+            self.money.cross_rate = self._cross_rate(cross, t)
+        if self.sessions is not None:
+            self.in_session = self.sessions.refusal(t) is None
+            self.data._in_session = self.in_session
+        if self.swap is not None:
+            nights = self.swap.nights_until(t, i == 0)
+            if nights > 0:
+                self.charge_swap(i, nights)
+
+    def _cross_rate(self, cross: CrossSettings, t: int) -> float:
+        if cross.fixed_rate is not None:
+            return cross.fixed_rate
+        times = cross.times
+        k = self.cross_cursor
+        while k + 1 < len(times) and times[k + 1] <= t:
+            k += 1
+        self.cross_cursor = k
+        if times[0] > t:
+            raise ConfigError(
+                f"account.conversion: no {cross.symbol} rate at or before the bar opening at "
+                f"{t} (UTC ns)"
+            )
+        return float(cross.closes[k])
+
+    def charge_swap(self, i: int, nights: int) -> None:
+        """The swap of ``nights`` for the open position (if any), converted at this bar's
+        open on the position's side."""
+        pos = self.portfolio.position
+        if pos is None:
+            return
+        swap = self.settings.swap
+        assert swap is not None
+        if pos.side == 1:
+            rate, price = swap.long, self.bo[i]
+        else:
+            rate, price = swap.short, self.ao[i]
+        if swap.unit == "points":
+            per_night = rate * self.point * self.cs * pos.size
+        else:
+            per_night = price * self.cs * pos.size * (rate / 100.0) / 365.0
+        amount = self.money.to_account(per_night * float(nights), price)
+        self.portfolio.charge_swap(amount)
+        if self.recorder is not None:
+            self.recorder.event(ev.SWAP)
+
+    def margin_level(self, price: float) -> float | None:
+        """The margin level (percent) of the open position with its P&L marked at
+        ``price``."""
+        pos = self.portfolio.position
+        if pos is None or self.margin is None:
+            return None
+        portfolio = self.portfolio
+        gross = self.money.gross(pos.side, pos.entry_price, price, pos.size)
+        return (portfolio.balance + gross) / portfolio.margin * 100.0
+
+    def stop_out_at_open(self, i: int) -> None:
+        """Step 1, stop-out at the open: a position whose margin level at this open is below
+        the stop-out level closes at the open."""
+        pos = self.portfolio.position
+        if self.margin is None or pos is None:
+            return
+        price = self.bo[i] if pos.side == 1 else self.ao[i]
+        level = self.margin_level(price)
+        if level is not None and level < self.margin.stop_out_level:
+            self.exit_on_hit(i, (STOP_OUT, price, True), self.time[i])
+
+    def stop_out_in_range(self, i: int) -> None:
+        """Step 2, stop-out in the range: at the bar's worst price for the position (bid low
+        for a long, ask high for a short), closed at that price."""
+        pos = self.portfolio.position
+        if self.margin is None or pos is None:
+            return
+        price = self.bl[i] if pos.side == 1 else self.ah[i]
+        level = self.margin_level(price)
+        if level is not None and level < self.margin.stop_out_level:
+            self.exit_on_hit(i, (STOP_OUT, price, True), self.time[i])
+
+    def warn_margin(self, unrealized: float) -> None:
+        """Step 5: the margin-call warning while the margin level at the close is below the
+        warning level."""
+        if self.margin is None or self.portfolio.position is None:
+            return
+        portfolio = self.portfolio
+        level = (portfolio.balance + unrealized) / portfolio.margin * 100.0
+        if level < self.margin.margin_call_level and self.recorder is not None:
+            self.recorder.event(ev.MARGIN_CALL)
+
+    def entry_refusal(self, t: int, lots: float, fill: float) -> tuple[str | None, float]:
+        """Why an entry of ``lots`` filled at ``fill`` at a bar opening at ``t`` is refused
+        by the session, the blackouts or the margin (None: it may open), and its margin."""
+        if self.sessions is not None:
+            reason = self.sessions.refusal(t)
+            if reason is not None:
+                return reason, 0.0
+        if self.margin is None:
+            return None, 0.0
+        required = self.money.to_account(lots * self.cs * fill * self.margin.margin_rate, fill)
+        if required > self.portfolio.balance:
+            return INSUFFICIENT_MARGIN, 0.0
+        return None, required
 
     def fill_exit_at_open(self, i: int) -> None:
         """Step 1, the exit: an exit queued at the last close fills at this open."""
@@ -272,12 +456,16 @@ class _Loop:
             min_lot=self.settings.instrument.min_lot,
             to_account=self.money.to_account,
         )
+        margin = 0.0
+        if skip_reason is None:
+            skip_reason, margin = self.entry_refusal(t, lots, fill)
         if skip_reason is not None:
             self.skipped.append(SkippedOrder(t, skip_reason, signal.tag))
             return False
         pos = self.portfolio.open(
             signal.direction, t, i, fill, lots, sl, tp, signal.max_bars, signal.tag
         )
+        self.portfolio.margin = margin
         self.view = Position(pos)
         return True
 
@@ -338,11 +526,16 @@ class _Loop:
         if self.use_finer:
             # the first finer bar that reaches the price fills the order
             opens, highs, lows = self.finer_side[-direction]
+            sessions = self.sessions
             for k in range(self.finer_start[i], self.finer_stop[i]):
+                if sessions is not None and sessions.refusal(self.finer_time[k]) is not None:
+                    continue  # no fill outside the session: the order keeps working
                 trigger = order_trigger(direction, kind, price, opens[k], highs[k], lows[k])
                 if trigger is not None:
                     finer_bar = k
                     break
+        elif not self.in_session:
+            pass
         elif direction == 1:
             trigger = order_trigger(1, kind, price, self.ao[i], self.ah[i], self.al[i])
         else:
@@ -574,12 +767,19 @@ class _Loop:
         last = self.n - 1
         portfolio = self.portfolio
         pos = portfolio.position
-        if pos is not None:
+        policy = self.settings.end_of_data
+        if pos is not None and policy == "last_close":
             price = self.bc[last] if pos.side == 1 else self.ac[last]
             portfolio.close(
                 pos.size, price, END_OF_DATA, self.time[last] + self.primary.nanos, last
             )
-        self.equity[last] = portfolio.balance
+        elif pos is not None and policy == "last_open":
+            price = self.bo[last] if pos.side == 1 else self.ao[last]
+            portfolio.close(pos.size, price, END_OF_DATA, self.time[last], last)
+        if portfolio.position is None:
+            self.equity[last] = portfolio.balance
+        # (mark: the position stays open; the last equity point already marks it)
+        final = float(self.equity[last])
         dropped = (
             (self.exit_reason is not None) + (self.entry is not None) + (self.working is not None)
         )
@@ -588,7 +788,7 @@ class _Loop:
             trades=portfolio.trade_columns(),
             equity_time=np.frombuffer(self.time, dtype=np.int64).copy(),
             equity=np.frombuffer(self.equity, dtype=np.float64).copy(),
-            final_balance=portfolio.balance,
+            final_balance=final,
             bars_processed=self.n,
             base_bars=len(self.bars),
             ignored_signals=self.ignored,

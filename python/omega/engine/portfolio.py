@@ -69,6 +69,8 @@ class Portfolio:
         self.balance = initial_balance
         self.money = money
         self.position: OpenPosition | None = None
+        self.swap = 0.0  # charged to the open position so far
+        self.margin = 0.0  # held by the open position (0.0 without a margin model)
         self._rows: dict[str, list] = {name: [] for name in TRADE_COLUMNS}
 
     def open(
@@ -86,6 +88,8 @@ class Portfolio:
         """Open a position at ``price``; the entry fee is charged at once."""
         fee = self.money.fee(lots, price)
         self.balance = self.balance - fee
+        self.swap = 0.0
+        self.margin = 0.0
         self.position = OpenPosition(side, time, index, price, lots, sl, tp, fee, max_bars, tag)
         return self.position
 
@@ -102,6 +106,11 @@ class Portfolio:
         full = reason != PARTIAL
         entry_fee_part = pos.entry_fee if full else 0.0
         fees = entry_fee_part + exit_fee
+        swap = self.swap if full else 0.0
+        if not full:
+            # the margin of the lots still open
+            remaining = pos.size - lots
+            self.margin = self.margin * (remaining / pos.size)
         rows = self._rows
         rows["entry_time"].append(pos.entry_time)
         rows["exit_time"].append(time)
@@ -116,7 +125,8 @@ class Portfolio:
         rows["exit_reason"].append(reason)
         rows["gross_pnl"].append(gross)
         rows["fees"].append(fees)
-        rows["pnl"].append(gross - fees)
+        rows["swap"].append(swap)
+        rows["pnl"].append(gross - fees + swap)
         rows["bars_held"].append(pos.bars_held)
         rows["mfe"].append(pos.mfe)
         rows["tag"].append(pos.tag)
@@ -124,6 +134,11 @@ class Portfolio:
             self.position = None
         else:
             pos.size = pos.size - lots
+
+    def charge_swap(self, amount: float) -> None:
+        """A swap charge (positive: a credit) to the balance and the open position."""
+        self.balance = self.balance + amount
+        self.swap = self.swap + amount
 
     def unrealized(self, bid_close: float, ask_close: float) -> float:
         """Open PnL in account currency: longs marked at the bid close, shorts at the ask."""

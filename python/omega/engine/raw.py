@@ -25,7 +25,8 @@ TRADE_COLUMNS: dict[str, str] = {
     "exit_reason": "object",  # see EXIT_REASONS
     "gross_pnl": "float64",  # account currency
     "fees": "float64",  # account currency
-    "pnl": "float64",  # gross_pnl - fees
+    "swap": "float64",  # the position's swap on its closing row (0.0 on partial rows)
+    "pnl": "float64",  # gross_pnl - fees + swap
     "bars_held": "int64",
     "mfe": "float64",  # maximum favourable excursion, price units
     "tag": "object",
@@ -38,6 +39,7 @@ EXIT_REASONS = (
     "partial",
     "max_bars",
     "end_of_data",
+    "stop_out",
 )
 
 

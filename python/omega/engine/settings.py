@@ -8,7 +8,7 @@ Semantics of every field: docs/engine/execution.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from omega.data.bars import Instrument
 from omega.timeframes import Timeframe
@@ -17,6 +17,8 @@ IntrabarPolicy = Literal["pessimistic", "optimistic", "finer"]
 SlippageModel = Literal["none", "fixed", "random", "atr"]
 SizingMode = Literal["fixed", "risk_percent"]
 StopUnit = Literal["pips", "atr"]
+EndOfData = Literal["last_close", "last_open", "mark"]
+SwapUnit = Literal["points", "annual_percent"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,75 @@ class TrailingSettings:
 
 
 @dataclass(frozen=True)
+class SwapSettings:
+    """Swap at each rollover a position is held over: ``long`` / ``short`` in ``unit``
+    (points of ``instrument.point`` per lot per night, or percent of the notional per year);
+    positive is a credit. Rollover at ``rollover_time`` (HH:MM) in ``timezone`` on local
+    Monday to Friday, three nights on ``triple_weekday`` (0 = Monday)."""
+
+    long: float = 0.0
+    short: float = 0.0
+    unit: SwapUnit = "points"
+    rollover_time: str = "17:00"
+    timezone: str = "America/New_York"
+    triple_weekday: int = 2
+
+    @property
+    def rollover_minute(self) -> int:
+        hour, minute = self.rollover_time.split(":")
+        return int(hour) * 60 + int(minute)
+
+
+@dataclass(frozen=True)
+class MarginSettings:
+    """Margin of a position: ``margin_rate`` of its notional; the margin level is equity /
+    used margin x 100; below ``margin_call_level`` a warning, below ``stop_out_level`` the
+    position is closed (exit reason ``stop_out``)."""
+
+    margin_rate: float = 0.01
+    margin_call_level: float = 100.0
+    stop_out_level: float = 50.0
+
+
+@dataclass(frozen=True, eq=False)
+class CrossSettings:
+    """Conversion of quote-currency amounts to the account currency for a cross: through
+    the bid closes of the pair ``symbol`` (``times``: their bars' open times, UTC ns) or a
+    ``fixed_rate``. ``multiply``: the pair quotes the account currency per unit of the
+    instrument's quote currency (GBPUSD for EURGBP in a USD account), else divide."""
+
+    symbol: str
+    multiply: bool
+    fixed_rate: float | None = None
+    times: Any = None  # np.ndarray[int64] | None
+    closes: Any = None  # np.ndarray[float64] | None
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Trading hours: entries fill only at bars opening in ``[start, end)`` local time of
+    ``timezone`` on ``weekdays`` (0 = Monday); ``end <= start`` runs over midnight."""
+
+    timezone: str = "UTC"
+    start: str = "00:00"
+    end: str = "24:00"
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+    @property
+    def start_minute(self) -> int:
+        return _minutes(self.start)
+
+    @property
+    def end_minute(self) -> int:
+        return _minutes(self.end)
+
+
+def _minutes(hhmm: str) -> int:
+    hour, minute = hhmm.split(":")
+    return int(hour) * 60 + int(minute)
+
+
+@dataclass(frozen=True)
 class EngineSettings:
     primary_timeframe: Timeframe = Timeframe.M5
     # Every timeframe the strategy may read (the primary is always included).
@@ -77,3 +148,10 @@ class EngineSettings:
     initial_balance: float = 100_000.0
     account_currency: str = "USD"
     instrument: Instrument = field(default_factory=Instrument)
+    end_of_data: EndOfData = "last_close"
+    swap: SwapSettings | None = None
+    margin: MarginSettings | None = None
+    cross: CrossSettings | None = None
+    session: SessionSettings | None = None
+    # news blackouts: [start, end) windows in UTC ns
+    blackouts: tuple[tuple[int, int], ...] = ()

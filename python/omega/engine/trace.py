@@ -16,6 +16,8 @@ ORDER_EXPIRED = "order_expired"
 ORDER_CANCELLED = "order_cancelled"
 ORDER_MODIFIED = "order_modified"
 ORDER_REPLACED = "order_replaced"
+SWAP = "swap"
+MARGIN_CALL = "margin_call"
 
 
 class DecisionTrace:

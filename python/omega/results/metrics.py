@@ -134,6 +134,8 @@ def _trade_stats(trades: dict[str, np.ndarray], bars_processed: int) -> dict[str
         "largest_win": float(wins.max()) if len(wins) else NAN,
         "largest_loss": float(losses.min()) if len(losses) else NAN,
         "total_fees": _sum(trades["fees"]),
+        # trades of results written before the swap column have none: no swap
+        "total_swap": _sum(trades["swap"]) if "swap" in trades else 0.0,
         "avg_bars_held": float(np.asarray(trades["bars_held"])[closing_rows].mean())
         if closing_rows.any()
         else NAN,

@@ -68,8 +68,8 @@ STATS_GROUPS: dict[str, tuple[str, ...]] = {
         "Expectancy [$]",
         "SQN",
     ),
-    # Swaps join this group once the engine charges them ("Total Swaps [$]").
-    "Costs": ("Total Fees [$]",),
+    # Swap is a credit when positive (carry), a cost when negative.
+    "Costs": ("Total Fees [$]", "Total Swap [$]"),
 }
 
 STATS_LABELS: tuple[str, ...] = tuple(label for group in STATS_GROUPS.values() for label in group)
@@ -285,6 +285,7 @@ def stats_values(result: BacktestResult) -> dict[str, Any]:
         "Expectancy [$]": _finite_or_nan(metrics.get("expectancy")),
         "SQN": _sqn(pnl),
         "Total Fees [$]": _finite_or_nan(metrics.get("total_fees")),
+        "Total Swap [$]": _finite_or_nan(metrics.get("total_swap", 0.0)),
     }
     return {label: values[label] for label in STATS_LABELS}
 

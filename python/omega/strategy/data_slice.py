@@ -122,11 +122,12 @@ def prefix_view(series: BarSeries, stop: int) -> BarSeries:
 class DataSlice:
     """The strategy's window on the market at the close of primary bar ``index``."""
 
-    __slots__ = ("_i", "_market", "_position", "_tf_memo", "_values")
+    __slots__ = ("_i", "_in_session", "_market", "_position", "_tf_memo", "_values")
 
     def __init__(self, market: MarketData) -> None:
         self._market = market
         self._i = -1
+        self._in_session = True
         self._position: Position | None = None
         self._values: dict[str, float] | None = None
         self._tf_memo: dict[int, list] = {}
@@ -176,6 +177,13 @@ class DataSlice:
     def instrument(self) -> int:
         """The id of the instrument this slice is about (0 in a single-instrument run)."""
         return self._market.instrument
+
+    @property
+    def in_session(self) -> bool:
+        """Whether the current bar's open is inside the trading session and outside every
+        blackout (``execution.session``, ``execution.blackouts``; True when none is
+        configured). Entries fill only at such bars."""
+        return self._in_session
 
     @property
     def tracing(self) -> bool:

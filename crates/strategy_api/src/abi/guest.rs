@@ -323,6 +323,7 @@ impl<T: PluginStrategy> Instance<T> {
             position,
             recorder: tracing.then_some(&self.recorder),
             instrument: InstrumentId(abi.instrument),
+            in_session: true,
         });
         let strategy = self.strategy.as_mut().expect("checked by `call`");
         let result = f(strategy, &slice);

@@ -1,0 +1,236 @@
+//! Wall-clock schedules of a run: swap rollovers and trading sessions in a time zone
+//! (docs/engine/execution.md, "Swap" and "Sessions"), mirrored by `omega/engine/calendar.py`.
+//! Both read the IANA rules (chrono-tz here, zoneinfo there), so daylight saving moves the
+//! UTC instants the same way.
+
+use crate::error::EngineError;
+use crate::settings::{SessionSettings, SwapSettings};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, TimeZone, Timelike};
+use chrono_tz::Tz;
+
+const NANOS_PER_SECOND: i64 = 1_000_000_000;
+
+/// The time zone named `name` (a `ConfigError` naming `key` otherwise).
+pub fn zone(name: &str, key: &str) -> Result<Tz, EngineError> {
+    name.parse::<Tz>()
+        .map_err(|_| EngineError::Config(format!("{key}: unknown time zone {name:?}")))
+}
+
+fn utc(ns: i64) -> DateTime<chrono::Utc> {
+    DateTime::from_timestamp(ns.div_euclid(NANOS_PER_SECOND), 0).unwrap_or_default()
+}
+
+/// The first rollover strictly after `after` (UTC ns): `(instant, nights)`, one per local
+/// Monday to Friday at the rollover time, three nights on the triple weekday.
+pub fn rollover_after(swap: &SwapSettings, tz: &Tz, after: i64) -> Option<(i64, u32)> {
+    let (hour, minute) = (swap.rollover_minute / 60, swap.rollover_minute % 60);
+    // From the local day before (a rollover late in the previous local day may still be
+    // after `after` in UTC), at most ten days ahead.
+    let mut date = utc(after).with_timezone(tz).date_naive() - Duration::days(1);
+    for _ in 0..10 {
+        let weekday = date.weekday().num_days_from_monday();
+        if weekday < 5 {
+            if let Some(instant) = local_instant(tz, date, hour, minute) {
+                if instant > after {
+                    let nights = if weekday == swap.triple_weekday { 3 } else { 1 };
+                    return Some((instant, nights));
+                }
+            }
+        }
+        date += Duration::days(1);
+    }
+    None
+}
+
+/// The rollovers after `first` and at or before `last` (UTC ns), in time order.
+pub fn rollovers(
+    swap: &SwapSettings,
+    first: i64,
+    last: i64,
+) -> Result<Vec<(i64, u32)>, EngineError> {
+    let tz = zone(&swap.timezone, "swap.timezone")?;
+    let mut out = Vec::new();
+    let mut at = first;
+    while let Some((instant, nights)) = rollover_after(swap, &tz, at) {
+        if instant > last {
+            break;
+        }
+        out.push((instant, nights));
+        at = instant;
+    }
+    Ok(out)
+}
+
+/// `windows` sorted by start with overlapping or touching ones merged.
+pub fn merged(windows: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut sorted = windows.to_vec();
+    sorted.sort_unstable();
+    let mut out: Vec<(i64, i64)> = Vec::with_capacity(sorted.len());
+    for (start, end) in sorted {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
+/// Whether `t` lies in one of the `merged` windows `[start, end)`.
+pub fn in_blackout(merged: &[(i64, i64)], t: i64) -> bool {
+    let k = merged.partition_point(|&(start, _)| start <= t);
+    k > 0 && t < merged[k - 1].1
+}
+
+/// The UTC ns of `hour:minute` local time on `date` in `tz`: the earlier of two in a
+/// fall-back overlap, the first valid minute after a spring-forward gap.
+fn local_instant(tz: &Tz, date: NaiveDate, hour: u32, minute: u32) -> Option<i64> {
+    let naive = date.and_hms_opt(hour, minute, 0)?;
+    let resolved = match tz.from_local_datetime(&naive) {
+        LocalResult::Single(t) => t,
+        LocalResult::Ambiguous(earlier, _) => earlier,
+        LocalResult::None => {
+            let mut later = naive;
+            loop {
+                later += Duration::minutes(1);
+                if let LocalResult::Single(t) = tz.from_local_datetime(&later) {
+                    break t;
+                }
+            }
+        }
+    };
+    Some(resolved.timestamp() * NANOS_PER_SECOND)
+}
+
+/// Per bar open time: whether an entry may fill there (inside the session, outside every
+/// blackout). `None` when neither is configured.
+pub fn tradable(
+    session: Option<&SessionSettings>,
+    blackouts: &[(i64, i64)],
+    times: &[i64],
+) -> Result<Option<Vec<bool>>, EngineError> {
+    if session.is_none() && blackouts.is_empty() {
+        return Ok(None);
+    }
+    let tz = match session {
+        Some(s) => Some(zone(&s.timezone, "session.timezone")?),
+        None => None,
+    };
+    let blackouts = merged(blackouts);
+    let open = times
+        .iter()
+        .map(|&t| {
+            let in_session = match (session, tz.as_ref()) {
+                (Some(s), Some(tz)) => in_session(s, tz, t),
+                _ => true,
+            };
+            in_session && !in_blackout(&blackouts, t)
+        })
+        .collect();
+    Ok(Some(open))
+}
+
+/// Whether `t` (UTC ns) falls in `session`: its local weekday is a trading day and its local
+/// time of day is in `[start, end)`; a session with `end <= start` runs over midnight and
+/// belongs to the weekday it starts on.
+pub fn in_session(session: &SessionSettings, tz: &Tz, t: i64) -> bool {
+    let local = utc(t).with_timezone(tz);
+    let minute = local.hour() * 60 + local.minute();
+    let weekday = local.weekday().num_days_from_monday() as usize;
+    let (start, end) = (session.start_minute, session.end_minute);
+    if start < end {
+        session.weekdays[weekday] && minute >= start && minute < end
+    } else if minute >= start {
+        session.weekdays[weekday]
+    } else {
+        minute < end && session.weekdays[(weekday + 6) % 7]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ns(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+        chrono::Utc
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .unwrap()
+            .timestamp()
+            * NANOS_PER_SECOND
+    }
+
+    fn swap() -> SwapSettings {
+        SwapSettings {
+            long: -1.0,
+            short: 0.5,
+            unit: crate::settings::SwapUnit::Points,
+            rollover_minute: 17 * 60,
+            timezone: "America/New_York".into(),
+            triple_weekday: 2,
+        }
+    }
+
+    #[test]
+    fn rollovers_are_at_17_new_york_with_daylight_saving_and_a_triple_wednesday() {
+        // 2024-03-04 (Mon) to 2024-03-15 (Fri): US daylight saving starts on Sunday 10 March,
+        // so 17:00 New York is 22:00 UTC before and 21:00 UTC after.
+        let got = rollovers(&swap(), ns(2024, 3, 4, 0, 0), ns(2024, 3, 15, 23, 59)).unwrap();
+        let expected = vec![
+            (ns(2024, 3, 4, 22, 0), 1),
+            (ns(2024, 3, 5, 22, 0), 1),
+            (ns(2024, 3, 6, 22, 0), 3),
+            (ns(2024, 3, 7, 22, 0), 1),
+            (ns(2024, 3, 8, 22, 0), 1),
+            (ns(2024, 3, 11, 21, 0), 1),
+            (ns(2024, 3, 12, 21, 0), 1),
+            (ns(2024, 3, 13, 21, 0), 3),
+            (ns(2024, 3, 14, 21, 0), 1),
+            (ns(2024, 3, 15, 21, 0), 1),
+        ];
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn sessions_follow_local_time_and_blackouts_cut_them() {
+        // London 08:00-17:00 on weekdays; 2024-07-01 is a Monday in BST (UTC+1).
+        let london = SessionSettings {
+            timezone: "Europe/London".into(),
+            start_minute: 8 * 60,
+            end_minute: 17 * 60,
+            weekdays: [true, true, true, true, true, false, false],
+        };
+        let times = [
+            ns(2024, 7, 1, 6, 59), // 07:59 local
+            ns(2024, 7, 1, 7, 0),  // 08:00 local
+            ns(2024, 7, 1, 15, 59),
+            ns(2024, 7, 1, 16, 0), // 17:00 local: closed
+            ns(2024, 7, 6, 10, 0), // Saturday
+        ];
+        let blackout = [(ns(2024, 7, 1, 15, 30), ns(2024, 7, 1, 16, 30))];
+        let got = tradable(Some(&london), &blackout, &times).unwrap().unwrap();
+        assert_eq!(got, vec![false, true, false, false, false]);
+        assert_eq!(tradable(None, &[], &times).unwrap(), None);
+        // overlapping windows merge; the end is exclusive
+        let windows = merged(&[(10, 20), (15, 30), (40, 50)]);
+        assert_eq!(windows, vec![(10, 30), (40, 50)]);
+        let inside: Vec<bool> = [9, 10, 29, 30, 45, 50]
+            .iter()
+            .map(|&t| in_blackout(&windows, t))
+            .collect();
+        assert_eq!(inside, vec![false, true, true, false, true, false]);
+    }
+
+    #[test]
+    fn an_overnight_session_belongs_to_the_day_it_starts() {
+        let night = SessionSettings {
+            timezone: "UTC".into(),
+            start_minute: 22 * 60,
+            end_minute: 6 * 60,
+            weekdays: [true, false, false, false, false, false, false], // Monday night
+        };
+        let tz = zone("UTC", "k").unwrap();
+        assert!(in_session(&night, &tz, ns(2024, 7, 1, 23, 0))); // Monday 23:00
+        assert!(in_session(&night, &tz, ns(2024, 7, 2, 5, 0))); // Tuesday 05:00
+        assert!(!in_session(&night, &tz, ns(2024, 7, 2, 23, 0))); // Tuesday night
+        assert!(zone("Mars/Olympus", "session.timezone").is_err());
+    }
+}
