@@ -275,6 +275,21 @@ def test_plugin_rejecting_a_set_fails_that_row_only(bars, settings, plugin, capl
     assert any("1 of 2 parameter sets failed" in r.getMessage() for r in caplog.records)
 
 
+def test_omega_optimize_searches_a_plugin_config(plugin, tmp_path):
+    from typer.testing import CliRunner
+
+    from omega.cli import app
+
+    common = ["--param", "lookback=40,80", "--set", "data.synthetic.n_bars=12000", "--no-progress"]
+    tables = []
+    for name, extra in (("plugin", ["--set", f"strategy.plugin={plugin.path}"]), ("builtin", [])):
+        run = CliRunner().invoke(app, ["optimize", *common, *extra, "--out", str(tmp_path / name)])
+        assert run.exit_code == 0, run.output
+        tables.append(pd.read_csv(tmp_path / name / "optimize.csv").sort_values("lookback"))
+    plugin_rows, builtin_rows = (t.drop(columns="trial").reset_index(drop=True) for t in tables)
+    pd.testing.assert_frame_equal(plugin_rows, builtin_rows, check_exact=True)
+
+
 def test_a_library_that_is_no_plugin_raises_once(bars, settings, tmp_path):
     fake = tmp_path / "libnothing.so"
     fake.write_bytes(b"not a library")
