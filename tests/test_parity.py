@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from omega.parity import ParityCase, compare_runs, generate_cases, run_parity
+from omega.parity import ParityCase, compare_runs, features, generate_cases, run_parity
 
 CI_CONFIGURATIONS = 200
 
@@ -27,6 +27,18 @@ def test_case_generation_is_seeded_and_varied():
     assert {c.settings.intrabar_policy for c in first} == {"pessimistic", "optimistic", "finer"}
     assert {c.settings.slippage.model for c in first} == {"none", "fixed", "random", "atr"}
     assert {c.settings.sizing.mode for c in first} == {"fixed", "risk_percent"}
+    used = {name for case in list(generate_cases(200, seed=3)) for name in features(case)}
+    assert used == {
+        "limit_entry",
+        "stop_entry",
+        "swap",
+        "margin",
+        "cross",
+        "session",
+        "blackouts",
+        "end_last_open",
+        "end_mark",
+    }
 
 
 def test_all_modes_identical_on_ci_configurations():

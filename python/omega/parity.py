@@ -28,10 +28,14 @@ from omega.data.bars import BarSeries, Instrument
 from omega.engine.raw import TRADE_COLUMNS, RawRun
 from omega.engine.settings import (
     BreakEvenSettings,
+    CrossSettings,
     EngineSettings,
     FeeSettings,
+    MarginSettings,
+    SessionSettings,
     SizingSettings,
     SlippageSettings,
+    SwapSettings,
     TrailingSettings,
 )
 from omega.timeframes import Timeframe
@@ -61,8 +65,30 @@ class ParityCase:
             f"{data} primary={s.primary_timeframe} "
             f"tfs={[str(t) for t in s.timeframes]} policy={s.intrabar_policy} "
             f"slippage={s.slippage.model} sizing={s.sizing.mode} be={s.break_even is not None} "
-            f"trail={s.trailing is not None} max_bars={s.max_bars_held}"
+            f"trail={s.trailing is not None} max_bars={s.max_bars_held} "
+            f"features={','.join(features(self)) or 'none'}"
         )
+
+
+def features(case: ParityCase) -> list[str]:
+    """The order and FX-account features a case uses (for the per-feature counts)."""
+    s = case.settings
+    used = []
+    if case.params.get("entry_offset_pips", 0.0) > 0.0:
+        used.append("stop_entry" if case.params.get("entry_stop") else "limit_entry")
+    if s.swap is not None:
+        used.append("swap")
+    if s.margin is not None:
+        used.append("margin")
+    if s.cross is not None:
+        used.append("cross")
+    if s.session is not None:
+        used.append("session")
+    if s.blackouts:
+        used.append("blackouts")
+    if s.end_of_data != "last_close":
+        used.append(f"end_{s.end_of_data}")
+    return used
 
 
 @dataclass
@@ -105,11 +131,71 @@ def _mean_reversion_params(rng: random.Random) -> dict:
 
 def _strategy_choice(rng: random.Random) -> tuple[str, dict]:
     roll = rng.random()
-    if roll < 0.6:
+    if roll < 0.45:
         return "mean_reversion_z_score", _mean_reversion_params(rng)
     if roll < 0.8:
-        return "sma_cross", {"fast": rng.choice([5, 10]), "slow": rng.choice([20, 30])}
+        params = {"fast": rng.choice([5, 10]), "slow": rng.choice([20, 30])}
+        if rng.random() < 0.7:  # pending entries: limit or stop orders, some expiring
+            params["entry_offset_pips"] = rng.choice([0.5, 2.0, 5.0])
+            params["entry_stop"] = rng.random() < 0.5
+            params["entry_expiry_bars"] = rng.choice([0, 3, 10])
+        return "sma_cross", params
     return "zscore_threshold", {"period": rng.choice([20, 50]), "entry": rng.choice([1.5, 2.0])}
+
+
+MINUTE = 60 * 10**9
+SYNTHETIC_START = 1_704_067_200 * 10**9  # generate_synthetic's default start, 2024-01-01
+
+
+def _account(rng: random.Random, symbol: str, n_bars: int, data_seed: int) -> dict:
+    """The FX-account settings of a case: swap, margin, a cross, sessions, blackouts and the
+    end-of-data policy, each drawn independently."""
+    account: dict = {"end_of_data": rng.choice(["last_close", "last_close", "last_open", "mark"])}
+    if rng.random() < 0.4:
+        account["swap"] = SwapSettings(
+            long=rng.choice([-6.5, -0.8, 1.2]),
+            short=rng.choice([-3.0, 0.4]),
+            unit=rng.choice(["points", "annual_percent"]),
+            timezone=rng.choice(["America/New_York", "Europe/London"]),
+            triple_weekday=rng.choice([2, 2, 4]),
+        )
+    if rng.random() < 0.3:
+        account["margin"] = MarginSettings(
+            margin_rate=rng.choice([0.01, 0.02, 0.05]),
+            margin_call_level=rng.choice([100.0, 150.0]),
+            stop_out_level=rng.choice([50.0, 90.0]),
+        )
+        # a small account, so that stop-outs and refusals happen
+        account["initial_balance"] = rng.choice([2_500.0, 5_000.0, 100_000.0])
+    if symbol == "EURUSD" and rng.random() < 0.25:
+        # EURUSD in a GBP account: USD amounts / GBPUSD (a fixed rate or synthetic bars)
+        if rng.random() < 0.5:
+            account["cross"] = CrossSettings("GBPUSD", multiply=False, fixed_rate=1.2650)
+        else:
+            from omega.data import generate_synthetic
+
+            gbpusd = generate_synthetic(n_bars=n_bars, seed=data_seed + 1, symbol="GBPUSD")
+            account["cross"] = CrossSettings(
+                "GBPUSD",
+                multiply=False,
+                times=np.asarray(gbpusd.time, dtype=np.int64),
+                closes=np.asarray(gbpusd.bid_close, dtype=np.float64),
+            )
+        account["account_currency"] = "GBP"
+    if rng.random() < 0.25:
+        account["session"] = SessionSettings(
+            timezone=rng.choice(["Europe/London", "America/New_York", "Asia/Tokyo"]),
+            start=rng.choice(["07:00", "08:00", "22:00"]),
+            end=rng.choice(["12:00", "17:00", "04:00"]),
+            weekdays=rng.choice([(0, 1, 2, 3, 4), (0, 2, 4)]),
+        )
+    if rng.random() < 0.25:
+        windows = []
+        for _ in range(rng.choice([1, 3, 8])):
+            start = SYNTHETIC_START + rng.randrange(n_bars) * MINUTE
+            windows.append((start, start + rng.choice([15, 60, 240]) * MINUTE))
+        account["blackouts"] = tuple(windows)
+    return account
 
 
 def generate_cases(count: int, seed: int = 0, n_bars: int = 6000) -> Iterator[ParityCase]:
@@ -140,7 +226,12 @@ def generate_cases(count: int, seed: int = 0, n_bars: int = 6000) -> Iterator[Pa
             sizing = SizingSettings(mode="risk_percent", risk_percent=rng.choice([0.5, 1.0, 2.0]))
         else:
             sizing = SizingSettings(mode="fixed", lots=rng.choice([0.1, 1.0, 2.5]))
+        data_seed = rng.randrange(1 << 31)
+        account = _account(rng, symbol, n_bars, data_seed)
+        account.setdefault("initial_balance", 100_000.0)
+        account.setdefault("account_currency", "USD")
         settings = EngineSettings(
+            **account,
             primary_timeframe=primary,
             timeframes=tuple(timeframes),
             intrabar_policy=rng.choice(["pessimistic", "optimistic", "finer"]),
@@ -156,13 +247,11 @@ def generate_cases(count: int, seed: int = 0, n_bars: int = 6000) -> Iterator[Pa
                 TrailingSettings(distance=rng.choice([5.0, 15.0])) if rng.random() < 0.3 else None
             ),
             max_bars_held=rng.choice([None, None, 30]),
-            initial_balance=100_000.0,
-            account_currency="USD",
             instrument=instrument,
         )
         yield ParityCase(
             case_id=case_id,
-            data_seed=rng.randrange(1 << 31),
+            data_seed=data_seed,
             n_bars=n_bars,
             symbol=symbol,
             strategy=strategy,
@@ -297,6 +386,9 @@ def real_data_cases(count_per_dataset: int, seed: int = 0) -> Iterator[ParityCas
     for offset, name in enumerate(REAL_DATASETS):
         for case in generate_cases(count_per_dataset, seed=seed + 7919 * (offset + 1)):
             settings = dataclasses.replace(case.settings, instrument=eurusd)
+            if settings.cross is not None and settings.cross.fixed_rate is None:
+                cross = CrossSettings("GBPUSD", multiply=False, fixed_rate=1.2650)
+                settings = dataclasses.replace(settings, cross=cross)
             yield dataclasses.replace(
                 case, case_id=case_id, symbol="EURUSD", settings=settings, real_data=name
             )
@@ -407,6 +499,15 @@ def run_parity(
             print(m.report(), file=out)
     elapsed = time.perf_counter() - started
     n_real = sum(1 for case in cases if case.real_data)
+    counts: dict[str, int] = {}
+    for case in cases:
+        for name in features(case):
+            counts[name] = counts.get(name, 0) + 1
+    print(
+        "parity: configurations per feature: "
+        + (", ".join(f"{name} {n}" for name, n in sorted(counts.items())) or "none"),
+        file=out,
+    )
     print(
         f"parity: {len(cases)} configurations ({len(cases) - n_real} synthetic, {n_real} on "
         f"real data: {', '.join(real) or 'none'}) x modes {', '.join(modes)}: "

@@ -13,6 +13,13 @@ pub const PARAMS: &[ParamSpec] = &[
         .min(Limit::incl(2.0))
         .max(Limit::incl(5000.0)),
     ParamSpec::float("size", 1.0).min(Limit::excl(0.0)),
+    ParamSpec::float("entry_offset_pips", 0.0)
+        .min(Limit::incl(0.0))
+        .max(Limit::incl(10_000.0)),
+    ParamSpec::boolean("entry_stop", false),
+    ParamSpec::int("entry_expiry_bars", 0)
+        .min(Limit::incl(0.0))
+        .max(Limit::incl(100_000.0)),
 ];
 
 /// Always in the market after the first cross of a fast and a slow SMA of the bid close.
@@ -21,6 +28,12 @@ pub struct SmaCross {
     fast: IndicatorSpec,
     slow: IndicatorSpec,
     size: f64,
+    /// Pending entries: the offset from the signal bar's close (0: market entries), stop
+    /// orders (else limit orders), their expiry in bars (0: never).
+    entry_offset_pips: f64,
+    entry_stop: bool,
+    entry_expiry_bars: u32,
+    pip: f64,
     params: Params,
     /// (bar index, cross) of the last bar computed: `manage_position` and `evaluate` ask at
     /// the same close (as the Python twin). Reset by `init`.
@@ -50,6 +63,10 @@ impl SmaCross {
                 field: PriceField::Close,
             },
             size: p.float("size"),
+            entry_offset_pips: p.float("entry_offset_pips"),
+            entry_stop: p.boolean("entry_stop"),
+            entry_expiry_bars: p.int("entry_expiry_bars") as u32,
+            pip: 0.0001,
             params: p,
             cross_at: None,
             fast_handle: IndicatorHandle(0),
@@ -94,6 +111,35 @@ impl SmaCross {
     }
 }
 
+impl SmaCross {
+    /// `signal` as a pending entry when `entry_offset_pips` > 0: a limit (or stop)
+    /// `entry_offset_pips` below (above) the ask close for a long, above (below) the bid
+    /// close for a short.
+    fn entry_order(&self, slice: &DataSlice<'_>, cross: i8, signal: TradeSignal) -> TradeSignal {
+        if self.entry_offset_pips == 0.0 {
+            return signal;
+        }
+        let bar = slice.bar();
+        let offset = self.entry_offset_pips * self.pip;
+        let price = match (cross == 1, self.entry_stop) {
+            (true, true) => bar.ask.close + offset,
+            (true, false) => bar.ask.close - offset,
+            (false, true) => bar.bid.close - offset,
+            (false, false) => bar.bid.close + offset,
+        };
+        let signal = if self.entry_stop {
+            signal.with_stop_entry(price)
+        } else {
+            signal.with_limit(price)
+        };
+        if self.entry_expiry_bars > 0 {
+            signal.expiring_after(self.entry_expiry_bars)
+        } else {
+            signal
+        }
+    }
+}
+
 impl Strategy for SmaCross {
     fn name(&self) -> &str {
         Self::NAME
@@ -105,6 +151,7 @@ impl Strategy for SmaCross {
 
     fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
         self.cross_at = None;
+        self.pip = ctx.instrument().pip_size;
         self.fast_handle = ctx.indicator(self.fast);
         self.slow_handle = ctx.indicator(self.slow);
         Ok(())
@@ -118,7 +165,7 @@ impl Strategy for SmaCross {
         if slice.position().is_some_and(|p| p.side.sign() == cross) {
             return Ok(None);
         }
-        Ok(Some(if cross == 1 {
+        let signal = if cross == 1 {
             TradeSignal::long()
                 .with_size(self.size)
                 .with_tag("sma_long")
@@ -126,7 +173,8 @@ impl Strategy for SmaCross {
             TradeSignal::short()
                 .with_size(self.size)
                 .with_tag("sma_short")
-        }))
+        };
+        Ok(Some(self.entry_order(slice, cross, signal)))
     }
 
     fn manage_position(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+
 from omega.data.bars import Instrument
 from omega.timeframes import Timeframe
 
@@ -105,6 +107,22 @@ class CrossSettings:
     fixed_rate: float | None = None
     times: Any = None  # np.ndarray[int64] | None
     closes: Any = None  # np.ndarray[float64] | None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CrossSettings):
+            return NotImplemented
+        return (self.symbol, self.multiply, self.fixed_rate) == (
+            other.symbol,
+            other.multiply,
+            other.fixed_rate,
+        ) and all(
+            (a is None and b is None)
+            or (a is not None and b is not None and np.array_equal(a, b))
+            for a, b in ((self.times, other.times), (self.closes, other.closes))
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.symbol, self.multiply, self.fixed_rate))
 
 
 @dataclass(frozen=True)
