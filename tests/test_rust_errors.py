@@ -67,8 +67,8 @@ def test_trend_timeframe_not_coarser_than_primary_is_a_strategy_error(bars):
         run_rust(bars, MR, {"trend_timeframe": "H1"}, settings)
 
 
-def test_unsupported_account_currency_is_a_config_error(bars):
-    with pytest.raises(ConfigError, match="cross rates"):
+def test_a_cross_without_a_conversion_is_a_config_error(bars):
+    with pytest.raises(ConfigError, match=r"give account\.conversion"):
         run_rust(bars, MR, {}, settings_for(bars, account_currency="GBP"))
 
 

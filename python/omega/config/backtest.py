@@ -85,10 +85,11 @@ class BacktestConfig(Section):
         # Raised as ConfigError (not ValueError) so the key path is ours, not pydantic's.
         instrument = self.instrument.to_instrument()
         currencies = (instrument.base_currency, instrument.quote_currency)
-        if self.account.currency not in currencies:
+        if self.account.currency not in currencies and self.account.conversion is None:
             raise ConfigError(
                 f"account.currency: {self.account.currency} is neither the base nor the quote "
-                f"currency of {instrument.symbol} (cross rates are not supported)"
+                f"currency of {instrument.symbol}: give account.conversion (a pair of "
+                f"{instrument.quote_currency} and {self.account.currency}, or a fixed rate)"
             )
         if self.strategy.plugin is None:
             params = validate_strategy_params(
