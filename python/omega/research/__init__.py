@@ -14,6 +14,10 @@ walk-forward, cross-validation and robustness tools built on it):
         -> OptimizeResult  (.table DataFrame, .best params dict, .pareto DataFrame)
     omega.research.study.Study(path, name)  # SQLite; .table() loads it as a DataFrame
 
+Part B: ``walk_forward``, ``cross_validate`` (purged K-fold, CPCV), ``monte_carlo``,
+``neighbourhood_stability``, the (probabilistic, deflated) Sharpe ratios and
+``probability_of_backtest_overfitting`` (CSCV).
+
 ``strategy`` is a registered strategy name or ``omega.research.backends.Plugin(path)``.
 ``import omega.research`` stays light: the names below load on first use.
 """
@@ -33,6 +37,21 @@ _LAZY = {
     "pareto_front": "omega.research.search",
     "Study": "omega.research.study",
     "load_study": "omega.research.study",
+    # part B: walk-forward, time-series cross-validation, robustness statistics
+    "walk_forward": "omega.research.walk_forward",
+    "walk_forward_windows": "omega.research.walk_forward",
+    "cross_validate": "omega.research.cv",
+    "purged_kfold": "omega.research.cv",
+    "cpcv_splits": "omega.research.cv",
+    "cpcv_paths": "omega.research.cv",
+    "n_paths": "omega.research.cv",
+    "monte_carlo": "omega.research.robustness",
+    "neighbourhood_stability": "omega.research.robustness",
+    "probabilistic_sharpe_ratio": "omega.research.robustness",
+    "deflated_sharpe_ratio": "omega.research.robustness",
+    "deflated_sharpe_of_search": "omega.research.robustness",
+    "expected_max_sharpe": "omega.research.robustness",
+    "probability_of_backtest_overfitting": "omega.research.robustness",
 }
 
 __all__ = sorted(_LAZY)
