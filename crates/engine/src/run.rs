@@ -794,6 +794,8 @@ pub(crate) struct Stepper {
     margin: Option<MarginSettings>,
     cross: Option<CrossRates>,
     sessions: Option<Sessions>,
+    /// Whether step 0 has work: a swap, a cross or sessions.
+    account_clock: bool,
     /// Whether the current bar's open is inside the session (true without one).
     in_session: bool,
     point: f64,
@@ -860,6 +862,10 @@ impl Stepper {
                 .clone()
                 .map(|cross| CrossRates { cross, cursor: 0 }),
             sessions: Sessions::new(settings),
+            account_clock: settings.swap.is_some()
+                || settings.cross.is_some()
+                || settings.session.is_some()
+                || !settings.blackouts.is_empty(),
             in_session: true,
             point: ins.point,
             ignored_signals: 0,
@@ -935,36 +941,58 @@ impl Stepper {
     ) -> Result<(), EngineError> {
         let px = prices(&inputs.primary, i);
         self.events.clear();
+        // The steps a run may not use are behind one predictable branch each, their bodies
+        // out of line: a strategy using none of them runs the loop it ran before them.
+        let margin = self.margin.is_some();
         // 0. The bar's conversion rate and session; swap for the rollovers since the last bar.
-        self.begin_bar(&px)?;
+        if self.account_clock {
+            self.begin_bar(i, inputs)?;
+        }
         // 1. Fills at the open: exit first, a stop-out at the open, then entry.
-        self.fill_exit_at_open(i, &px, inputs);
-        self.stop_out_at_open(i, &px, inputs);
-        self.fill_entry_at_open(i, &px, inputs, settings);
+        if self.pending_exit.is_some() {
+            self.fill_exit_at_open(i, inputs);
+        }
+        if margin {
+            self.stop_out_at_open(i, inputs);
+        }
+        if self.pending_entry.is_some() {
+            self.fill_entry_at_open(i, inputs, settings);
+        }
         // 2. The position meets the bar's range; then a working pending entry does; then
         // the margin the position holds meets the bar's worst price.
         self.meet_range(i, &px, inputs);
-        self.work_pending_order(i, &px, inputs, settings);
-        self.stop_out_in_range(i, &px, inputs);
+        if self.working.is_some() {
+            self.work_pending_order(i, inputs, settings);
+        }
+        if margin {
+            self.stop_out_in_range(i, inputs);
+        }
         // The slice sees every timeframe up to this primary close.
         self.advance_visibility(inputs, px.time + self.primary_nanos);
         let unrealized = self.book.unrealized(px.bc, px.ac);
         // 3. Management at the close.
         self.manage_at_close(i, &px, inputs, settings, strategy, unrealized)?;
-        self.manage_order_at_close(i, inputs, strategy)?;
+        if self.working.is_some() {
+            self.manage_order_at_close(i, inputs, strategy)?;
+        }
         // 4. Evaluation at the close.
         self.evaluate_at_close(i, inputs, strategy)?;
         // 5. Equity at the close (steps 3 and 4 only queue orders: the position and balance
         // are those `unrealized` was computed for); the margin-call warning.
-        self.warn_margin(unrealized);
+        if margin {
+            self.warn_margin(unrealized);
+        }
         self.mark_close(i, px.time, unrealized);
         Ok(())
     }
 
     /// Step 0: the bar's conversion rate (a cross) and session flag, then the swap of the
     /// rollovers since the previous bar's open, charged to a position held over them.
-    #[inline(always)]
-    fn begin_bar(&mut self, px: &Prices) -> Result<(), EngineError> {
+    #[inline(never)] // off the hot path: only when this step has work
+    fn begin_bar(&mut self, i: usize, inputs: &StepInputs<'_, '_>) -> Result<(), EngineError> {
+        // (prices are read again here rather than passed: a reference to the hot loop's
+        // prices would keep them in memory instead of registers)
+        let px = &prices(&inputs.primary, i);
         if let Some(cross) = self.cross.as_mut() {
             self.book.cross_rate = cross.rate_at(px.time)?;
         }
@@ -1011,8 +1039,9 @@ impl Stepper {
 
     /// Step 1, stop-out at the open: a position whose margin level at this open (bid open
     /// for a long, ask open for a short) is below the stop-out level closes at the open.
-    #[inline(always)]
-    fn stop_out_at_open(&mut self, i: usize, px: &Prices, inputs: &StepInputs<'_, '_>) {
+    #[inline(never)] // off the hot path: only when this step has work
+    fn stop_out_at_open(&mut self, i: usize, inputs: &StepInputs<'_, '_>) {
+        let px = &prices(&inputs.primary, i);
         let (Some(margin), Some(pos)) = (self.margin, self.book.position.as_ref()) else {
             return;
         };
@@ -1031,8 +1060,9 @@ impl Stepper {
     /// Step 2, stop-out in the range: a position still open whose margin level at the
     /// bar's worst price (bid low for a long, ask high for a short) is below the stop-out
     /// level closes at that price (a pessimistic fill; see docs/engine/execution.md).
-    #[inline(always)]
-    fn stop_out_in_range(&mut self, i: usize, px: &Prices, inputs: &StepInputs<'_, '_>) {
+    #[inline(never)] // off the hot path: only when this step has work
+    fn stop_out_in_range(&mut self, i: usize, inputs: &StepInputs<'_, '_>) {
+        let px = &prices(&inputs.primary, i);
         let (Some(margin), Some(pos)) = (self.margin, self.book.position.as_ref()) else {
             return;
         };
@@ -1050,7 +1080,7 @@ impl Stepper {
 
     /// Step 5: the margin-call warning (trace event `margin_call`) while the margin level
     /// at the close is below the warning level.
-    #[inline(always)]
+    #[inline(never)] // off the hot path: only when this step has work
     fn warn_margin(&mut self, unrealized: f64) {
         let Some(margin) = self.margin else {
             return;
@@ -1086,8 +1116,9 @@ impl Stepper {
     }
 
     /// Step 1, the exit: an exit queued at the last close fills at this open.
-    #[inline(always)]
-    fn fill_exit_at_open(&mut self, i: usize, px: &Prices, inputs: &StepInputs<'_, '_>) {
+    #[inline(never)] // off the hot path: only when this step has work
+    fn fill_exit_at_open(&mut self, i: usize, inputs: &StepInputs<'_, '_>) {
+        let px = &prices(&inputs.primary, i);
         let Some(exit) = self.pending_exit.take() else {
             return;
         };
@@ -1124,14 +1155,14 @@ impl Stepper {
     }
 
     /// Step 1, the entry: a signal of the last close fills at this open, sized at the fill.
-    #[inline(always)]
+    #[inline(never)] // off the hot path: only when this step has work
     fn fill_entry_at_open(
         &mut self,
         i: usize,
-        px: &Prices,
         inputs: &StepInputs<'_, '_>,
         settings: &EngineSettings,
     ) {
+        let px = &prices(&inputs.primary, i);
         let Some(signal) = self.pending_entry.take() else {
             return;
         };
@@ -1244,7 +1275,7 @@ impl Stepper {
     }
 
     /// Closes the whole position on a range `hit` (a stop-loss slips, a take-profit does not).
-    #[inline(always)]
+    #[inline(never)] // off the hot path: only when this step has work
     fn exit_on_hit(&mut self, i: usize, hit: Hit, exit_time: i64, inputs: &StepInputs<'_, '_>) {
         let Some(pos) = self.book.position.as_ref() else {
             return;
@@ -1266,14 +1297,14 @@ impl Stepper {
     /// Step 2, pending entries: a working limit or stop entry (there is one only while the
     /// account is flat) expires, or fills when this bar's range reaches its price; a filled
     /// order's position then meets the rest of the bar.
-    #[inline(always)]
+    #[inline(never)] // off the hot path: only when this step has work
     fn work_pending_order(
         &mut self,
         i: usize,
-        px: &Prices,
         inputs: &StepInputs<'_, '_>,
         settings: &EngineSettings,
     ) {
+        let px = &prices(&inputs.primary, i);
         if self.book.position.is_some() {
             return;
         }
@@ -1424,7 +1455,7 @@ impl Stepper {
     }
 
     /// Step 3.7: `manage_order` for the working pending entry, its actions in order.
-    #[inline(always)]
+    #[inline(never)] // off the hot path: only when this step has work
     fn manage_order_at_close<S: Strategy>(
         &mut self,
         i: usize,
@@ -1536,7 +1567,7 @@ impl Stepper {
             .map_err(|e| EngineError::Strategy(e.0))?;
         for action in actions {
             check_action(&action, i)?;
-            self.apply_action(action, i, px, inputs)?;
+            self.apply_action(action, i, inputs)?;
         }
         Ok(())
     }
@@ -1695,13 +1726,14 @@ impl Stepper {
     /// One action returned by `manage_position` at the close of bar `i` (step 3.6), in the
     /// order returned: stop and take-profit changes at once, exits queued for the next open
     /// (a later exit replaces an earlier partial one; nothing replaces a full exit).
+    #[inline(never)] // once per action, off the per-bar path
     fn apply_action(
         &mut self,
         action: PositionAction,
         i: usize,
-        px: &Prices,
         inputs: &StepInputs<'_, '_>,
     ) -> Result<(), EngineError> {
+        let px = &prices(&inputs.primary, i);
         let unsupported = |what: String| {
             EngineError::Strategy(format!(
                 "bar {i}: {what} is not supported by this engine version"

@@ -554,7 +554,7 @@ fn invalid_settings_and_data_are_named_errors() {
         &mut Script::default(),
         RunOptions::default(),
     );
-    assert!(matches!(err, Err(EngineError::Config(m)) if m.contains("cross rates")));
+    assert!(matches!(err, Err(EngineError::Config(m)) if m.contains("give account.conversion")));
     let mut unordered = bars(&[(100.0, 100.0, 100.0, 100.0); 3]);
     unordered.time[2] = unordered.time[1];
     let err = run_backtest(
