@@ -52,6 +52,7 @@ class _TradeColumns(TypedDict):
     exit_reason: list[str]
     gross_pnl: _F64
     fees: _F64
+    swap: _F64
     pnl: _F64
     bars_held: _I64
     mfe: _F64
@@ -88,6 +89,7 @@ class _Metrics(TypedDict):
     largest_win: float
     largest_loss: float
     total_fees: float
+    total_swap: float
     avg_bars_held: float
     exposure: float
     exit_reasons: dict[str, int]
@@ -217,7 +219,8 @@ def compute_metrics(
     `omega.results.metrics.compute_metrics`: same keys in the same order, same values.
 
     The arguments are the `RawRun` fields (``trades`` needs ``pnl``, ``side``, ``fees``,
-    ``bars_held`` and ``exit_reason``; ``skipped_orders`` is their count).
+    ``bars_held`` and ``exit_reason``, and reads ``swap`` where present; ``skipped_orders`` is
+    their count).
     """
 
 def rust_strategy_names() -> list[str]:
