@@ -328,7 +328,16 @@ def coverage(session: nox.Session) -> None:
     session.install("maturin>=1.7,<2", "pip", "coverage>=7.10", "pytest-cov>=6")
     # The peers: tests/test_peers.py runs them at tiny sizes (omega.peers is counted).
     session.install("backtesting", "vectorbt", "vectorbt-rust", "raptorbt")
-    session.run("python", "-m", "pip", "install", "--no-build-isolation", "-q", ".[test,research,ray]", env=env)
+    session.run(
+        "python",
+        "-m",
+        "pip",
+        "install",
+        "--no-build-isolation",
+        "-q",
+        ".[test,research,ray]",
+        env=env,
+    )
     extension = session.run(
         "python", "-c", "import omega._core as m; print(m.__file__)", silent=True, env=env
     )

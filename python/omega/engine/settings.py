@@ -116,8 +116,7 @@ class CrossSettings:
             other.multiply,
             other.fixed_rate,
         ) and all(
-            (a is None and b is None)
-            or (a is not None and b is not None and np.array_equal(a, b))
+            (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
             for a, b in ((self.times, other.times), (self.closes, other.closes))
         )
 

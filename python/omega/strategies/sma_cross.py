@@ -41,7 +41,10 @@ class SmaCross(Strategy):
             False, description="pending entries are stop (breakout) orders, else limit orders"
         )
         entry_expiry_bars: int = Field(
-            0, ge=0, le=100_000, description="a pending entry expires after this many bars (0: never)"
+            0,
+            ge=0,
+            le=100_000,
+            description="a pending entry expires after this many bars (0: never)",
         )
 
         @model_validator(mode="after")
