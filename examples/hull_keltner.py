@@ -40,6 +40,7 @@ from pydantic import Field
 
 from omega.indicators import Indicator, IndicatorSpec, register_indicator
 from omega.strategy import (
+    CancelOrder,
     Close,
     MoveToBreakEven,
     PartialClose,
@@ -236,6 +237,10 @@ class HullKeltner(Strategy):
         be_atr: float = Field(1.0, gt=0, description="gain in ATRs that starts BE and trailing")
         be_pips: float = Field(1.0, ge=0, description="break-even offset in pips")
         trail_atr: float = Field(1.5, gt=0, description="trailing distance in ATRs")
+        pullback_atr: float = Field(
+            0.0, ge=0, description="0: market entries; else a limit entry this many ATRs back"
+        )
+        order_bars: int = Field(0, ge=0, description="a limit entry expires after (0: never)")
 
     def init(self, ctx: RunContext) -> None:
         p = self.params
@@ -271,10 +276,29 @@ class HullKeltner(Strategy):
             return None
         stop = self.params.stop_atr * atr
         if prev <= hull1 and close > hull and close > middle:
-            return TradeSignal.long(stop_loss_distance=stop, tag="hk_long")
+            limit = data.bar.ask_close - self.params.pullback_atr * atr
+            return TradeSignal.long(stop_loss_distance=stop, tag="hk_long", **self._entry(limit))
         if prev >= hull1 and close < hull and close < middle:
-            return TradeSignal.short(stop_loss_distance=stop, tag="hk_short")
+            limit = close + self.params.pullback_atr * atr
+            return TradeSignal.short(stop_loss_distance=stop, tag="hk_short", **self._entry(limit))
         return None
+
+    def _entry(self, limit: float) -> dict:
+        """A limit entry at ``limit`` when ``pullback_atr`` > 0 (expiring after
+        ``order_bars`` when > 0); else nothing (a market entry)."""
+        p = self.params
+        if p.pullback_atr == 0.0:
+            return {}
+        order = {"order": "limit", "price": limit}
+        if p.order_bars:
+            order["expiry_bars"] = p.order_bars
+        return order
+
+    def manage_order(self, order, data):
+        """A pending entry works until the Hull turns against it: cancel it then."""
+        hull, hull1 = data.value(self.hull), data.value(self.hull, 1)
+        against = hull < hull1 if order.direction == 1 else hull > hull1
+        return [CancelOrder()] if against else []
 
     def manage_position(self, position, data) -> list[PositionAction]:
         bar = data.bar

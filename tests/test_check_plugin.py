@@ -95,6 +95,31 @@ def test_the_plugin_trades_exactly_like_its_twin_on_each_primary(plugin, twin, b
     assert hull[0] != hull[0] and hull[-1] == hull[-1]
 
 
+@pytest.mark.parametrize("policy", ["pessimistic", "optimistic", "finer"])
+def test_pending_limit_entries_and_manage_order_cross_the_abi_exactly(plugin, twin, bars, policy):
+    """ABI 3: limit entries (price, expiry) and manage_order's cancels, under each intrabar
+    policy, in a session (the slice's flag crosses too), plugin against twin."""
+    from omega.engine.settings import SessionSettings
+
+    settings = replace(
+        EngineSettings(instrument=bars.instrument),
+        primary_timeframe=Timeframe.M5,
+        timeframes=(Timeframe.M5,),
+        intrabar_policy=policy,
+        session=SessionSettings(timezone="Europe/London", start="07:00", end="20:00"),
+    )
+    params = {"pullback_atr": 0.5, "order_bars": 6}
+    got = run_plugin(bars, plugin, params, settings, trace=True)
+    want = run_python(bars, twin(params), settings, trace=True)
+    assert want.n_trades > 10
+    assert_same_run(got, want, trace=True)
+    events = "|".join(row["event"] for row in got.trace)
+    for event in ("order_cancelled", "order_expired", "order_replaced"):
+        assert event in events, event
+    reasons = {s.reason for s in got.skipped_orders}
+    assert {"cancelled", "expired"} <= reasons, reasons
+
+
 def test_check_plugin_passes_the_example_on_every_case(plugin, bars):
     report = check_plugin(plugin, TWIN, bars=bars)
     assert [r.case for r in report.results] == list(DEFAULT_CASES)

@@ -82,7 +82,7 @@ def test_the_plugin_declares_its_strategy_and_api_version(plugins):
     from omega import _core
 
     api_version, abi_version = _core.strategy_api_versions()
-    assert abi_version == 2
+    assert abi_version == 3
     assert plugin_info(plugins["ok"]) == (NAME, api_version)
 
 
@@ -117,7 +117,7 @@ def test_plugin_trades_exactly_like_the_builtin_rust_and_python_strategy(plugins
 
 
 def test_an_abi_version_mismatch_is_refused_naming_both_versions(plugins, eurusd):
-    expected = "plugin built for Omega plugin ABI 1, this engine speaks ABI 2; rebuild"
+    expected = "plugin built for Omega plugin ABI 1, this engine speaks ABI 3; rebuild"
     with pytest.raises(PluginError, match=expected):
         plugin_info(plugins["abi_mismatch"])
     with pytest.raises(PluginError, match="ABI version mismatch"):
@@ -166,7 +166,7 @@ def test_a_library_without_the_plugin_symbol_is_refused(eurusd):
     from omega import _core
 
     # The core extension itself: a real shared library, but no strategy plugin.
-    with pytest.raises(PluginError, match="no symbol omega_strategy_plugin_v2"):
+    with pytest.raises(PluginError, match="no symbol omega_strategy_plugin_v3"):
         run_plugin(eurusd, _core.__file__, {}, settings_for(eurusd))
 
 

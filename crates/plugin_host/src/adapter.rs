@@ -11,12 +11,12 @@
 use crate::PluginError;
 use omega_strategy_api::abi::{
     catch_panic, AbiStr, ActionAbi, ActionListAbi, ColumnsAbi, ContextAbi, FrameAbi, IndicatorAbi,
-    IndicatorKeyAbi, InitAbi, PluginDescriptor, PositionAbi, SignalAbi, SliceAbi, STATUS_ERROR,
-    STATUS_NONE, STATUS_PANIC, STATUS_SOME,
+    IndicatorKeyAbi, InitAbi, OrderAbi, PluginDescriptor, PositionAbi, SignalAbi, SliceAbi,
+    STATUS_ERROR, STATUS_NONE, STATUS_PANIC, STATUS_SOME,
 };
 use omega_strategy_api::{
-    abi::timeframe, DataSlice, Position, PositionAction, RunContext, Strategy, StrategyError,
-    TradeSignal,
+    abi::timeframe, DataSlice, OrderAction, Position, PositionAction, RunContext, Strategy,
+    StrategyError, TradeSignal, WorkingOrder,
 };
 use std::ffi::c_void;
 
@@ -153,6 +153,7 @@ impl PluginStrategy {
             record_context: (slice as *const DataSlice<'_>).cast_mut().cast::<c_void>(),
             record: tracing.then_some(record_value as omega_strategy_api::abi::RecordFn),
             instrument: slice.instrument().0,
+            in_session: u32::from(slice.in_session()),
         }
     }
 }
@@ -212,6 +213,14 @@ impl Strategy for PluginStrategy {
         slice: &DataSlice<'_>,
     ) -> Result<Vec<PositionAction>, StrategyError> {
         self.guarded("manage_position", |this| this.call_manage(position, slice))
+    }
+
+    fn manage_order(
+        &mut self,
+        order: &WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<OrderAction>, StrategyError> {
+        self.guarded("manage_order", |this| this.call_manage_order(order, slice))
     }
 }
 
@@ -301,6 +310,35 @@ impl PluginStrategy {
             .map(ActionAbi::to_action)
             .collect::<Result<Vec<_>, String>>()
             .map_err(|m| self.protocol("manage_position", m))
+    }
+}
+
+impl PluginStrategy {
+    fn call_manage_order(
+        &mut self,
+        order: &WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<OrderAction>, StrategyError> {
+        let order = OrderAbi::from_order(order);
+        let abi = self.slice_abi(slice, None);
+        let mut out = ActionListAbi {
+            actions: std::ptr::null(),
+            len: 0,
+        };
+        // SAFETY: as in `evaluate`; `order` and its tag are alive during the call.
+        let status =
+            unsafe { (self.descriptor.manage_order)(self.instance, &abi, &order, &mut out) };
+        if !self.settle("manage_order", status)? {
+            return Ok(Vec::new());
+        }
+        // SAFETY: the plugin hands out `len` actions it owns until its next call.
+        let actions: &[ActionAbi] =
+            unsafe { owned(out.actions, out.len) }.map_err(|m| self.protocol("manage_order", m))?;
+        actions
+            .iter()
+            .map(ActionAbi::to_order_action)
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|m| self.protocol("manage_order", m))
     }
 }
 

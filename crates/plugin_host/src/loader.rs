@@ -262,7 +262,7 @@ mod tests {
             e.to_string(),
             format!(
                 "plugin /x/p.so: ABI version mismatch: plugin built for Omega plugin ABI 1, \
-                 this engine speaks ABI 2; rebuild the plugin against omega-strategy-api {api}"
+                 this engine speaks ABI 3; rebuild the plugin against omega-strategy-api {api}"
             )
         );
         assert!(check_version(Path::new("p"), ABI_VERSION).is_ok());
@@ -272,7 +272,7 @@ mod tests {
     fn the_current_symbol_is_preferred_then_an_older_one_is_found() {
         let both = |s: &str| Ok::<_, String>(s.to_string());
         let found = find_symbol(Path::new("p"), both).unwrap();
-        assert_eq!(found.1, "omega_strategy_plugin_v2");
+        assert_eq!(found.1, "omega_strategy_plugin_v3");
         let only_v1 = |s: &str| {
             (s == "omega_strategy_plugin_v1")
                 .then_some(s.len())
@@ -288,7 +288,7 @@ mod tests {
             PluginError::MissingSymbol {
                 path: "p".into(),
                 symbol: PLUGIN_SYMBOL,
-                message: "undefined symbol: omega_strategy_plugin_v2".into(),
+                message: "undefined symbol: omega_strategy_plugin_v3".into(),
             }
         );
     }
@@ -307,7 +307,7 @@ mod tests {
             assert_eq!(
                 e.to_string(),
                 "plugin p: invalid descriptor: exports the old symbol omega_strategy_plugin_v1 \
-                 but claims ABI 2 (whose symbol is omega_strategy_plugin_v2)"
+                 but claims ABI 3 (whose symbol is omega_strategy_plugin_v3)"
             );
         }
     }

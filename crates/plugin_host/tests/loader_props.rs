@@ -36,7 +36,7 @@ impl PluginStrategy for Quiet {
     }
 }
 
-const N_SIZES: usize = 14;
+const N_SIZES: usize = 15;
 
 fn sizes_from(v: [usize; N_SIZES]) -> AbiSizes {
     AbiSizes {
@@ -54,6 +54,7 @@ fn sizes_from(v: [usize; N_SIZES]) -> AbiSizes {
         context: v[11],
         init: v[12],
         action_list: v[13],
+        order: v[14],
     }
 }
 
@@ -125,7 +126,7 @@ proptest! {
 
     #[test]
     fn random_descriptor_bytes_are_refused_before_anything_past_the_sizes_is_read(
-        words in prop::collection::vec(any::<u64>(), 15..16),
+        words in prop::collection::vec(any::<u64>(), 16..17),
     ) {
         // Only as many bytes as the version and the size table take: reading further (the
         // name, the functions) would fault, so passing shows nothing else was read.
@@ -135,8 +136,8 @@ proptest! {
         let words: &'static [u64] = Box::leak(words.into_boxed_slice());
         let raw = words.as_ptr().cast::<PluginDescriptor>();
         // SAFETY: `header` readable, 8-aligned bytes; the loader reads no further unless the
-        // version and all fourteen sizes match, which random words do not (asserted below).
-        let sizes_match = words[1..15].iter().zip(current_sizes()).all(|(w, s)| *w as usize == s);
+        // version and all fifteen sizes match, which random words do not (asserted below).
+        let sizes_match = words[1..16].iter().zip(current_sizes()).all(|(w, s)| *w as usize == s);
         prop_assume!(!(version == ABI_VERSION && sizes_match));
         let e = unsafe { Plugin::from_descriptor("r", raw) }.unwrap_err();
         if version != ABI_VERSION {
@@ -219,7 +220,7 @@ fn a_plugin_built_for_abi_1_is_refused_naming_both_versions() {
         e,
         PluginError::AbiVersion {
             path: "/old/libplugin.so".into(),
-            expected: 2,
+            expected: 3,
             found: 1
         }
     );
@@ -227,7 +228,7 @@ fn a_plugin_built_for_abi_1_is_refused_naming_both_versions() {
         e.to_string(),
         format!(
             "plugin /old/libplugin.so: ABI version mismatch: plugin built for Omega plugin ABI 1, \
-             this engine speaks ABI 2; rebuild the plugin against omega-strategy-api {API_VERSION}"
+             this engine speaks ABI 3; rebuild the plugin against omega-strategy-api {API_VERSION}"
         )
     );
 }

@@ -123,4 +123,4 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Layout version of the `#[repr(C)]` plugin boundary (`Ohlc`, `Bar` and the plugin vtable).
 /// A loader refuses a plugin built against a different value. 2 since omega-strategy-api 0.2
 /// (1 was 0.1).
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;

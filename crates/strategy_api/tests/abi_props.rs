@@ -9,12 +9,13 @@
 #![allow(unsafe_code)] // calling the descriptor's extern "C" functions and reading AbiStr
 
 use omega_strategy_api::abi::{
-    AbiStr, ActionAbi, ContextAbi, IndicatorKeyAbi, IndicatorSpecAbi, InitAbi, ParamAbi,
+    AbiStr, ActionAbi, ContextAbi, IndicatorKeyAbi, IndicatorSpecAbi, InitAbi, OrderAbi, ParamAbi,
     PluginDescriptor, PluginStrategy, SignalAbi, STATUS_ERROR, STATUS_PANIC, STATUS_SOME,
 };
 use omega_strategy_api::{
-    abi, DataSlice, Distance, IndicatorKey, IndicatorSpec, ParamValue, PositionAction, PriceField,
-    PriceSide, RunContext, Side, StrategyError, Timeframe, TradeSignal, SPEC_WORDS,
+    abi, DataSlice, Distance, EntryOrder, IndicatorKey, IndicatorSpec, OrderAction, ParamValue,
+    PositionAction, PriceField, PriceSide, RunContext, Side, StrategyError, Timeframe, TradeSignal,
+    WorkingOrder, SPEC_WORDS,
 };
 use proptest::prelude::*;
 use std::cell::RefCell;
@@ -152,18 +153,33 @@ fn signal() -> impl Strategy<Value = TradeSignal> {
         ),
         prop::option::of(any::<u32>()),
         ".{0,12}",
+        (
+            prop_oneof![
+                Just(EntryOrder::Market),
+                any::<f64>().prop_map(EntryOrder::Limit),
+                any::<f64>().prop_map(EntryOrder::Stop),
+            ],
+            prop::option::of(any::<u32>()),
+            prop::option::of(any::<i64>()),
+        ),
     )
-        .prop_map(|(side, (sl, tp, sld, tpd, size, risk), max_bars, tag)| {
-            let mut s = TradeSignal::new(side).with_tag(tag);
-            s.stop_loss = sl;
-            s.take_profit = tp;
-            s.stop_loss_distance = sld;
-            s.take_profit_distance = tpd;
-            s.size = size;
-            s.risk_percent = risk;
-            s.max_bars = max_bars;
-            s
-        })
+        .prop_map(
+            |(side, (sl, tp, sld, tpd, size, risk), max_bars, tag, order)| {
+                let (entry, expiry_bars, expires_at) = order;
+                let mut s = TradeSignal::new(side).with_tag(tag);
+                s.entry = entry;
+                s.expiry_bars = expiry_bars;
+                s.expires_at = expires_at;
+                s.stop_loss = sl;
+                s.take_profit = tp;
+                s.stop_loss_distance = sld;
+                s.take_profit_distance = tpd;
+                s.size = size;
+                s.risk_percent = risk;
+                s.max_bars = max_bars;
+                s
+            },
+        )
 }
 
 fn action() -> impl Strategy<Value = PositionAction> {
@@ -320,6 +336,8 @@ proptest! {
         floats in prop::array::uniform6(any::<f64>()),
         max_bars in any::<u32>(),
         tag in prop::collection::vec(any::<u8>(), 0..16),
+        entry_kind in prop_oneof![0u32..3, any::<u32>()],
+        entry_price in any::<f64>(),
     ) {
         let raw = SignalAbi {
             side,
@@ -333,17 +351,28 @@ proptest! {
             max_bars,
             tag: AbiStr { ptr: tag.as_ptr(), len: tag.len() },
             instrument: 0,
+            entry_kind,
+            expiry_bars: max_bars,
+            entry_price,
+            expires_at: 0,
         };
         // SAFETY: the tag points into `tag`, alive here.
         match unsafe { raw.to_signal() } {
             Ok(s) => {
                 prop_assert!(side == 1 || side == -1);
+                prop_assert!(entry_kind <= abi::ENTRY_STOP);
                 prop_assert_eq!(s.tag.as_bytes(), &tag[..]);
                 prop_assert_eq!(s.max_bars.is_some(), flags & abi::HAS_MAX_BARS != 0);
                 prop_assert_eq!(s.size.is_some(), flags & abi::HAS_SIZE != 0);
+                prop_assert_eq!(s.expiry_bars.is_some(), flags & abi::HAS_EXPIRY_BARS != 0);
+                prop_assert_eq!(s.entry.price().map(f64::to_bits), (entry_kind != 0).then_some(entry_price.to_bits()));
             }
             Err(message) => {
-                prop_assert!((side != 1 && side != -1) || std::str::from_utf8(&tag).is_err());
+                prop_assert!(
+                    (side != 1 && side != -1)
+                        || std::str::from_utf8(&tag).is_err()
+                        || entry_kind > abi::ENTRY_STOP
+                );
                 prop_assert!(!message.is_empty());
             }
         }
@@ -374,6 +403,34 @@ proptest! {
                 );
             }
         }
+    }
+
+    #[test]
+    fn order_actions_and_orders_round_trip(
+        modify in any::<bool>(),
+        price in any::<f64>(),
+        bars_left in prop::option::of(any::<u32>()),
+        expires_at in prop::option::of(any::<i64>()),
+        tag in ".{0,12}",
+    ) {
+        let action = if modify { OrderAction::ModifyPrice(price) } else { OrderAction::Cancel };
+        let back = ActionAbi::from_order_action(&action).to_order_action().expect("decodes");
+        prop_assert!(same(&back, &action), "{back:?} != {action:?}");
+        let order = WorkingOrder {
+            side: Side::Short,
+            entry: EntryOrder::Stop(price),
+            placed_index: 7,
+            bars_left,
+            expires_at,
+            tag,
+            instrument: omega_strategy_api::InstrumentId(3),
+        };
+        let abi = OrderAbi::from_order(&order);
+        // SAFETY: the tag borrows `order.tag`, alive here.
+        let decoded = unsafe { abi.to_order() }.expect("a valid order decodes");
+        prop_assert!(same(&decoded, &order), "{decoded:?} != {order:?}");
+        let unknown = ActionAbi { kind: 99, has_value: 1, value: price, unit: 0 };
+        prop_assert!(unknown.to_order_action().is_err());
     }
 
     #[test]

@@ -39,8 +39,8 @@
 use omega_strategy_api::abi::PluginStrategy;
 use omega_strategy_api::{
     validate, DataSlice, Distance, Hlc, Indicator, IndicatorHandle, IndicatorSpec, Limit,
-    ParamSpec, ParamValue, Params, Position, PositionAction, PriceField, PriceSide, RunContext,
-    Side, Strategy, StrategyError, TradeSignal,
+    OrderAction, ParamSpec, ParamValue, Params, Position, PositionAction, PriceField, PriceSide,
+    RunContext, Side, Strategy, StrategyError, TradeSignal, WorkingOrder,
 };
 
 /// Weighted moving average, weights `1..=n` (newest `n`); first `n - 1` outputs NaN.
@@ -301,6 +301,8 @@ const PARAMS: &[ParamSpec] = &[
     ParamSpec::float("be_atr", 1.0).min(Limit::excl(0.0)),
     ParamSpec::float("be_pips", 1.0).min(Limit::incl(0.0)),
     ParamSpec::float("trail_atr", 1.5).min(Limit::excl(0.0)),
+    ParamSpec::float("pullback_atr", 0.0).min(Limit::incl(0.0)),
+    ParamSpec::int("order_bars", 0).min(Limit::incl(0.0)),
 ];
 
 /// Handles declared in `init` (valid for the current run only).
@@ -323,6 +325,19 @@ pub struct HullKeltner {
 }
 
 impl HullKeltner {
+    /// `signal` as a limit entry at `limit` when `pullback_atr` > 0 (expiring after
+    /// `order_bars` bars when that is > 0), else as it is (a market entry).
+    fn entry(&self, signal: TradeSignal, limit: f64) -> TradeSignal {
+        if self.params.float("pullback_atr") == 0.0 {
+            return signal;
+        }
+        let signal = signal.with_limit(limit);
+        match self.params.int("order_bars") {
+            0 => signal,
+            bars => signal.expiring_after(bars as u32),
+        }
+    }
+
     fn handles(&self) -> Result<Handles, StrategyError> {
         self.handles
             .ok_or_else(|| StrategyError::new("hull_keltner: evaluate before init"))
@@ -407,13 +422,34 @@ impl Strategy for HullKeltner {
         let stop = self.params.float("stop_atr") * atr;
         if prev <= hull1 && close > hull && close > middle {
             let signal = TradeSignal::long().with_stop_loss_distance(stop);
-            return Ok(Some(signal.with_tag("hk_long")));
+            let limit = slice.bar().ask.close - self.params.float("pullback_atr") * atr;
+            return Ok(Some(self.entry(signal.with_tag("hk_long"), limit)));
         }
         if prev >= hull1 && close < hull && close < middle {
             let signal = TradeSignal::short().with_stop_loss_distance(stop);
-            return Ok(Some(signal.with_tag("hk_short")));
+            let limit = close + self.params.float("pullback_atr") * atr;
+            return Ok(Some(self.entry(signal.with_tag("hk_short"), limit)));
         }
         Ok(None)
+    }
+
+    /// A pending entry (the order works until the Hull turns against it): cancel it then.
+    fn manage_order(
+        &mut self,
+        order: &WorkingOrder,
+        slice: &DataSlice<'_>,
+    ) -> Result<Vec<OrderAction>, StrategyError> {
+        let h = self.handles()?;
+        let (hull, hull1) = (slice.value(h.hull), slice.value_at(h.hull, 1));
+        let against = match order.side {
+            Side::Long => hull < hull1,
+            Side::Short => hull > hull1,
+        };
+        Ok(if against {
+            vec![OrderAction::Cancel]
+        } else {
+            vec![]
+        })
     }
 
     fn manage_position(

@@ -120,7 +120,7 @@ pub extern "C" fn omega_strategy_plugin_v1() -> *const omega_strategy_api::abi::
 #[cfg(feature = "size_mismatch")]
 #[allow(unsafe_code)] // `no_mangle`
 #[no_mangle]
-pub extern "C" fn omega_strategy_plugin_v2() -> *const omega_strategy_api::abi::PluginDescriptor {
+pub extern "C" fn omega_strategy_plugin_v3() -> *const omega_strategy_api::abi::PluginDescriptor {
     use omega_strategy_api::abi::PluginDescriptor;
     static DESCRIPTOR: PluginDescriptor = {
         let mut d = PluginDescriptor::of::<MeanReversionPlugin>();

@@ -10,7 +10,9 @@ use super::types::*;
 use crate::context::InstrumentId;
 use crate::indicator_spec::{IndicatorKey, IndicatorSpec};
 use crate::params::ParamValue;
-use crate::signal::{Distance, Position, PositionAction, Side, TradeSignal};
+use crate::signal::{
+    Distance, EntryOrder, OrderAction, Position, PositionAction, Side, TradeSignal, WorkingOrder,
+};
 use crate::slice::BarColumns;
 use crate::types::{PriceSide, Timeframe};
 
@@ -212,6 +214,15 @@ impl SignalAbi {
             out.flags |= HAS_INSTRUMENT;
             out.instrument = id.0;
         }
+        (out.entry_kind, out.entry_price) = entry_abi(s.entry);
+        if let Some(bars) = s.expiry_bars {
+            out.flags |= HAS_EXPIRY_BARS;
+            out.expiry_bars = bars;
+        }
+        if let Some(at) = s.expires_at {
+            out.flags |= HAS_EXPIRES_AT;
+            out.expires_at = at;
+        }
         out
     }
 
@@ -233,7 +244,72 @@ impl SignalAbi {
         s.risk_percent = opt(HAS_RISK_PERCENT, self.risk_percent);
         s.max_bars = flag(HAS_MAX_BARS).then_some(self.max_bars);
         s.instrument = flag(HAS_INSTRUMENT).then_some(InstrumentId(self.instrument));
+        s.entry = entry_order(self.entry_kind, self.entry_price)?;
+        s.expiry_bars = flag(HAS_EXPIRY_BARS).then_some(self.expiry_bars);
+        s.expires_at = flag(HAS_EXPIRES_AT).then_some(self.expires_at);
         Ok(s)
+    }
+}
+
+/// An [`EntryOrder`] as `(entry_kind, price)`.
+fn entry_abi(entry: EntryOrder) -> (u32, f64) {
+    match entry {
+        EntryOrder::Limit(p) => (ENTRY_LIMIT, p),
+        EntryOrder::Stop(p) => (ENTRY_STOP, p),
+        _ => (ENTRY_MARKET, 0.0),
+    }
+}
+
+fn entry_order(kind: u32, price: f64) -> Result<EntryOrder, String> {
+    match kind {
+        ENTRY_MARKET => Ok(EntryOrder::Market),
+        ENTRY_LIMIT => Ok(EntryOrder::Limit(price)),
+        ENTRY_STOP => Ok(EntryOrder::Stop(price)),
+        other => Err(format!("unknown entry kind {other}")),
+    }
+}
+
+impl OrderAbi {
+    /// Borrows `o.tag`: `o` must outlive every read of the result.
+    pub fn from_order(o: &WorkingOrder) -> Self {
+        let (entry_kind, price) = entry_abi(o.entry);
+        let mut flags = 0;
+        if o.bars_left.is_some() {
+            flags |= HAS_EXPIRY_BARS;
+        }
+        if o.expires_at.is_some() {
+            flags |= HAS_EXPIRES_AT;
+        }
+        OrderAbi {
+            side: i32::from(o.side.sign()),
+            flags,
+            entry_kind,
+            bars_left: o.bars_left.unwrap_or(0),
+            price,
+            placed_index: o.placed_index as u64,
+            expires_at: o.expires_at.unwrap_or(0),
+            tag: AbiStr::new(&o.tag),
+            instrument: o.instrument.0,
+        }
+    }
+
+    /// The order (the tag copied).
+    ///
+    /// # Safety
+    /// `self.tag` must be readable (see [`AbiStr::to_str`]).
+    pub unsafe fn to_order(&self) -> Result<WorkingOrder, String> {
+        let flag = |bit: u32| self.flags & bit != 0;
+        // SAFETY: forwarded from the caller.
+        let tag = unsafe { text(self.tag, "order tag") }?;
+        Ok(WorkingOrder {
+            side: side(self.side)?,
+            entry: entry_order(self.entry_kind, self.price)?,
+            placed_index: usize::try_from(self.placed_index).map_err(|e| e.to_string())?,
+            bars_left: flag(HAS_EXPIRY_BARS).then_some(self.bars_left),
+            expires_at: flag(HAS_EXPIRES_AT).then_some(self.expires_at),
+            tag: tag.to_string(),
+            instrument: InstrumentId(self.instrument),
+        })
     }
 }
 
@@ -262,6 +338,28 @@ impl ActionAbi {
             value: value.unwrap_or(0.0),
             unit,
         })
+    }
+
+    pub fn from_order_action(a: &OrderAction) -> Self {
+        let (kind, value) = match *a {
+            OrderAction::Cancel => (ACTION_CANCEL_ORDER, None),
+            OrderAction::ModifyPrice(p) => (ACTION_MODIFY_ORDER, Some(p)),
+        };
+        ActionAbi {
+            kind,
+            has_value: u32::from(value.is_some()),
+            value: value.unwrap_or(0.0),
+            unit: 0,
+        }
+    }
+
+    pub fn to_order_action(&self) -> Result<OrderAction, String> {
+        match (self.kind, self.has_value != 0) {
+            (ACTION_CANCEL_ORDER, _) => Ok(OrderAction::Cancel),
+            (ACTION_MODIFY_ORDER, true) => Ok(OrderAction::ModifyPrice(self.value)),
+            (ACTION_MODIFY_ORDER, false) => Err("ModifyPrice needs a value".into()),
+            (other, _) => Err(format!("unknown order action {other}")),
+        }
     }
 
     pub fn to_action(&self) -> Result<PositionAction, String> {

@@ -14,7 +14,7 @@ macro_rules! export_strategy {
         /// The Omega strategy plugin descriptor (C ABI, see `omega_strategy_api::abi`).
         #[allow(unsafe_code)] // `no_mangle` is flagged by the lint: the symbol must be exact
         #[no_mangle]
-        pub extern "C" fn omega_strategy_plugin_v2() -> *const $crate::abi::PluginDescriptor {
+        pub extern "C" fn omega_strategy_plugin_v3() -> *const $crate::abi::PluginDescriptor {
             static DESCRIPTOR: $crate::abi::PluginDescriptor =
                 $crate::abi::PluginDescriptor::of::<$ty>();
             &DESCRIPTOR
@@ -58,8 +58,8 @@ mod tests {
     fn the_exported_function_is_named_as_the_symbol_the_host_looks_up() {
         // The macro's identifier and the constant are written separately: this ties them
         // (the call only compiles under the name the constant spells).
-        let descriptor: *const PluginDescriptor = omega_strategy_plugin_v2();
-        assert_eq!(PLUGIN_SYMBOL, "omega_strategy_plugin_v2");
+        let descriptor: *const PluginDescriptor = omega_strategy_plugin_v3();
+        assert_eq!(PLUGIN_SYMBOL, "omega_strategy_plugin_v3");
         assert!(PLUGIN_SYMBOL.ends_with(&format!("_v{}", crate::ABI_VERSION)));
         // SAFETY: the macro returns the address of a static descriptor.
         let d = unsafe { &*descriptor };

@@ -51,6 +51,7 @@ impl PluginDescriptor {
             evaluate: evaluate::<T>,
             manage: manage::<T>,
             last_error: last_error::<T>,
+            manage_order: manage_order::<T>,
         }
     }
 }
@@ -323,7 +324,7 @@ impl<T: PluginStrategy> Instance<T> {
             position,
             recorder: tracing.then_some(&self.recorder),
             instrument: InstrumentId(abi.instrument),
-            in_session: true,
+            in_session: abi.in_session != 0,
         });
         let strategy = self.strategy.as_mut().expect("checked by `call`");
         let result = f(strategy, &slice);
@@ -487,6 +488,40 @@ unsafe extern "C" fn manage<T: PluginStrategy>(
         for action in &actions {
             encoded.push(ActionAbi::from_action(action)?);
         }
+        inst.actions = encoded;
+        Ok(!inst.actions.is_empty())
+    });
+    let filled = status == STATUS_SOME;
+    // SAFETY: `out` is a valid place for an `ActionListAbi` (the host's contract).
+    unsafe {
+        *out = ActionListAbi {
+            actions: inst.actions.as_ptr(),
+            len: if filled { inst.actions.len() } else { 0 },
+        }
+    };
+    status
+}
+
+unsafe extern "C" fn manage_order<T: PluginStrategy>(
+    ptr: *mut c_void,
+    slice: *const SliceAbi,
+    order: *const OrderAbi,
+    out: *mut ActionListAbi,
+) -> i32 {
+    // SAFETY: the host's contract for every call on an instance.
+    let inst = unsafe { instance::<T>(ptr) };
+    let status = inst.call(|inst| {
+        // SAFETY: the host passes a valid order (and its tag) for the duration of the call.
+        let order = unsafe { (*order).to_order()? };
+        // SAFETY: the host passes a valid slice for the duration of the call.
+        let actions = unsafe {
+            inst.with_slice(&*slice, |s, slice| {
+                s.manage_order(&order, slice).map_err(|e| e.0)
+            })?
+        }?;
+        let mut encoded = std::mem::take(&mut inst.actions);
+        encoded.clear();
+        encoded.extend(actions.iter().map(ActionAbi::from_order_action));
         inst.actions = encoded;
         Ok(!inst.actions.is_empty())
     });

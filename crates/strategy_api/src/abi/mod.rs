@@ -1,4 +1,4 @@
-//! The C ABI of run-time strategy plugins (`ABI_VERSION` 2).
+//! The C ABI of run-time strategy plugins (`ABI_VERSION` 3).
 //!
 //! A plugin is a `cdylib` that depends on this crate alone and exports one symbol,
 //! [`PLUGIN_SYMBOL`], with [`export_strategy!`](crate::export_strategy). The symbol returns a

@@ -15,12 +15,13 @@ use std::ffi::c_void;
 
 /// Name of the one symbol a plugin exports (a `extern "C" fn() -> *const PluginDescriptor`);
 /// it ends in the ABI version it was built for.
-pub const PLUGIN_SYMBOL: &str = "omega_strategy_plugin_v2";
+pub const PLUGIN_SYMBOL: &str = "omega_strategy_plugin_v3";
 
 /// The symbols of earlier ABI versions, newest first. A host looks them up only when
 /// [`PLUGIN_SYMBOL`] is missing, to refuse an old plugin naming both versions instead of
 /// calling it "not a plugin". Every version starts its descriptor with `abi_version: u32`.
-pub const LEGACY_PLUGIN_SYMBOLS: &[&str] = &["omega_strategy_plugin_v1"];
+pub const LEGACY_PLUGIN_SYMBOLS: &[&str] =
+    &["omega_strategy_plugin_v1", "omega_strategy_plugin_v2"];
 
 /// A call returned nothing (no signal, no action).
 pub const STATUS_NONE: i32 = 0;
@@ -134,6 +135,13 @@ pub const HAS_TAKE_PROFIT_DISTANCE: u32 = 1 << 4;
 pub const HAS_SIZE: u32 = 1 << 5;
 pub const HAS_RISK_PERCENT: u32 = 1 << 6;
 pub const HAS_INSTRUMENT: u32 = 1 << 7;
+pub const HAS_EXPIRY_BARS: u32 = 1 << 8;
+pub const HAS_EXPIRES_AT: u32 = 1 << 9;
+
+/// `SignalAbi::entry_kind` / `OrderAbi::entry_kind`: how an entry fills.
+pub const ENTRY_MARKET: u32 = 0;
+pub const ENTRY_LIMIT: u32 = 1;
+pub const ENTRY_STOP: u32 = 2;
 
 /// The open position (`Position` field for field; `side` is +1 long, -1 short).
 #[repr(C)]
@@ -181,6 +189,9 @@ pub struct SliceAbi {
     pub record: Option<RecordFn>,
     /// The slice's `InstrumentId`.
     pub instrument: u32,
+    /// 1 when the current bar's open is inside the trading session and outside every
+    /// blackout (`DataSlice::in_session`).
+    pub in_session: u32,
 }
 
 /// A `TradeSignal` (`side` +1 long, -1 short; `flags` say which options hold a value).
@@ -199,6 +210,13 @@ pub struct SignalAbi {
     pub tag: AbiStr,
     /// With [`HAS_INSTRUMENT`].
     pub instrument: u32,
+    /// [`ENTRY_MARKET`], [`ENTRY_LIMIT`] or [`ENTRY_STOP`] (then `entry_price` is the price).
+    pub entry_kind: u32,
+    /// With [`HAS_EXPIRY_BARS`].
+    pub expiry_bars: u32,
+    pub entry_price: f64,
+    /// With [`HAS_EXPIRES_AT`] (UTC ns).
+    pub expires_at: i64,
 }
 
 impl SignalAbi {
@@ -218,7 +236,28 @@ impl SignalAbi {
             len: 0,
         },
         instrument: 0,
+        entry_kind: ENTRY_MARKET,
+        expiry_bars: 0,
+        entry_price: 0.0,
+        expires_at: 0,
     };
+}
+
+/// The working pending entry `manage_order` is shown (`side` +1 long, -1 short; `flags`:
+/// [`HAS_EXPIRY_BARS`] for `bars_left`, [`HAS_EXPIRES_AT`]).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct OrderAbi {
+    pub side: i32,
+    pub flags: u32,
+    /// [`ENTRY_LIMIT`] or [`ENTRY_STOP`].
+    pub entry_kind: u32,
+    pub bars_left: u32,
+    pub price: f64,
+    pub placed_index: u64,
+    pub expires_at: i64,
+    pub tag: AbiStr,
+    pub instrument: u32,
 }
 
 pub const ACTION_CLOSE: u32 = 0;
@@ -227,6 +266,10 @@ pub const ACTION_MODIFY_STOP_LOSS: u32 = 2;
 pub const ACTION_MODIFY_TAKE_PROFIT: u32 = 3;
 pub const ACTION_MOVE_TO_BREAK_EVEN: u32 = 4;
 pub const ACTION_TRAIL_STOP: u32 = 5;
+/// `OrderAction::Cancel` (from `manage_order`).
+pub const ACTION_CANCEL_ORDER: u32 = 6;
+/// `OrderAction::ModifyPrice(value)` (from `manage_order`).
+pub const ACTION_MODIFY_ORDER: u32 = 7;
 
 /// [`ActionAbi::unit`] of a distance: pips, or price units. A distance in multiples of an
 /// indicator is resolved by the plugin (`multiple * value`, the engine's operation) and
@@ -325,6 +368,7 @@ pub struct AbiSizes {
     pub context: usize,
     pub init: usize,
     pub action_list: usize,
+    pub order: usize,
 }
 
 impl AbiSizes {
@@ -344,10 +388,11 @@ impl AbiSizes {
         context: size_of::<ContextAbi>(),
         init: size_of::<InitAbi>(),
         action_list: size_of::<ActionListAbi>(),
+        order: size_of::<OrderAbi>(),
     };
 
     /// `(type name, size)` of every entry, in declaration order.
-    pub fn entries(&self) -> [(&'static str, usize); 14] {
+    pub fn entries(&self) -> [(&'static str, usize); 15] {
         [
             ("PluginDescriptor", self.descriptor),
             ("AbiStr", self.str_),
@@ -363,6 +408,7 @@ impl AbiSizes {
             ("ContextAbi", self.context),
             ("InitAbi", self.init),
             ("ActionListAbi", self.action_list),
+            ("OrderAbi", self.order),
         ]
     }
 }
@@ -379,6 +425,11 @@ pub type EvaluateFn = unsafe extern "C" fn(*mut c_void, *const SliceAbi, *mut Si
 /// `manage(instance, slice, out_actions) -> status`; the managed position is
 /// `slice.position` (never null here).
 pub type ManageFn = unsafe extern "C" fn(*mut c_void, *const SliceAbi, *mut ActionListAbi) -> i32;
+/// `manage_order(instance, slice, order, out_actions) -> status`: `manage_order` for the
+/// working pending entry (the slice shows no position); the actions are
+/// [`ACTION_CANCEL_ORDER`] / [`ACTION_MODIFY_ORDER`].
+pub type ManageOrderFn =
+    unsafe extern "C" fn(*mut c_void, *const SliceAbi, *const OrderAbi, *mut ActionListAbi) -> i32;
 /// `last_error(instance)`: the message of the last `STATUS_ERROR` / `STATUS_PANIC`.
 pub type LastErrorFn = unsafe extern "C" fn(*mut c_void) -> AbiStr;
 
@@ -399,6 +450,7 @@ pub struct PluginDescriptor {
     pub evaluate: EvaluateFn,
     pub manage: ManageFn,
     pub last_error: LastErrorFn,
+    pub manage_order: ManageOrderFn,
 }
 
 // SAFETY: a descriptor is immutable static data: pointers to static strings and function
