@@ -136,6 +136,11 @@ pub fn in_session(session: &SessionSettings, tz: &Tz, t: i64) -> bool {
     let local = utc(t).with_timezone(tz);
     let minute = local.hour() * 60 + local.minute();
     let weekday = local.weekday().num_days_from_monday() as usize;
+    session_contains(session, minute, weekday)
+}
+
+/// Whether local `minute` of the day on `weekday` (0 = Monday) is in `session`.
+fn session_contains(session: &SessionSettings, minute: u32, weekday: usize) -> bool {
     let (start, end) = (session.start_minute, session.end_minute);
     if start < end {
         session.weekdays[weekday] && minute >= start && minute < end
@@ -143,6 +148,65 @@ pub fn in_session(session: &SessionSettings, tz: &Tz, t: i64) -> bool {
         session.weekdays[weekday]
     } else {
         minute < end && session.weekdays[(weekday + 6) % 7]
+    }
+}
+
+/// Local time of a zone for increasing instants, fast: the zone's UTC offset is looked up
+/// once per UTC hour and kept when it is the same at both ends of that hour (an offset
+/// cannot change and change back within one hour), so a bar costs integer arithmetic.
+#[derive(Debug)]
+pub struct LocalClock {
+    tz: Tz,
+    /// The UTC hour (`t / 3600 s`) the offset was looked up for, and the offset in seconds
+    /// (`None` in an hour with a transition: then every instant is looked up).
+    hour: i64,
+    offset: Option<i64>,
+}
+
+impl LocalClock {
+    pub fn new(tz: Tz) -> Self {
+        LocalClock {
+            tz,
+            hour: i64::MIN,
+            offset: None,
+        }
+    }
+
+    fn offset_at(&self, seconds: i64) -> i64 {
+        use chrono::Offset;
+        let at = DateTime::from_timestamp(seconds, 0).unwrap_or_default();
+        i64::from(
+            self.tz
+                .offset_from_utc_datetime(&at.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        )
+    }
+
+    /// `(minute of the local day, local weekday 0 = Monday)` of `t` (UTC ns).
+    pub fn local(&mut self, t: i64) -> (u32, usize) {
+        let seconds = t.div_euclid(NANOS_PER_SECOND);
+        let hour = seconds.div_euclid(3600);
+        if hour != self.hour {
+            self.hour = hour;
+            let (first, last) = (
+                self.offset_at(hour * 3600),
+                self.offset_at(hour * 3600 + 3599),
+            );
+            self.offset = (first == last).then_some(first);
+        }
+        let offset = self.offset.unwrap_or_else(|| self.offset_at(seconds));
+        let local = seconds + offset;
+        let minute = local.rem_euclid(86_400) / 60;
+        // 1970-01-01 was a Thursday (3 days after a Monday)
+        let weekday = (local.div_euclid(86_400) + 3).rem_euclid(7);
+        (minute as u32, weekday as usize)
+    }
+
+    /// [`in_session`] of `t`, with the cached offset.
+    pub fn in_session(&mut self, session: &SessionSettings, t: i64) -> bool {
+        let (minute, weekday) = self.local(t);
+        session_contains(session, minute, weekday)
     }
 }
 
@@ -217,6 +281,25 @@ mod tests {
             .map(|&t| in_blackout(&windows, t))
             .collect();
         assert_eq!(inside, vec![false, true, true, false, true, false]);
+    }
+
+    #[test]
+    fn the_cached_local_clock_agrees_with_chrono_across_daylight_saving() {
+        // Every 7 minutes through 2024 in three zones (DST both ways, a half-hour zone).
+        for name in ["Europe/London", "America/New_York", "Australia/Adelaide"] {
+            let tz = zone(name, "k").unwrap();
+            let mut clock = LocalClock::new(tz);
+            let mut t = ns(2024, 1, 1, 0, 0);
+            while t < ns(2025, 1, 1, 0, 0) {
+                let local = utc(t).with_timezone(&tz);
+                let expected = (
+                    local.hour() * 60 + local.minute(),
+                    local.weekday().num_days_from_monday() as usize,
+                );
+                assert_eq!(clock.local(t), expected, "{name} at {t}");
+                t += 7 * 60 * NANOS_PER_SECOND;
+            }
+        }
     }
 
     #[test]

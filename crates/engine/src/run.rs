@@ -159,7 +159,7 @@ impl CrossRates {
 /// Trading hours and blackouts: whether an entry may fill at a bar opening at `t`.
 #[derive(Debug)]
 struct Sessions {
-    session: Option<(SessionSettings, chrono_tz::Tz)>,
+    session: Option<(SessionSettings, std::cell::RefCell<calendar::LocalClock>)>,
     /// Blackouts sorted by start, overlapping ones merged.
     blackouts: Vec<(i64, i64)>,
 }
@@ -172,7 +172,7 @@ impl Sessions {
         let session = settings.session.clone().map(|s| {
             // validated before any run starts (EngineSettings::validate)
             let zone = calendar::zone(&s.timezone, "session.timezone").unwrap_or(chrono_tz::UTC);
-            (s, zone)
+            (s, std::cell::RefCell::new(calendar::LocalClock::new(zone)))
         });
         Some(Sessions {
             session,
@@ -182,8 +182,8 @@ impl Sessions {
 
     /// Why an entry may not fill at a bar opening at `t`, if it may not.
     fn refusal(&self, t: i64) -> Option<&'static str> {
-        if let Some((session, zone)) = &self.session {
-            if !calendar::in_session(session, zone, t) {
+        if let Some((session, clock)) = &self.session {
+            if !clock.borrow_mut().in_session(session, t) {
                 return Some("outside_session");
             }
         }
