@@ -1039,42 +1039,42 @@ impl Stepper {
 
     /// Step 1, stop-out at the open: a position whose margin level at this open (bid open
     /// for a long, ask open for a short) is below the stop-out level closes at the open.
-    #[inline(never)] // off the hot path: only when this step has work
     fn stop_out_at_open(&mut self, i: usize, inputs: &StepInputs<'_, '_>) {
-        let px = &prices(&inputs.primary, i);
-        let (Some(margin), Some(pos)) = (self.margin, self.book.position.as_ref()) else {
-            return;
-        };
-        let open = match pos.side {
+        self.stop_out(i, inputs, |px, side| match side {
             Side::Long => px.bo,
             Side::Short => px.ao,
-        };
-        if self
-            .margin_level(open)
-            .is_some_and(|level| level < margin.stop_out_level)
-        {
-            self.exit_on_hit(i, (ExitReason::StopOut, open, true), px.time, inputs);
-        }
+        });
     }
 
     /// Step 2, stop-out in the range: a position still open whose margin level at the
     /// bar's worst price (bid low for a long, ask high for a short) is below the stop-out
     /// level closes at that price (a pessimistic fill; see docs/engine/execution.md).
-    #[inline(never)] // off the hot path: only when this step has work
     fn stop_out_in_range(&mut self, i: usize, inputs: &StepInputs<'_, '_>) {
+        self.stop_out(i, inputs, |px, side| match side {
+            Side::Long => px.bl,
+            Side::Short => px.ah,
+        });
+    }
+
+    /// Closes the open position at `price_of` its side (exit reason `stop_out`, slipped as a
+    /// stop) when its margin level there is below the stop-out level.
+    #[inline(never)] // off the hot path: only with a margin model
+    fn stop_out(
+        &mut self,
+        i: usize,
+        inputs: &StepInputs<'_, '_>,
+        price_of: impl Fn(&Prices, Side) -> f64,
+    ) {
         let px = &prices(&inputs.primary, i);
         let (Some(margin), Some(pos)) = (self.margin, self.book.position.as_ref()) else {
             return;
         };
-        let worst = match pos.side {
-            Side::Long => px.bl,
-            Side::Short => px.ah,
-        };
+        let price = price_of(px, pos.side);
         if self
-            .margin_level(worst)
+            .margin_level(price)
             .is_some_and(|level| level < margin.stop_out_level)
         {
-            self.exit_on_hit(i, (ExitReason::StopOut, worst, true), px.time, inputs);
+            self.exit_on_hit(i, (ExitReason::StopOut, price, true), px.time, inputs);
         }
     }
 

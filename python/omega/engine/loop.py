@@ -352,21 +352,20 @@ class _Loop:
     def stop_out_at_open(self, i: int) -> None:
         """Step 1, stop-out at the open: a position whose margin level at this open is below
         the stop-out level closes at the open."""
-        pos = self.portfolio.position
-        if self.margin is None or pos is None:
-            return
-        price = self.bo[i] if pos.side == 1 else self.ao[i]
-        level = self.margin_level(price)
-        if level is not None and level < self.margin.stop_out_level:
-            self.exit_on_hit(i, (STOP_OUT, price, True), self.time[i])
+        self._stop_out(i, self.bo[i], self.ao[i])
 
     def stop_out_in_range(self, i: int) -> None:
         """Step 2, stop-out in the range: at the bar's worst price for the position (bid low
         for a long, ask high for a short), closed at that price."""
+        self._stop_out(i, self.bl[i], self.ah[i])
+
+    def _stop_out(self, i: int, long_price: float, short_price: float) -> None:
+        """Closes the open position at its side's price (reason ``stop_out``, slipped as a
+        stop) when its margin level there is below the stop-out level."""
         pos = self.portfolio.position
         if self.margin is None or pos is None:
             return
-        price = self.bl[i] if pos.side == 1 else self.ah[i]
+        price = long_price if pos.side == 1 else short_price
         level = self.margin_level(price)
         if level is not None and level < self.margin.stop_out_level:
             self.exit_on_hit(i, (STOP_OUT, price, True), self.time[i])
