@@ -227,6 +227,7 @@ type Hit = (ExitReason, f64, bool);
 /// position was opened inside this bar, `gaps = false`), then touches.
 /// Returns the hit and whether both levels were touched inside the range.
 #[allow(clippy::too_many_arguments)] // one bar's three prices and the rule's switches
+#[inline(always)] // every bar with a position: no call with eight arguments
 fn range_hit(
     side: Side,
     sl: Option<f64>,

@@ -115,10 +115,8 @@ impl SmaCross {
     /// `signal` as a pending entry when `entry_offset_pips` > 0: a limit (or stop)
     /// `entry_offset_pips` below (above) the ask close for a long, above (below) the bid
     /// close for a short.
+    #[cold] // out of the per-bar path of market entries
     fn entry_order(&self, slice: &DataSlice<'_>, cross: i8, signal: TradeSignal) -> TradeSignal {
-        if self.entry_offset_pips == 0.0 {
-            return signal;
-        }
         let bar = slice.bar();
         let offset = self.entry_offset_pips * self.pip;
         let price = match (cross == 1, self.entry_stop) {
@@ -157,6 +155,7 @@ impl Strategy for SmaCross {
         Ok(())
     }
 
+    #[inline]
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
         let cross = self.cross(slice);
         if cross == 0 {
@@ -174,9 +173,14 @@ impl Strategy for SmaCross {
                 .with_size(self.size)
                 .with_tag("sma_short")
         };
-        Ok(Some(self.entry_order(slice, cross, signal)))
+        Ok(Some(if self.entry_offset_pips == 0.0 {
+            signal
+        } else {
+            self.entry_order(slice, cross, signal)
+        }))
     }
 
+    #[inline]
     fn manage_position(
         &mut self,
         position: &Position,
