@@ -4,9 +4,10 @@
 //! UTC instants the same way.
 
 use crate::error::EngineError;
-use crate::settings::{SessionSettings, SwapSettings};
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, TimeZone, Timelike};
+use crate::settings::{EngineSettings, SessionSettings, SwapSettings};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, TimeZone};
 use chrono_tz::Tz;
+use std::cell::RefCell;
 
 const NANOS_PER_SECOND: i64 = 1_000_000_000;
 
@@ -40,25 +41,6 @@ pub fn rollover_after(swap: &SwapSettings, tz: &Tz, after: i64) -> Option<(i64, 
         date += Duration::days(1);
     }
     None
-}
-
-/// The rollovers after `first` and at or before `last` (UTC ns), in time order.
-pub fn rollovers(
-    swap: &SwapSettings,
-    first: i64,
-    last: i64,
-) -> Result<Vec<(i64, u32)>, EngineError> {
-    let tz = zone(&swap.timezone, "swap.timezone")?;
-    let mut out = Vec::new();
-    let mut at = first;
-    while let Some((instant, nights)) = rollover_after(swap, &tz, at) {
-        if instant > last {
-            break;
-        }
-        out.push((instant, nights));
-        at = instant;
-    }
-    Ok(out)
 }
 
 /// `windows` sorted by start with overlapping or touching ones merged.
@@ -101,45 +83,9 @@ fn local_instant(tz: &Tz, date: NaiveDate, hour: u32, minute: u32) -> Option<i64
     Some(resolved.timestamp() * NANOS_PER_SECOND)
 }
 
-/// Per bar open time: whether an entry may fill there (inside the session, outside every
-/// blackout). `None` when neither is configured.
-pub fn tradable(
-    session: Option<&SessionSettings>,
-    blackouts: &[(i64, i64)],
-    times: &[i64],
-) -> Result<Option<Vec<bool>>, EngineError> {
-    if session.is_none() && blackouts.is_empty() {
-        return Ok(None);
-    }
-    let tz = match session {
-        Some(s) => Some(zone(&s.timezone, "session.timezone")?),
-        None => None,
-    };
-    let blackouts = merged(blackouts);
-    let open = times
-        .iter()
-        .map(|&t| {
-            let in_session = match (session, tz.as_ref()) {
-                (Some(s), Some(tz)) => in_session(s, tz, t),
-                _ => true,
-            };
-            in_session && !in_blackout(&blackouts, t)
-        })
-        .collect();
-    Ok(Some(open))
-}
-
-/// Whether `t` (UTC ns) falls in `session`: its local weekday is a trading day and its local
-/// time of day is in `[start, end)`; a session with `end <= start` runs over midnight and
-/// belongs to the weekday it starts on.
-pub fn in_session(session: &SessionSettings, tz: &Tz, t: i64) -> bool {
-    let local = utc(t).with_timezone(tz);
-    let minute = local.hour() * 60 + local.minute();
-    let weekday = local.weekday().num_days_from_monday() as usize;
-    session_contains(session, minute, weekday)
-}
-
-/// Whether local `minute` of the day on `weekday` (0 = Monday) is in `session`.
+/// Whether local `minute` of the day on `weekday` (0 = Monday) is in `session`: a trading
+/// day and a time of day in `[start, end)`; a session with `end <= start` runs over midnight
+/// and belongs to the weekday it starts on.
 fn session_contains(session: &SessionSettings, minute: u32, weekday: usize) -> bool {
     let (start, end) = (session.start_minute, session.end_minute);
     if start < end {
@@ -203,16 +149,54 @@ impl LocalClock {
         (minute as u32, weekday as usize)
     }
 
-    /// [`in_session`] of `t`, with the cached offset.
+    /// Whether `t` (UTC ns) falls in `session` (see [`session_contains`]).
     pub fn in_session(&mut self, session: &SessionSettings, t: i64) -> bool {
         let (minute, weekday) = self.local(t);
         session_contains(session, minute, weekday)
     }
 }
 
+/// Trading hours and blackouts of a run: why an entry may not fill at a bar opening at `t`.
+#[derive(Debug)]
+pub struct Sessions {
+    /// The session and a clock of its zone (cached offsets: `refusal` takes `&self`).
+    session: Option<(SessionSettings, RefCell<LocalClock>)>,
+    /// Blackouts sorted by start, overlapping ones merged.
+    blackouts: Vec<(i64, i64)>,
+}
+
+impl Sessions {
+    /// `None` when neither a session nor a blackout is configured.
+    pub fn new(settings: &EngineSettings) -> Option<Self> {
+        if settings.session.is_none() && settings.blackouts.is_empty() {
+            return None;
+        }
+        let session = settings.session.clone().map(|s| {
+            // validated before any run starts (EngineSettings::validate)
+            let tz = zone(&s.timezone, "session.timezone").unwrap_or(chrono_tz::UTC);
+            (s, RefCell::new(LocalClock::new(tz)))
+        });
+        Some(Sessions {
+            session,
+            blackouts: merged(&settings.blackouts),
+        })
+    }
+
+    /// `outside_session` or `blackout` when an entry may not fill at a bar opening at `t`.
+    pub fn refusal(&self, t: i64) -> Option<&'static str> {
+        if let Some((session, clock)) = &self.session {
+            if !clock.borrow_mut().in_session(session, t) {
+                return Some("outside_session");
+            }
+        }
+        in_blackout(&self.blackouts, t).then_some("blackout")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
 
     fn ns(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
         chrono::Utc
@@ -237,7 +221,16 @@ mod tests {
     fn rollovers_are_at_17_new_york_with_daylight_saving_and_a_triple_wednesday() {
         // 2024-03-04 (Mon) to 2024-03-15 (Fri): US daylight saving starts on Sunday 10 March,
         // so 17:00 New York is 22:00 UTC before and 21:00 UTC after.
-        let got = rollovers(&swap(), ns(2024, 3, 4, 0, 0), ns(2024, 3, 15, 23, 59)).unwrap();
+        let tz = zone("America/New_York", "k").unwrap();
+        let (mut at, last) = (ns(2024, 3, 4, 0, 0), ns(2024, 3, 15, 23, 59));
+        let mut got = Vec::new();
+        while let Some((instant, nights)) = rollover_after(&swap(), &tz, at) {
+            if instant > last {
+                break;
+            }
+            got.push((instant, nights));
+            at = instant;
+        }
         let expected = vec![
             (ns(2024, 3, 4, 22, 0), 1),
             (ns(2024, 3, 5, 22, 0), 1),
@@ -269,10 +262,16 @@ mod tests {
             ns(2024, 7, 1, 16, 0), // 17:00 local: closed
             ns(2024, 7, 6, 10, 0), // Saturday
         ];
-        let blackout = [(ns(2024, 7, 1, 15, 30), ns(2024, 7, 1, 16, 30))];
-        let got = tradable(Some(&london), &blackout, &times).unwrap().unwrap();
-        assert_eq!(got, vec![false, true, false, false, false]);
-        assert_eq!(tradable(None, &[], &times).unwrap(), None);
+        let settings = EngineSettings {
+            session: Some(london),
+            blackouts: vec![(ns(2024, 7, 1, 15, 30), ns(2024, 7, 1, 16, 30))],
+            ..EngineSettings::default()
+        };
+        let sessions = Sessions::new(&settings).unwrap();
+        let got: Vec<Option<&str>> = times.iter().map(|&t| sessions.refusal(t)).collect();
+        let outside = Some("outside_session");
+        assert_eq!(got, vec![outside, None, Some("blackout"), outside, outside]);
+        assert!(Sessions::new(&EngineSettings::default()).is_none());
         // overlapping windows merge; the end is exclusive
         let windows = merged(&[(10, 20), (15, 30), (40, 50)]);
         assert_eq!(windows, vec![(10, 30), (40, 50)]);
@@ -310,10 +309,10 @@ mod tests {
             end_minute: 6 * 60,
             weekdays: [true, false, false, false, false, false, false], // Monday night
         };
-        let tz = zone("UTC", "k").unwrap();
-        assert!(in_session(&night, &tz, ns(2024, 7, 1, 23, 0))); // Monday 23:00
-        assert!(in_session(&night, &tz, ns(2024, 7, 2, 5, 0))); // Tuesday 05:00
-        assert!(!in_session(&night, &tz, ns(2024, 7, 2, 23, 0))); // Tuesday night
+        let mut clock = LocalClock::new(zone("UTC", "k").unwrap());
+        assert!(clock.in_session(&night, ns(2024, 7, 1, 23, 0))); // Monday 23:00
+        assert!(clock.in_session(&night, ns(2024, 7, 2, 5, 0))); // Tuesday 05:00
+        assert!(!clock.in_session(&night, ns(2024, 7, 2, 23, 0))); // Tuesday night
         assert!(zone("Mars/Olympus", "session.timezone").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! The event loop: one primary bar at a time, in the order of docs/engine/execution.md.
 
 use crate::bars::{check_input, has_shape};
-use crate::calendar;
+use crate::calendar::{self, Sessions};
 use crate::error::EngineError;
 use crate::market::{compute_indicators, run_timeframes, Frames};
 use crate::metrics::TradeTally;
@@ -10,7 +10,7 @@ use crate::portfolio::Portfolio;
 use crate::rng::SplitMix64;
 use crate::settings::{
     Conversion, CrossSettings, EndOfData, EngineSettings, IntrabarPolicy, MarginSettings,
-    SessionSettings, SizingMode, SlippageModel, StopUnit, SwapSettings, SwapUnit,
+    SizingMode, SlippageModel, StopUnit, SwapSettings, SwapUnit,
 };
 use crate::streamed::{EquityStream, FirstPass};
 use crate::visibility::VisibilityCursor;
@@ -153,41 +153,6 @@ impl CrossRates {
             )));
         }
         Ok(self.cross.closes[self.cursor])
-    }
-}
-
-/// Trading hours and blackouts: whether an entry may fill at a bar opening at `t`.
-#[derive(Debug)]
-struct Sessions {
-    session: Option<(SessionSettings, std::cell::RefCell<calendar::LocalClock>)>,
-    /// Blackouts sorted by start, overlapping ones merged.
-    blackouts: Vec<(i64, i64)>,
-}
-
-impl Sessions {
-    fn new(settings: &EngineSettings) -> Option<Self> {
-        if settings.session.is_none() && settings.blackouts.is_empty() {
-            return None;
-        }
-        let session = settings.session.clone().map(|s| {
-            // validated before any run starts (EngineSettings::validate)
-            let zone = calendar::zone(&s.timezone, "session.timezone").unwrap_or(chrono_tz::UTC);
-            (s, std::cell::RefCell::new(calendar::LocalClock::new(zone)))
-        });
-        Some(Sessions {
-            session,
-            blackouts: calendar::merged(&settings.blackouts),
-        })
-    }
-
-    /// Why an entry may not fill at a bar opening at `t`, if it may not.
-    fn refusal(&self, t: i64) -> Option<&'static str> {
-        if let Some((session, clock)) = &self.session {
-            if !clock.borrow_mut().in_session(session, t) {
-                return Some("outside_session");
-            }
-        }
-        calendar::in_blackout(&self.blackouts, t).then_some("blackout")
     }
 }
 
@@ -1172,16 +1137,31 @@ impl Stepper {
             Side::Long => px.ao + slip,
             Side::Short => px.bo - slip,
         };
+        if self.open_filled(signal, i, px.time, fill, settings) {
+            self.slippage.rng = rng_after;
+        }
+    }
+
+    /// Opens the position of `signal` filled at `fill` at `time` (levels from the fill,
+    /// sized at the fill, then the session, blackouts and margin may refuse it), or records
+    /// why the order is skipped; whether it opened. (The Python engine's `open_filled`.)
+    fn open_filled(
+        &mut self,
+        signal: TradeSignal,
+        i: usize,
+        time: i64,
+        fill: f64,
+        settings: &EngineSettings,
+    ) -> bool {
         let (sl, tp) = levels_from_fill(&signal, fill);
         let accepted = self
             .order_lots(&signal, fill, sl, settings)
-            .and_then(|lots| Ok((lots, self.entry_refusal(px.time, lots, fill)?)));
+            .and_then(|lots| Ok((lots, self.entry_refusal(time, lots, fill)?)));
         match accepted {
             Ok((lots, margin)) => {
-                self.slippage.rng = rng_after;
                 self.book.open(
                     signal.side,
-                    px.time,
+                    time,
                     i,
                     fill,
                     lots,
@@ -1191,13 +1171,17 @@ impl Stepper {
                     signal.tag,
                 );
                 self.book.margin = margin;
+                true
             }
             // The detail is the signal's tag, as in the Python engine.
-            Err(reason) => self.skipped_orders.push(SkippedOrder {
-                time: px.time,
-                reason,
-                detail: signal.tag,
-            }),
+            Err(reason) => {
+                self.skipped_orders.push(SkippedOrder {
+                    time,
+                    reason,
+                    detail: signal.tag,
+                });
+                false
+            }
         }
     }
 
@@ -1368,33 +1352,10 @@ impl Stepper {
             Side::Long => level + slip,
             Side::Short => level - slip,
         };
-        let (sl, tp) = levels_from_fill(&signal, fill);
         // (the session allowed the trigger: only the margin may refuse it now)
-        let accepted = self
-            .order_lots(&signal, fill, sl, settings)
-            .and_then(|lots| Ok((lots, self.entry_refusal(entry_time, lots, fill)?)));
-        match accepted {
-            Ok((lots, margin)) => {
-                self.slippage.rng = rng_after;
-                self.book.open(
-                    side,
-                    entry_time,
-                    i,
-                    fill,
-                    lots,
-                    sl,
-                    tp,
-                    signal.max_bars,
-                    signal.tag,
-                );
-                self.book.margin = margin;
-                self.meet_range_after_fill(i, px, inputs, finer_bar, gapped);
-            }
-            Err(reason) => self.skipped_orders.push(SkippedOrder {
-                time: entry_time,
-                reason,
-                detail: signal.tag,
-            }),
+        if self.open_filled(signal, i, entry_time, fill, settings) {
+            self.slippage.rng = rng_after;
+            self.meet_range_after_fill(i, px, inputs, finer_bar, gapped);
         }
     }
 
