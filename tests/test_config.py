@@ -229,6 +229,7 @@ def test_json_schema_describes_every_section_and_forbids_unknown_keys():
         "execution",
         "account",
         "engine",
+        "instruments",
         "trace",
         "memory_check",
     }

@@ -9,6 +9,7 @@
 #![deny(unsafe_code)]
 
 pub mod bars;
+pub mod basket;
 pub mod calendar;
 pub mod error;
 pub mod exact_sum;
@@ -29,6 +30,7 @@ pub mod validation;
 pub mod visibility;
 
 pub use bars::OwnedBars;
+pub use basket::{run_basket, BasketMember, BasketOutput};
 pub use error::{panic_message, DataErrorKind, EngineError};
 pub use output::{ExitReason, RunOutput, SkippedOrder, Tags, TraceRow, TradeLog};
 pub use rng::SplitMix64;

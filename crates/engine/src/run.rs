@@ -158,20 +158,20 @@ impl CrossRates {
 
 /// One primary bar's prices.
 #[derive(Debug, Clone, Copy)]
-struct Prices {
-    time: i64,
-    bo: f64,
-    bh: f64,
-    bl: f64,
-    bc: f64,
-    ao: f64,
-    ah: f64,
-    al: f64,
-    ac: f64,
+pub(crate) struct Prices {
+    pub(crate) time: i64,
+    pub(crate) bo: f64,
+    pub(crate) bh: f64,
+    pub(crate) bl: f64,
+    pub(crate) bc: f64,
+    pub(crate) ao: f64,
+    pub(crate) ah: f64,
+    pub(crate) al: f64,
+    pub(crate) ac: f64,
 }
 
 #[inline(always)] // once per bar: keep the loads next to their uses
-fn prices(p: &BarColumns<'_>, i: usize) -> Prices {
+pub(crate) fn prices(p: &BarColumns<'_>, i: usize) -> Prices {
     Prices {
         time: p.time[i],
         bo: p.bid_open[i],
@@ -751,7 +751,7 @@ pub(crate) struct Stepper {
     lot_step: f64,
     optimistic: bool,
     slippage: Slippage,
-    book: Portfolio,
+    pub(crate) book: Portfolio,
     pending_exit: Option<PendingExit>,
     pending_entry: Option<TradeSignal>,
     working: Option<Working>,
@@ -765,6 +765,10 @@ pub(crate) struct Stepper {
     /// Whether the current bar's open is inside the session (true without one).
     in_session: bool,
     point: f64,
+    /// A basket member: the P&L and the margin of the account's other positions, at their
+    /// marks (0.0 for a single-instrument run), for sizing and the free-margin check.
+    pub(crate) others_unrealized: f64,
+    pub(crate) others_margin: f64,
     ignored_signals: usize,
     skipped_orders: Vec<SkippedOrder>,
     /// The equity curve; empty when `stream` takes the equity instead (a sweep).
@@ -834,6 +838,8 @@ impl Stepper {
                 || !settings.blackouts.is_empty(),
             in_session: true,
             point: ins.point,
+            others_unrealized: 0.0,
+            others_margin: 0.0,
             ignored_signals: 0,
             skipped_orders: Vec::new(),
             equity: Vec::with_capacity(capacity),
@@ -890,13 +896,20 @@ impl Stepper {
         &self.book
     }
 
+    /// Whether a pending (limit or stop) entry is working.
+    pub(crate) fn has_working_order(&self) -> bool {
+        self.working.is_some()
+    }
+
     /// Whether an entry or an exit waits for the next open.
     pub(crate) fn pending(&self) -> (Option<&TradeSignal>, bool) {
         (self.pending_entry.as_ref(), self.pending_exit.is_some())
     }
 
     /// Primary bar `i` (the next one): one method per numbered step of
-    /// docs/engine/execution.md, in its order (mirrored by `omega/engine/loop.py`).
+    /// docs/engine/execution.md, in its order (mirrored by `omega/engine/loop.py`). A basket
+    /// member runs the same phases, with the account's margin steps between them
+    /// (`crate::basket`).
     #[inline(always)] // the batch loop's body: one bar, every step inlined into the loop
     pub(crate) fn step<S: Strategy>(
         &mut self,
@@ -906,50 +919,100 @@ impl Stepper {
         strategy: &mut S,
     ) -> Result<(), EngineError> {
         let px = prices(&inputs.primary, i);
-        self.events.clear();
         // The steps a run may not use are behind one predictable branch each, their bodies
         // out of line: a strategy using none of them runs the loop it ran before them.
         let margin = self.margin.is_some();
         // 0. The bar's conversion rate and session; swap for the rollovers since the last bar.
-        if self.account_clock {
-            self.begin_bar(i, inputs)?;
-        }
         // 1. Fills at the open: exit first, a stop-out at the open, then entry.
-        if self.pending_exit.is_some() {
-            self.fill_exit_at_open(i, inputs);
-        }
+        self.open_phase(i, inputs)?;
         if margin {
             self.stop_out_at_open(i, inputs);
         }
-        if self.pending_entry.is_some() {
-            self.fill_entry_at_open(i, inputs, settings);
-        }
+        self.entry_phase(i, inputs, settings);
         // 2. The position meets the bar's range; then a working pending entry does; then
         // the margin the position holds meets the bar's worst price.
-        self.meet_range(i, &px, inputs);
-        if self.working.is_some() {
-            self.work_pending_order(i, inputs, settings);
-        }
+        self.range_phase(i, &px, inputs, settings);
         if margin {
             self.stop_out_in_range(i, inputs);
         }
-        // The slice sees every timeframe up to this primary close.
-        self.advance_visibility(inputs, px.time + self.primary_nanos);
-        let unrealized = self.book.unrealized(px.bc, px.ac);
-        // 3. Management at the close.
-        self.manage_at_close(i, &px, inputs, settings, strategy, unrealized)?;
-        if self.working.is_some() {
-            self.manage_order_at_close(i, inputs, strategy)?;
-        }
-        // 4. Evaluation at the close.
-        self.evaluate_at_close(i, inputs, strategy)?;
+        // 3. Management at the close. 4. Evaluation at the close.
+        let unrealized = self.close_phase(i, &px, inputs, settings, strategy)?;
         // 5. Equity at the close (steps 3 and 4 only queue orders: the position and balance
         // are those `unrealized` was computed for); the margin-call warning.
         if margin {
             self.warn_margin(unrealized);
         }
-        self.mark_close(i, px.time, unrealized);
+        self.mark_close(i, px.time, self.book.balance + unrealized);
         Ok(())
+    }
+
+    /// Steps 0 and 1 up to the stop-out: the bar's clock, then the exit queued at the last
+    /// close fills at this open.
+    #[inline(always)]
+    pub(crate) fn open_phase(
+        &mut self,
+        i: usize,
+        inputs: &StepInputs<'_, '_>,
+    ) -> Result<(), EngineError> {
+        self.events.clear();
+        if self.account_clock {
+            self.begin_bar(i, inputs)?;
+        }
+        if self.pending_exit.is_some() {
+            self.fill_exit_at_open(i, inputs);
+        }
+        Ok(())
+    }
+
+    /// Step 1 after the stop-out: the entry queued at the last close fills at this open.
+    #[inline(always)]
+    pub(crate) fn entry_phase(
+        &mut self,
+        i: usize,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+    ) {
+        if self.pending_entry.is_some() {
+            self.fill_entry_at_open(i, inputs, settings);
+        }
+    }
+
+    /// Step 2 up to the stop-out: the position meets the bar's range, then a working
+    /// pending entry does.
+    #[inline(always)]
+    pub(crate) fn range_phase(
+        &mut self,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+    ) {
+        self.meet_range(i, px, inputs);
+        if self.working.is_some() {
+            self.work_pending_order(i, inputs, settings);
+        }
+    }
+
+    /// Steps 3 and 4: management and evaluation at the close. Returns the position's P&L
+    /// marked at the close (0.0 when flat).
+    #[inline(always)]
+    pub(crate) fn close_phase<S: Strategy>(
+        &mut self,
+        i: usize,
+        px: &Prices,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+        strategy: &mut S,
+    ) -> Result<f64, EngineError> {
+        // The slice sees every timeframe up to this primary close.
+        self.advance_visibility(inputs, px.time + self.primary_nanos);
+        let unrealized = self.book.unrealized(px.bc, px.ac);
+        self.manage_at_close(i, px, inputs, settings, strategy, unrealized)?;
+        if self.working.is_some() {
+            self.manage_order_at_close(i, inputs, strategy)?;
+        }
+        self.evaluate_at_close(i, inputs, strategy)?;
+        Ok(unrealized)
     }
 
     /// Step 0: the bar's conversion rate (a cross) and session flag, then the swap of the
@@ -1044,10 +1107,30 @@ impl Stepper {
         }
     }
 
+    /// Records the margin-call warning on this bar's trace row (a basket's account-wide
+    /// check).
+    pub(crate) fn note_margin_call(&mut self) {
+        self.events.push(MARGIN_CALL);
+    }
+
+    /// Sets the last recorded curve point to 0.0 (a basket member whose position closed at
+    /// the end of the data: its open P&L is realized).
+    pub(crate) fn zero_last_point(&mut self) {
+        if let Some(last) = self.equity.last_mut() {
+            *last = 0.0;
+        }
+    }
+
+    /// Drops an exit queued for the next open (its position was closed by a stop-out
+    /// elsewhere in the account).
+    pub(crate) fn drop_pending_exit(&mut self) {
+        self.pending_exit = None;
+    }
+
     /// Step 5: the margin-call warning (trace event `margin_call`) while the margin level
     /// at the close is below the warning level.
     #[inline(never)] // off the hot path: only when this step has work
-    fn warn_margin(&mut self, unrealized: f64) {
+    pub(crate) fn warn_margin(&mut self, unrealized: f64) {
         let Some(margin) = self.margin else {
             return;
         };
@@ -1072,7 +1155,9 @@ impl Stepper {
                 let required = self
                     .book
                     .to_account(lots * self.cs * fill * margin.margin_rate, fill);
-                if required > self.book.balance {
+                // Free margin: the balance alone in a single run (it holds no other position).
+                let free = self.book.balance + self.others_unrealized - self.others_margin;
+                if required > free {
                     Err("insufficient_margin")
                 } else {
                     Ok(required)
@@ -1199,7 +1284,8 @@ impl Stepper {
             size
         } else if signal.risk_percent.is_some() || settings.sizing.mode == SizingMode::RiskPercent {
             let pct = signal.risk_percent.unwrap_or(settings.sizing.risk_percent);
-            let risk = self.book.balance * (pct / 100.0);
+            // The account's equity but this position's (the balance alone in a single run).
+            let risk = (self.book.balance + self.others_unrealized) * (pct / 100.0);
             let Some(sl) = sl else {
                 return Err("no_stop_loss");
             };
@@ -1261,7 +1347,13 @@ impl Stepper {
 
     /// Closes the whole position on a range `hit` (a stop-loss slips, a take-profit does not).
     #[inline(never)] // off the hot path: only when this step has work
-    fn exit_on_hit(&mut self, i: usize, hit: Hit, exit_time: i64, inputs: &StepInputs<'_, '_>) {
+    pub(crate) fn exit_on_hit(
+        &mut self,
+        i: usize,
+        hit: Hit,
+        exit_time: i64,
+        inputs: &StepInputs<'_, '_>,
+    ) {
         let Some(pos) = self.book.position.as_ref() else {
             return;
         };
@@ -1662,10 +1754,10 @@ impl Stepper {
         Ok(())
     }
 
-    /// Step 5: the equity point of this close, and the bar's trace row.
+    /// Step 5: the equity point of this close (a basket member records its position's P&L
+    /// instead), and the bar's trace row.
     #[inline(always)]
-    fn mark_close(&mut self, i: usize, time: i64, unrealized: f64) {
-        let equity = self.book.balance + unrealized;
+    pub(crate) fn mark_close(&mut self, i: usize, time: i64, equity: f64) {
         match self.stream.as_deref_mut() {
             None => self.equity.push(equity),
             Some(stream) => stream.record(i, self.book.marked()),
@@ -1780,7 +1872,7 @@ impl Stepper {
     /// Step 6, after the last bar: an open position closes at the last close (or the last
     /// open, or stays open marked at the last close: `end_of_data`). Returns the final
     /// equity: the balance, or with a position left open, the balance plus its P&L.
-    fn close_at_end(&mut self, primary: BarColumns<'_>) -> f64 {
+    pub(crate) fn close_at_end(&mut self, primary: BarColumns<'_>) -> f64 {
         let n = self.stepped;
         if n == 0 {
             return self.book.balance;
@@ -1838,6 +1930,18 @@ impl Stepper {
         if n > 0 && self.stream.is_none() {
             self.equity[n - 1] = final_equity;
         }
+        self.into_output(base_bars, final_equity, strategy)
+    }
+
+    /// The result as it stands (after [`Stepper::close_at_end`]): trades, the recorded
+    /// curve, counts; orders still queued are dropped.
+    pub(crate) fn into_output<S: Strategy>(
+        self,
+        base_bars: usize,
+        final_equity: f64,
+        strategy: &S,
+    ) -> RunOutput {
+        let n = self.stepped;
         let dropped_orders = self.queued_orders();
         log::debug!(
             "{}: {} primary bars ({} base), {} trade rows, final balance {}",

@@ -8,6 +8,7 @@
 
 use pyo3::prelude::*;
 
+mod basket;
 mod boundary;
 mod data;
 mod engine;
@@ -33,6 +34,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(core_version, m)?)?;
     indicators::register(m)?;
     engine::register(m)?;
+    basket::register(m)?;
     metrics::register(m)?;
     plugin::register(m)?;
     sweep::register(m)?;

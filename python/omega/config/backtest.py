@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from omega.config.model import (
     FINITE_ONLY,
     MAX_DEPTH,
     AccountConfig,
+    BasketEntry,
     DataConfig,
     EngineMode,
     ExecutionConfig,
@@ -73,6 +74,13 @@ class BacktestConfig(Section):
         description="auto (rust when the strategy has a Rust implementation, else hybrid), "
         "python, hybrid or rust",
     )
+    instruments: list[BasketEntry] | None = Field(
+        default=None,
+        min_length=1,
+        description="a basket: several instruments on one account, each with its bars and "
+        "parameter overrides (instrument and data above are then not used; see "
+        "docs/user-guide/portfolios.md)",
+    )
     trace: bool = Field(default=False, description="record the per-bar decision trace (trace.csv)")
     memory_check: bool = Field(
         default=True,
@@ -81,11 +89,22 @@ class BacktestConfig(Section):
     )
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> BacktestConfig:
+    def _cross_checks(self, info: ValidationInfo) -> BacktestConfig:
         # Raised as ConfigError (not ValueError) so the key path is ours, not pydantic's.
+        if self.instruments is not None:
+            from omega.config.basket import check_basket
+
+            check_basket(self)
+            return self
+        # A basket member's cross may convert through a pair of the basket (checked there).
+        member = bool(info.context and info.context.get("basket_member"))
         instrument = self.instrument.to_instrument()
         currencies = (instrument.base_currency, instrument.quote_currency)
-        if self.account.currency not in currencies and self.account.conversion is None:
+        if (
+            self.account.currency not in currencies
+            and self.account.conversion is None
+            and not member
+        ):
             raise ConfigError(
                 f"account.currency: {self.account.currency} is neither the base nor the quote "
                 f"currency of {instrument.symbol}: give account.conversion (a pair of "

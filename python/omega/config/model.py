@@ -490,6 +490,42 @@ class ConversionConfig(Section):
         return self
 
 
+class BasketEntry(InstrumentConfig):
+    """One instrument of a basket (``instruments:``): the instrument's fields, where its
+    bars are, and overrides of the strategy's parameters for it."""
+
+    path: str | list[str] | None = Field(
+        default=None,
+        description="its data file, folder, glob or list (as data.path); none: the basket "
+        "is synthetic (every entry without a path, bars from data.synthetic's seed)",
+    )
+    format: DataFormat | None = Field(default=None, description="its file format (with path)")
+    tz: str | None = Field(default=None, description="its timestamps' zone (as data.tz)")
+    spread_pips: float | None = Field(
+        default=None, ge=0, description="fixed spread for a bid-only file (as data.spread_pips)"
+    )
+    pattern: str | None = Field(default=None, description="file glob in a folder path")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="strategy parameters for this instrument, over strategy.params",
+    )
+    conversion: ConversionConfig | None = Field(
+        default=None,
+        description="for a cross: its conversion to the account currency; none: through the "
+        "basket's own pair of its quote currency and the account currency",
+    )
+
+    @model_validator(mode="after")
+    def _file_needs_format(self) -> BasketEntry:
+        if self.path is not None and self.format is None:
+            raise ValueError("format is required with path (mt5, histdata, lean, csv, parquet)")
+        if self.path is None:
+            for name in ("format", "tz", "spread_pips", "pattern"):
+                if getattr(self, name) is not None:
+                    raise ValueError(f"{name} needs a path")
+        return self
+
+
 class AccountConfig(Section):
     """The trading account."""
 

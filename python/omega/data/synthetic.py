@@ -161,3 +161,88 @@ def _regime_returns(rng: np.random.Generator, sigma: np.ndarray, mean_bars: int)
     previous = np.flatnonzero(reverting) - 1
     returns[reverting] -= MEAN_REVERSION_RHO * shock[previous]
     return returns
+
+
+# Basket generator: the value of each currency in USD follows a random walk; a pair's mid is
+# the ratio of its two currencies' values, so crosses agree with their legs (EURJPY = EURUSD
+# x USDJPY, before rounding and spread). Values at the start and their relative volatility:
+CURRENCY_START_USD = {
+    "USD": 1.0, "EUR": 1.10, "GBP": 1.27, "JPY": 1 / 150.0, "CHF": 1 / 0.88,
+    "AUD": 0.66, "NZD": 0.61, "CAD": 1 / 1.36,
+}  # fmt: skip
+CURRENCY_SHOCK_CORRELATION = 0.5  # between two currencies' moves against the USD
+
+
+def generate_basket(
+    symbols: list[str],
+    n_bars: int = 100_000,
+    seed: int = 0,
+    start: str = "2024-01-01",
+    *,
+    instruments: dict[str, Instrument] | None = None,
+) -> dict[str, BarSeries]:
+    """Correlated M1 bars of ``symbols`` (six-letter pairs of the currencies in
+    CURRENCY_START_USD) on the same minutes, seeded: each currency's value in USD walks
+    with shocks correlated ``CURRENCY_SHOCK_CORRELATION`` across currencies, and each
+    pair's mid is the ratio of its currencies' values (model in docs/data/synthetic.md)."""
+    if n_bars < 1:
+        raise ValueError(f"n_bars must be >= 1, got {n_bars}")
+    given = instruments or {}
+    pairs = [given.get(symbol.upper()) or Instrument.for_symbol(symbol) for symbol in symbols]
+    currencies = sorted(
+        {c for inst in pairs for c in (inst.base_currency, inst.quote_currency)} - {"USD"}
+    )
+    unknown = [c for c in currencies if c not in CURRENCY_START_USD]
+    if unknown:
+        raise ValueError(f"no synthetic value for currencies {unknown}")
+    rng = np.random.default_rng(seed)
+    time = _open_minutes(n_bars, start)
+    hour = (time // 3_600_000_000_000) % 24
+    sigma = BASE_VOLATILITY * VOLATILITY_BY_HOUR[hour]
+    rho = CURRENCY_SHOCK_CORRELATION
+    common = rng.normal(0.0, 1.0, n_bars)
+    log_value = {"USD": np.zeros(n_bars)}
+    for currency in currencies:
+        own = rng.normal(0.0, 1.0, n_bars)
+        shock = sigma * (np.sqrt(rho) * common + np.sqrt(1.0 - rho) * own)
+        log_value[currency] = np.log(CURRENCY_START_USD[currency]) + np.cumsum(shock)
+    out = {}
+    for inst in pairs:
+        decimals = round(-np.log10(inst.point))
+        mid = np.exp(log_value[inst.base_currency] - log_value[inst.quote_currency])
+        close = np.round(mid, decimals)
+        first = np.exp(
+            np.log(CURRENCY_START_USD[inst.base_currency])
+            - np.log(CURRENCY_START_USD[inst.quote_currency])
+        )
+        open_ = np.empty(n_bars)
+        open_[0] = np.round(first, decimals)
+        open_[1:] = close[:-1]
+        wick = np.abs(rng.normal(0.0, 1.0, (2, n_bars))) * (0.35 * sigma * close)
+        high = np.maximum(np.round(np.maximum(open_, close) + wick[0], decimals), close)
+        high = np.maximum(high, open_)
+        low = np.minimum(np.round(np.minimum(open_, close) - wick[1], decimals), close)
+        low = np.minimum(low, open_)
+        noise = rng.lognormal(0.0, 0.3, n_bars)
+        spread = np.maximum(1.0, np.round(SPREAD_POINTS_BY_HOUR[hour] * noise)) * inst.point
+        volume = np.maximum(
+            1.0, np.round(60.0 * VOLATILITY_BY_HOUR[hour] * rng.lognormal(0, 0.5, n_bars))
+        )
+        series = BarSeries(
+            time.copy(),
+            open_,
+            high,
+            low,
+            close,
+            np.round(open_ + spread, decimals),
+            np.round(high + spread, decimals),
+            np.round(low + spread, decimals),
+            np.round(close + spread, decimals),
+            volume,
+            timeframe=Timeframe.M1,
+            instrument=inst,
+            source=f"synthetic basket(seed={seed}, n_bars={n_bars}, symbol={inst.symbol})",
+        )
+        series.quality = quality_of(series, ask_source="synthetic spread")
+        out[inst.symbol] = series
+    return out

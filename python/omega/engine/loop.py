@@ -263,30 +263,52 @@ class _Loop:
             else None
         )
         self.in_session = True
+        # a basket member: the P&L and margin of the account's other positions at their
+        # marks (0.0 in a single-instrument run), for sizing and the free-margin check
+        self.others_unrealized = 0.0
+        self.others_margin = 0.0
 
     def step(self, i: int) -> None:
-        """Primary bar ``i``, in the order of docs/engine/execution.md."""
-        self.values = self.recorder.begin() if self.recorder is not None else None
+        """Primary bar ``i``, in the order of docs/engine/execution.md. A basket member runs
+        the same phases, with the account's margin steps between them (`basket.py`)."""
         # 0. the bar's conversion rate and session; swap for the rollovers since the last bar
-        self.begin_bar(i)
         # 1. fills at the open: exit first, a stop-out at the open, then entry
-        self.fill_exit_at_open(i)
+        self.open_phase(i)
         self.stop_out_at_open(i)
-        self.fill_entry_at_open(i)
+        self.entry_phase(i)
         # 2. the position meets the bar's range; then a working pending entry does; then the
         # margin the position holds meets the bar's worst price
-        self.meet_range(i)
-        self.work_pending_order(i)
+        self.range_phase(i)
         self.stop_out_in_range(i)
-        unrealized = self.portfolio.unrealized(self.bc[i], self.ac[i])
-        # 3. management at the close
-        self.manage_at_close(i, unrealized)
-        self.manage_order_at_close(i)
-        # 4. evaluation at the close
-        self.evaluate_at_close(i)
+        # 3. management at the close; 4. evaluation at the close
+        unrealized = self.close_phase(i)
         # 5. equity at the close (steps 3 and 4 only queue orders); the margin-call warning
         self.warn_margin(unrealized)
-        self.mark_close(i, unrealized)
+        self.mark_close(i, self.portfolio.balance + unrealized)
+
+    def open_phase(self, i: int) -> None:
+        """Steps 0 and 1 up to the stop-out: the bar's clock, then the exit queued at the
+        last close fills at this open."""
+        self.values = self.recorder.begin() if self.recorder is not None else None
+        self.begin_bar(i)
+        self.fill_exit_at_open(i)
+
+    def entry_phase(self, i: int) -> None:
+        """Step 1 after the stop-out: the entry queued at the last close fills."""
+        self.fill_entry_at_open(i)
+
+    def range_phase(self, i: int) -> None:
+        """Step 2 up to the stop-out: the position meets the range, then a working order."""
+        self.meet_range(i)
+        self.work_pending_order(i)
+
+    def close_phase(self, i: int) -> float:
+        """Steps 3 and 4; returns the position's P&L marked at the close (0.0 when flat)."""
+        unrealized = self.portfolio.unrealized(self.bc[i], self.ac[i])
+        self.manage_at_close(i, unrealized)
+        self.manage_order_at_close(i)
+        self.evaluate_at_close(i)
+        return unrealized
 
     def begin_bar(self, i: int) -> None:
         """Step 0: the bar's conversion rate (a cross) and session flag, then the swap of
@@ -390,7 +412,9 @@ class _Loop:
         if self.margin is None:
             return None, 0.0
         required = self.money.to_account(lots * self.cs * fill * self.margin.margin_rate, fill)
-        if required > self.portfolio.balance:
+        # free margin: the balance alone in a single run (it holds no other position)
+        free = self.portfolio.balance + self.others_unrealized - self.others_margin
+        if required > free:
             return INSUFFICIENT_MARGIN, 0.0
         return None, required
 
@@ -447,7 +471,8 @@ class _Loop:
         lots, skip_reason = order_lots(
             signal,
             self.settings.sizing,
-            balance=self.portfolio.balance,
+            # the account's equity but this position's (the balance alone in a single run)
+            balance=self.portfolio.balance + self.others_unrealized,
             fill=fill,
             sl=sl,
             contract_size=self.cs,
@@ -754,15 +779,23 @@ class _Loop:
             if recorder is not None:
                 recorder.event(ev.IGNORED_SIGNAL)
 
-    def mark_close(self, i: int, unrealized: float) -> None:
-        """Step 5: the equity point of this close, and the bar's trace row."""
-        self.equity[i] = self.portfolio.balance + unrealized
+    def mark_close(self, i: int, equity: float) -> None:
+        """Step 5: the equity point of this close (a basket member records its position's
+        P&L instead), and the bar's trace row."""
+        self.equity[i] = equity
         if self.recorder is not None:
             self.recorder.end(i, self.time[i])
 
     def finish(self) -> RawRun:
         """Step 6, after the last bar: an open position closes at the last close; orders
         still queued are dropped."""
+        final = self.close_at_end()
+        self.equity[self.n - 1] = final
+        return self.into_output(final)
+
+    def close_at_end(self) -> float:
+        """Step 6: the ``end_of_data`` policy for a position still open; the final equity
+        (the balance, plus the P&L of a position left open)."""
         last = self.n - 1
         portfolio = self.portfolio
         pos = portfolio.position
@@ -776,9 +809,14 @@ class _Loop:
             price = self.bo[last] if pos.side == 1 else self.ao[last]
             portfolio.close(pos.size, price, END_OF_DATA, self.time[last], last)
         if portfolio.position is None:
-            self.equity[last] = portfolio.balance
-        # (mark: the position stays open; the last equity point already marks it)
-        final = float(self.equity[last])
+            return portfolio.balance
+        # (mark: the position stays open, marked at the last close)
+        return portfolio.balance + portfolio.unrealized(self.bc[last], self.ac[last])
+
+    def into_output(self, final: float) -> RawRun:
+        """The result as it stands: trades, the recorded curve, counts; orders still
+        queued are dropped."""
+        portfolio = self.portfolio
         dropped = (
             (self.exit_reason is not None) + (self.entry is not None) + (self.working is not None)
         )

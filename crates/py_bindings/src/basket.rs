@@ -1,0 +1,135 @@
+//! Baskets from Python: `run_basket` (rust mode: built-in Rust strategies, one call, GIL
+//! released) and `run_basket_hybrid` (Python strategies called back, GIL held). Each
+//! member's input is checked first, so a data error names its member's file.
+
+use crate::boundary::{builtin_strategy, guarded, run_detached, setup, Columns};
+use crate::errors::{strategy_error, to_pyerr};
+use crate::hybrid::HybridStrategy;
+use crate::result::output_to_dict;
+use numpy::IntoPyArray;
+use omega_engine::bars::check_input;
+use omega_engine::{run_basket as engine_run_basket, BasketMember, BasketOutput, EngineError};
+use omega_engine::{EngineSettings, RunOptions};
+use omega_strategy_api::Timeframe;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(run_basket, m)?)?;
+    m.add_function(wrap_pyfunction!(run_basket_hybrid, m)?)?;
+    Ok(())
+}
+
+/// A member's inputs as read from its Python tuple.
+struct Read<'py> {
+    columns: Columns<'py>,
+    base_tf: Timeframe,
+    settings: EngineSettings,
+    source: String,
+}
+
+/// `(columns, base_timeframe, settings, source)` of every member, each input checked
+/// (its errors name the member's source).
+fn read_members<'py>(py: Python<'py>, members: &Bound<'py, PyList>) -> PyResult<Vec<Read<'py>>> {
+    let mut out = Vec::with_capacity(members.len());
+    for member in members.iter() {
+        let columns: Columns<'py> = member.get_item(0)?.extract()?;
+        let (base_tf, settings) = setup(&member.get_item(1)?, &member.get_item(2)?)?;
+        let source: String = member.get_item(3)?.extract()?;
+        check_input(&columns.bars()?).map_err(|e| to_pyerr(py, e, &source))?;
+        out.push(Read {
+            columns,
+            base_tf,
+            settings,
+            source,
+        });
+    }
+    Ok(out)
+}
+
+fn basket_members<'a>(read: &'a [Read<'_>]) -> PyResult<Vec<BasketMember<'a>>> {
+    read.iter()
+        .map(|r| {
+            Ok(BasketMember {
+                bars: r.columns.bars()?,
+                base_tf: r.base_tf,
+                settings: r.settings.clone(),
+            })
+        })
+        .collect()
+}
+
+fn basket_to_dict(py: Python<'_>, out: BasketOutput) -> PyResult<Bound<'_, PyDict>> {
+    let members = PyList::empty(py);
+    for member in out.members {
+        members.append(output_to_dict(py, member)?)?;
+    }
+    let result = PyDict::new(py);
+    result.set_item("members", members)?;
+    result.set_item("time", out.time.into_pyarray(py))?;
+    result.set_item("equity", out.equity.into_pyarray(py))?;
+    result.set_item("final_balance", out.final_balance)?;
+    Ok(result)
+}
+
+/// `run_basket(members, trace=False) -> dict`: members are `(columns, base_timeframe,
+/// settings, source, strategy_name, params)`; one account, the GIL released while it runs.
+#[pyfunction]
+#[pyo3(signature = (members, trace=false))]
+fn run_basket<'py>(
+    py: Python<'py>,
+    members: &Bound<'py, PyList>,
+    trace: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    guarded(py, || {
+        let read = read_members(py, members)?;
+        let mut strategies = Vec::with_capacity(read.len());
+        for member in members.iter() {
+            let name: String = member.get_item(4)?.extract()?;
+            let params = member.get_item(5)?;
+            let params = params.cast::<PyDict>().ok();
+            strategies.push(builtin_strategy(py, &name, params)?);
+        }
+        let inputs = basket_members(&read)?;
+        let source = basket_source(&read);
+        let out = run_detached(py, &source, || {
+            engine_run_basket(&inputs, &mut strategies, RunOptions { trace })
+        })?;
+        basket_to_dict(py, out)
+    })
+}
+
+/// `run_basket_hybrid(members, trace=False) -> dict`: members are `(columns,
+/// base_timeframe, settings, source, driver)` (an `omega.engine.hybrid` driver each).
+#[pyfunction]
+#[pyo3(signature = (members, trace=false))]
+fn run_basket_hybrid<'py>(
+    py: Python<'py>,
+    members: &Bound<'py, PyList>,
+    trace: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    guarded(py, || {
+        let read = read_members(py, members)?;
+        let mut strategies = Vec::with_capacity(read.len());
+        for member in members.iter() {
+            strategies.push(HybridStrategy::new(member.get_item(4)?, trace)?);
+        }
+        let inputs = basket_members(&read)?;
+        match engine_run_basket(&inputs, &mut strategies, RunOptions { trace }) {
+            Ok(out) => basket_to_dict(py, out),
+            Err(EngineError::Strategy(message)) => Err(strategies
+                .iter_mut()
+                .find_map(HybridStrategy::take_python_error)
+                .unwrap_or_else(|| strategy_error(py, message))),
+            Err(error) => Err(to_pyerr(py, error, &basket_source(&read))),
+        }
+    })
+}
+
+/// The members' sources, for an error the engine raises about the basket as a whole.
+fn basket_source(read: &[Read<'_>]) -> String {
+    read.iter()
+        .map(|r| r.source.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,310 @@
+"""`run_basket`: a backtest of several instruments on one account (an ``instruments:``
+config), in any engine mode; `BasketResult`: the account's result and each instrument's.
+
+Contract: docs/engine/portfolio.md. The mode is chosen as for one instrument (the
+strategy's, `omega.runner.select_mode`); every mode gives the same trades.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from omega.config import BacktestConfig
+from omega.config.basket import conversion_pair, member_configs
+from omega.data.bars import BarSeries
+from omega.engine.basket import BasketRaw
+from omega.engine.raw import RawRun
+from omega.engine.settings import CrossSettings, EngineSettings
+from omega.errors import ConfigError
+from omega.results import BacktestResult
+from omega.runner import Backend, ProgressCallback, _check_timeframes, probe_backend, select_mode
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def load_basket_bars(config: BacktestConfig) -> dict[str, BarSeries]:
+    """Each member's base bars by symbol: its file, or the basket's correlated synthetic
+    bars (``data.synthetic``'s seed and length)."""
+    from omega.runner import load_bars
+
+    members = member_configs(config)
+    instruments = [member.instrument.to_instrument() for member in members]
+    if config.instruments and config.instruments[0].path is None:
+        from omega.data.synthetic import generate_basket
+
+        synthetic = config.data.synthetic_or_default
+        return generate_basket(
+            [inst.symbol for inst in instruments],
+            n_bars=synthetic.n_bars,
+            seed=synthetic.seed,
+            instruments={inst.symbol: inst for inst in instruments},
+        )
+    return {inst.symbol: load_bars(m) for inst, m in zip(instruments, members, strict=True)}
+
+
+def member_settings(config: BacktestConfig, bars: Mapping[str, BarSeries]) -> list[EngineSettings]:
+    """Each member's engine settings; a cross without its own conversion converts through
+    the basket's pair of its quote currency and the account currency (that pair's bid
+    closes, as for a conversion file)."""
+    out = []
+    symbols = list(bars)
+    for member in member_configs(config):
+        settings = member.to_engine_settings()
+        instrument = settings.instrument
+        currency = settings.account_currency
+        cross = currency not in (instrument.base_currency, instrument.quote_currency)
+        if cross and settings.cross is None:
+            pair = conversion_pair(symbols, instrument.quote_currency, currency)
+            if pair is None:  # check_basket refuses such a config
+                raise ConfigError(f"instruments: no conversion for {instrument.symbol}")
+            leg = bars[pair]
+            settings = dataclasses.replace(
+                settings,
+                cross=CrossSettings(
+                    pair,
+                    pair == instrument.quote_currency + currency,
+                    times=np.ascontiguousarray(leg.time, dtype=np.int64),
+                    closes=np.ascontiguousarray(leg.bid_close, dtype=np.float64),
+                ),
+            )
+        out.append(settings)
+    return out
+
+
+def run_basket(
+    config: BacktestConfig,
+    *,
+    bars: Mapping[str, BarSeries] | None = None,
+    progress: ProgressCallback | None = None,
+    env: Mapping[str, str] | None = None,
+    backend: Backend | None = None,
+) -> BasketResult:
+    """Run the basket ``config`` (on ``bars`` by symbol when given)."""
+    if config.instruments is None:
+        raise ConfigError("run_basket needs a config with an instruments: list")
+    env = os.environ if env is None else env
+    backend = backend or probe_backend()
+    choice = select_mode(config.engine, config.strategy.name, backend, env)
+    if choice.unavailable is not None:
+        raise ConfigError(f"engine: {choice.mode} unavailable: {choice.unavailable}")
+    members = member_configs(config)
+    if bars is None:
+        bars = load_basket_bars(config)
+    series = [bars[member.instrument.to_instrument().symbol] for member in members]
+    settings = member_settings(config, bars)
+    for one, s in zip(series, settings, strict=True):
+        _check_timeframes(one, s)
+    raw = _run_mode(choice.mode, config, members, series, settings, progress)
+    return BasketResult(
+        raw=raw,
+        config=config,
+        members=members,
+        bars=series,
+        settings=settings,
+        mode=choice.mode,
+        mode_reason=choice.reason,
+    )
+
+
+def _run_mode(
+    mode: str,
+    config: BacktestConfig,
+    members: list[BacktestConfig],
+    series: list[BarSeries],
+    settings: list[EngineSettings],
+    progress: ProgressCallback | None,
+) -> BasketRaw:
+    from omega.engine import basket
+
+    trace = config.trace
+    if mode == "rust":
+        return basket.run_basket_rust(
+            [
+                (bars, m.strategy.name, dict(m.strategy.params), s)
+                for bars, m, s in zip(series, members, settings, strict=True)
+            ],
+            trace=trace,
+        )
+    runs = [
+        (bars, m.build_strategy(), s) for bars, m, s in zip(series, members, settings, strict=True)
+    ]
+    if mode == "hybrid":
+        return basket.run_basket_hybrid(runs, trace=trace)
+    return basket.run_basket_python(runs, trace=trace, progress=progress)
+
+
+@dataclass(frozen=True)
+class BasketResult:
+    """A basket's result: the account (`account`: equity on the basket's timeline, every
+    trade, its stats) and each instrument's (`instruments[symbol]`: its trades, its P&L
+    curve on the account's initial balance, its stats)."""
+
+    raw: BasketRaw
+    config: BacktestConfig
+    members: list[BacktestConfig]
+    bars: list[BarSeries]
+    settings: list[EngineSettings]
+    mode: str
+    mode_reason: str
+
+    @property
+    def symbols(self) -> list[str]:
+        return [s.instrument.symbol for s in self.settings]
+
+    @property
+    def initial_balance(self) -> float:
+        return self.settings[0].initial_balance
+
+    @property
+    def final_balance(self) -> float:
+        return self.raw.final_balance
+
+    @cached_property
+    def instruments(self) -> dict[str, BacktestResult]:
+        """Each instrument's result; its equity is the account's initial balance plus the
+        instrument's closed trades' P&L and its open position's P&L at each close."""
+        out = {}
+        for raw, member, bars, settings in zip(
+            self.raw.members, self.members, self.bars, self.settings, strict=True
+        ):
+            curve = _member_curve(raw, settings.initial_balance)
+            run = dataclasses.replace(
+                raw, equity=curve, final_balance=float(curve[-1]), metrics=None
+            )
+            out[settings.instrument.symbol] = BacktestResult.from_raw(
+                run,
+                initial_balance=settings.initial_balance,
+                timeframe_ns=settings.primary_timeframe.nanos,
+                mode=self.mode,
+                mode_reason=self.mode_reason,
+                config=member,
+                quality=bars.quality,
+                bars=bars,
+            )
+        return out
+
+    @cached_property
+    def account(self) -> BacktestResult:
+        """The account: its equity on the basket's timeline and every instrument's trades
+        (in exit-time order), with the stats of one backtest."""
+        trades = _merged_trades(self.raw.members)
+        first = self.settings[0]
+        run = RawRun(
+            trades=trades,
+            equity_time=self.raw.time,
+            equity=self.raw.equity,
+            final_balance=self.raw.final_balance,
+            bars_processed=len(self.raw.time),
+            base_bars=sum(raw.base_bars for raw in self.raw.members),
+            ignored_signals=sum(raw.ignored_signals for raw in self.raw.members),
+            dropped_orders=sum(raw.dropped_orders for raw in self.raw.members),
+            skipped_orders=sorted(
+                (s for raw in self.raw.members for s in raw.skipped_orders), key=lambda s: s.time
+            ),
+        )
+        return BacktestResult.from_raw(
+            run,
+            initial_balance=first.initial_balance,
+            timeframe_ns=first.primary_timeframe.nanos,
+            mode=self.mode,
+            mode_reason=self.mode_reason,
+            config=self.members[0],
+        )
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """Every trade with its ``symbol``, in exit-time order."""
+        import pandas as pd
+
+        frames = []
+        for symbol, result in self.instruments.items():
+            frame = result.trades.copy()
+            frame.insert(0, "symbol", symbol)
+            frames.append(frame)
+        merged = pd.concat(frames, ignore_index=True)
+        return merged.sort_values("exit_time", kind="stable", ignore_index=True)
+
+    @property
+    def equity(self) -> pd.Series:
+        """The account's equity at each close of the basket's timeline."""
+        return self.account.equity
+
+    @property
+    def stats(self) -> pd.DataFrame:
+        """One column of stats for the account, one per instrument."""
+        import pandas as pd
+
+        columns = {"account": self.account.stats}
+        for symbol, result in self.instruments.items():
+            columns[symbol] = result.stats
+        return pd.DataFrame(columns)
+
+    def correlation(self, rule: str = "1D") -> pd.DataFrame:
+        """Correlation of the instruments' returns: each instrument's P&L curve sampled at
+        the last close of each ``rule`` period, as returns on the account's initial
+        balance."""
+        import pandas as pd
+
+        curves = {symbol: r.equity.resample(rule).last() for symbol, r in self.instruments.items()}
+        frame = pd.DataFrame(curves).ffill()
+        return frame.diff().div(self.initial_balance).corr()
+
+    def trades_equal(self, other: BasketResult) -> bool:
+        """Whether every instrument's trades equal ``other``'s, column for column."""
+        from omega.engine.raw import TRADE_COLUMNS
+
+        for mine, theirs in zip(self.raw.members, other.raw.members, strict=True):
+            for name, dtype in TRADE_COLUMNS.items():
+                a, b = mine.trades[name], theirs.trades[name]
+                if len(a) != len(b):
+                    return False
+                if dtype == "object":
+                    if list(a) != list(b):
+                        return False
+                elif not np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True):
+                    return False
+        return True
+
+    def __repr__(self) -> str:
+        return (
+            f"BasketResult: {self.config.strategy.name} on {', '.join(self.symbols)} "
+            f"({self.mode}), final equity {self.final_balance:,.2f}"
+        )
+
+
+def _member_curve(raw: RawRun, initial_balance: float) -> np.ndarray:
+    """An instrument's curve: the initial balance, plus its trades' P&L from the close of
+    the bar they exit in, plus its open position's P&L (the member's recorded points)."""
+    n = len(raw.equity)
+    realized = np.zeros(n)
+    exit_index = np.asarray(raw.trades["exit_index"], dtype=np.int64)
+    np.add.at(realized, np.clip(exit_index, 0, n - 1), np.asarray(raw.trades["pnl"]))
+    return initial_balance + np.cumsum(realized) + np.asarray(raw.equity, dtype=np.float64)
+
+
+def _merged_trades(members: list[RawRun]) -> dict[str, np.ndarray]:
+    from omega.engine.raw import TRADE_COLUMNS
+
+    order = np.argsort(
+        np.concatenate([np.asarray(m.trades["exit_time"], dtype=np.int64) for m in members]),
+        kind="stable",
+    )
+    out = {}
+    for name in TRADE_COLUMNS:
+        column = np.concatenate([np.asarray(m.trades[name]) for m in members])
+        out[name] = column[order]
+    return out
+
+
+def basket_config_summary(config: BacktestConfig) -> dict[str, Any]:
+    from omega.config.basket import basket_summary
+
+    return basket_summary(config)
