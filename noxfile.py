@@ -56,9 +56,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def parity(session: nox.Session) -> None:
-    """Python vs hybrid vs rust on many seeded configurations: `nox -s parity -- --count 1000`."""
+    """Python vs hybrid vs rust on many seeded configurations: `nox -s parity -- --count 1000`;
+    then generated baskets (several instruments, one account) in the same modes."""
     install_omega(session, "test")
     session.run("python", "-m", "omega.parity", *session.posargs)
+    session.run("python", "-m", "omega.parity_basket", "--count", "200")
 
 
 @nox.session(python="3.11")
