@@ -15,6 +15,8 @@ _LAZY = {
     "BacktestConfig": "omega.config",
     "default_config": "omega.config",
     "run_backtest": "omega.runner",
+    "run_basket": "omega.basket",
+    "BasketResult": "omega.basket",
     "BacktestResult": "omega.results",
     "check_bias": "omega.bias",
     "canonical_trades_text": "omega.results",

@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,6 +29,8 @@ from omega.runner import Backend, ProgressCallback, _check_timeframes, probe_bac
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from omega.results.result import TableFormat
 
 
 def load_basket_bars(config: BacktestConfig) -> dict[str, BarSeries]:
@@ -219,6 +222,17 @@ class BasketResult:
             config=self.members[0],
         )
 
+    @cached_property
+    def trade_symbols(self) -> np.ndarray:
+        """The symbol of each row of ``account``'s trades (exit-time order)."""
+        symbols = np.concatenate(
+            [
+                np.full(len(raw.trades["exit_time"]), symbol, dtype=object)
+                for symbol, raw in zip(self.symbols, self.raw.members, strict=True)
+            ]
+        )
+        return symbols[_exit_order(self.raw.members)]
+
     @property
     def trades(self) -> pd.DataFrame:
         """Every trade with its ``symbol``, in exit-time order."""
@@ -257,6 +271,56 @@ class BasketResult:
         frame = pd.DataFrame(curves).ffill()
         return frame.diff().div(self.initial_balance).corr()
 
+    def instrument_curve(self, symbol: str) -> np.ndarray:
+        """``symbol``'s curve (`instruments[symbol].equity`) at each of the account's close
+        times: its last value at or before each, the initial balance before its first bar."""
+        result = self.instruments[symbol]
+        close_ns = self.account.equity_close_ns
+        at = np.searchsorted(result.equity_close_ns, close_ns, side="right") - 1
+        values = result.equity_values[np.clip(at, 0, None)]
+        return np.where(at >= 0, values, self.initial_balance)
+
+    @property
+    def instrument_equity(self) -> pd.DataFrame:
+        """Each instrument's curve on the account's timeline, one column per symbol."""
+        import pandas as pd
+
+        columns = {symbol: self.instrument_curve(symbol) for symbol in self.symbols}
+        return pd.DataFrame(columns, index=self.equity.index)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The loading warnings of each instrument's bars, prefixed with its symbol."""
+        return [
+            f"{s}: {w}"
+            for s, bars in zip(self.symbols, self.bars, strict=True)
+            for w in bars.warnings
+        ]
+
+    def save(
+        self, directory: str | Path, *, report: bool = True, table_format: TableFormat = "csv"
+    ) -> dict[str, Path]:
+        """Write the basket's files into ``directory`` as one set (see
+        `omega.results.basket_files.save_basket`); returns them by name."""
+        from omega.results.basket_files import save_basket
+
+        return save_basket(self, directory, report=report, table_format=table_format)
+
+    def plot(self, path: str | Path | None = None, *, open_browser: bool = True) -> Path:
+        """Write the basket's report (one offline HTML file) and open it in a browser."""
+        from omega.report.basket import write_basket_report
+
+        if path is None:
+            import tempfile
+
+            path = Path(tempfile.mkdtemp(prefix="omega-report-")) / "report.html"
+        written = write_basket_report(self, Path(path))
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(written.resolve().as_uri())
+        return written
+
     def trades_equal(self, other: BasketResult) -> bool:
         """Whether every instrument's trades equal ``other``'s, column for column."""
         from omega.engine.raw import TRADE_COLUMNS
@@ -290,13 +354,18 @@ def _member_curve(raw: RawRun, initial_balance: float) -> np.ndarray:
     return initial_balance + np.cumsum(realized) + np.asarray(raw.equity, dtype=np.float64)
 
 
-def _merged_trades(members: list[RawRun]) -> dict[str, np.ndarray]:
-    from omega.engine.raw import TRADE_COLUMNS
-
-    order = np.argsort(
+def _exit_order(members: list[RawRun]) -> np.ndarray:
+    """The order of the members' trades, concatenated, by exit time (ties: basket order)."""
+    return np.argsort(
         np.concatenate([np.asarray(m.trades["exit_time"], dtype=np.int64) for m in members]),
         kind="stable",
     )
+
+
+def _merged_trades(members: list[RawRun]) -> dict[str, np.ndarray]:
+    from omega.engine.raw import TRADE_COLUMNS
+
+    order = _exit_order(members)
     out = {}
     for name in TRADE_COLUMNS:
         column = np.concatenate([np.asarray(m.trades[name]) for m in members])

@@ -24,6 +24,7 @@ from omega.errors import OmegaError
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from omega.results import BacktestResult
     from omega.results.result import TableFormat
 
 EXIT_OMEGA_ERROR = 2
@@ -295,11 +296,15 @@ def backtest(
         if not memory_check:
             assignments.append("memory_check=false")
         config = _config(config_file, data, data_format, tz, spread, assignments)
+        if config.instruments is not None:
+            _backtest_basket(config, out, report, cast("TableFormat", table_format), progress)
+            return
         with _stages(progress) as stages:
             with stages.stage(_loading_label(config)):
                 bars = load_bars(config)
             with stages.stage("backtest", "bars") as callback:
-                result = run_backtest(config, bars=bars, progress=callback)
+                # instruments: is None here: a single run, a BacktestResult
+                result = cast("BacktestResult", run_backtest(config, bars=bars, progress=callback))
         console.print(
             f"[bold]Engine mode:[/] {result.mode} ({escape(result.mode_reason)})", soft_wrap=True
         )
@@ -321,6 +326,89 @@ def backtest(
             error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
             raise typer.Exit(EXIT_OMEGA_ERROR) from None
         console.print(f"Wrote {', '.join(sorted(written))} to {out}/")
+
+
+# Columns of the basket summary: metric, header, format (every metric is in metrics.json).
+BASKET_COLUMNS = {
+    "n_trades": ("trades", "{:,.0f}"),
+    "win_rate": ("win rate", "{:.1%}"),
+    "net_profit": ("P&L", "{:,.2f}"),
+    "return_pct": ("return %", "{:.2f}"),
+    "max_drawdown_pct": ("max DD %", "{:.2f}"),
+    "sharpe": ("sharpe", "{:.3f}"),
+    "profit_factor": ("PF", "{:.3f}"),
+}
+
+
+def _backtest_basket(
+    config: Any, out: Path, report: bool, table_format: TableFormat, progress: bool
+) -> None:
+    """``omega backtest`` of a config with ``instruments:``: one account, N instruments."""
+    from omega.basket import load_basket_bars, run_basket
+
+    n = len(config.instruments)
+    with _stages(progress) as stages:
+        with stages.stage(_basket_loading_label(config)):
+            bars = load_basket_bars(config)
+        with stages.stage("backtest", "bars") as callback:
+            result = run_basket(config, bars=bars, progress=callback)
+    console.print(
+        f"[bold]Engine mode:[/] {result.mode} ({escape(result.mode_reason)})", soft_wrap=True
+    )
+    console.print(_basket_table(result))
+    for note in _run_notes(result.account.metrics):
+        console.print(note, markup=False, soft_wrap=True)
+    console.print(
+        f"Each instrument's statistics and data quality: stats.csv, metrics.json, report.html "
+        f"({n} instruments)",
+        markup=False,
+        soft_wrap=True,
+    )
+    try:
+        with _stages(progress) as stages, stages.stage(f"writing {out}/"):
+            written = result.save(out, report=report, table_format=table_format)
+    except OSError as exc:
+        error_console.print(f"[bold red]error[/]: cannot write to {out}: {exc}", soft_wrap=True)
+        raise typer.Exit(EXIT_OMEGA_ERROR) from None
+    console.print(f"Wrote {', '.join(sorted(written))} to {out}/")
+
+
+def _basket_table(result: Any) -> Table:
+    """One row per instrument, then the account's."""
+    from rich.table import Table
+
+    config = result.config
+    currency = config.account.currency
+    title = (
+        f"Basket: {config.strategy.name} on {len(result.symbols)} instruments "
+        f"{config.timeframes.primary}, one {currency} account of "
+        f"{result.initial_balance:,.2f}"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("")
+    for metric, (header, _) in BASKET_COLUMNS.items():
+        label = f"{header} [{currency}]" if metric == "net_profit" else header
+        table.add_column(label, justify="right")
+    rows = [(symbol, r.metrics) for symbol, r in result.instruments.items()]
+    for k, (name, metrics) in enumerate([*rows, ("account", result.account.metrics)]):
+        cells = [_cell(metrics.get(metric), fmt) for metric, (_, fmt) in BASKET_COLUMNS.items()]
+        style = "bold" if k == len(rows) else None
+        table.add_row(escape(name), *cells, style=style, end_section=k == len(rows) - 1)
+    return table
+
+
+def _cell(value: Any, fmt: str) -> str:
+    """``value`` in ``fmt``; blank where undefined (None, NaN, infinite)."""
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return ""
+    return fmt.format(value)
+
+
+def _basket_loading_label(config: Any) -> str:
+    n = len(config.instruments)
+    if config.instruments[0].path is None:
+        return f"generating a synthetic basket of {n} instruments"
+    return f"loading {n} instruments"
 
 
 # Metrics shown for each parameter set of a sweep, with their headers and formats (every

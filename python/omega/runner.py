@@ -27,6 +27,8 @@ from omega.results import BacktestResult
 if TYPE_CHECKING:
     import pandas as pd
 
+    from omega.basket import BasketResult
+
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int], None]
@@ -134,6 +136,11 @@ def load_bars(config: BacktestConfig) -> BarSeries:
     """The base bars the config names (a file, or seeded synthetic bars), quality checked."""
     from omega.data.memory_guard import guard_load
 
+    if config.instruments is not None:  # not the unused instrument: section of a basket
+        raise ConfigError(
+            "a basket (instruments:) has bars per instrument: omega.basket.load_basket_bars"
+        )
+
     guard_load(config)  # refuse what would not fit before reading it (memory_check: false)
     data = config.data
     instrument = config.instrument.to_instrument()
@@ -214,19 +221,27 @@ def _strict(env: Mapping[str, str]) -> bool:
 def run_backtest(
     config: BacktestConfig,
     *,
-    bars: BarSeries | pd.DataFrame | None = None,
+    bars: BarSeries | pd.DataFrame | Mapping[str, BarSeries] | None = None,
     progress: ProgressCallback | None = None,
     env: Mapping[str, str] | None = None,
     backend: Backend | None = None,
-) -> BacktestResult:
+) -> BacktestResult | BasketResult:
     """Run ``config`` (on ``bars`` when given, else on the data the config names).
 
     ``bars`` may be a BarSeries or a pandas DataFrame (``BarSeries.from_frame`` with the
     config's instrument).
 
+    A basket, a config with ``instruments:``, runs as `omega.basket.run_basket` does and
+    returns its `omega.basket.BasketResult` (``bars``, when given, is then a mapping of
+    symbol to BarSeries); any other config returns a `BacktestResult`.
+
     ``progress(done, total)`` is called by the Python engine as primary bars are processed.
     ``env`` and ``backend`` default to ``os.environ`` and `probe_backend()` (tests pass them).
     """
+    if config.instruments is not None:
+        return _run_basket(config, bars, progress, env, backend)
+    if isinstance(bars, Mapping):
+        raise ConfigError("bars by symbol are for a basket (a config with instruments:)")
     env = os.environ if env is None else env
     settings = config.to_engine_settings()
     backend = backend or probe_backend()
@@ -279,3 +294,19 @@ def run_backtest(
         bars=bars,
         warnings=warnings,
     )
+
+
+def _run_basket(
+    config: BacktestConfig,
+    bars: object,
+    progress: ProgressCallback | None,
+    env: Mapping[str, str] | None,
+    backend: Backend | None,
+) -> BasketResult:
+    from omega.basket import run_basket
+
+    if bars is not None and not isinstance(bars, Mapping):
+        raise ConfigError(
+            "a basket (instruments:) runs on bars by symbol: {symbol: BarSeries, ...}"
+        )
+    return run_basket(config, bars=bars, progress=progress, env=env, backend=backend)

@@ -28,8 +28,20 @@ if TYPE_CHECKING:
     from omega.data.bars import BarSeries
 
 OUTPUT_FILES = ("trades.csv", "equity.csv", "metrics.json", "report.html")
-# Every file a run may write into its output folder: they are replaced together.
-RUN_FILES = frozenset({*OUTPUT_FILES, "trades.parquet", "equity.parquet", "trace.csv"})
+# What a basket writes besides (`omega.results.basket_files`).
+BASKET_FILES = ("instrument_equity.csv", "stats.csv", "correlation.csv")
+# Every file a run (single or basket) may write into its output folder: they are replaced
+# together, so a basket's extra files do not outlive it under a single run's.
+RUN_FILES = frozenset(
+    {
+        *OUTPUT_FILES,
+        *BASKET_FILES,
+        "trades.parquet",
+        "equity.parquet",
+        "instrument_equity.parquet",
+        "trace.csv",
+    }
+)
 TableFormat = Literal["csv", "parquet"]
 
 
