@@ -137,11 +137,34 @@ def _run_mode(
             trace=trace,
         )
     runs = [
-        (bars, m.build_strategy(), s) for bars, m, s in zip(series, members, settings, strict=True)
+        (bars, strategy, s)
+        for bars, strategy, s in zip(
+            series, _strategies(config, members, settings), settings, strict=True
+        )
     ]
     if mode == "hybrid":
         return basket.run_basket_hybrid(runs, trace=trace)
     return basket.run_basket_python(runs, trace=trace, progress=progress)
+
+
+def _strategies(
+    config: BacktestConfig, members: list[BacktestConfig], settings: list[EngineSettings]
+) -> list[Any]:
+    """Each member's Python strategy: its own instance, or the members of one portfolio
+    strategy over the basket."""
+    from omega.strategy import get_strategy
+    from omega.strategy.portfolio import is_portfolio_strategy, portfolio_members
+
+    cls = get_strategy(config.strategy.name)
+    if not is_portfolio_strategy(cls):
+        return [member.build_strategy() for member in members]
+    first = settings[0]
+    return portfolio_members(
+        cls(config.strategy_params()),
+        [s.instrument for s in settings],
+        first.primary_timeframe,
+        tuple(first.timeframes),
+    )
 
 
 @dataclass(frozen=True)

@@ -234,13 +234,14 @@ impl Account {
         if self.margin.is_some() {
             self.stop_out(seats, inputs, StopOutAt::Range, now);
         }
-        // 3-4. Management and evaluation at each close; the mark moves to the close.
+        // 3. Management at each close; the mark moves to the close. 4. Then evaluation at
+        // each close (a portfolio strategy decides once every member is managed).
         let mut unrealized = Vec::with_capacity(active.len());
         for &k in active {
             let seat = &mut seats[k];
             let px = prices(&inputs[k].primary, seat.next);
             seat.stepper.book.balance = self.balance;
-            let u = seat.stepper.close_phase(
+            let u = seat.stepper.manage_phase(
                 seat.next,
                 &px,
                 &inputs[k],
@@ -249,6 +250,11 @@ impl Account {
             )?;
             seat.mark = (px.bc, px.ac);
             unrealized.push(u);
+        }
+        for &k in active {
+            let seat = &mut seats[k];
+            seat.stepper
+                .evaluate_at_close(seat.next, &inputs[k], &mut strategies[k])?;
         }
         // 5. The margin-call warning on the account, each member's point, the account's.
         if let Some(margin) = self.margin {

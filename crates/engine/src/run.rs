@@ -936,7 +936,8 @@ impl Stepper {
             self.stop_out_in_range(i, inputs);
         }
         // 3. Management at the close. 4. Evaluation at the close.
-        let unrealized = self.close_phase(i, &px, inputs, settings, strategy)?;
+        let unrealized = self.manage_phase(i, &px, inputs, settings, strategy)?;
+        self.evaluate_at_close(i, inputs, strategy)?;
         // 5. Equity at the close (steps 3 and 4 only queue orders: the position and balance
         // are those `unrealized` was computed for); the margin-call warning.
         if margin {
@@ -993,10 +994,10 @@ impl Stepper {
         }
     }
 
-    /// Steps 3 and 4: management and evaluation at the close. Returns the position's P&L
-    /// marked at the close (0.0 when flat).
+    /// Step 3: management at the close (step 4, `evaluate_at_close`, follows). Returns the
+    /// position's P&L marked at the close (0.0 when flat).
     #[inline(always)]
-    pub(crate) fn close_phase<S: Strategy>(
+    pub(crate) fn manage_phase<S: Strategy>(
         &mut self,
         i: usize,
         px: &Prices,
@@ -1011,7 +1012,6 @@ impl Stepper {
         if self.working.is_some() {
             self.manage_order_at_close(i, inputs, strategy)?;
         }
-        self.evaluate_at_close(i, inputs, strategy)?;
         Ok(unrealized)
     }
 
@@ -1696,7 +1696,7 @@ impl Stepper {
     /// Step 4: `evaluate` at every close; its signal becomes the pending entry when the
     /// account is flat or a full exit is pending (a reversal), else it is ignored.
     #[inline(always)]
-    fn evaluate_at_close<S: Strategy>(
+    pub(crate) fn evaluate_at_close<S: Strategy>(
         &mut self,
         i: usize,
         inputs: &StepInputs<'_, '_>,

@@ -114,7 +114,14 @@ class BacktestConfig(Section):
             params = validate_strategy_params(
                 self.strategy.name, self.strategy.params, self.strategy.module
             )
-            _check_strategy_init(self.strategy.name, params, self.to_engine_settings)
+            if _is_portfolio(self.strategy.name):
+                if not member:
+                    raise ConfigError(
+                        f"strategy.name: {self.strategy.name} is a portfolio strategy: it "
+                        "runs on a basket (an instruments: list)"
+                    )
+            else:
+                _check_strategy_init(self.strategy.name, params, self.to_engine_settings)
         else:
             # A plugin validates its params itself; the finite rule is the config's.
             reject_non_finite(self.strategy.params, ("strategy", "params"))
@@ -296,6 +303,13 @@ def _check_depth(data: Any) -> None:
             )
         items = node.items() if isinstance(node, dict) else enumerate(node)
         stack.extend((value, (*path, str(key))) for key, value in items)
+
+
+def _is_portfolio(name: str) -> bool:
+    from omega.strategy import get_strategy
+    from omega.strategy.portfolio import is_portfolio_strategy
+
+    return is_portfolio_strategy(get_strategy(name))
 
 
 def _check_strategy_init(name: str, params: Any, settings: Callable[[], EngineSettings]) -> None:

@@ -102,6 +102,15 @@ def check_basket(config: BacktestConfig) -> None:
         raise ConfigError(
             "data.path: a basket's files are given per instrument (instruments[k].path)"
         )
+    from omega.config.backtest import _is_portfolio
+
+    if config.strategy.plugin is None and _is_portfolio(config.strategy.name):
+        for k, entry in enumerate(items):
+            if entry.params:
+                raise ConfigError(
+                    f"instruments[{k}].params: {config.strategy.name} is a portfolio strategy "
+                    "(one strategy for the basket): give its parameters in strategy.params"
+                )
     currency = config.account.currency
     for k, entry in enumerate(items):
         member = member_config(config, k)

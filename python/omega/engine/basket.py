@@ -86,6 +86,10 @@ def run_basket_python(
         check_settings(settings)
     margin = _account_margin([settings for _, _, settings in members])
     seats = [_Seat(_Loop(bars, strategy, settings, trace)) for bars, strategy, settings in members]
+    for seat, (_, strategy, _) in zip(seats, members, strict=True):
+        bind = getattr(strategy, "bind_market", None)
+        if bind is not None:  # a portfolio strategy's member reads the others' markets
+            bind(lambda loop=seat.loop: loop.data._market)
     account = _Account(members[0][2].initial_balance, margin)
     total = sum(seat.n for seat in seats)
     done = 0
@@ -143,14 +147,17 @@ class _Account:
             self.balance = loop.portfolio.balance
         if self.margin is not None:
             self.stop_out(seats, "range", now)
-        # 3-4. management and evaluation at each close; the mark moves to the close
+        # 3. management at each close; the mark moves to the close. 4. then evaluation at
+        # each close (a portfolio strategy decides once every member is managed)
         unrealized = []
         for k in active:
             seat = seats[k]
             loop, i = seat.loop, seat.next
             loop.portfolio.balance = self.balance
-            unrealized.append(loop.close_phase(i))
+            unrealized.append(loop.manage_phase(i))
             seat.mark = (loop.bc[i], loop.ac[i])
+        for k in active:
+            seats[k].loop.evaluate_at_close(seats[k].next)
         # 5. the margin-call warning on the account, each member's point, the account's
         if self.margin is not None:
             level = self.margin_level(seats, lambda k, seat: seat.mark)
@@ -316,7 +323,11 @@ def run_basket_hybrid(
         if len(bars) == 0:
             raise EmptyDataError("no bars to backtest", file=bars.source)
         check_settings(settings)
-        drivers.append(_Driver(strategy, bars, settings, init_strategy(strategy, settings)))
+        driver = _Driver(strategy, bars, settings, init_strategy(strategy, settings))
+        bind = getattr(strategy, "bind_market", None)
+        if bind is not None:  # built by the core before the loop starts
+            bind(lambda driver=driver: driver.slice._market)
+        drivers.append(driver)
     try:
         out = _core().run_basket_hybrid(
             [

@@ -281,7 +281,8 @@ class _Loop:
         self.range_phase(i)
         self.stop_out_in_range(i)
         # 3. management at the close; 4. evaluation at the close
-        unrealized = self.close_phase(i)
+        unrealized = self.manage_phase(i)
+        self.evaluate_at_close(i)
         # 5. equity at the close (steps 3 and 4 only queue orders); the margin-call warning
         self.warn_margin(unrealized)
         self.mark_close(i, self.portfolio.balance + unrealized)
@@ -302,12 +303,12 @@ class _Loop:
         self.meet_range(i)
         self.work_pending_order(i)
 
-    def close_phase(self, i: int) -> float:
-        """Steps 3 and 4; returns the position's P&L marked at the close (0.0 when flat)."""
+    def manage_phase(self, i: int) -> float:
+        """Step 3 (step 4, ``evaluate_at_close``, follows); returns the position's P&L
+        marked at the close (0.0 when flat)."""
         unrealized = self.portfolio.unrealized(self.bc[i], self.ac[i])
         self.manage_at_close(i, unrealized)
         self.manage_order_at_close(i)
-        self.evaluate_at_close(i)
         return unrealized
 
     def begin_bar(self, i: int) -> None:

@@ -7,14 +7,16 @@ from typing import Any, TypeVar
 from omega.errors import StrategyError
 from omega.strategy.base import Strategy
 
-_REGISTRY: dict[str, type[Strategy]] = {}
-S = TypeVar("S", bound=type[Strategy])
+_REGISTRY: dict[str, type[Any]] = {}  # Strategy or PortfolioStrategy subclasses
+S = TypeVar("S", bound=type[Any])
 
 
 def register_strategy(cls: S) -> S:
     """Class decorator: make ``cls`` available as ``get_strategy(cls.name)``."""
-    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise StrategyError(f"{cls!r} is not a Strategy subclass")
+    from omega.strategy.portfolio import is_portfolio_strategy
+
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)) and not is_portfolio_strategy(cls):
+        raise StrategyError(f"{cls!r} is not a Strategy (or PortfolioStrategy) subclass")
     name = cls.name
     if not name or not name.isidentifier():
         raise StrategyError(f"{cls.__name__}.name must be a non-empty identifier, got {name!r}")
@@ -29,8 +31,9 @@ def _load_builtins() -> None:
     import omega.strategies  # noqa: F401  (registers the built-in strategies)
 
 
-def get_strategy(name: str) -> type[Strategy]:
-    """The strategy class registered under ``name``."""
+def get_strategy(name: str) -> type[Any]:
+    """The strategy class registered under ``name`` (a `Strategy`, or a
+    `PortfolioStrategy` for baskets)."""
     _load_builtins()
     try:
         return _REGISTRY[name]
