@@ -248,6 +248,62 @@ def test_pbo_matches_brute_force_cscv(stats):
     assert result.pbo == pytest.approx(np.mean(expected <= 0))
 
 
+def test_pbo_worked_by_hand_on_a_small_matrix():
+    """CSCV worked by hand on a 4 x 3 matrix, with the Sharpe ratio (the paper's metric).
+
+    No published CSCV example with inputs that can be reproduced was found: the examples of
+    Bailey, Borwein, Lopez de Prado and Zhu, "The Probability of Backtest Overfitting",
+    J. Computational Finance 20(4), 2017, 39-69 (doi:10.21314/JCF.2016.322; SSRN 2326253,
+    https://papers.ssrn.com/sol3/papers.cfm?abstract_id=2326253), and of the R packages pbo
+    (M. Barry, tests/test_pbo_function.R) and NMOF (E. Schumann, PBO) draw their matrices from
+    a seeded R random generator. So this follows the paper's procedure on a matrix small
+    enough to do by hand: S = 4 blocks (one row each), C(4, 2) = 6 combinations (in the
+    order 01, 02, 03, 12, 13, 23: in-sample blocks, the rest out of sample); in each, the
+    configuration n* with the best in-sample Sharpe, the rank of its out-of-sample Sharpe
+    among the N = 3 (1 = worst), the relative rank w = rank / (N + 1), the logit
+    ln(w / (1 - w)); PBO = the share of logits <= 0. The denominator N + 1 puts the median
+    configuration at w = 1/2, logit 0 (as the paper's logit is 0 at the median); it is also
+    NMOF's (rank(...) / (N + 1), pbo = sum(lambda <= 0) / #combinations, R/probBO.R).
+    """
+    m = np.array(
+        [
+            [1.0, 2.0, 2.0],  # block 0
+            [3.0, -1.0, 1.0],  # block 1
+            [0.0, -3.0, 3.0],  # block 2
+            [-3.0, -2.0, -3.0],  # block 3
+        ]
+    )
+    # The Sharpe ratio of two returns a, b (mean / sample std) is (a + b) / (sqrt2 |a - b|);
+    # below q = (a + b) / |a - b| = sqrt2 * Sharpe, which ranks the same way.
+    #
+    # in   | q in sample (n0, n1, n2) | n* | q out of sample (n0, n1, n2) | rank | w   | logit
+    # 01   | 4/2=2,  1/3,    3/1=3    | n2 | 23: -3/3=-1, -5/1=-5, 0/6=0  | 3    | 3/4 | ln 3
+    # 02   | 1/1=1,  -1/5,   5/1=5    | n2 | 13: 0/6=0, -3/1=-3, -2/4=-1/2| 2    | 2/4 | 0
+    # 03   | -2/4,   0/4=0,  -1/5     | n1 | 12: 3/3=1, -4/2=-2, 4/2=2    | 1    | 1/4 | -ln 3
+    # 12   | 1,      -2,     2        | n2 | 03: -1/2, 0, -1/5             | 2    | 2/4 | 0
+    # 13   | 0,      -3,     -1/2     | n0 | 02: 1, -1/5, 5                | 2    | 2/4 | 0
+    # 23   | -1,     -5,     0        | n2 | 01: 2, 1/3, 3                 | 3    | 3/4 | ln 3
+    #
+    # Four of six logits are <= 0: PBO = 2/3. The chosen configuration's Sharpe in sample is
+    # (3, 5, 0, 2, 0, 0) / sqrt2 and out of sample (0, -1/2, -2, -1/5, 1, 3) / sqrt2, negative
+    # in 3 of 6 (the probability of loss 1/2). With w = rank / N instead (package pbo), the
+    # logits would be (inf, ln 2, -ln 2, ln 2, ln 2, inf) and the PBO 1/6.
+    result = probability_of_backtest_overfitting(m, 4)
+    ln3 = math.log(3.0)
+    assert result.n_partitions == 4 and result.n_combinations == 6
+    np.testing.assert_allclose(result.logits, [ln3, 0, -ln3, 0, 0, ln3], atol=1e-12)
+    assert result.pbo == pytest.approx(4 / 6)
+    root2 = math.sqrt(2.0)
+    np.testing.assert_allclose(result.is_best, np.array([3, 5, 0, 2, 0, 0]) / root2, atol=1e-12)
+    np.testing.assert_allclose(
+        result.oos_of_best, np.array([0, -0.5, -2, -0.2, 1, 3]) / root2, atol=1e-12
+    )
+    assert result.prob_oos_loss == 0.5
+    # T mod S leading rows are dropped: a first row that would change every choice does not.
+    longer = probability_of_backtest_overfitting(np.vstack([[100.0, -100.0, 0.0], m]), 4)
+    np.testing.assert_array_equal(longer.logits, result.logits)
+
+
 def test_pbo_one_when_the_in_sample_best_is_always_worst_out_of_sample():
     # two configurations, two blocks: A wins block 0, B wins block 1.
     matrix = np.array([[2.0, 1.0], [2.0, 1.0], [1.0, 2.0], [1.0, 2.0]])
