@@ -111,6 +111,8 @@ def check_basket(config: BacktestConfig) -> None:
                     f"instruments[{k}].params: {config.strategy.name} is a portfolio strategy "
                     "(one strategy for the basket): give its parameters in strategy.params"
                 )
+    if config.strategy.plugin is None and _is_portfolio(config.strategy.name):
+        _check_portfolio_init(config)
     currency = config.account.currency
     for k, entry in enumerate(items):
         member = member_config(config, k)
@@ -126,6 +128,22 @@ def check_basket(config: BacktestConfig) -> None:
                 f"{currency}{instrument.quote_currency} to the basket, or give "
                 f"instruments[{k}].conversion"
             )
+
+
+def _check_portfolio_init(config: BacktestConfig) -> None:
+    """What a portfolio strategy checks in ``init`` (its legs, say), as a config error."""
+    from omega.errors import StrategyError
+    from omega.strategy import get_strategy
+    from omega.strategy.portfolio import portfolio_members
+
+    instruments = [entry.to_instrument() for entry in entries(config)]
+    strategy = get_strategy(config.strategy.name)(config.strategy_params())
+    timeframes = config.timeframes.all()
+    try:
+        portfolio_members(strategy, instruments, timeframes[0], tuple(timeframes))
+    except StrategyError as exc:
+        message = str(exc).removeprefix(f"strategy {config.strategy.name}: ")
+        raise ConfigError(f"strategy.params: {message}") from None
 
 
 def basket_summary(config: BacktestConfig) -> dict[str, Any]:
