@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -400,3 +400,62 @@ def basket_config_summary(config: BacktestConfig) -> dict[str, Any]:
     from omega.config.basket import basket_summary
 
     return basket_summary(config)
+
+
+def run_basket_sweep(
+    config: BacktestConfig,
+    param_sets: Sequence[Mapping[str, Any]],
+    *,
+    bars: Mapping[str, BarSeries] | None = None,
+    threads: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> pd.DataFrame:
+    """The basket ``config`` once per parameter set (each over ``strategy.params``; the
+    instruments' own overrides still apply on top): one row per set, the parameters, the
+    account's metrics (`omega.results.compute_metrics`, as ``run_basket(...).account``
+    has them) and ``error`` (the message of a set that failed, else missing).
+
+    The bars are loaded once. Sets run on ``threads`` threads (default: every core): a
+    rust-mode basket releases the GIL for its whole run, so they run in parallel."""
+    import pandas as pd
+
+    from omega.errors import OmegaError
+
+    if bars is None:
+        bars = load_basket_bars(config)
+    sets = [dict(p) for p in param_sets]
+    base = config.user_dict()
+
+    def one(params: dict[str, Any]) -> dict[str, Any] | BaseException:
+        data = {**base, "strategy": {**base.get("strategy", {})}}
+        data["strategy"]["params"] = {**config.strategy.params, **params}
+        try:
+            return dict(run_basket(BacktestConfig.from_dict(data), bars=bars).account.metrics)
+        except (OmegaError, ValueError) as error:  # a bad set fails alone
+            return error
+
+    workers = max(1, threads or os.cpu_count() or 1)
+    outcomes: list[dict[str, Any] | BaseException] = []
+    if workers == 1 or len(sets) < 2:
+        for done, params in enumerate(sets, start=1):
+            outcomes.append(one(params))
+            if progress is not None:
+                progress(done, len(sets))
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            for done, outcome in enumerate(pool.map(one, sets), start=1):
+                outcomes.append(outcome)
+                if progress is not None:
+                    progress(done, len(sets))
+    rows = []
+    for params, outcome in zip(sets, outcomes, strict=True):
+        row: dict[str, Any] = dict(params)
+        if isinstance(outcome, BaseException):
+            row["error"] = f"{type(outcome).__name__}: {outcome}"
+        else:
+            row.update(outcome)
+            row["error"] = None
+        rows.append(row)
+    return pd.DataFrame(rows)
