@@ -332,7 +332,7 @@ def backtest(
 BASKET_COLUMNS = {
     "n_trades": ("trades", "{:,.0f}"),
     "win_rate": ("win rate", "{:.1%}"),
-    "net_profit": ("P&L", "{:,.2f}"),
+    "net_profit": ("P&L", "{:,.0f}"),
     "return_pct": ("return %", "{:.2f}"),
     "max_drawdown_pct": ("max DD %", "{:.2f}"),
     "sharpe": ("sharpe", "{:.3f}"),
@@ -384,7 +384,8 @@ def _basket_table(result: Any) -> Table:
         f"{config.timeframes.primary}, one {currency} account of "
         f"{result.initial_balance:,.2f}"
     )
-    table = Table(title=title, title_justify="left")
+    # No outer edge, as the statistics table: the eight columns fit 80 characters.
+    table = Table(title=title, title_justify="left", show_edge=False)
     table.add_column("")
     for metric, (header, _) in BASKET_COLUMNS.items():
         label = f"{header} [{currency}]" if metric == "net_profit" else header

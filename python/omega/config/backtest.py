@@ -335,8 +335,9 @@ def _check_strategy_init(name: str, params: Any, settings: Callable[[], EngineSe
 
 def _paths_relative_to(data: Any, folder: Path) -> Any:
     """``data`` with the relative file paths of a config file (data.path, a ``.py``
-    strategy.module, strategy.plugin, execution.blackouts, account.conversion.path) joined
-    to the file's folder, so that a config runs the same from any working directory."""
+    strategy.module, strategy.plugin, execution.blackouts, account.conversion.path, and
+    each basket entry's path and conversion.path) joined to the file's folder, so that a
+    config runs the same from any working directory."""
     if not isinstance(data, dict):
         return data  # from_dict reports the wrong shape
 
@@ -345,11 +346,20 @@ def _paths_relative_to(data: Any, folder: Path) -> Any:
             return os.path.normpath(folder / value)
         return value
 
+    def rebase_paths(value: Any) -> Any:  # a path or a list of paths (data.path)
+        return [rebase(p) for p in value] if isinstance(value, list) else rebase(value)
+
     data = copy.deepcopy(data)
     section = data.get("data")
     if isinstance(section, dict) and "path" in section:
-        path = section["path"]
-        section["path"] = [rebase(p) for p in path] if isinstance(path, list) else rebase(path)
+        section["path"] = rebase_paths(section["path"])
+    entries = data.get("instruments")
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and "path" in entry:
+            entry["path"] = rebase_paths(entry["path"])
+        conversion = entry.get("conversion") if isinstance(entry, dict) else None
+        if isinstance(conversion, dict) and isinstance(conversion.get("path"), str):
+            conversion["path"] = rebase(conversion["path"])
     execution = data.get("execution")
     if isinstance(execution, dict) and isinstance(execution.get("blackouts"), str):
         execution["blackouts"] = rebase(execution["blackouts"])
@@ -368,16 +378,37 @@ def _paths_relative_to(data: Any, folder: Path) -> Any:
 
 
 def _assign(data: dict[str, Any], keys: list[str], value: Any) -> None:
-    node = data
+    """Set ``keys`` (a path of section names; a number picks an item of a list, as
+    ``instruments.2.params.fast``) to ``value``, creating missing sections."""
+    node: Any = data
     for depth, key in enumerate(keys[:-1]):
-        child = node.get(key)
+        child = _child(node, key, keys, depth)
         if child is None:
             child = node[key] = {}
-        elif not isinstance(child, dict):
+        elif not isinstance(child, dict | list):
             path = ".".join(keys[: depth + 1])
             raise ConfigError(f"{path}: is a value, not a section; cannot set {'.'.join(keys)}")
         node = child
-    node[keys[-1]] = copy.deepcopy(value)
+    if isinstance(node, list):
+        node[_list_index(node, keys[-1], keys, len(keys) - 1)] = copy.deepcopy(value)
+    else:
+        node[keys[-1]] = copy.deepcopy(value)
+
+
+def _child(node: dict[str, Any] | list[Any], key: str, keys: list[str], depth: int) -> Any:
+    if isinstance(node, list):
+        return node[_list_index(node, key, keys, depth)]
+    return node.get(key)
+
+
+def _list_index(items: list[Any], key: str, keys: list[str], depth: int) -> int:
+    """``key`` as an index of ``items`` (the list at ``keys[:depth]``)."""
+    path = ".".join(keys[:depth])
+    if not key.isdigit():
+        raise ConfigError(f"{path}: is a list; name an item by its number ({path}.0)")
+    if int(key) >= len(items):
+        raise ConfigError(f"{path}.{key}: {path} has {len(items)} items (0 to {len(items) - 1})")
+    return int(key)
 
 
 def default_config() -> BacktestConfig:
