@@ -25,7 +25,14 @@ from omega.engine.raw import RawRun
 from omega.engine.settings import CrossSettings, EngineSettings
 from omega.errors import ConfigError
 from omega.results import BacktestResult
-from omega.runner import Backend, ProgressCallback, _check_timeframes, probe_backend, select_mode
+from omega.runner import (
+    Backend,
+    ProgressCallback,
+    _check_timeframes,
+    plugin_mode,
+    probe_backend,
+    select_mode,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,7 +102,10 @@ def run_basket(
         raise ConfigError("run_basket needs a config with an instruments: list")
     env = os.environ if env is None else env
     backend = backend or probe_backend()
-    choice = select_mode(config.engine, config.strategy.name, backend, env)
+    if config.strategy.plugin is None:
+        choice = select_mode(config.engine, config.strategy.name, backend, env)
+    else:
+        choice = plugin_mode(config.engine, backend, env)
     if choice.unavailable is not None:
         raise ConfigError(f"engine: {choice.mode} unavailable: {choice.unavailable}")
     members = member_configs(config)
@@ -128,6 +138,15 @@ def _run_mode(
     from omega.engine import basket
 
     trace = config.trace
+    if config.strategy.plugin is not None:
+        return basket.run_basket_plugin(
+            config.strategy.plugin,
+            [
+                (bars, dict(m.strategy.params), s)
+                for bars, m, s in zip(series, members, settings, strict=True)
+            ],
+            trace=trace,
+        )
     if mode == "rust":
         return basket.run_basket_rust(
             [

@@ -2,9 +2,10 @@
 //! released) and `run_basket_hybrid` (Python strategies called back, GIL held). Each
 //! member's input is checked first, so a data error names its member's file.
 
-use crate::boundary::{builtin_strategy, guarded, run_detached, setup, Columns};
+use crate::boundary::{builtin_strategy, guarded, params_from_dict, run_detached, setup, Columns};
 use crate::errors::{strategy_error, to_pyerr};
 use crate::hybrid::HybridStrategy;
+use crate::plugin::{load, plugin_error};
 use crate::result::output_to_dict;
 use numpy::IntoPyArray;
 use omega_engine::bars::check_input;
@@ -17,6 +18,7 @@ use pyo3::types::{PyDict, PyList};
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_basket, m)?)?;
     m.add_function(wrap_pyfunction!(run_basket_hybrid, m)?)?;
+    m.add_function(wrap_pyfunction!(run_basket_plugin, m)?)?;
     Ok(())
 }
 
@@ -123,6 +125,39 @@ fn run_basket_hybrid<'py>(
                 .unwrap_or_else(|| strategy_error(py, message))),
             Err(error) => Err(to_pyerr(py, error, &basket_source(&read))),
         }
+    })
+}
+
+/// `run_basket_plugin(path, members, trace=False) -> dict`: members are `(columns,
+/// base_timeframe, settings, source, params)`, each an instance of the plugin's strategy
+/// (the library loaded once); one account, the GIL released while it runs.
+#[pyfunction]
+#[pyo3(signature = (path, members, trace=false))]
+fn run_basket_plugin<'py>(
+    py: Python<'py>,
+    path: &str,
+    members: &Bound<'py, PyList>,
+    trace: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    guarded(py, || {
+        let read = read_members(py, members)?;
+        let plugin = load(py, path)?;
+        let mut strategies = Vec::with_capacity(read.len());
+        for member in members.iter() {
+            let params = member.get_item(4)?;
+            let given = params_from_dict(params.cast::<PyDict>().ok())?;
+            strategies.push(plugin.create(&given).map_err(|e| plugin_error(py, e))?);
+        }
+        let inputs = basket_members(&read)?;
+        let source = basket_source(&read);
+        let out = run_detached(py, &source, || {
+            engine_run_basket(&inputs, &mut strategies, RunOptions { trace })
+        });
+        // A fault of the plugin itself wins over the engine error it caused.
+        if let Some(fault) = strategies.iter_mut().find_map(|s| s.take_fault()) {
+            return Err(plugin_error(py, fault));
+        }
+        basket_to_dict(py, out?)
     })
 }
 

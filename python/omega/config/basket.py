@@ -93,11 +93,6 @@ def check_basket(config: BacktestConfig) -> None:
     with_path = [entry.path is not None for entry in items]
     if any(with_path) and not all(with_path):
         raise ConfigError("instruments: give every instrument a path, or none (a synthetic basket)")
-    if config.strategy.plugin is not None:
-        raise ConfigError(
-            "instruments: a basket runs built-in and Python strategies; strategy.plugin is "
-            "not supported in a basket yet"
-        )
     if config.data.path is not None:
         raise ConfigError(
             "data.path: a basket's files are given per instrument (instruments[k].path)"

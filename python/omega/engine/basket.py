@@ -308,6 +308,27 @@ def run_basket_rust(
     return _basket_from_core(out, raw_run_from_core)
 
 
+def run_basket_plugin(
+    path: str,
+    members: Sequence[tuple[BarSeries, dict, EngineSettings]],
+    *,
+    trace: bool = False,
+) -> BasketRaw:
+    """The basket in the Rust engine with a strategy plugin: members are ``(bars, params,
+    settings)``, each an instance of the plugin's strategy; one call, the GIL released."""
+    from omega.engine.rust import _core, bar_columns, raw_run_from_core
+
+    out = _core().run_basket_plugin(
+        str(path),
+        [
+            (bar_columns(bars), bars.timeframe.name, settings, bars.source, dict(params))
+            for bars, params, settings in members
+        ],
+        trace,
+    )
+    return _basket_from_core(out, raw_run_from_core)
+
+
 def run_basket_hybrid(
     members: Sequence[tuple[BarSeries, Strategy, EngineSettings]],
     *,
