@@ -140,3 +140,99 @@ def test_default_run_report_is_under_5_mb(tmp_path):
     result = run_backtest(config, env={})
     size = write_report(result, tmp_path / "report.html").stat().st_size
     assert size < 5 * 1024 * 1024
+
+
+# ------------------------------------------------------------------ a basket's report
+
+
+@pytest.fixture(scope="module")
+def basket():
+    from pathlib import Path
+
+    from omega.basket import run_basket
+    from omega.config import BacktestConfig
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "basket.yaml"
+    config = BacktestConfig.from_file(example).apply_overrides(
+        ["data.synthetic.n_bars=20000", "engine=python"]
+    )
+    return run_basket(config, env={}, backend=Backend(core_available=False))
+
+
+def test_basket_page_is_self_contained_with_its_sections(basket):
+    from omega.report.basket import render_basket_html
+
+    page = render_basket_html(basket)
+    assert page.startswith("<!DOCTYPE html>")
+    assert re.search(r"<script[^>]*\ssrc=", page) is None
+    assert re.search(r"<link[^>]*\shref=", page) is None
+    for section in ("Statistics", "Charts", "Correlation", "Trades", "Data quality"):
+        assert f"<h2>{section}</h2>" in page
+    for symbol in basket.symbols:  # a data-quality section per instrument
+        assert f"<h3>{symbol}</h3>" in page
+    assert "Engine mode: <b>python</b>" in page
+
+
+def test_basket_stats_table_has_a_column_per_instrument(basket):
+    from omega.report.basket import render_basket_html
+
+    page = render_basket_html(basket)
+    table = re.search(r"<table id='omega-basket-stats'>(.*?)</table>", page).group(1)
+    header = re.findall(r"<th>(.*?)</th>", table.split("</tr>")[0])
+    assert header == ["statistic", "account", *basket.symbols]
+    trades_row = re.search(r"<tr><th># Trades</th>(.*?)</tr>", table).group(1)
+    counts = [int(c.replace(",", "")) for c in re.findall(r"<td>(.*?)</td>", trades_row)]
+    per_instrument = [basket.instruments[s].raw.n_trades for s in basket.symbols]
+    assert counts == [sum(per_instrument), *per_instrument]
+
+
+def test_basket_chart_data(basket):
+    from omega.report.basket import render_basket_html
+
+    page = render_basket_html(basket)
+    data = _data(page)
+    assert data["symbols"] == basket.symbols
+    assert [c["symbol"] for c in data["instruments"]] == basket.symbols
+    initial = basket.initial_balance
+    for curve in data["instruments"]:
+        # P&L from the account's initial balance: 0 before the first trade, the instrument's
+        # net profit at the end.
+        assert curve["v"][0] == 0.0
+        expected = basket.instruments[curve["symbol"]].metrics["net_profit"]
+        assert curve["v"][-1] == pytest.approx(expected, abs=1e-6)
+        assert len(curve["t"]) == len(curve["v"])
+    n = basket.account.raw.n_trades
+    assert data["n_trades"] == n > 0
+    assert data["trades"]["symbol"] == basket.trades["symbol"].tolist()
+    assert data["trades"]["pnl"] == basket.trades["pnl"].tolist()
+    assert data["equity"]["v"][-1] == basket.final_balance
+    assert min(data["drawdown"]["v"]) == pytest.approx(-basket.account.metrics["max_drawdown_pct"])
+    assert data["initial"] == initial and data["currency"] == "USD"
+    cells = data["correlation"]["cells"]
+    k = len(basket.symbols)
+    assert len(cells["x"]) == k * k
+    pairs = zip(cells["x"], cells["y"], cells["text"], strict=True)
+    diagonal = [t for x, y, t in pairs if x == y]
+    assert diagonal == ["1.00"] * k
+
+
+def test_correlation_colours_on_a_fixed_scale():
+    from omega.report.basket import correlation_color
+
+    assert correlation_color(-1.0) == "#2166ac"  # blue
+    assert correlation_color(0.0) == "#f7f7f7"  # pale
+    assert correlation_color(1.0) == "#b2182b"  # red
+    assert correlation_color(float("nan")) == "#dddddd"
+    assert correlation_color(2.0) == correlation_color(1.0)  # clipped
+    # Halfway to +1: halfway between pale and red, channel by channel.
+    assert correlation_color(0.5) == "#" + "".join(
+        f"{round((a + b) / 2):02x}" for a, b in ((247, 178), (247, 24), (247, 43))
+    )
+
+
+def test_basket_report_is_deterministic(basket, tmp_path):
+    from omega.report.basket import write_basket_report
+
+    first = write_basket_report(basket, tmp_path / "a.html")
+    second = write_basket_report(basket, tmp_path / "b.html")
+    assert first.read_bytes() == second.read_bytes()

@@ -68,8 +68,8 @@ def report(tmp_path_factory):
     return result, path
 
 
-@pytest.fixture(scope="module")
-def browser():
+def _chromium():
+    """Headless Chromium with the network off."""
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
@@ -86,6 +86,12 @@ def browser():
         "Network.emulateNetworkConditions",
         {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
     )
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = _chromium()
     yield driver
     driver.quit()
 
@@ -149,3 +155,81 @@ def test_trade_list_sorts_by_a_clicked_column(opened, report, browser):
     pnl_header.click()
     first = browser.find_element(By.CSS_SELECTOR, "#omega-trades tbody tr td:last-child").text
     assert float(first.replace(",", "")) == pytest.approx(result.raw.trades["pnl"].min(), abs=0.01)
+
+
+# ------------------------------------------------------------------ a basket's report
+
+BASKET_PROBE = """
+const done = arguments[arguments.length - 1];
+window.omegaReport.ready.then(() => {
+  const r = window.omegaReport;
+  const timePanels = ["equity", "drawdown", "instruments", "pnl"].map((n) => r.figures[n]);
+  const lines = r.figures.instruments.renderers.filter((g) => g.name && g.name.startsWith("pnl_"));
+  done({
+    figures: Object.keys(r.figures),
+    shared_x: timePanels.every((f) => f.x_range === timePanels[0].x_range),
+    legend: r.figures.instruments.legend.items.map((item) => item.label.value),
+    click_policy: r.figures.instruments.legend.click_policy,
+    lines: lines.map((g) => g.name),
+    curve_points: Object.values(r.sources.curves).map((s) => s.data.v.length),
+    trade_points: Object.values(r.sources.trades).reduce((n, s) => n + s.data.pnl.length, 0),
+    cells: r.sources.correlation.data.x.length,
+    rows: document.querySelectorAll("#omega-trades tbody tr").length,
+    resources: performance.getEntriesByType("resource").map((e) => e.name),
+  });
+}).catch((error) => done({error: String(error)}));
+"""
+
+
+@pytest.fixture(scope="module")
+def basket_page(tmp_path_factory):
+    """The shortened example basket's report in its own browser."""
+    from pathlib import Path
+
+    from omega.basket import run_basket
+    from omega.config import BacktestConfig
+    from omega.report.basket import write_basket_report
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "basket.yaml"
+    config = BacktestConfig.from_file(example).apply_overrides(
+        ["data.synthetic.n_bars=20000", "engine=python"]
+    )
+    basket = run_basket(config, env={}, backend=Backend(core_available=False))
+    path = write_basket_report(basket, tmp_path_factory.mktemp("basket") / "report.html")
+    driver = _chromium()
+    driver.get(path.resolve().as_uri())
+    probe = driver.execute_async_script(BASKET_PROBE)
+    logs = driver.get_log("browser")
+    yield basket, driver, probe, logs
+    driver.quit()
+
+
+def test_basket_report_draws_without_errors_or_requests(basket_page):
+    _, _, probe, logs = basket_page
+    assert "error" not in probe, probe
+    assert [entry for entry in logs if entry["level"] in ("SEVERE", "WARNING")] == []
+    assert probe["resources"] == []
+
+
+def test_basket_report_panels(basket_page):
+    basket, _, probe, _ = basket_page
+    assert probe["figures"] == ["equity", "drawdown", "instruments", "pnl", "correlation"]
+    assert probe["shared_x"]
+    assert probe["legend"] == basket.symbols  # one P&L line per instrument, named in a legend
+    assert probe["click_policy"] == "hide"
+    assert probe["lines"] == [f"pnl_{s}" for s in basket.symbols]
+    assert all(n > 0 for n in probe["curve_points"])
+    n = basket.account.raw.n_trades
+    assert probe["trade_points"] == n > 0  # every trade's P/L marker, in its instrument's colour
+    assert probe["rows"] == n
+    assert probe["cells"] == len(basket.symbols) ** 2
+
+
+def test_basket_trade_list_sorts_by_symbol(basket_page):
+    from selenium.webdriver.common.by import By
+
+    basket, driver, _, _ = basket_page
+    headers = driver.find_elements(By.CSS_SELECTOR, "#omega-trades thead th")
+    next(h for h in headers if h.text == "symbol").click()
+    first = driver.find_element(By.CSS_SELECTOR, "#omega-trades tbody tr td:nth-child(2)").text
+    assert first == min(basket.symbols)
