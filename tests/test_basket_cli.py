@@ -375,8 +375,27 @@ def test_bars_of_the_wrong_shape_are_config_errors():
     with pytest.raises(ConfigError, match="for a basket"):
         run_backtest(BacktestConfig.from_dict({}), bars=bars)
     # load_bars would read the basket's unused instrument: section; it refuses.
-    with pytest.raises(ConfigError, match="bars per instrument"):
+    with pytest.raises(ConfigError, match="instruments: a basket runs with omega backtest"):
         load_bars(basket)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", "--grid", "fast=10,20"],
+        ["walk-forward", "--train", "1W", "--test", "1W", "--grid", "fast=10,20"],
+        ["check-bias"],
+    ],
+)
+def test_commands_without_baskets_refuse_one_rather_than_run_its_unused_instrument(
+    command, tmp_path
+):
+    args = [*command, str(EXAMPLE), "--set", SHORT, "--no-progress"]
+    if command[0] != "check-bias":
+        args += ["--out", str(tmp_path / "o")]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "do not run baskets yet" in result.stderr
 
 
 def test_basket_result_save_and_plot(api_runs, tmp_path, monkeypatch):

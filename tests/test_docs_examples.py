@@ -21,7 +21,11 @@ import pytest
 from omega.strategy.registry import _REGISTRY
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["user-guide/python-api.md", "user-guide/coming-from-backtesting-py.md"]
+PAGES = [
+    "user-guide/python-api.md",
+    "user-guide/coming-from-backtesting-py.md",
+    "user-guide/portfolios.md",
+]
 BLOCK = re.compile(
     r"(?:<!-- docs-test: (?P<marker>[^>]*?) -->\n)?```python\n(?P<code>.*?)```", re.S
 )

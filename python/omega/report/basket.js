@@ -30,8 +30,9 @@
   function source(name, columns) {
     return new Bokeh.ColumnDataSource({name: name, data: columns});
   }
-  function legendAt(fig) {
-    fig.legend.setv({click_policy: "hide", location: "top_left"});
+  function legendAt(fig, orientation) {
+    fig.legend.setv({click_policy: "hide", location: "top_left", orientation: orientation,
+      background_fill_alpha: 0.7});
   }
 
   // --- Account: equity and drawdown -------------------------------------------------------
@@ -55,7 +56,7 @@
       name: "pnl_" + c.symbol});
   }
   curves.add_layout(new Bokeh.Span({location: 0, dimension: "width", line_color: GREY}));
-  legendAt(curves);
+  legendAt(curves, "vertical");
 
   const tradePnl = panel("pnl", "Trade P/L (at exit)", 200, data.currency);
   const tradeSources = {};
@@ -75,7 +76,8 @@
   tradePnl.add_tools(new Bokeh.HoverTool({tooltips: [["symbol", "@symbol"],
     ["exit", "@exit_time{%F %T}"], ["reason", "@reason"], ["P/L", "@pnl{0,0.00}"]],
     formatters: {"@exit_time": "datetime"}}));
-  if (Object.keys(tradeSources).length) legendAt(tradePnl);
+  // A row of symbols: seven stacked would not fit the panel's height.
+  if (Object.keys(tradeSources).length) legendAt(tradePnl, "horizontal");
 
   const figures = [equity, drawdown, curves, tradePnl];
   const layout = P.gridplot(figures.map((f) => [f]), {
