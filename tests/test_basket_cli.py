@@ -444,8 +444,10 @@ def test_progress_in_a_terminal(tmp_path):
     child.close()
     text = output.getvalue()
     assert child.exitstatus == 0, text
+    # The stages a new progress display draws when it starts (a short backtest stage may end
+    # before the next refresh, as in tests/test_cli_terminal.py).
     assert "generating a synthetic basket of 7 instruments" in text
-    assert "backtest" in text and "bars" in text
+    assert f"writing {tmp_path / 'o'}/" in text
     assert "Traceback" not in text
     assert "Wrote " in text
 
