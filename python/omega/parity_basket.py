@@ -1,4 +1,5 @@
-"""Basket parity: generated baskets through python, hybrid and rust mode, compared exactly.
+"""Basket parity: generated baskets through python, hybrid and rust mode and bar by bar
+through a basket stream session, compared exactly.
 
     python -m omega.parity_basket --count 50
 
@@ -26,7 +27,7 @@ from omega.engine.basket import BasketRaw
 from omega.engine.settings import CrossSettings, EngineSettings
 from omega.parity import compare_runs, features, generate_cases
 
-MODES = ("python", "hybrid", "rust")
+MODES = ("python", "hybrid", "rust", "stream")
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "EURGBP", "EURJPY", "AUDUSD")
 ACCOUNT = "USD"
 
@@ -154,6 +155,18 @@ def run_basket_case(
 
     settings = _with_conversions(case, bars)
     series = [bars[symbol] for symbol in case.symbols]
+    if mode == "stream":
+        from omega.stream import BasketStreamSession
+
+        session = BasketStreamSession(
+            [
+                (name, params, s)
+                for (name, params), s in zip(case.strategies, settings, strict=True)
+            ],
+            trace=trace,
+        )
+        session.push_bars(bars)
+        return session.finish()
     if mode == "rust":
         return basket.run_basket_rust(
             [

@@ -99,3 +99,107 @@ class StreamSession:
         from omega.engine.rust import raw_run_from_core
 
         return raw_run_from_core(self._session.finish())
+
+
+class BasketStreamSession:
+    """A basket (several instruments, one account) run bar by bar: each instrument's base
+    bars pushed as they close, in time order across the basket (equal times in any order).
+    A basket time is decided once a bar of any instrument at or after its end arrives (or at
+    ``finish``): until then another instrument's bar for it may still come. Fed a basket's
+    bars and finished, it returns that basket's run, bit for bit (docs/engine/portfolio.md).
+
+    ``members`` are ``(strategy, params, settings)`` per instrument (a built-in Rust
+    strategy by name; with ``plugin``, the plugin's strategy and ``strategy`` is ignored).
+    `BasketStreamSession.from_config` builds them from a basket config.
+    """
+
+    def __init__(
+        self,
+        members: Sequence[tuple[str | None, Mapping[str, Any] | None, EngineSettings]],
+        *,
+        plugin: str | os.PathLike[str] | None = None,
+        base_timeframe: Timeframe | str = Timeframe.M1,
+        trace: bool = False,
+    ) -> None:
+        from omega.engine.rust import _core, _normalised_params
+
+        if not members:
+            raise ConfigError("BasketStreamSession needs at least one member")
+        base = Timeframe.parse(base_timeframe).name
+        rows = []
+        for strategy, params, settings in members:
+            if plugin is None:
+                if strategy is None:
+                    raise ConfigError("BasketStreamSession: a member needs a strategy name")
+                checked = _normalised_params(strategy, params)
+            else:
+                checked = dict(params or {})
+            rows.append((base, settings, strategy or "", checked))
+        self.symbols = [settings.instrument.symbol for _, _, settings in members]
+        self._session = _core().BasketStreamSession(
+            rows, trace, os.fspath(plugin) if plugin is not None else None
+        )
+
+    @classmethod
+    def from_config(
+        cls, config: Any, bars: Mapping[str, BarSeries] | None = None
+    ) -> BasketStreamSession:
+        """The session of a basket config (rust strategies or a plugin). ``bars`` (by
+        symbol) are needed only when a cross converts through the basket's own pair."""
+        from omega.basket import member_settings
+        from omega.config.basket import member_configs
+
+        members = member_configs(config)
+        if bars is None:
+            settings = [member.to_engine_settings() for member in members]
+        else:
+            settings = member_settings(config, bars)
+        return cls(
+            [
+                (m.strategy.name, dict(m.strategy.params), s)
+                for m, s in zip(members, settings, strict=True)
+            ],
+            plugin=config.strategy.plugin,
+        )
+
+    def _index(self, symbol: str | int) -> int:
+        if isinstance(symbol, int):
+            return symbol
+        try:
+            return self.symbols.index(symbol)
+        except ValueError:
+            raise ConfigError(f"{symbol!r} is not in the basket {self.symbols}") from None
+
+    def push(
+        self,
+        symbol: str | int,
+        time: int,
+        bid: Sequence[float],
+        ask: Sequence[float],
+        volume: float = 0.0,
+    ) -> int:
+        """Feeds one closed base bar of ``symbol``; returns how many basket times were
+        decided."""
+        k = self._index(symbol)
+        return int(self._session.push(k, int(time), *bid, *ask, float(volume)))
+
+    def push_bars(self, bars: Mapping[str, BarSeries]) -> int:
+        """Feeds every bar of every instrument (by symbol), merged in time order (one call
+        into the core): a replay."""
+        from omega.engine.rust import bar_columns
+
+        missing = [s for s in self.symbols if s not in bars]
+        if missing:
+            raise ConfigError(f"push_bars: no bars for {missing}")
+        return int(self._session.push_merged([bar_columns(bars[s]) for s in self.symbols]))
+
+    @property
+    def times_stepped(self) -> int:
+        return int(self._session.times_stepped())
+
+    def finish(self) -> Any:
+        """Ends the stream and returns the basket's run (an `omega.engine.basket.BasketRaw`)."""
+        from omega.engine.basket import _basket_from_core
+        from omega.engine.rust import raw_run_from_core
+
+        return _basket_from_core(self._session.finish(), raw_run_from_core)

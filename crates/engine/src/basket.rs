@@ -51,11 +51,12 @@ enum StopOutAt {
 
 /// A member's loop state between bars: its stepper, where it is in its primary bars, and
 /// its mark (the bid and ask its open P&L was last priced at).
-struct Seat {
-    stepper: Stepper,
-    next: usize,
-    n: usize,
-    mark: (f64, f64),
+#[derive(Debug)]
+pub(crate) struct Seat {
+    pub(crate) stepper: Stepper,
+    pub(crate) next: usize,
+    pub(crate) n: usize,
+    pub(crate) mark: (f64, f64),
 }
 
 /// Runs `strategies[k]` on `members[k]`, all on one account.
@@ -69,7 +70,7 @@ pub fn run_basket<S: Strategy>(
             "a basket needs one strategy per member and at least one member".into(),
         ));
     }
-    let margin = account_margin(members)?;
+    let margin = account_margin(&members.iter().map(|m| &m.settings).collect::<Vec<_>>())?;
     // Each member's frames and series, prepared as a single run prepares them.
     let mut plans = Vec::with_capacity(members.len());
     let mut conversions = Vec::with_capacity(members.len());
@@ -140,6 +141,7 @@ pub fn run_basket<S: Strategy>(
         time: Vec::new(),
         equity: Vec::new(),
     };
+    let settings: Vec<&EngineSettings> = members.iter().map(|m| &m.settings).collect();
     let mut active: Vec<usize> = Vec::with_capacity(members.len());
     // The earliest next primary bar; every member with a bar opening then steps now.
     while let Some(now) = seats
@@ -154,19 +156,22 @@ pub fn run_basket<S: Strategy>(
             let seat = &seats[k];
             seat.next < seat.n && inputs[k].primary.time[seat.next] == now
         }));
-        account.step(&mut seats, &active, &inputs, members, strategies, now)?;
+        account.step(&mut seats, &active, &inputs, &settings, strategies, now)?;
         for &k in &active {
             seats[k].next += 1;
         }
     }
-    account.finish(seats, &inputs, members, strategies)
+    let base_bars: Vec<usize> = members.iter().map(|m| m.bars.len()).collect();
+    account.finish(seats, &inputs, &base_bars, strategies)
 }
 
 /// Every member's margin model, or none: the levels are the account's.
-fn account_margin(members: &[BasketMember<'_>]) -> Result<Option<MarginSettings>, EngineError> {
-    let first = members[0].settings.margin;
-    for member in &members[1..] {
-        let same = match (first, member.settings.margin) {
+pub(crate) fn account_margin(
+    settings: &[&EngineSettings],
+) -> Result<Option<MarginSettings>, EngineError> {
+    let first = settings[0].margin;
+    for member in &settings[1..] {
+        let same = match (first, member.margin) {
             (None, None) => true,
             (Some(a), Some(b)) => {
                 a.margin_call_level == b.margin_call_level && a.stop_out_level == b.stop_out_level
@@ -183,21 +188,22 @@ fn account_margin(members: &[BasketMember<'_>]) -> Result<Option<MarginSettings>
 }
 
 /// The account between bars: its balance, its margin levels, its equity curve.
-struct Account {
-    balance: f64,
-    margin: Option<MarginSettings>,
-    time: Vec<i64>,
-    equity: Vec<f64>,
+#[derive(Debug)]
+pub(crate) struct Account {
+    pub(crate) balance: f64,
+    pub(crate) margin: Option<MarginSettings>,
+    pub(crate) time: Vec<i64>,
+    pub(crate) equity: Vec<f64>,
 }
 
 impl Account {
     /// The bars opening at `now` of the `active` members, phase by phase.
-    fn step<S: Strategy>(
+    pub(crate) fn step<S: Strategy>(
         &mut self,
         seats: &mut [Seat],
         active: &[usize],
         inputs: &[StepInputs<'_, '_>],
-        members: &[BasketMember<'_>],
+        settings: &[&EngineSettings],
         strategies: &mut [S],
         now: i64,
     ) -> Result<(), EngineError> {
@@ -218,8 +224,7 @@ impl Account {
         for &k in active {
             self.lend(seats, k, seats[k].stepper.pending().0.is_some());
             let seat = &mut seats[k];
-            seat.stepper
-                .entry_phase(seat.next, &inputs[k], &members[k].settings);
+            seat.stepper.entry_phase(seat.next, &inputs[k], settings[k]);
             self.balance = seat.stepper.book.balance;
         }
         // 2. Each member's range and working order, then the stop-out at the worst prices.
@@ -228,7 +233,7 @@ impl Account {
             let seat = &mut seats[k];
             let px = prices(&inputs[k].primary, seat.next);
             seat.stepper
-                .range_phase(seat.next, &px, &inputs[k], &members[k].settings);
+                .range_phase(seat.next, &px, &inputs[k], settings[k]);
             self.balance = seat.stepper.book.balance;
         }
         if self.margin.is_some() {
@@ -245,7 +250,7 @@ impl Account {
                 seat.next,
                 &px,
                 &inputs[k],
-                &members[k].settings,
+                settings[k],
                 &mut strategies[k],
             )?;
             seat.mark = (px.bc, px.ac);
@@ -399,11 +404,11 @@ impl Account {
 
     /// Step 6 for each member in order (its `end_of_data` at its own last bar), then the
     /// members' results and the account's.
-    fn finish<S: Strategy>(
+    pub(crate) fn finish<S: Strategy>(
         mut self,
         seats: Vec<Seat>,
         inputs: &[StepInputs<'_, '_>],
-        members: &[BasketMember<'_>],
+        base_bars: &[usize],
         strategies: &[S],
     ) -> Result<BasketOutput, EngineError> {
         let mut seats = seats;
@@ -425,11 +430,11 @@ impl Account {
         let outputs = seats
             .into_iter()
             .zip(strategies)
-            .zip(members.iter().zip(inputs))
-            .map(|((seat, strategy), (member, inputs))| {
+            .zip(base_bars.iter().zip(inputs))
+            .map(|((seat, strategy), (&base, inputs))| {
                 // A member's final figure: its position's P&L if one is left open, else 0.
                 let last = seat.stepper.equity().last().copied().unwrap_or(0.0);
-                let mut out = seat.stepper.into_output(member.bars.len(), last, strategy);
+                let mut out = seat.stepper.into_output(base, last, strategy);
                 out.equity_time = inputs.primary.time.to_vec();
                 out
             })

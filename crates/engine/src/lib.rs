@@ -10,6 +10,7 @@
 
 pub mod bars;
 pub mod basket;
+pub mod basket_stream;
 pub mod calendar;
 pub mod error;
 pub mod exact_sum;
@@ -31,6 +32,7 @@ pub mod visibility;
 
 pub use bars::OwnedBars;
 pub use basket::{run_basket, BasketMember, BasketOutput};
+pub use basket_stream::BasketStream;
 pub use error::{panic_message, DataErrorKind, EngineError};
 pub use output::{ExitReason, RunOutput, SkippedOrder, Tags, TraceRow, TradeLog};
 pub use rng::SplitMix64;

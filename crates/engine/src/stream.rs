@@ -121,9 +121,18 @@ fn frame_bars<'a>(frames: &'a [StreamFrame], base: &'a OwnedBars, k: usize) -> B
 /// A strategy run bar by bar. See the module documentation.
 #[derive(Debug)]
 pub struct StreamSession<S: Strategy> {
-    settings: EngineSettings,
-    base_tf: Timeframe,
+    feed: StreamFeed,
     strategy: S,
+    stepper: Stepper,
+}
+
+/// One instrument's bars as they arrive: its base bars, each run timeframe's closed bars
+/// and open bucket, and the indicator series over them (a stream session's, or a basket
+/// stream member's).
+#[derive(Debug)]
+pub(crate) struct StreamFeed {
+    pub(crate) settings: EngineSettings,
+    base_tf: Timeframe,
     base: OwnedBars,
     frames: Vec<StreamFrame>,
     primary: usize,
@@ -133,7 +142,32 @@ pub struct StreamSession<S: Strategy> {
     declared: usize,
     slip_at: Option<usize>,
     stop_at: Option<usize>,
-    stepper: Stepper,
+}
+
+/// What a feed's frames and series look like to a step, built once per batch of steps.
+pub(crate) struct FeedViews<'a> {
+    views: Vec<FrameView<'a>>,
+    indicators: Vec<IndicatorView<'a>>,
+    feed: &'a StreamFeed,
+}
+
+impl<'a> FeedViews<'a> {
+    pub(crate) fn inputs(&self) -> StepInputs<'_, 'a> {
+        let feed = self.feed;
+        let engine_series = |at: Option<usize>| at.map_or(&[][..], |k| &feed.series[k].values[..]);
+        let (slip_atr, stop_atr) = (engine_series(feed.slip_at), engine_series(feed.stop_at));
+        let primary = &feed.frames[feed.primary];
+        let finer = (feed.settings.intrabar_policy == IntrabarPolicy::Finer && !primary.is_base)
+            .then(|| (&primary.bounds[..], feed.base.columns()));
+        StepInputs {
+            views: &self.views,
+            indicators: &self.indicators,
+            primary: self.views[feed.primary].bars,
+            finer,
+            slip_atr,
+            stop_atr,
+        }
+    }
 }
 
 impl<S: Strategy> StreamSession<S> {
@@ -146,10 +180,106 @@ impl<S: Strategy> StreamSession<S> {
         options: RunOptions,
     ) -> Result<Self, EngineError> {
         let conversion = settings.validate()?;
+        let (feed, timeframes) = StreamFeed::new(base_tf, settings, &mut strategy)?;
+        let stepper = Stepper::new(&feed.settings, conversion, &timeframes, 0, options);
+        Ok(StreamSession {
+            feed,
+            strategy,
+            stepper,
+        })
+    }
+
+    /// Feeds the next base bar; returns how many primary bars were stepped (0 or more: a
+    /// bar can close the primary bucket before it and its own).
+    pub fn push(&mut self, bar: Bar) -> Result<usize, EngineError> {
+        self.feed.check(&bar)?;
+        let before = self.stepper.stepped();
+        // A later bar closes every bucket that ends at or before it (after a gap).
+        self.feed.close_ended(bar.time);
+        self.step_closed()?;
+        self.feed.add(bar);
+        self.step_closed()?;
+        Ok(self.stepper.stepped() - before)
+    }
+
+    /// Ends the stream: closes the buckets still open, steps their primary bar and returns
+    /// the run's output (an open position closes at the last close, as at a backtest's end).
+    pub fn finish(self) -> Result<RunOutput, EngineError> {
+        self.finish_with_strategy().0
+    }
+
+    /// [`StreamSession::finish`], handing the strategy back too (a plugin's adapter keeps
+    /// the fault behind an error there).
+    pub fn finish_with_strategy(mut self) -> (Result<RunOutput, EngineError>, S) {
+        if let Err(error) = self.feed.close_all().and_then(|()| self.step_closed()) {
+            return (Err(error), self.strategy);
+        }
+        let StreamSession {
+            stepper,
+            feed,
+            strategy,
+        } = self;
+        let bars = feed.primary_bars();
+        let mut out = stepper.finish(bars.columns(), feed.base.time.len(), &strategy);
+        out.equity_time = bars.time.clone();
+        (Ok(out), strategy)
+    }
+
+    /// The strategy (a plugin's adapter keeps its faults there).
+    pub fn strategy_mut(&mut self) -> &mut S {
+        &mut self.strategy
+    }
+
+    /// Primary bars stepped so far.
+    pub fn bars_stepped(&self) -> usize {
+        self.stepper.stepped()
+    }
+
+    /// The account after the last step: balance, open position, closed trade rows.
+    pub fn account(&self) -> &Portfolio {
+        self.stepper.book()
+    }
+
+    /// The entry waiting for the next open, and whether an exit waits for it.
+    pub fn pending(&self) -> (Option<&TradeSignal>, bool) {
+        self.stepper.pending()
+    }
+
+    /// The equity at each stepped primary bar's close.
+    pub fn equity(&self) -> &[f64] {
+        self.stepper.equity()
+    }
+
+    /// Steps every closed primary bar not stepped yet (the views are built once for them:
+    /// no frame or series grows while they are stepped).
+    fn step_closed(&mut self) -> Result<(), EngineError> {
+        let closed = self.feed.closed_primary();
+        if self.stepper.stepped() == closed {
+            return Ok(());
+        }
+        let views = self.feed.views();
+        let inputs = views.inputs();
+        while self.stepper.stepped() < closed {
+            let i = self.stepper.stepped();
+            self.stepper
+                .step(i, &inputs, &self.feed.settings, &mut self.strategy)?;
+        }
+        Ok(())
+    }
+}
+
+impl StreamFeed {
+    /// A feed for `strategy`'s run on base bars of `base_tf` (its `init` runs here), and
+    /// the run's timeframes.
+    pub(crate) fn new<S: Strategy>(
+        base_tf: Timeframe,
+        settings: EngineSettings,
+        strategy: &mut S,
+    ) -> Result<(Self, Vec<Timeframe>), EngineError> {
         let Plan {
             declared,
             timeframes,
-        } = plan(&mut strategy, base_tf, &settings)?;
+        } = plan(strategy, base_tf, &settings)?;
         let frames: Vec<StreamFrame> = timeframes
             .iter()
             .map(|&timeframe| StreamFrame {
@@ -196,11 +326,9 @@ impl<S: Strategy> StreamSession<S> {
         }
         let slip_at = slip_key.map(|_| declared.len());
         let stop_at = stop_key.map(|_| declared.len() + usize::from(slip_key.is_some()));
-        let stepper = Stepper::new(&settings, conversion, &timeframes, 0, options);
-        Ok(StreamSession {
+        let feed = StreamFeed {
             settings,
             base_tf,
-            strategy,
             base: OwnedBars::default(),
             frames,
             primary,
@@ -208,22 +336,22 @@ impl<S: Strategy> StreamSession<S> {
             declared: declared.len(),
             slip_at,
             stop_at,
-            stepper,
-        })
+        };
+        Ok((feed, timeframes))
     }
 
-    /// Feeds the next base bar; returns how many primary bars were stepped (0 or more: a
-    /// bar can close the primary bucket before it and its own).
-    pub fn push(&mut self, bar: Bar) -> Result<usize, EngineError> {
-        self.check(&bar)?;
-        let before = self.stepper.stepped();
-        // A later bar closes every bucket that ends at or before it (after a gap).
+    /// Closes every bucket that ends at or before `time` (no later base bar can join it).
+    pub(crate) fn close_ended(&mut self, time: i64) {
         for k in 0..self.frames.len() {
-            if self.frames[k].open.is_some_and(|open| open.end <= bar.time) {
+            if self.frames[k].open.is_some_and(|open| open.end <= time) {
                 self.close_bucket(k);
             }
         }
-        self.step_closed()?;
+    }
+
+    /// Appends the (checked) base `bar` to the base bars and the open buckets, closing a
+    /// bucket its last possible base bar completes.
+    pub(crate) fn add(&mut self, bar: Bar) {
         let index = self.base.time.len();
         self.base.push(bar.time, bar.bid, bar.ask, bar.volume);
         let last_possible = bar.time + self.base_tf.nanos();
@@ -246,42 +374,61 @@ impl<S: Strategy> StreamSession<S> {
                 self.close_bucket(k);
             }
         }
-        self.step_closed()?;
-        Ok(self.stepper.stepped() - before)
     }
 
-    /// Ends the stream: closes the buckets still open, steps their primary bar and returns
-    /// the run's output (an open position closes at the last close, as at a backtest's end).
-    pub fn finish(self) -> Result<RunOutput, EngineError> {
-        self.finish_with_strategy().0
-    }
-
-    /// [`StreamSession::finish`], handing the strategy back too (a plugin's adapter keeps
-    /// the fault behind an error there).
-    pub fn finish_with_strategy(mut self) -> (Result<RunOutput, EngineError>, S) {
-        if let Err(error) = self.close_buckets() {
-            return (Err(error), self.strategy);
-        }
-        let StreamSession {
-            stepper,
-            frames,
-            primary,
-            base,
-            strategy,
-            ..
-        } = self;
-        let bars = if frames[primary].is_base {
-            &base
+    /// The primary frame's closed bars (the base bars when the primary is the base).
+    pub(crate) fn primary_bars(&self) -> &OwnedBars {
+        if self.frames[self.primary].is_base {
+            &self.base
         } else {
-            &frames[primary].bars
-        };
-        let mut out = stepper.finish(bars.columns(), base.time.len(), &strategy);
-        out.equity_time = bars.time.clone();
-        (Ok(out), strategy)
+            &self.frames[self.primary].bars
+        }
     }
 
-    /// Closes the buckets still open and steps their primary bar (the end of the stream).
-    fn close_buckets(&mut self) -> Result<(), EngineError> {
+    /// Primary bars closed so far.
+    pub(crate) fn closed_primary(&self) -> usize {
+        self.primary_bars().time.len()
+    }
+
+    /// Base bars fed so far.
+    pub(crate) fn base_len(&self) -> usize {
+        self.base.time.len()
+    }
+
+    /// The start of the primary bucket still open, if any.
+    pub(crate) fn open_primary_start(&self) -> Option<i64> {
+        let frame = &self.frames[self.primary];
+        if frame.is_base {
+            return None;
+        }
+        frame.open.map(|open| open.start)
+    }
+
+    /// The frames and series as they stand, for a batch of steps.
+    pub(crate) fn views(&self) -> FeedViews<'_> {
+        let frames = &self.frames;
+        let views: Vec<FrameView<'_>> = (0..frames.len())
+            .map(|k| FrameView {
+                timeframe: frames[k].timeframe,
+                bars: frame_bars(frames, &self.base, k),
+            })
+            .collect();
+        let indicators: Vec<IndicatorView<'_>> = self.series[..self.declared]
+            .iter()
+            .map(|series| IndicatorView {
+                frame: series.frame,
+                values: &series.values,
+            })
+            .collect();
+        FeedViews {
+            views,
+            indicators,
+            feed: self,
+        }
+    }
+
+    /// Closes the buckets still open (the end of the stream); an error when no bar came.
+    pub(crate) fn close_all(&mut self) -> Result<(), EngineError> {
         if self.base.time.is_empty() {
             return Err(EngineError::Data {
                 kind: DataErrorKind::Empty,
@@ -295,35 +442,10 @@ impl<S: Strategy> StreamSession<S> {
                 self.close_bucket(k);
             }
         }
-        self.step_closed()
+        Ok(())
     }
 
-    /// The strategy (a plugin's adapter keeps its faults there).
-    pub fn strategy_mut(&mut self) -> &mut S {
-        &mut self.strategy
-    }
-
-    /// Primary bars stepped so far.
-    pub fn bars_stepped(&self) -> usize {
-        self.stepper.stepped()
-    }
-
-    /// The account after the last step: balance, open position, closed trade rows.
-    pub fn account(&self) -> &Portfolio {
-        self.stepper.book()
-    }
-
-    /// The entry waiting for the next open, and whether an exit waits for it.
-    pub fn pending(&self) -> (Option<&TradeSignal>, bool) {
-        self.stepper.pending()
-    }
-
-    /// The equity at each stepped primary bar's close.
-    pub fn equity(&self) -> &[f64] {
-        self.stepper.equity()
-    }
-
-    fn check(&self, bar: &Bar) -> Result<(), EngineError> {
+    pub(crate) fn check(&self, bar: &Bar) -> Result<(), EngineError> {
         let row = self.base.time.len();
         let values = [
             ("bid_open", bar.bid.open),
@@ -383,51 +505,5 @@ impl<S: Strategy> StreamSession<S> {
             let value = series.state.update(&bar);
             series.values.push(value);
         }
-    }
-
-    /// Steps every closed primary bar not stepped yet (the views are built once for them:
-    /// no frame or series grows while they are stepped).
-    fn step_closed(&mut self) -> Result<(), EngineError> {
-        let (frames, base) = (&self.frames, &self.base);
-        let primary = &frames[self.primary];
-        let closed = if primary.is_base {
-            base.time.len()
-        } else {
-            primary.bars.time.len()
-        };
-        if self.stepper.stepped() == closed {
-            return Ok(());
-        }
-        let views: Vec<FrameView<'_>> = (0..frames.len())
-            .map(|k| FrameView {
-                timeframe: frames[k].timeframe,
-                bars: frame_bars(frames, base, k),
-            })
-            .collect();
-        let indicators: Vec<IndicatorView<'_>> = self.series[..self.declared]
-            .iter()
-            .map(|series| IndicatorView {
-                frame: series.frame,
-                values: &series.values,
-            })
-            .collect();
-        let engine_series = |at: Option<usize>| at.map_or(&[][..], |k| &self.series[k].values[..]);
-        let (slip_atr, stop_atr) = (engine_series(self.slip_at), engine_series(self.stop_at));
-        let finer = (self.settings.intrabar_policy == IntrabarPolicy::Finer && !primary.is_base)
-            .then(|| (&primary.bounds[..], base.columns()));
-        let inputs = StepInputs {
-            views: &views,
-            indicators: &indicators,
-            primary: views[self.primary].bars,
-            finer,
-            slip_atr,
-            stop_atr,
-        };
-        while self.stepper.stepped() < closed {
-            let i = self.stepper.stepped();
-            self.stepper
-                .step(i, &inputs, &self.settings, &mut self.strategy)?;
-        }
-        Ok(())
     }
 }

@@ -9,6 +9,7 @@
 use pyo3::prelude::*;
 
 mod basket;
+mod basket_stream;
 mod boundary;
 mod data;
 mod engine;
@@ -35,6 +36,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     indicators::register(m)?;
     engine::register(m)?;
     basket::register(m)?;
+    basket_stream::register(m)?;
     metrics::register(m)?;
     plugin::register(m)?;
     sweep::register(m)?;

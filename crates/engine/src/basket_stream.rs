@@ -1,0 +1,196 @@
+//! A basket streamed: each instrument's base bars fed as they close, the account stepped
+//! time by time with the same phases as a basket backtest ([`crate::basket`]). Fed a
+//! basket's bars and finished, it returns that basket's output, bit for bit.
+//!
+//! Bars must come in time order across the basket (bars of equal time in any order). A
+//! time steps once a bar of any instrument at or after the end of its primary bars arrives
+//! (or at the end): until then another instrument's bar for it may still come.
+
+use crate::basket::{account_margin, Account, BasketOutput, Seat};
+use crate::error::{DataErrorKind, EngineError};
+use crate::run::{RunOptions, StepInputs, Stepper};
+use crate::settings::EngineSettings;
+use crate::stream::{FeedViews, StreamFeed};
+use omega_strategy_api::{Bar, Strategy, Timeframe};
+
+/// A basket run bar by bar. See the module documentation.
+#[derive(Debug)]
+pub struct BasketStream<S: Strategy> {
+    feeds: Vec<StreamFeed>,
+    strategies: Vec<S>,
+    seats: Vec<Seat>,
+    account: Account,
+    /// The latest bar time fed (any instrument).
+    clock: Option<i64>,
+    /// The longest primary timeframe of the members (ns).
+    span: i64,
+}
+
+impl<S: Strategy> BasketStream<S> {
+    /// A basket of `members` (each instrument's base timeframe and settings) run by
+    /// `strategies` (one each): the same checks as a basket backtest's start.
+    pub fn new(
+        members: Vec<(Timeframe, EngineSettings)>,
+        mut strategies: Vec<S>,
+        options: RunOptions,
+    ) -> Result<Self, EngineError> {
+        if members.is_empty() || members.len() != strategies.len() {
+            return Err(EngineError::Config(
+                "a basket needs one strategy per member and at least one member".into(),
+            ));
+        }
+        let margin = account_margin(&members.iter().map(|(_, s)| s).collect::<Vec<_>>())?;
+        let mut feeds = Vec::with_capacity(members.len());
+        let mut seats = Vec::with_capacity(members.len());
+        let mut span = 0;
+        for ((base_tf, settings), strategy) in members.into_iter().zip(strategies.iter_mut()) {
+            let conversion = settings.validate()?;
+            span = span.max(settings.primary_timeframe.nanos());
+            let (feed, timeframes) = StreamFeed::new(base_tf, settings, strategy)?;
+            seats.push(Seat {
+                stepper: Stepper::new(&feed.settings, conversion, &timeframes, 0, options),
+                next: 0,
+                n: 0,
+                mark: (0.0, 0.0),
+            });
+            feeds.push(feed);
+        }
+        let account = Account {
+            balance: feeds[0].settings.initial_balance,
+            margin,
+            time: Vec::new(),
+            equity: Vec::new(),
+        };
+        Ok(BasketStream {
+            feeds,
+            strategies,
+            seats,
+            account,
+            clock: None,
+            span,
+        })
+    }
+
+    /// Feeds member `k`'s next base bar; returns how many basket times were stepped.
+    pub fn push(&mut self, k: usize, bar: Bar) -> Result<usize, EngineError> {
+        let Some(feed) = self.feeds.get(k) else {
+            return Err(EngineError::Config(format!(
+                "basket stream: no member {k} (the basket has {})",
+                self.feeds.len()
+            )));
+        };
+        feed.check(&bar)?;
+        if let Some(clock) = self.clock {
+            if bar.time < clock {
+                return Err(EngineError::Data {
+                    kind: DataErrorKind::NonMonotonicTimestamp,
+                    message: format!(
+                        "basket stream: bars must come in time order across the basket: \
+                         member {k} ({}) bar at {} after a bar at {clock}",
+                        feed.settings.instrument.symbol, bar.time
+                    ),
+                    row: Some(feed.base_len()),
+                    column: Some("time"),
+                });
+            }
+        }
+        self.clock = Some(bar.time);
+        let before = self.account.time.len();
+        for feed in &mut self.feeds {
+            feed.close_ended(bar.time);
+        }
+        self.step_ready(false)?;
+        self.feeds[k].add(bar);
+        self.step_ready(false)?;
+        Ok(self.account.time.len() - before)
+    }
+
+    /// Ends the stream: closes every bucket still open, steps the times left and returns
+    /// the basket's output (each member's `end_of_data` at its last bar).
+    pub fn finish(mut self) -> Result<BasketOutput, EngineError> {
+        for (k, feed) in self.feeds.iter_mut().enumerate() {
+            feed.close_all().map_err(|error| match error {
+                EngineError::Data { kind, .. } => EngineError::Data {
+                    kind,
+                    message: format!(
+                        "basket stream: member {k} ({}) got no bars",
+                        feed.settings.instrument.symbol
+                    ),
+                    row: None,
+                    column: None,
+                },
+                other => other,
+            })?;
+        }
+        self.step_ready(true)?;
+        let BasketStream {
+            feeds,
+            strategies,
+            seats,
+            account,
+            ..
+        } = self;
+        let views: Vec<FeedViews<'_>> = feeds.iter().map(StreamFeed::views).collect();
+        let inputs: Vec<StepInputs<'_, '_>> = views.iter().map(FeedViews::inputs).collect();
+        let base_bars: Vec<usize> = feeds.iter().map(StreamFeed::base_len).collect();
+        account.finish(seats, &inputs, &base_bars, &strategies)
+    }
+
+    /// Basket times stepped so far.
+    pub fn times_stepped(&self) -> usize {
+        self.account.time.len()
+    }
+
+    /// The account's equity at each stepped time.
+    pub fn equity(&self) -> &[f64] {
+        &self.account.equity
+    }
+
+    /// Steps every time no bar can join any more (every time left at the end).
+    fn step_ready(&mut self, end: bool) -> Result<(), EngineError> {
+        let BasketStream {
+            feeds,
+            strategies,
+            seats,
+            account,
+            clock,
+            span,
+        } = self;
+        for (seat, feed) in seats.iter_mut().zip(feeds.iter()) {
+            seat.n = feed.closed_primary();
+        }
+        let next_time = |seats: &[Seat], feeds: &[StreamFeed]| {
+            seats
+                .iter()
+                .zip(feeds)
+                .filter(|(seat, _)| seat.next < seat.n)
+                .map(|(seat, feed)| feed.primary_bars().time[seat.next])
+                .min()
+        };
+        let ready = |now: i64| {
+            end || (clock.is_some_and(|c| now + *span <= c)
+                && feeds
+                    .iter()
+                    .all(|f| f.open_primary_start().map_or(true, |start| start > now)))
+        };
+        if !next_time(seats, feeds).is_some_and(ready) {
+            return Ok(());
+        }
+        let views: Vec<FeedViews<'_>> = feeds.iter().map(StreamFeed::views).collect();
+        let inputs: Vec<StepInputs<'_, '_>> = views.iter().map(FeedViews::inputs).collect();
+        let settings: Vec<&EngineSettings> = feeds.iter().map(|f| &f.settings).collect();
+        let mut active = Vec::with_capacity(seats.len());
+        while let Some(now) = next_time(seats, feeds).filter(|&now| ready(now)) {
+            active.clear();
+            active.extend((0..seats.len()).filter(|&k| {
+                let seat = &seats[k];
+                seat.next < seat.n && inputs[k].primary.time[seat.next] == now
+            }));
+            account.step(seats, &active, &inputs, &settings, strategies, now)?;
+            for &k in &active {
+                seats[k].next += 1;
+            }
+        }
+        Ok(())
+    }
+}
