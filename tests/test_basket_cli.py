@@ -382,7 +382,6 @@ def test_bars_of_the_wrong_shape_are_config_errors():
 @pytest.mark.parametrize(
     "command",
     [
-        ["sweep", "--grid", "fast=10,20"],
         ["walk-forward", "--train", "1W", "--test", "1W", "--grid", "fast=10,20"],
         ["check-bias"],
     ],

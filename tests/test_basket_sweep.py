@@ -46,3 +46,35 @@ def test_each_row_is_the_metrics_of_that_basket_run(engine: str):
     assert "fast" in table["error"][2] and math.isnan(table["sharpe"][2])
     # the instruments' own overrides stay: USDJPY keeps slow 30 in every set
     assert table["n_trades"][0] != table["n_trades"][1]
+
+
+def test_omega_sweep_on_a_basket_config(tmp_path):
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from omega.cli import app
+
+    config = tmp_path / "basket.yaml"
+    config.write_text(
+        "data: {synthetic: {n_bars: 8000, seed: 4}}\n"
+        "strategy: {name: sma_cross, params: {fast: 10, slow: 40}}\n"
+        "instruments: [{symbol: EURUSD}, {symbol: GBPUSD}]\n"
+    )
+    out = tmp_path / "sweep"
+    args = ["sweep", str(config), "--grid", "fast=5,12", "--out", str(out), "--no-progress"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv").sort_values("fast", ignore_index=True)
+    assert list(table["fast"]) == [5, 12] and table["error"].isna().all()
+    single = run_basket(
+        BacktestConfig.from_file(config).apply_overrides(["strategy.params.fast=12"])
+    )
+    assert table["net_profit"][1] == pytest.approx(single.account.metrics["net_profit"], rel=1e-12)
+
+
+def test_account_exposure_counts_a_close_once():
+    config = BacktestConfig.from_dict({**BASKET, "engine": "rust"})
+    result = run_basket(config)
+    account = result.account.metrics["exposure"]
+    members = [r.metrics["exposure"] for r in result.instruments.values()]
+    assert max(members) <= account <= 1.0

@@ -255,6 +255,13 @@ class BasketResult:
                 (s for raw in self.raw.members for s in raw.skipped_orders), key=lambda s: s.time
             ),
         )
+        from omega.results.metrics import compute_metrics
+
+        metrics = compute_metrics(run, first.initial_balance, first.primary_timeframe.nanos)
+        # the account is exposed at a close where any instrument holds a position (the sum
+        # of the instruments' bars held would count overlapping positions twice)
+        metrics["exposure"] = _account_exposure(self.raw)
+        run = dataclasses.replace(run, metrics=metrics)
         return BacktestResult.from_raw(
             run,
             initial_balance=first.initial_balance,
@@ -384,6 +391,27 @@ class BasketResult:
             f"BasketResult: {self.config.strategy.name} on {', '.join(self.symbols)} "
             f"({self.mode}), final equity {self.final_balance:,.2f}"
         )
+
+
+def _account_exposure(raw: BasketRaw) -> float:
+    """The share of the basket's closes at which any instrument held a position: each
+    position is open at the closes of its bars ``entry_index .. entry_index + bars_held``
+    (the closes ``bars_held`` counts), mapped to the basket's timeline."""
+    n = len(raw.time)
+    if n == 0:
+        return float("nan")
+    held = np.zeros(n, dtype=bool)
+    for member in raw.members:
+        trades = member.trades
+        closing = np.asarray(trades["exit_reason"], dtype=object) != "partial"
+        starts = np.asarray(trades["entry_index"], dtype=np.int64)[closing]
+        counts = np.asarray(trades["bars_held"], dtype=np.int64)[closing]
+        times = np.asarray(member.equity_time, dtype=np.int64)
+        for start, count in zip(starts, counts, strict=True):
+            if count > 0:
+                span = times[start : start + count]
+                held[np.searchsorted(raw.time, span)] = True
+    return float(held.sum()) / n
 
 
 def _member_curve(raw: RawRun, initial_balance: float) -> np.ndarray:

@@ -473,20 +473,30 @@ def sweep(
         if config.strategy.plugin is not None:
             raise _usage("sweep: strategy plugins are not supported; use a built-in strategy")
         sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
-        settings = config.to_engine_settings()
         with _stages(progress) as stages:
-            with stages.stage(_loading_label(config)):
-                bars = load_bars(config)
-            with stages.stage("sweep", "sets", total=len(sets)) as callback:
-                table = run_sweep(
-                    bars,
-                    config.strategy.name,
-                    sets,
-                    settings,
-                    threads=threads,
-                    progress=callback,
-                    memory_check=config.memory_check,
-                )
+            if config.instruments is not None:  # a basket: one basket run per set
+                from omega.basket import load_basket_bars, run_basket_sweep
+
+                with stages.stage(f"loading {len(config.instruments)} instruments"):
+                    basket_bars = load_basket_bars(config)
+                with stages.stage("sweep", "sets", total=len(sets)) as callback:
+                    table = run_basket_sweep(
+                        config, sets, bars=basket_bars, threads=threads, progress=callback
+                    )
+            else:
+                settings = config.to_engine_settings()
+                with stages.stage(_loading_label(config)):
+                    bars = load_bars(config)
+                with stages.stage("sweep", "sets", total=len(sets)) as callback:
+                    table = run_sweep(
+                        bars,
+                        config.strategy.name,
+                        sets,
+                        settings,
+                        threads=threads,
+                        progress=callback,
+                        memory_check=config.memory_check,
+                    )
         names = list(_grid(grid))
         failed = table["error"].notna()
         for _, row in table[failed].iterrows():
