@@ -76,6 +76,10 @@ def check_lookahead(
     return result
 
 
+#: Which kind of difference is reported first at one bar.
+WHAT_ORDER = ("indicator", "decision", "trade", "equity")
+
+
 def _first_offence(
     full: RawRun,
     cut: RawRun,
@@ -84,11 +88,27 @@ def _first_offence(
     kept: int,
     cut_time: int,
 ) -> Offence | None:
+    found = cut_offences(full, cut, full_series, cut_series, kept, cut_time)
+    return min(found, key=lambda o: (o.bar, WHAT_ORDER.index(o.what)), default=None)
+
+
+def cut_offences(
+    full: RawRun,
+    cut: RawRun,
+    full_series: dict[str, np.ndarray] | None,
+    cut_series: dict[str, np.ndarray] | None,
+    kept: int,
+    cut_time: int,
+    symbol: str = "",
+) -> list[Offence]:
+    """Every kind of difference between the first ``kept`` primary bars of ``full`` and the
+    run on the data cut at ``cut_time`` (at most one per series, trace, trades, equity).
+    Also one member of a basket and its cut run (``symbol``: the member's)."""
     found: list[Offence] = []
     times = full.equity_time
 
     def offence(what: str, name: str, bar: int, a: Any, b: Any) -> None:
-        found.append(Offence(kept, cut_time, what, name, bar, int(times[bar]), a, b))
+        found.append(Offence(kept, cut_time, what, name, bar, int(times[bar]), a, b, symbol))
 
     for key, values in (full_series or {}).items():
         other = (cut_series or {}).get(key)
@@ -108,8 +128,13 @@ def _first_offence(
             i, fields = diff
             offence("decision", ", ".join(fields), i, rows_full[i], rows_cut[i])
     names = list(full.trades)
-    want = [t for t in trade_rows(full) if t[names.index("exit_index")] < kept]
-    got = [t for t in trade_rows(cut) if t[names.index("exit_reason")] != END_OF_DATA]
+    # trades closed before the cut; by time, as a basket's stop-out closes a member between
+    # its bars (its exit_index is its last bar, its exit_time the time of the stop-out)
+    reason, exit_time = names.index("exit_reason"), names.index("exit_time")
+    want = [
+        t for t in trade_rows(full) if t[exit_time] < cut_time and t[reason] != END_OF_DATA
+    ]
+    got = [t for t in trade_rows(cut) if t[reason] != END_OF_DATA]
     entry = names.index("entry_index")
     for j in range(max(len(want), len(got))):
         a = want[j] if j < len(want) else None
@@ -125,8 +150,7 @@ def _first_offence(
         if not same.all():
             i = int(np.argmin(same))
             offence("equity", "equity", i, float(full.equity[i]), float(cut.equity[i]))
-    order = ("indicator", "decision", "trade", "equity")
-    return min(found, key=lambda o: (o.bar, order.index(o.what)), default=None)
+    return found
 
 
 def _trade(row: tuple[Any, ...] | None, names: list[str]) -> Any:

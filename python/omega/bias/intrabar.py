@@ -23,6 +23,7 @@ from omega.engine.settings import IntrabarPolicy
 if TYPE_CHECKING:
     from omega.data.bars import BarSeries
     from omega.engine.raw import RawRun
+    from omega.timeframes import Timeframe
 
 POLICIES: tuple[IntrabarPolicy, ...] = ("pessimistic", "optimistic", "finer")
 
@@ -52,24 +53,32 @@ def check_intrabar(
     primary_bars = bars if primary == bars.timeframe else resample(bars, primary)
     result = IntrabarResult()
     if primary == bars.timeframe:
-        result.note = (
-            f"primary = data timeframe ({primary}): no finer bars, finer equals pessimistic"
-        )
+        result.note = same_timeframe_note(primary)
     for policy in POLICIES:
         step(f"intrabar: {policy}")
         run = subject.run(bars, replace(settings, intrabar_policy=policy), trace=False)
-        hit = both_in_range(primary_bars, run)
-        pnl = run.trades["pnl"]
-        total = float(np.abs(pnl).sum())
-        ambiguous = float(np.abs(pnl[hit]).sum())
         result.runs.append(
-            PolicyRun(
-                policy,
-                run.final_balance - settings.initial_balance,
-                run.n_trades,
-                int(np.count_nonzero(hit)),
-                float(pnl[hit].sum()),
-                ambiguous / total if total else 0.0,
-            )
+            policy_run(policy, primary_bars, run, run.final_balance - settings.initial_balance)
         )
     return result
+
+
+def policy_run(policy: str, primary: BarSeries, run: RawRun, pnl: float) -> PolicyRun:
+    """One policy's run: its P&L (``pnl``), its trades, the exits on bars where SL and TP
+    were both in range, their P&L and their share of all trades' absolute P&L."""
+    hit = both_in_range(primary, run)
+    trade_pnl = run.trades["pnl"]
+    total = float(np.abs(trade_pnl).sum())
+    ambiguous = float(np.abs(trade_pnl[hit]).sum())
+    return PolicyRun(
+        policy,
+        pnl,
+        run.n_trades,
+        int(np.count_nonzero(hit)),
+        float(trade_pnl[hit].sum()),
+        ambiguous / total if total else 0.0,
+    )
+
+
+def same_timeframe_note(primary: Timeframe) -> str:
+    return f"primary = data timeframe ({primary}): no finer bars, finer equals pessimistic"

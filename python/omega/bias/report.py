@@ -18,6 +18,8 @@ class Offence:
     ``what`` is ``indicator`` (a declared series as the strategy reads it), ``decision``
     (the decision-trace row: event and recorded values), ``trade`` or ``equity``; ``name``
     the indicator, or the differing fields; ``full`` and ``cut`` the two values (or rows).
+    In a basket, ``symbol`` is the instrument (``bar`` its primary bar) or ``account`` (the
+    account's equity, ``bar`` a point of the basket's timeline); "" for one instrument.
     """
 
     cut_bar: int  # primary bars in the cut run
@@ -28,6 +30,7 @@ class Offence:
     time: int
     full: Any
     cut: Any
+    symbol: str = ""
 
 
 @dataclass
@@ -35,7 +38,7 @@ class LookAheadResult:
     cuts: list[tuple[int, int]] = field(default_factory=list)  # (primary bars kept, cut time)
     bars_compared: int = 0
     decisions_compared: int = 0
-    indicators: list[str] = field(default_factory=list)
+    indicators: list[str] = field(default_factory=list)  # in a basket: "SYMBOL: series"
     offences: list[Offence] = field(default_factory=list)  # one per failing cut
 
     @property
@@ -44,7 +47,7 @@ class LookAheadResult:
 
     @property
     def first(self) -> Offence | None:
-        return min(self.offences, key=lambda o: (o.bar, o.cut_bar), default=None)
+        return min(self.offences, key=lambda o: (o.time, o.cut_bar), default=None)
 
 
 @dataclass
@@ -75,16 +78,21 @@ class WarmupFinding:
     bar: int | None = None
     time: int | None = None
     start_bar: int = 0  # the run's first bar in the full run (0: the full run)
+    symbol: str = ""  # the basket's instrument ("" for one instrument)
 
 
 @dataclass
 class WarmupResult:
+    """One instrument's warm-up check. A basket's: ``instruments`` holds each instrument's
+    (``runs`` empty here; ``findings`` all of theirs; ``needed`` the most any needs)."""
+
     declared: int | None
     needed: int | None  # primary bars seen before every declared indicator has a value
     needed_by: str = ""
     tolerance: float = 1e-12
     runs: list[OffsetRun] = field(default_factory=list)
     findings: list[WarmupFinding] = field(default_factory=list)
+    instruments: dict[str, WarmupResult] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -98,6 +106,7 @@ class StreamResult:
     decisions: int = 0
     trades: int = 0
     difference: str = ""  # the first difference, described
+    instruments: int = 0  # a basket's instruments (bars, decisions, trades summed over them)
 
     @property
     def ok(self) -> bool:
@@ -116,8 +125,12 @@ class PolicyRun:
 
 @dataclass
 class IntrabarResult:
+    """The runs under each policy (a basket's: the account's); a basket's ``instruments``
+    hold each instrument's (its P&L: its trades' summed P&L)."""
+
     runs: list[PolicyRun] = field(default_factory=list)
     note: str = ""
+    instruments: dict[str, IntrabarResult] = field(default_factory=dict)
 
     @property
     def band(self) -> float:
@@ -137,6 +150,7 @@ class BiasReport:
     intrabar: IntrabarResult | None = None
     runs: int = 0  # engine runs made
     seconds: float = 0.0
+    symbols: list[str] = field(default_factory=list)  # a basket's instruments, in order
 
     @property
     def ok(self) -> bool:
@@ -177,94 +191,162 @@ def _bars(n: int | None) -> str:
 
 
 def print_report(report: BiasReport, console: Console) -> None:
-    """Each check's table and verdict, then the overall one."""
+    """Each check's table and verdict, then the overall one (a basket's: per instrument)."""
     from rich.markup import escape
-    from rich.table import Table
 
     console.print(f"[bold]bias check[/]: {escape(report.subject)}")
+    if report.symbols:
+        console.print(f"instruments: {', '.join(report.symbols)}")
     console.print(
         f"data: {escape(report.data)}; {report.base_bars:,} base bars, "
         f"{report.primary_bars:,} primary bars; {report.runs} runs in {report.seconds:.1f} s"
     )
-    look = report.lookahead
-    if look is not None:
-        console.print("\n[bold]1. look-ahead[/] (reruns on the data cut at each point)")
+    if report.lookahead is not None:
+        _print_lookahead(report.lookahead, console)
+    if report.warmup is not None:
+        _print_warmup(report.warmup, console)
+    if report.stream is not None:
+        _print_stream(report.stream, console)
+    if report.intrabar is not None:
+        _print_intrabar(report.intrabar, console)
+    if report.ok:
+        console.print("\n[green]OK[/]: no bias found")
+    else:
+        console.print(f"\n[red]BIAS FOUND[/]: {', '.join(report.problems)}")
+
+
+def _where(o: Offence) -> str:
+    """``bar 12 (time)``, after the instrument in a basket."""
+    at = f"bar {o.bar:,} ({utc(o.time)})"
+    if o.symbol == "account":
+        return f"point {o.bar:,} of the account's timeline ({utc(o.time)})"
+    return f"{o.symbol} {at}" if o.symbol else at
+
+
+def _print_lookahead(look: LookAheadResult, console: Console) -> None:
+    from rich.markup import escape
+
+    console.print("\n[bold]1. look-ahead[/] (reruns on the data cut at each point)")
+    if any(": " in name for name in look.indicators):  # a basket's: one line per instrument
+        console.print("  indicators compared:")
+        by_symbol: dict[str, list[str]] = {}
+        for name in look.indicators:
+            symbol, series = name.split(": ", 1)
+            by_symbol.setdefault(symbol, []).append(series)
+        for symbol, names in by_symbol.items():
+            console.print(f"    {symbol}: {escape(', '.join(names))}")
+    else:
         names = ", ".join(look.indicators) or "none known (decision trace only)"
         console.print(f"  indicators compared: {escape(names)}")
+    console.print(
+        f"  {len(look.cuts)} cuts, {look.bars_compared:,} bars and "
+        f"{look.decisions_compared:,} decisions compared before them"
+    )
+    for o in sorted(look.offences, key=lambda o: o.cut_bar):
         console.print(
-            f"  {len(look.cuts)} cuts, {look.bars_compared:,} bars and "
-            f"{look.decisions_compared:,} decisions compared before them"
+            f"  [red]DIFFERS[/] cut at bar {o.cut_bar:,} ({utc(o.cut_time)}): "
+            f"{_WHAT[o.what]} [bold]{escape(o.name)}[/] at {escape(_where(o))}"
         )
-        for o in sorted(look.offences, key=lambda o: o.cut_bar):
-            console.print(
-                f"  [red]DIFFERS[/] cut at bar {o.cut_bar:,} ({utc(o.cut_time)}): "
-                f"{_WHAT[o.what]} [bold]{escape(o.name)}[/] at bar {o.bar:,} ({utc(o.time)})"
-            )
-            console.print(f"      full run: {escape(_value(o.full))}")
-            console.print(f"      cut run:  {escape(_value(o.cut))}")
-        first = look.first
-        if first is None:
-            console.print("  [green]PASS[/]: every value and decision before each cut unchanged")
-        else:
-            console.print(
-                f"  [red]FAIL[/]: first offending bar {first.bar:,} ({utc(first.time)}), "
-                f"{_WHAT[first.what]} {escape(first.name)} changed when the data was cut"
-            )
-    warm = report.warmup
-    if warm is not None:
-        console.print("\n[bold]2. warm-up[/] (reruns from later starts)")
-        declared = "none" if warm.declared is None else f"{warm.declared:,} bars"
-        needed = "unknown" if warm.needed is None else f"{warm.needed:,} bars"
-        by = f" ({escape(warm.needed_by)})" if warm.needed_by else ""
+        console.print(f"      full run: {escape(_value(o.full))}")
+        console.print(f"      cut run:  {escape(_value(o.cut))}")
+    first = look.first
+    if first is None:
+        console.print("  [green]PASS[/]: every value and decision before each cut unchanged")
+    else:
+        console.print(
+            f"  [red]FAIL[/]: first offending {escape(_first_where(first))}, "
+            f"{_WHAT[first.what]} {escape(first.name)} changed when the data was cut"
+        )
+
+
+def _first_where(o: Offence) -> str:
+    if o.symbol and o.symbol != "account":
+        return f"instrument {o.symbol}, bar {o.bar:,} ({utc(o.time)})"
+    return _where(o)
+
+
+def _print_warmup(warm: WarmupResult, console: Console) -> None:
+    from rich.markup import escape
+
+    console.print("\n[bold]2. warm-up[/] (reruns from later starts)")
+    parts = warm.instruments or {"": warm}
+    for symbol, part in parts.items():
+        if symbol:
+            console.print(f"  [bold]{symbol}[/]")
+        declared = "none" if part.declared is None else f"{part.declared:,} bars"
+        needed = "unknown" if part.needed is None else f"{part.needed:,} bars"
+        by = f" ({escape(part.needed_by)})" if part.needed_by else ""
         console.print(f"  declared warm-up: {declared}; indicators need: {needed}{by}")
-        if warm.runs:
-            table = Table(
-                title=f"bars until equal to the full run for good (tolerance {warm.tolerance:g}), "
-                "per later start",
-                title_justify="left",
-            )
-            table.add_column("series")
-            for run in warm.runs:
-                table.add_column(f"start {run.start_bar:,}", justify="right")
-            series_names = [c.name for c in warm.runs[0].series]
-            for name in series_names:
-                cells = []
-                for run in warm.runs:
-                    c = next((c for c in run.series if c.name == name), None)
-                    cells.append("-" if c is None or not c.compared else _bars(c.bars))
-                table.add_row(escape(name), *cells)
+        if part.runs:
+            console.print(_warmup_table(part, symbol))
+    if any(c.bars is None and c.compared for p in parts.values() for r in p.runs for c in r.series):
+        console.print("  (never: still differs at the run's last bar)")
+    for f in warm.findings:
+        console.print(f"  [red]FLAG[/]: {escape(f.message)}")
+    console.print("  [green]PASS[/]" if warm.ok else "  [red]FAIL[/]")
+
+
+def _warmup_table(warm: WarmupResult, symbol: str) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    title = (
+        f"bars until equal to the full run for good (tolerance {warm.tolerance:g}), "
+        "per later start"
+    )
+    table = Table(title=f"{symbol}: {title}" if symbol else title, title_justify="left")
+    table.add_column("series")
+    for run in warm.runs:
+        table.add_column(f"start {run.start_bar:,}", justify="right")
+    for name in [c.name for c in warm.runs[0].series]:
+        cells = []
+        for run in warm.runs:
+            c = next((c for c in run.series if c.name == name), None)
+            cells.append("-" if c is None or not c.compared else _bars(c.bars))
+        table.add_row(escape(name), *cells)
+    table.add_section()
+    table.add_row("decisions (events)", *(_bars(r.decisions_from) for r in warm.runs))
+    table.add_row(
+        "trades changed / full run's",
+        *(f"{r.trades_changed} / {r.trades_compared}" for r in warm.runs),
+    )
+    return table
+
+
+def _print_stream(stream: StreamResult, console: Console) -> None:
+    from rich.markup import escape
+
+    console.print("\n[bold]3. stream vs batch[/]")
+    if stream.skipped:
+        console.print(f"  skipped: {escape(stream.skipped)}")
+    elif stream.ok:
+        over = f" over {stream.instruments} instruments" if stream.instruments else ""
+        console.print(
+            f"  [green]PASS[/]: {stream.bars:,} bars, {stream.decisions:,} decisions and "
+            f"{stream.trades:,} trades identical{over}"
+        )
+    else:
+        console.print(f"  [red]FAIL[/]: {escape(stream.difference)}")
+
+
+def _print_intrabar(intra: IntrabarResult, console: Console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print("\n[bold]4. intrabar bounds[/] (information)")
+    table = Table(title_justify="left")
+    basket = bool(intra.instruments)
+    columns = ("policy", "P&L", "trades", "SL+TP bars", "their P&L", "share of |P&L|")
+    if basket:
+        columns = ("instrument", *columns)
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("instrument", "policy") else "right")
+    parts = {"account": intra, **intra.instruments} if basket else {"": intra}
+    for symbol, part in parts.items():
+        if basket and symbol != "account":
             table.add_section()
-            table.add_row("decisions (events)", *(_bars(r.decisions_from) for r in warm.runs))
-            table.add_row(
-                "trades changed / full run's",
-                *(f"{r.trades_changed} / {r.trades_compared}" for r in warm.runs),
-            )
-            console.print(table)
-            if any(c.bars is None and c.compared for r in warm.runs for c in r.series):
-                console.print("  (never: still differs at the run's last bar)")
-        for f in warm.findings:
-            console.print(f"  [red]FLAG[/]: {escape(f.message)}")
-        console.print("  [green]PASS[/]" if warm.ok else "  [red]FAIL[/]")
-    stream = report.stream
-    if stream is not None:
-        console.print("\n[bold]3. stream vs batch[/]")
-        if stream.skipped:
-            console.print(f"  skipped: {escape(stream.skipped)}")
-        elif stream.ok:
-            console.print(
-                f"  [green]PASS[/]: {stream.bars:,} bars, {stream.decisions:,} decisions and "
-                f"{stream.trades:,} trades identical"
-            )
-        else:
-            console.print(f"  [red]FAIL[/]: {escape(stream.difference)}")
-    intra = report.intrabar
-    if intra is not None:
-        console.print("\n[bold]4. intrabar bounds[/] (information)")
-        table = Table(title_justify="left")
-        for column in ("policy", "P&L", "trades", "SL+TP bars", "their P&L", "share of |P&L|"):
-            table.add_column(column, justify="left" if column == "policy" else "right")
-        for r in intra.runs:
-            table.add_row(
+        for r in part.runs:
+            cells = (
                 r.policy,
                 f"{r.pnl:,.2f}",
                 f"{r.trades:,}",
@@ -272,11 +354,11 @@ def print_report(report: BiasReport, console: Console) -> None:
                 f"{r.ambiguous_pnl:,.2f}",
                 f"{r.ambiguous_share:.1%}",
             )
-        console.print(table)
-        console.print(f"  P&L band: {intra.band:,.2f}")
-        if intra.note:
-            console.print(f"  {escape(intra.note)}")
-    if report.ok:
-        console.print("\n[green]OK[/]: no bias found")
-    else:
-        console.print(f"\n[red]BIAS FOUND[/]: {', '.join(report.problems)}")
+            table.add_row(*((symbol, *cells) if basket else cells))
+    console.print(table)
+    console.print(f"  P&L band{' of the account' if basket else ''}: {intra.band:,.2f}")
+    if basket:
+        bands = ", ".join(f"{s} {part.band:,.2f}" for s, part in intra.instruments.items())
+        console.print(f"  per instrument: {bands}")
+    if intra.note:
+        console.print(f"  {escape(intra.note)}")

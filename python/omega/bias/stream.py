@@ -38,37 +38,37 @@ def check_stream(
     bounds = sorted({c for c in chunks if 0 < c < tail} | ({tail} if tail > 0 else set()))
     run = subject.stream(bars, bounds)
     assert run is not None  # no skip reason: the subject streams
-    rows_full, rows_run = full.trace or [], run.trace or []
+    rows_full = full.trace or []
     decided = sum(1 for event in events(rows_full) if event != "none")
     result = StreamResult(bars=len(rows_full), decisions=decided, trades=full.n_trades)
+    result.difference = run_difference(full, run)
+    return result
+
+
+def run_difference(full: RawRun, run: RawRun) -> str:
+    """The first difference between a batch run and a streamed one, described ("" when
+    they are equal): decision trace, trades, equity, counters."""
+    rows_full, rows_run = full.trace or [], run.trace or []
     diff = first_row_difference(rows_full, rows_run, min(len(rows_full), len(rows_run)))
     if diff is not None:
         i, fields = diff
-        result.difference = (
+        return (
             f"decision at bar {i:,}: {', '.join(fields)} differ "
             f"(batch {rows_full[i]!r}, stream {rows_run[i]!r})"
         )
-        return result
     if len(rows_full) != len(rows_run):
-        result.difference = f"batch decided {len(rows_full):,} bars, stream {len(rows_run):,}"
-        return result
+        return f"batch decided {len(rows_full):,} bars, stream {len(rows_run):,}"
     names = list(full.trades)
     want, got = trade_rows(full), trade_rows(run)
     for j, (a, b) in enumerate(zip(want, got, strict=False)):
         fields = trade_difference(a, b, names)
         if fields:
-            result.difference = f"trade #{j}: {', '.join(fields)} differ"
-            return result
+            return f"trade #{j}: {', '.join(fields)} differ"
     if len(want) != len(got):
-        result.difference = f"batch {len(want)} trades, stream {len(got)}"
-        return result
+        return f"batch {len(want)} trades, stream {len(got)}"
     if len(full.equity) != len(run.equity) or not equal_values(full.equity, run.equity).all():
-        result.difference = "equity curves differ"
-        return result
+        return "equity curves differ"
     for name in ("final_balance", "bars_processed", "ignored_signals", "dropped_orders"):
         if getattr(full, name) != getattr(run, name):
-            result.difference = (
-                f"{name}: batch {getattr(full, name)!r}, stream {getattr(run, name)!r}"
-            )
-            return result
-    return result
+            return f"{name}: batch {getattr(full, name)!r}, stream {getattr(run, name)!r}"
+    return ""

@@ -6,11 +6,9 @@ a streaming replay where one exists, and its warm-up declaration. `subject_for` 
 engine mode exactly as `omega.run_backtest` does (auto, env flags, plugins) and returns a
 `StrategySubject`.
 
-Portfolios (several instruments in one run) do not exist yet. The seam for them is here: a
-portfolio config will get its own `Subject` whose ``run`` returns one `RawRun` per
-instrument (or a combined one) and whose ``series`` keys carry the instrument; the checks
-iterate over what ``run`` returns and need no other change. Until then `subject_for` refuses
-a config it cannot run as one strategy with a named `ConfigError`.
+A basket (an ``instruments:`` config: several instruments on one account, any strategy
+kind) is `omega.bias.basket.BasketSubject`: its runs are basket runs, compared member by
+member with the functions the single-instrument checks use.
 """
 
 from __future__ import annotations
@@ -51,9 +49,14 @@ class Subject(Protocol):
 
     def run(self, bars: BarSeries, settings: EngineSettings, *, trace: bool) -> RawRun: ...
 
-    def series(self, bars: BarSeries, settings: EngineSettings) -> dict[str, np.ndarray] | None: ...
-
-    def stream(self, bars: BarSeries, chunks: list[int]) -> RawRun | None: ...
+    def series(self, bars: BarSeries, settings: EngineSettings) -> dict[str, np.ndarray] | None:
+        """Each declared indicator as the strategy reads it at the close of each primary bar
+        (NaN before its timeframe's first close), keyed ``spec timeframe side``; None when
+        the declarations are not known (plugins, Rust-only strategies)."""
+        found = self._declarations(settings)
+        if found is None:
+            return None
+        return read_series(bars, settings, *found, python=self.mode == "python")
 
     def coarsest_timeframe(self, settings: EngineSettings) -> Timeframe: ...
 
@@ -233,6 +236,43 @@ class StrategySubject:
                 f"got {value!r}"
             )
         return value
+
+
+def read_series(
+    bars: BarSeries,
+    settings: EngineSettings,
+    requests: list[IndicatorRequest],
+    read: list,
+    *,
+    python: bool,
+) -> dict[str, np.ndarray]:
+    """The declared series ``requests`` (and timeframes ``read``) as a strategy reads them
+    at each primary close, computed as its mode does (``python``: the Python indicators,
+    else the Rust ones); keyed ``spec timeframe side``."""
+    from omega.engine.market import SeriesSource, build_market
+    from omega.indicators import IndicatorCache
+
+    source: SeriesSource
+    if python:
+        source = IndicatorCache()
+    else:
+        from omega.engine.hybrid import RustIndicators
+
+        source = RustIndicators()
+    market = build_market(bars, settings, requests, source, read)
+    out: dict[str, np.ndarray] = {}
+    for request, (_values, visible, view) in zip(requests, market.handles, strict=True):
+        key = f"{request.spec} {request.timeframe} {request.side}"
+        if key in out:
+            continue  # an equal declaration reads the same series
+        if visible is None:
+            out[key] = np.asarray(view, dtype=np.float64)
+            continue
+        index = np.asarray(visible, dtype=np.int64)
+        column = np.asarray(view, dtype=np.float64)
+        read_at = column[np.maximum(index, 0)] if len(column) else np.full(len(index), np.nan)
+        out[key] = np.where(index >= 0, read_at, np.nan)
+    return out
 
 
 def subject_for(config: BacktestConfig, env: Mapping[str, str] | None = None) -> StrategySubject:

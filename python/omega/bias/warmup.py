@@ -111,6 +111,32 @@ def check_warmup(
 ) -> WarmupResult:
     settings = subject.settings
     declared = subject.declared_warmup
+    result = warmup_result(full, full_series, declared, tolerance)
+    for start, stop, skipped in offset_points(bars, settings.primary_timeframe, coarsest, count):
+        step(f"warm-up: start at bar {skipped:,}")
+        part = isolated(bars, start, stop)
+        run = subject.run(part, settings, trace=True)
+        series = subject.series(part, settings) if full_series is not None else None
+        stop_time = int(bars.time[stop]) if stop < len(bars) else None
+        offset = compare_window(
+            full, run, full_series, series, skipped, int(bars.time[start]), stop_time, tolerance
+        )
+        if offset is None:  # pragma: no cover - starts are on whole coarse bars
+            continue
+        result.runs.append(offset)
+        flag_early(result, run, declared, series, skipped)
+    return result
+
+
+def warmup_result(
+    full: RawRun,
+    full_series: dict[str, np.ndarray] | None,
+    declared: int | None,
+    tolerance: float,
+    symbol: str = "",
+) -> WarmupResult:
+    """The bars the indicators need, and the findings of the full run: a declaration
+    shorter than that, a decision before it (``symbol``: a basket's instrument)."""
     needed = first_value(full_series) if full_series else None
     result = WarmupResult(
         declared,
@@ -122,60 +148,85 @@ def check_warmup(
         result.findings.append(
             WarmupFinding(
                 "short_declaration",
-                f"warm-up declared as {declared:,} bars, but {needed[1]} needs "
-                f"{needed[0]:,} (its first value at bar {needed[0] - 1:,})",
+                f"{_prefix(symbol)}warm-up declared as {declared:,} bars, but {needed[1]} "
+                f"needs {needed[0]:,} (its first value at bar {needed[0] - 1:,})",
+                symbol=symbol,
             )
         )
-    _early(result, full, declared, needed, 0)
-    rows_full = full.trace or []
-    events_full = events(rows_full)
-    trades_full = trade_rows(full, (*TRADE_KEY, "exit_index"))
-    for start, stop, skipped in offset_points(bars, settings.primary_timeframe, coarsest, count):
-        step(f"warm-up: start at bar {skipped:,}")
-        part = isolated(bars, start, stop)
-        run = subject.run(part, settings, trace=True)
-        n = len(run.equity_time)
-        if not np.array_equal(
-            run.equity_time, full.equity_time[skipped : skipped + n]
-        ):  # pragma: no cover - starts are on whole coarse bars, so primary bars line up
-            continue
-        series = subject.series(part, settings) if full_series is not None else None
-        curves = []
-        for name, values in (full_series or {}).items():
-            bars_, compared = converged(
-                values[skipped : skipped + n], (series or {})[name], tolerance
-            )
-            curves.append(Convergence(name, bars_, compared))
-        values_full = trace_values(rows_full[skipped : skipped + n])
-        values_run = trace_values(run.trace or [])
-        unrecorded = np.zeros(n, dtype=bool)  # a name the later run never recorded
-        for name in (k for k in values_full if not k.endswith("?")):
-            both = values_full[name + "?"] & values_run.get(name + "?", unrecorded)
-            other = values_run.get(name, np.full(n, np.nan))
-            bars_, compared = converged(values_full[name], other, tolerance, both)
-            curves.append(Convergence(f"recorded {name}", bars_, compared))
-        pairs = zip(events_full[skipped : skipped + n], events(run.trace or []), strict=True)
-        differ = [i for i, (a, b) in enumerate(pairs) if a != b]
-        start_time = int(bars.time[start])
-        # trades decided inside the window: those the full run closed before its end, and
-        # the window's own but the one its end of data closed
-        want = Counter(t[:-1] for t in trades_full if t[0] >= start_time and t[-1] < skipped + n)
-        got = Counter(t for t in trade_rows(run, TRADE_KEY) if t[5] != END_OF_DATA)
-        changed = sum(((want - got) + (got - want)).values())
-        result.runs.append(
-            OffsetRun(
-                skipped,
-                start_time,
-                n,
-                curves,
-                differ[-1] + 1 if differ else 0,
-                changed,
-                sum(want.values()),
-            )
-        )
-        run_needed = first_value(series) if series else None
-        _early(result, run, declared, run_needed, skipped)
+    flag_early(result, full, declared, full_series, 0, symbol)
     return result
+
+
+def flag_early(
+    result: WarmupResult,
+    run: RawRun,
+    declared: int | None,
+    series: dict[str, np.ndarray] | None,
+    start_bar: int,
+    symbol: str = "",
+) -> None:
+    """Flag the run's first decision before its warm-up: its declaration, or the bars its
+    own ``series`` need before each has a value."""
+    _early(result, run, declared, first_value(series) if series else None, start_bar, symbol)
+
+
+def _prefix(symbol: str) -> str:
+    return f"{symbol}: " if symbol else ""
+
+
+def compare_window(
+    full: RawRun,
+    run: RawRun,
+    full_series: dict[str, np.ndarray] | None,
+    series: dict[str, np.ndarray] | None,
+    skipped: int,
+    start_time: int,
+    stop_time: int | None,
+    tolerance: float,
+) -> OffsetRun | None:
+    """A run started at ``start_time`` (``skipped`` primary bars into ``full``) and ending
+    before ``stop_time`` (None: at the end) against the full run over its bars: each series
+    and recorded value, the decision events, the trades. None when its primary bars are
+    not the full run's (a start inside a primary bar)."""
+    n = len(run.equity_time)
+    if not np.array_equal(run.equity_time, full.equity_time[skipped : skipped + n]):
+        return None
+    curves = []
+    for name, values in (full_series or {}).items():
+        bars_, compared = converged(values[skipped : skipped + n], (series or {})[name], tolerance)
+        curves.append(Convergence(name, bars_, compared))
+    rows_full = (full.trace or [])[skipped : skipped + n]
+    values_full = trace_values(rows_full)
+    values_run = trace_values(run.trace or [])
+    unrecorded = np.zeros(n, dtype=bool)  # a name the later run never recorded
+    for name in (k for k in values_full if not k.endswith("?")):
+        both = values_full[name + "?"] & values_run.get(name + "?", unrecorded)
+        other = values_run.get(name, np.full(n, np.nan))
+        bars_, compared = converged(values_full[name], other, tolerance, both)
+        curves.append(Convergence(f"recorded {name}", bars_, compared))
+    pairs = zip(events(rows_full), events(run.trace or []), strict=True)
+    differ = [i for i, (a, b) in enumerate(pairs) if a != b]
+    # trades decided inside the window: those the full run closed before the window's end
+    # (by time: a basket's stop-out closes a member between its bars) and the window's own,
+    # neither closed by an end of data (the full run's last window ends where it does)
+    want = Counter(
+        t[:-1]
+        for t in trade_rows(full, (*TRADE_KEY, "exit_time"))
+        if t[0] >= start_time
+        and (stop_time is None or t[-1] < stop_time)
+        and t[5] != END_OF_DATA
+    )
+    got = Counter(t for t in trade_rows(run, TRADE_KEY) if t[5] != END_OF_DATA)
+    changed = sum(((want - got) + (got - want)).values())
+    return OffsetRun(
+        skipped,
+        start_time,
+        n,
+        curves,
+        differ[-1] + 1 if differ else 0,
+        changed,
+        sum(want.values()),
+    )
 
 
 def _early(
@@ -184,6 +235,7 @@ def _early(
     declared: int | None,
     needed: tuple[int, str] | None,
     start_bar: int,
+    symbol: str = "",
 ) -> None:
     """Flag the run's first decision before its warm-up (a decision at the close of bar
     ``limit - 1`` has seen ``limit`` bars: the first one allowed), if any."""
@@ -202,10 +254,12 @@ def _early(
             result.findings.append(
                 WarmupFinding(
                     "early_decision",
-                    f"{row['event']} at bar {bar:,} ({utc(row['time'])}) of {where}, before {why}",
+                    f"{_prefix(symbol)}{row['event']} at bar {bar:,} ({utc(row['time'])}) of "
+                    f"{where}, before {why}",
                     bar,
                     int(row["time"]),
                     start_bar,
+                    symbol,
                 )
             )
             return
