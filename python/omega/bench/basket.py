@@ -66,11 +66,10 @@ WORKLOADS: dict[str, dict[str, Any]] = {
     # The default config's strategy: M5 primary with an H1 trend filter, risk-percent sizing.
     "mean_reversion": {},
     # Always in the market on M1, a trade every few dozen bars: the cost per bar and per
-    # trade. A tenth of a lot each (the strategy sets no stop to size a risk from).
+    # trade. A tenth of a lot per trade (the strategy's own size, which its signals carry).
     "sma_cross": {
-        "strategy": {"name": "sma_cross"},
+        "strategy": {"name": "sma_cross", "params": {"size": 0.1}},
         "timeframes": {"primary": "M1", "extra": []},
-        "execution": {"sizing": {"mode": "fixed", "lots": 0.1}},
     },
 }
 BASKET_CALL = "omega.basket.run_basket(config, bars=bars)"
