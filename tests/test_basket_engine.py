@@ -348,3 +348,42 @@ def test_a_basket_of_one_is_the_single_run(engine: str, case: str) -> None:
     assert (len(single.skipped_orders) > 0) == (case == "margin")
     assert np.array_equal(basket.equity, single.equity)
     assert basket.final_balance == single.final_balance
+
+
+# --------------------------------------------------------------------------------------------
+# instrument ids
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_each_member_carries_its_instrument_id(engine: str) -> None:
+    import dataclasses
+
+    seen: dict[str, set] = {"EURUSD": set(), "GBPUSD": set()}
+
+    def recorder(symbol: str):
+        def on_bar(data) -> None:
+            seen[symbol].add(("slice", data.instrument))
+            if data.position is not None:
+                seen[symbol].add(("position", data.position.instrument))
+
+        return on_bar
+
+    eu = hourly([FLAT_EU] * 5, EURUSD)
+    gu = hourly([FLAT_GU] * 5, GBPUSD)
+    runs = []
+    for k, (bars, inst) in enumerate(((eu, EURUSD), (gu, GBPUSD))):
+        strategy = ScriptedStrategy({0: TradeSignal.long()}, on_bar=recorder(inst.symbol))
+        runs.append((bars, strategy, dataclasses.replace(settings(inst), instrument_id=k)))
+    (run_basket_python if engine == "python" else run_basket_hybrid)(runs)
+    assert seen["EURUSD"] == {("slice", 0), ("position", 0)}
+    assert seen["GBPUSD"] == {("slice", 1), ("position", 1)}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_signal_for_another_instrument_is_refused(engine: str) -> None:
+    from omega.errors import StrategyError
+
+    bars = hourly([FLAT_EU] * 4, EURUSD)
+    signal = TradeSignal.long(instrument=1)
+    with pytest.raises(StrategyError, match="signal at bar 0 is for instrument 1"):
+        run(engine, [(bars, {0: signal}, settings(EURUSD))])

@@ -60,21 +60,29 @@ def load_basket_bars(config: BacktestConfig) -> dict[str, BarSeries]:
     return {inst.symbol: load_bars(m) for inst, m in zip(instruments, members, strict=True)}
 
 
-def member_settings(config: BacktestConfig, bars: Mapping[str, BarSeries]) -> list[EngineSettings]:
-    """Each member's engine settings; a cross without its own conversion converts through
-    the basket's pair of its quote currency and the account currency (that pair's bid
-    closes, as for a conversion file)."""
+def member_settings(
+    config: BacktestConfig, bars: Mapping[str, BarSeries] | None
+) -> list[EngineSettings]:
+    """Each member's engine settings, its instrument id its place in the list; a cross
+    without its own conversion converts through the basket's pair of its quote currency and
+    the account currency (that pair's bid closes, as for a conversion file; ``bars`` by
+    symbol are needed then)."""
     out = []
-    symbols = list(bars)
-    for member in member_configs(config):
-        settings = member.to_engine_settings()
+    symbols = list(bars or ())
+    for k, member in enumerate(member_configs(config)):
+        settings = dataclasses.replace(member.to_engine_settings(), instrument_id=k)
         instrument = settings.instrument
         currency = settings.account_currency
         cross = currency not in (instrument.base_currency, instrument.quote_currency)
         if cross and settings.cross is None:
             pair = conversion_pair(symbols, instrument.quote_currency, currency)
             if pair is None:  # check_basket refuses such a config
-                raise ConfigError(f"instruments: no conversion for {instrument.symbol}")
+                raise ConfigError(f"instruments[{k}] ({instrument.symbol}): no conversion")
+            if bars is None:
+                raise ConfigError(
+                    f"instruments[{k}] ({instrument.symbol}) converts through the basket's "
+                    f"{pair}: give the basket's bars"
+                )
             leg = bars[pair]
             settings = dataclasses.replace(
                 settings,

@@ -130,7 +130,8 @@ def basket_bars(case: BasketCase) -> dict[str, BarSeries]:
 
 def _with_conversions(case: BasketCase, bars: dict[str, BarSeries]) -> list[EngineSettings]:
     out = []
-    for symbol, settings in zip(case.symbols, case.settings, strict=True):
+    for k, (symbol, settings) in enumerate(zip(case.symbols, case.settings, strict=True)):
+        settings = dataclasses.replace(settings, instrument_id=k)
         pair = _conversion(symbol, case.symbols)
         if pair is not None:
             inst = settings.instrument

@@ -150,10 +150,7 @@ class BasketStreamSession:
         from omega.config.basket import member_configs
 
         members = member_configs(config)
-        if bars is None:
-            settings = [member.to_engine_settings() for member in members]
-        else:
-            settings = member_settings(config, bars)
+        settings = member_settings(config, bars)
         return cls(
             [
                 (m.strategy.name, dict(m.strategy.params), s)

@@ -25,6 +25,8 @@ pub struct Portfolio {
     contract_size: f64,
     /// The conversion rate of the current bar (a cross; 1.0 otherwise).
     pub cross_rate: f64,
+    /// The id the open position carries.
+    instrument: InstrumentId,
 }
 
 impl Portfolio {
@@ -46,7 +48,14 @@ impl Portfolio {
             fees,
             contract_size,
             cross_rate: 1.0,
+            instrument: InstrumentId(0),
         }
+    }
+
+    /// The same account, its positions carrying `instrument`.
+    pub fn for_instrument(mut self, instrument: InstrumentId) -> Self {
+        self.instrument = instrument;
+        self
     }
 
     pub fn to_account(&self, amount_quote: f64, rate: f64) -> f64 {
@@ -110,7 +119,7 @@ impl Portfolio {
             max_bars,
             unrealized_pnl: 0.0,
             tag,
-            instrument: InstrumentId(0),
+            instrument: self.instrument,
         });
     }
 

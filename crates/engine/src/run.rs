@@ -415,7 +415,7 @@ pub(crate) fn init_strategy<S: Strategy>(
 ) -> Result<(Vec<Declared>, Vec<Timeframe>), EngineError> {
     let primary_tf = settings.primary_timeframe;
     let instrument = ApiInstrument {
-        id: InstrumentId(0),
+        id: InstrumentId(settings.instrument_id),
         symbol: settings.instrument.symbol.clone(),
         pip_size: settings.instrument.pip_size,
     };
@@ -769,6 +769,8 @@ pub(crate) struct Stepper {
     /// marks (0.0 for a single-instrument run), for sizing and the free-margin check.
     pub(crate) others_unrealized: f64,
     pub(crate) others_margin: f64,
+    /// The id slices, positions and working orders carry (its place in a basket; 0 alone).
+    instrument: InstrumentId,
     ignored_signals: usize,
     skipped_orders: Vec<SkippedOrder>,
     /// The equity curve; empty when `stream` takes the equity instead (a sweep).
@@ -815,7 +817,8 @@ impl Stepper {
                 conversion,
                 settings.fees,
                 ins.contract_size,
-            ),
+            )
+            .for_instrument(InstrumentId(settings.instrument_id)),
             pending_exit: None,
             pending_entry: None,
             working: None,
@@ -840,6 +843,7 @@ impl Stepper {
             point: ins.point,
             others_unrealized: 0.0,
             others_margin: 0.0,
+            instrument: InstrumentId(settings.instrument_id),
             ignored_signals: 0,
             skipped_orders: Vec::new(),
             equity: Vec::with_capacity(capacity),
@@ -1528,7 +1532,7 @@ impl Stepper {
                 indicators: inputs.indicators,
                 position: None,
                 recorder: self.options.trace.then_some(&self.recorder),
-                instrument: InstrumentId(0),
+                instrument: self.instrument,
                 in_session: self.in_session,
             });
             strategy
@@ -1613,7 +1617,7 @@ impl Stepper {
             indicators: inputs.indicators,
             position: Some(pos),
             recorder: self.options.trace.then_some(&self.recorder),
-            instrument: InstrumentId(0),
+            instrument: self.instrument,
             in_session: self.in_session,
         });
         let actions = strategy
@@ -1712,7 +1716,7 @@ impl Stepper {
                 indicators: inputs.indicators,
                 position: self.book.position.as_ref(),
                 recorder: self.options.trace.then_some(&self.recorder),
-                instrument: InstrumentId(0),
+                instrument: self.instrument,
                 in_session: self.in_session,
             });
             strategy
@@ -1723,6 +1727,13 @@ impl Stepper {
             return Ok(());
         };
         check_signal(&signal, i)?;
+        if let Some(other) = signal.instrument.filter(|&id| id != self.instrument) {
+            return Err(EngineError::Strategy(format!(
+                "signal at bar {i} is for instrument {}; this run trades instrument {} (a \
+                 strategy trades its slice's instrument: leave the field unset)",
+                other.0, self.instrument.0
+            )));
+        }
         if flat || matches!(self.pending_exit, Some(PendingExit::Full(_))) {
             // A new signal replaces a working order.
             if self.working.take().is_some() {
@@ -1743,7 +1754,7 @@ impl Stepper {
                     bars_left: signal.expiry_bars,
                     expires_at: signal.expires_at,
                     tag: signal.tag.clone(),
-                    instrument: InstrumentId(0),
+                    instrument: self.instrument,
                 };
                 self.working = Some(Working { signal, view });
             }

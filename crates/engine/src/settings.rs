@@ -184,6 +184,9 @@ pub struct EngineSettings {
     pub initial_balance: f64,
     pub account_currency: String,
     pub instrument: Instrument,
+    /// The instrument's id: its place in a basket's `instruments:` list (0 alone). Slices,
+    /// positions and working orders carry it; a signal naming another id is refused.
+    pub instrument_id: u32,
     pub end_of_data: EndOfData,
     pub swap: Option<SwapSettings>,
     pub margin: Option<MarginSettings>,
@@ -222,6 +225,7 @@ impl Default for EngineSettings {
             max_bars_held: None,
             initial_balance: 100_000.0,
             account_currency: "USD".into(),
+            instrument_id: 0,
             instrument: Instrument::default(),
             end_of_data: EndOfData::LastClose,
             swap: None,

@@ -194,6 +194,7 @@ pub fn engine_settings(s: &Bound<'_, PyAny>) -> PyResult<EngineSettings> {
         initial_balance: get(s, "initial_balance", "settings")?,
         account_currency: get(s, "account_currency", "settings")?,
         instrument,
+        instrument_id: get(s, "instrument_id", "settings")?,
     })
 }
 

@@ -178,7 +178,7 @@ class _Driver:
         slice_dict = self.slice.__dict__
         slice_dict["value"] = reader.value
         slice_dict["closed_bars"] = reader.closed_bars
-        return Position(mirror)
+        return Position(mirror, self._settings.instrument_id)
 
     def detach(self) -> None:
         """Drop the reader (and the series it copied) once the run is over."""

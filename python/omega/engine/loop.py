@@ -491,7 +491,7 @@ class _Loop:
             signal.direction, t, i, fill, lots, sl, tp, signal.max_bars, signal.tag
         )
         self.portfolio.margin = margin
-        self.view = Position(pos)
+        self.view = Position(pos, self.settings.instrument_id)
         return True
 
     def meet_range(self, i: int) -> None:
@@ -759,6 +759,18 @@ class _Loop:
             raise _strategy_failure(
                 strategy, i, t, TypeError(f"evaluate returned {decided!r}, not a TradeSignal")
             )
+        own = self.settings.instrument_id
+        if decided.instrument is not None and decided.instrument != own:
+            raise _strategy_failure(
+                strategy,
+                i,
+                t,
+                StrategyError(
+                    f"signal at bar {i} is for instrument {decided.instrument}; this run trades "
+                    f"instrument {own} (a strategy trades its slice's instrument: leave the "
+                    "field unset)"
+                ),
+            )
         recorder = self.recorder
         if self.portfolio.position is None or (
             self.exit_reason is not None and self.exit_fraction is None
@@ -775,6 +787,7 @@ class _Loop:
             else:
                 self.working = decided
                 self.working_view = WorkingOrder(decided, i)
+                self.working_view.instrument = self.settings.instrument_id
         else:
             self.ignored += 1
             if recorder is not None:

@@ -42,7 +42,7 @@ def run_context(strategy: Strategy, settings: EngineSettings) -> RunContext:
     instrument = settings.instrument
     timeframes = sorted({primary, *settings.timeframes}, key=lambda tf: tf.seconds)
     return RunContext(
-        Instrument(0, instrument.symbol, instrument.pip_size),
+        Instrument(settings.instrument_id, instrument.symbol, instrument.pip_size),
         primary,
         tuple(timeframes),
         strategy.params,
@@ -121,4 +121,11 @@ def market_from_series(
             tf, side, spec = request
             values = computed[request] = compact(cache.get(views[tf], side, spec))
         indicators.append(values)
-    return MarketData(primary, views, visible, indicators, [r.timeframe for r in requests])
+    return MarketData(
+        primary,
+        views,
+        visible,
+        indicators,
+        [r.timeframe for r in requests],
+        settings.instrument_id,
+    )

@@ -165,6 +165,9 @@ class EngineSettings:
     initial_balance: float = 100_000.0
     account_currency: str = "USD"
     instrument: Instrument = field(default_factory=Instrument)
+    # the instrument's id: its place in a basket's instruments: list (0 alone); slices,
+    # positions and working orders carry it, and a signal naming another id is refused
+    instrument_id: int = 0
     end_of_data: EndOfData = "last_close"
     swap: SwapSettings | None = None
     margin: MarginSettings | None = None
