@@ -10,6 +10,7 @@ from omega.engine.settings import EngineSettings
 from omega.timeframes import Timeframe
 
 __all__ = [
+    "BasketStreamSession",
     "StreamSession",
     "_panic_at_boundary",
     "compute_metrics",
@@ -23,6 +24,9 @@ __all__ = [
     "release_buffers",
     "run_backtest",
     "run_backtest_plugin",
+    "run_basket",
+    "run_basket_hybrid",
+    "run_basket_plugin",
     "run_hybrid",
     "run_sweep",
     "rust_strategy_names",
@@ -275,6 +279,62 @@ class StreamSession:
         """The session after the last primary close."""
     def finish(self) -> _RunOutput:
         """Ends the stream; the dict of `run_backtest` without ``metrics``."""
+
+class _BasketResult(TypedDict):
+    """A basket run: each member's `_RunOutput` (its ``equity`` is the member's open P&L at
+    each of its primary closes) and the account's timeline and equity."""
+
+    members: list[_RunOutput]
+    time: npt.NDArray[np.int64]
+    equity: npt.NDArray[np.float64]
+    final_balance: float
+
+def run_basket(members: list[tuple[Any, ...]], trace: bool = False) -> _BasketResult:
+    """Several instruments on one account with built-in Rust strategies: members are
+    ``(columns, base_timeframe, settings, source, strategy_name, params)``; the GIL is
+    released (docs/engine/portfolio.md)."""
+
+def run_basket_hybrid(members: list[tuple[Any, ...]], trace: bool = False) -> _BasketResult:
+    """`run_basket` calling Python strategies back: members are ``(columns,
+    base_timeframe, settings, source, driver)``."""
+
+def run_basket_plugin(
+    path: str, members: list[tuple[Any, ...]], trace: bool = False
+) -> _BasketResult:
+    """`run_basket` with the plugin at ``path``: members are ``(columns, base_timeframe,
+    settings, source, params)``, an instance of its strategy each."""
+
+@final
+class BasketStreamSession:
+    """A basket fed bar by bar (`omega.stream.BasketStreamSession`)."""
+
+    def __new__(
+        cls,
+        members: list[tuple[Any, ...]],
+        trace: bool = False,
+        plugin: str | None = None,
+    ) -> BasketStreamSession: ...
+    def push(
+        self,
+        k: int,
+        time: int,
+        bid_open: float,
+        bid_high: float,
+        bid_low: float,
+        bid_close: float,
+        ask_open: float,
+        ask_high: float,
+        ask_low: float,
+        ask_close: float,
+        volume: float,
+    ) -> int:
+        """Feeds member ``k``'s next base bar; returns how many basket times were decided."""
+    def push_merged(self, columns: list[_Columns]) -> int:
+        """Feeds every member's columns merged in time order (equal times in member order)."""
+    def times_stepped(self) -> int:
+        """Basket times decided so far."""
+    def finish(self) -> _BasketResult:
+        """Ends the stream; the dict of `run_basket`."""
 
 def kept_buffer_bytes() -> int:
     """Bytes of column buffers the core keeps from earlier runs for the next one."""
