@@ -10,6 +10,14 @@
   one bar before the SMA has a value, on a mean of the closes it has (a bar early).
 - ``bias_short_warmup``: declares ``warmup_bars = 5`` but reads an SMA(30).
 - ``bias_clean``: the same shape as ``bias_early`` done right (waits for the SMA).
+
+For baskets (tests/test_bias_basket.py):
+
+- ``bias_peek_when``: ``bias_peek`` on the instruments whose ``params`` set ``peek: true``,
+  causal on the others;
+- ``bias_basket_peek``: a portfolio strategy trading one instrument on another's NEXT close
+  (the column behind the closes it was handed);
+- ``bias_basket_early``: a portfolio strategy trading a bar before its declared warm-up.
 """
 
 from __future__ import annotations
@@ -19,7 +27,16 @@ import math
 import numpy as np
 
 from omega.indicators import Indicator, IndicatorSpec, register_indicator
-from omega.strategy import Close, DataSlice, RunContext, Strategy, TradeSignal, register_strategy
+from omega.strategy import (
+    Close,
+    DataSlice,
+    RunContext,
+    Strategy,
+    StrategyParams,
+    TradeSignal,
+    register_strategy,
+)
+from omega.strategy.portfolio import BasketContext, BasketSlice, PortfolioStrategy
 from omega.strategy.position import Position
 
 
@@ -149,3 +166,74 @@ class ShortWarmup(_Sma20):
 
     def init(self, ctx: RunContext) -> None:
         self.sma = ctx.indicator(IndicatorSpec.of("sma", period=30))
+
+
+@register_strategy
+class PeekWhen(Peek):
+    """``bias_peek`` where its ``peek`` param is true (one basket entry's params), else
+    causal: it follows the last two closes."""
+
+    name = "bias_peek_when"
+
+    class Params(StrategyParams):
+        peek: bool = False
+
+    def evaluate(self, data: DataSlice) -> TradeSignal | None:
+        if self.params.peek:
+            return super().evaluate(data)
+        closes = data.closed_bars().bid_close
+        if len(closes) < 2:
+            return None
+        return _flip(data, closes[-1] > closes[-2], "follow")
+
+
+@register_strategy
+class BasketPeek(PortfolioStrategy):
+    """A portfolio strategy that trades the basket's first instrument on the NEXT close of
+    the second: the whole close column behind the second's closes (``.base`` of the view
+    `BasketSlice.closes` hands out), captured at the first close. It signals at every close
+    it can (an ``ignored_signal`` while a position is open), so the last close before a cut
+    decides in the full run only."""
+
+    name = "bias_basket_peek"
+
+    def init(self, ctx: BasketContext) -> None:
+        self.trade, self.peek = ctx.symbols[:2]
+        self.pip = ctx.instruments[self.trade].pip_size
+        self.closes: np.ndarray | None = None
+
+    def evaluate(self, basket: BasketSlice) -> dict[str, TradeSignal] | None:
+        seen = basket.closes(self.peek)
+        if self.closes is None:
+            self.closes = seen.base if seen.base is not None else seen
+        i = len(seen) - 1
+        if i < 0 or i + 1 >= len(self.closes) or not basket.has_bar(self.trade):
+            return None
+        make = TradeSignal.long if self.closes[i + 1] > self.closes[i] else TradeSignal.short
+        distance = 10 * self.pip
+        return {
+            self.trade: make(stop_loss_distance=distance, take_profit_distance=distance, tag="peek")
+        }
+
+
+@register_strategy
+class BasketEarly(PortfolioStrategy):
+    """A portfolio strategy declaring ``warmup_bars = 20`` next to an SMA(20) of its first
+    instrument, trading that instrument from its bar 18: a bar before the SMA has a value."""
+
+    name = "bias_basket_early"
+    warmup_bars = 20
+
+    def init(self, ctx: BasketContext) -> None:
+        self.trade = ctx.symbols[0]
+        self.sma = ctx.indicator(self.trade, IndicatorSpec.of("sma", period=20))
+
+    def evaluate(self, basket: BasketSlice) -> dict[str, TradeSignal] | None:
+        closes = basket.closes(self.trade)
+        if len(closes) < 19 or not basket.has_bar(self.trade):
+            return None
+        if basket.position(self.trade) is not None:
+            return None
+        mean = float(np.mean(closes[-20:]))
+        make = TradeSignal.long if closes[-1] < mean else TradeSignal.short
+        return {self.trade: make(stop_loss_distance=0.0010, take_profit_distance=0.0010)}

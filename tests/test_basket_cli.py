@@ -383,18 +383,23 @@ def test_bars_of_the_wrong_shape_are_config_errors():
     "command",
     [
         ["walk-forward", "--train", "1W", "--test", "1W", "--grid", "fast=10,20"],
-        ["check-bias"],
     ],
 )
 def test_commands_without_baskets_refuse_one_rather_than_run_its_unused_instrument(
     command, tmp_path
 ):
     args = [*command, str(EXAMPLE), "--set", SHORT, "--no-progress"]
-    if command[0] != "check-bias":
-        args += ["--out", str(tmp_path / "o")]
+    args += ["--out", str(tmp_path / "o")]
     result = cli.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "do not run baskets yet" in result.stderr
+
+
+def test_check_bias_runs_the_basket_rather_than_its_unused_instrument():
+    """(It refused a basket before check-bias ran baskets: tests/test_bias_basket.py.)"""
+    result = cli.invoke(app, ["check-bias", str(EXAMPLE), "--set", SHORT, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "on 7 instruments" in result.stdout and "OK: no bias found" in result.stdout
 
 
 def test_basket_result_save_and_plot(api_runs, tmp_path, monkeypatch):

@@ -57,3 +57,28 @@ def test_the_example_plugin_passes_every_check(plugin):
     stream = report.stream
     assert stream.skipped == "" and stream.bars == report.primary_bars == 4_000
     assert stream.trades > 0
+
+
+def test_the_example_plugin_passes_every_check_on_a_basket(plugin):
+    """A basket of the plugin (an instance per instrument, a cross among them): each
+    instrument's trace compared before every cut and after every later start, and the
+    basket stream session against the batch basket."""
+    config = BacktestConfig.from_dict(
+        {
+            "data": {"synthetic": {"n_bars": 6_000, "seed": 11}},
+            "strategy": {"plugin": str(plugin)},
+            "timeframes": {"primary": "M5", "extra": []},
+            "instruments": [{"symbol": "EURUSD"}, {"symbol": "GBPUSD"}, {"symbol": "EURGBP"}],
+        }
+    )
+    report = check_bias(config, cuts=3, offsets=2)
+    assert report.ok, report.problems
+    assert report.subject == f"plugin {plugin} on 3 instruments (rust mode)"
+    look = report.lookahead
+    assert look.indicators == [] and look.decisions_compared > 0
+    warm = report.warmup
+    assert list(warm.instruments) == ["EURUSD", "GBPUSD", "EURGBP"]
+    assert all(part.needed is None and len(part.runs) == 2 for part in warm.instruments.values())
+    stream = report.stream
+    assert stream.skipped == "" and stream.instruments == 3
+    assert stream.bars == 3 * 1_200 and stream.trades > 0

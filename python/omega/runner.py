@@ -138,9 +138,9 @@ def load_bars(config: BacktestConfig) -> BarSeries:
 
     if config.instruments is not None:  # not the unused instrument: section of a basket
         raise ConfigError(
-            "instruments: a basket runs with omega backtest and omega sweep (omega.run_backtest, "
-            "run_basket, run_basket_sweep); this reads one instrument's bars: searches, "
-            "walk-forward and check-bias do not run baskets yet"
+            "instruments: a basket runs with omega backtest, omega sweep and omega check-bias "
+            "(omega.run_backtest, run_basket, run_basket_sweep, check_bias); this reads one "
+            "instrument's bars: searches and walk-forward do not run baskets yet"
         )
 
     guard_load(config)  # refuse what would not fit before reading it (memory_check: false)

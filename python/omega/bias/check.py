@@ -44,7 +44,7 @@ def planned_runs(cuts: int, offsets: int, checks: Sequence[str]) -> int:
 def check_bias(
     config: BacktestConfig,
     *,
-    bars: BarSeries | pd.DataFrame | None = None,
+    bars: BarSeries | pd.DataFrame | Mapping[str, BarSeries] | None = None,
     cuts: int = DEFAULT_CUTS,
     offsets: int = DEFAULT_OFFSETS,
     checks: Sequence[str] = CHECKS,
@@ -55,6 +55,9 @@ def check_bias(
     """Check the strategy of ``config`` for look-ahead, warm-up, stream/batch and intrabar
     bias on ``bars`` (default: the data the config names), in the engine mode
     `omega.run_backtest` would use. ``report.ok`` is False when a bias was found.
+
+    A basket (a config with ``instruments:``) is checked as a basket (`omega.bias.basket`):
+    ``bars``, when given, is then a mapping of symbol to BarSeries.
 
     ``cuts`` points where the data is cut and ``offsets`` later starts (spread over the
     data); ``checks`` a subset of ``CHECKS``. Bad arguments raise `ConfigError`; errors of
@@ -69,6 +72,55 @@ def check_bias(
     if not tolerance >= 0:
         raise ConfigError(f"check_bias: tolerance must be >= 0, got {tolerance!r}")
     started = time.perf_counter()
+    steps = Steps(planned_runs(cuts, offsets, checks), progress)
+    if config.instruments is not None:
+        from omega.bias.basket import check_basket_bias
+
+        report = check_basket_bias(
+            config,
+            bars=bars,
+            cuts=cuts,
+            offsets=offsets,
+            checks=checks,
+            tolerance=tolerance,
+            steps=steps,
+            env=env,
+        )
+    else:
+        report = _check_single(config, bars, cuts, offsets, checks, tolerance, steps, env)
+    report.runs = steps.done
+    report.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress("done", steps.total, steps.total)
+    return report
+
+
+class Steps:
+    """Counts the engine runs of a check and reports each before it starts."""
+
+    def __init__(self, total: int, progress: BiasProgress | None) -> None:
+        self.total = total
+        self.done = 0
+        self.progress = progress
+
+    def __call__(self, label: str) -> None:
+        if self.progress is not None:
+            self.progress(label, self.done, self.total)
+        self.done += 1
+
+
+def _check_single(
+    config: BacktestConfig,
+    bars: BarSeries | pd.DataFrame | None,
+    cuts: int,
+    offsets: int,
+    checks: Sequence[str],
+    tolerance: float,
+    step: Steps,
+    env: Mapping[str, str] | None,
+) -> BiasReport:
+    if isinstance(bars, Mapping):
+        raise ConfigError("bars by symbol are for a basket (a config with instruments:)")
     subject = subject_for(config, env)
     if bars is None:
         from omega.runner import load_bars
@@ -77,15 +129,6 @@ def check_bias(
     bars = as_bar_series(bars, config.instrument.to_instrument())
     if len(bars) == 0:
         raise EmptyDataError("no bars to check", file=bars.source)
-    total = planned_runs(cuts, offsets, checks)
-    done = 0
-
-    def step(label: str) -> None:
-        nonlocal done
-        if progress is not None:
-            progress(label, done, total)
-        done += 1
-
     step("full run")
     full = subject.run(bars, subject.settings, trace=True)
     needs_series = "lookahead" in checks or "warmup" in checks
@@ -104,8 +147,4 @@ def check_bias(
         report.stream = check_stream(subject, bars, full, [c for c, _ in points])
     if "intrabar" in checks:
         report.intrabar = check_intrabar(subject, bars, step)
-    report.runs = done
-    report.seconds = time.perf_counter() - started
-    if progress is not None:
-        progress("done", total, total)
     return report

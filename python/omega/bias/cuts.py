@@ -131,9 +131,7 @@ def cut_offences(
     # trades closed before the cut; by time, as a basket's stop-out closes a member between
     # its bars (its exit_index is its last bar, its exit_time the time of the stop-out)
     reason, exit_time = names.index("exit_reason"), names.index("exit_time")
-    want = [
-        t for t in trade_rows(full) if t[exit_time] < cut_time and t[reason] != END_OF_DATA
-    ]
+    want = [t for t in trade_rows(full) if t[exit_time] < cut_time and t[reason] != END_OF_DATA]
     got = [t for t in trade_rows(cut) if t[reason] != END_OF_DATA]
     entry = names.index("entry_index")
     for j in range(max(len(want), len(got))):

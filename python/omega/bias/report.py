@@ -93,6 +93,7 @@ class WarmupResult:
     runs: list[OffsetRun] = field(default_factory=list)
     findings: list[WarmupFinding] = field(default_factory=list)
     instruments: dict[str, WarmupResult] = field(default_factory=dict)
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -202,7 +203,7 @@ def print_report(report: BiasReport, console: Console) -> None:
         f"{report.primary_bars:,} primary bars; {report.runs} runs in {report.seconds:.1f} s"
     )
     if report.lookahead is not None:
-        _print_lookahead(report.lookahead, console)
+        _print_lookahead(report.lookahead, console, bool(report.symbols))
     if report.warmup is not None:
         _print_warmup(report.warmup, console)
     if report.stream is not None:
@@ -223,11 +224,11 @@ def _where(o: Offence) -> str:
     return f"{o.symbol} {at}" if o.symbol else at
 
 
-def _print_lookahead(look: LookAheadResult, console: Console) -> None:
+def _print_lookahead(look: LookAheadResult, console: Console, basket: bool) -> None:
     from rich.markup import escape
 
     console.print("\n[bold]1. look-ahead[/] (reruns on the data cut at each point)")
-    if any(": " in name for name in look.indicators):  # a basket's: one line per instrument
+    if basket and look.indicators:  # "SYMBOL: series": one line per instrument
         console.print("  indicators compared:")
         by_symbol: dict[str, list[str]] = {}
         for name in look.indicators:
@@ -236,8 +237,8 @@ def _print_lookahead(look: LookAheadResult, console: Console) -> None:
         for symbol, names in by_symbol.items():
             console.print(f"    {symbol}: {escape(', '.join(names))}")
     else:
-        names = ", ".join(look.indicators) or "none known (decision trace only)"
-        console.print(f"  indicators compared: {escape(names)}")
+        known = ", ".join(look.indicators) or "none known (decision trace only)"
+        console.print(f"  indicators compared: {escape(known)}")
     console.print(
         f"  {len(look.cuts)} cuts, {look.bars_compared:,} bars and "
         f"{look.decisions_compared:,} decisions compared before them"
@@ -271,45 +272,63 @@ def _print_warmup(warm: WarmupResult, console: Console) -> None:
     console.print("\n[bold]2. warm-up[/] (reruns from later starts)")
     parts = warm.instruments or {"": warm}
     for symbol, part in parts.items():
-        if symbol:
-            console.print(f"  [bold]{symbol}[/]")
         declared = "none" if part.declared is None else f"{part.declared:,} bars"
         needed = "unknown" if part.needed is None else f"{part.needed:,} bars"
         by = f" ({escape(part.needed_by)})" if part.needed_by else ""
-        console.print(f"  declared warm-up: {declared}; indicators need: {needed}{by}")
-        if part.runs:
-            console.print(_warmup_table(part, symbol))
+        prefix = f"{symbol}: " if symbol else ""
+        console.print(f"  {prefix}declared warm-up: {declared}; indicators need: {needed}{by}")
+    if any(part.runs for part in parts.values()):
+        console.print(_warmup_table(parts, warm.tolerance))
     if any(c.bars is None and c.compared for p in parts.values() for r in p.runs for c in r.series):
         console.print("  (never: still differs at the run's last bar)")
+    if warm.note:
+        console.print(f"  {escape(warm.note)}")
     for f in warm.findings:
         console.print(f"  [red]FLAG[/]: {escape(f.message)}")
     console.print("  [green]PASS[/]" if warm.ok else "  [red]FAIL[/]")
 
 
-def _warmup_table(warm: WarmupResult, symbol: str) -> Any:
+def _warmup_table(parts: dict[str, WarmupResult], tolerance: float) -> Any:
+    """One column per later start; a basket's rows grouped by instrument (its starts are
+    the same times for every instrument, at different bars of each)."""
     from rich.markup import escape
     from rich.table import Table
 
-    title = (
-        f"bars until equal to the full run for good (tolerance {warm.tolerance:g}), "
-        "per later start"
+    basket = "" not in parts
+    table = Table(
+        title=f"bars until equal to the full run for good (tolerance {tolerance:g}), "
+        "per later start",
+        title_justify="left",
     )
-    table = Table(title=f"{symbol}: {title}" if symbol else title, title_justify="left")
+    if basket:
+        table.add_column("instrument")
     table.add_column("series")
-    for run in warm.runs:
-        table.add_column(f"start {run.start_bar:,}", justify="right")
-    for name in [c.name for c in warm.runs[0].series]:
-        cells = []
-        for run in warm.runs:
-            c = next((c for c in run.series if c.name == name), None)
-            cells.append("-" if c is None or not c.compared else _bars(c.bars))
-        table.add_row(escape(name), *cells)
-    table.add_section()
-    table.add_row("decisions (events)", *(_bars(r.decisions_from) for r in warm.runs))
-    table.add_row(
-        "trades changed / full run's",
-        *(f"{r.trades_changed} / {r.trades_compared}" for r in warm.runs),
-    )
+    runs = next(part.runs for part in parts.values() if part.runs)
+    for run in runs:
+        start = utc(run.start_time)[:16].replace("T", " ") if basket else f"{run.start_bar:,}"
+        table.add_column(f"start {start}", justify="right")
+    for symbol, part in parts.items():
+        if not part.runs:
+            continue
+        label = [symbol] if basket else []
+        if basket:
+            table.add_section()
+        for name in [c.name for c in part.runs[0].series]:
+            cells = []
+            for run in part.runs:
+                c = next((c for c in run.series if c.name == name), None)
+                cells.append("-" if c is None or not c.compared else _bars(c.bars))
+            table.add_row(*label, escape(name), *cells)
+            label = [""] if basket else []
+        if not basket:
+            table.add_section()
+        table.add_row(*label, "decisions (events)", *(_bars(r.decisions_from) for r in part.runs))
+        label = [""] if basket else []
+        table.add_row(
+            *label,
+            "trades changed / full run's",
+            *(f"{r.trades_changed} / {r.trades_compared}" for r in part.runs),
+        )
     return table
 
 
@@ -336,9 +355,9 @@ def _print_intrabar(intra: IntrabarResult, console: Console) -> None:
     console.print("\n[bold]4. intrabar bounds[/] (information)")
     table = Table(title_justify="left")
     basket = bool(intra.instruments)
-    columns = ("policy", "P&L", "trades", "SL+TP bars", "their P&L", "share of |P&L|")
+    columns = ["policy", "P&L", "trades", "SL+TP bars", "their P&L", "share of |P&L|"]
     if basket:
-        columns = ("instrument", *columns)
+        columns.insert(0, "instrument")
     for column in columns:
         table.add_column(column, justify="left" if column in ("instrument", "policy") else "right")
     parts = {"account": intra, **intra.instruments} if basket else {"": intra}

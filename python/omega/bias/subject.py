@@ -49,14 +49,9 @@ class Subject(Protocol):
 
     def run(self, bars: BarSeries, settings: EngineSettings, *, trace: bool) -> RawRun: ...
 
-    def series(self, bars: BarSeries, settings: EngineSettings) -> dict[str, np.ndarray] | None:
-        """Each declared indicator as the strategy reads it at the close of each primary bar
-        (NaN before its timeframe's first close), keyed ``spec timeframe side``; None when
-        the declarations are not known (plugins, Rust-only strategies)."""
-        found = self._declarations(settings)
-        if found is None:
-            return None
-        return read_series(bars, settings, *found, python=self.mode == "python")
+    def series(self, bars: BarSeries, settings: EngineSettings) -> dict[str, np.ndarray] | None: ...
+
+    def stream(self, bars: BarSeries, chunks: list[int]) -> RawRun | None: ...
 
     def coarsest_timeframe(self, settings: EngineSettings) -> Timeframe: ...
 
@@ -140,34 +135,10 @@ class StrategySubject:
         """Each declared indicator as the strategy reads it at the close of each primary bar
         (NaN before its timeframe's first close), keyed ``spec timeframe side``; None when
         the declarations are not known (plugins, Rust-only strategies)."""
-        from omega.engine.market import SeriesSource, build_market
-        from omega.indicators import IndicatorCache
-
         found = self._declarations(settings)
         if found is None:
             return None
-        requests, read = found
-        source: SeriesSource
-        if self.mode == "python":
-            source = IndicatorCache()
-        else:
-            from omega.engine.hybrid import RustIndicators
-
-            source = RustIndicators()
-        market = build_market(bars, settings, requests, source, read)
-        out: dict[str, np.ndarray] = {}
-        for request, (_values, visible, view) in zip(requests, market.handles, strict=True):
-            key = f"{request.spec} {request.timeframe} {request.side}"
-            if key in out:
-                continue  # an equal declaration reads the same series
-            if visible is None:
-                out[key] = np.asarray(view, dtype=np.float64)
-                continue
-            index = np.asarray(visible, dtype=np.int64)
-            column = np.asarray(view, dtype=np.float64)
-            read_at = column[np.maximum(index, 0)] if len(column) else np.full(len(index), np.nan)
-            out[key] = np.where(index >= 0, read_at, np.nan)
-        return out
+        return read_series(bars, settings, *found, python=self.mode == "python")
 
     def coarsest_timeframe(self, settings: EngineSettings) -> Timeframe:
         """The coarsest timeframe of a run: configured, declared (where known) or read."""

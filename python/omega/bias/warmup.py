@@ -212,9 +212,7 @@ def compare_window(
     want = Counter(
         t[:-1]
         for t in trade_rows(full, (*TRADE_KEY, "exit_time"))
-        if t[0] >= start_time
-        and (stop_time is None or t[-1] < stop_time)
-        and t[5] != END_OF_DATA
+        if t[0] >= start_time and (stop_time is None or t[-1] < stop_time) and t[5] != END_OF_DATA
     )
     got = Counter(t for t in trade_rows(run, TRADE_KEY) if t[5] != END_OF_DATA)
     changed = sum(((want - got) + (got - want)).values())
