@@ -395,3 +395,21 @@ def test_the_command_exits_1_naming_the_instrument(tmp_path):
     assert result.exit_code == 1, result.output
     assert "first offending instrument GBPUSD" in result.output
     assert "BIAS FOUND: look-ahead" in result.output
+
+
+def test_a_basket_naming_its_strategy_module_is_checked(tmp_path, bars):
+    """The basket's checks ask the strategy's kind before any member imports its module:
+    the config imports it first (a fresh module file, registered nowhere before)."""
+    module = tmp_path / "fresh_basket_strategy.py"
+    module.write_text(
+        "from omega.strategy import Strategy, register_strategy\n\n\n"
+        "@register_strategy\n"
+        "class Idle(Strategy):\n"
+        '    name = "bias_test_fresh_idle"\n\n'
+        "    def evaluate(self, data):\n"
+        "        return None\n"
+    )
+    config = basket("bias_clean").user_dict()
+    config["strategy"] = {"module": str(module), "name": "bias_test_fresh_idle"}
+    report = check(BacktestConfig.from_dict(config), bars, checks=("lookahead",))
+    assert report.ok and report.subject.startswith("strategy bias_test_fresh_idle on 3")

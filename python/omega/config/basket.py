@@ -99,6 +99,11 @@ def check_basket(config: BacktestConfig) -> None:
         )
     from omega.config.backtest import _is_portfolio
 
+    if config.strategy.plugin is None and config.strategy.module is not None:
+        from omega.config.model import import_strategy_module
+
+        # the strategy's kind is asked before any member imports its module
+        import_strategy_module(config.strategy.module)
     if config.strategy.plugin is None and _is_portfolio(config.strategy.name):
         for k, entry in enumerate(items):
             if entry.params:
