@@ -10,8 +10,9 @@ and what it cannot):
 3. stream vs batch (`omega.bias.stream`): a streaming session decides as the backtest;
 4. intrabar bounds (`omega.bias.intrabar`): the P&L under the three intrabar policies.
 
-`omega.bias.subject` is the seam between the checks and what runs (strategies in every
-mode now, portfolios later).
+`omega.bias.subject` is the seam between the checks and what runs (a strategy in any mode);
+`omega.bias.basket` checks a basket (an ``instruments:`` config) with the same comparisons,
+instrument by instrument and on the account.
 """
 
 from __future__ import annotations

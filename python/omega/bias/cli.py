@@ -88,9 +88,9 @@ def check_bias_command(
         bool, typer.Option("--progress/--no-progress", help="progress bar (on a terminal)")
     ] = True,
 ) -> None:
-    """Check a strategy config for bias: look-ahead (cut data), warm-up (later starts),
-    stream vs batch, intrabar bounds; exit 0 when none is found, 1 when one is, 2 on a
-    usage or config error."""
+    """Check a strategy config (or a basket: every instrument at the same cuts and starts)
+    for bias: look-ahead (cut data), warm-up (later starts), stream vs batch, intrabar
+    bounds; exit 0 when none is found, 1 when one is, 2 on a usage or config error."""
     from omega.bias import CHECKS, check_bias, print_report
     from omega.cli import _config, _omega_errors, console
 
