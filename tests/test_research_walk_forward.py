@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from types import SimpleNamespace
 
 import numpy as np
@@ -101,6 +102,22 @@ def test_time_windows_follow_the_calendar_and_skip_empty_folds():
     assert all(w.train_stop == w.test_start for w in windows)
     months = walk_forward_windows(times, "1M", "1D", anchored=True, bar_ns=3600 * 10**9)
     assert len(months) == 0  # a month of training leaves no complete test day in January
+
+
+def test_month_windows_add_months_on_the_calendar_from_the_first_split():
+    # daily bars from Jan 31 to Jun 30 2024. The first split is Jan 31 + 1 month = Feb 29
+    # (clamped to the month's end); fold i splits at Feb 29 + i months and starts training at
+    # Jan 31 + i months; its test window is a month from the split.
+    days = pd.date_range("2024-01-31", "2024-06-30", freq="D")
+    windows = walk_forward_windows(days.as_unit("ns").asi8, "1M", "1M", bar_ns=86_400 * 10**9)
+
+    def dates(position):
+        return [str(days[getattr(w, position)].date()) for w in windows]
+
+    assert dates("test_start") == ["2024-02-29", "2024-03-29", "2024-04-29", "2024-05-29"]
+    assert dates("train_start") == ["2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"]
+    # the last test window ends Jun 29; the next (Jun 29 to Jul 29) is past the data
+    assert dates("test_stop") == ["2024-03-29", "2024-04-29", "2024-05-29", "2024-06-29"]
 
 
 def test_summary_and_efficiency_edges():
@@ -306,6 +323,87 @@ def test_walk_forward_errors(bars, settings):
         )
 
 
+def test_out_of_sample_runs_start_while_the_next_sweep_runs(bars, settings, monkeypatch):
+    # A Rust fold's out-of-sample run starts as soon as its set is chosen, not after every
+    # sweep: here the second fold's sweep waits until the first fold's run has started.
+    import omega.research.walk_forward as module
+
+    started = threading.Event()
+    real_run, real_evaluate = module.run_single, module.evaluate_sets
+    waited = []
+
+    def run_single(*args, **kwargs):
+        started.set()
+        return real_run(*args, **kwargs)
+
+    def evaluate_sets(*args, **kwargs):
+        waited.append(started.wait(timeout=20) if waited else True)
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(module, "run_single", run_single)
+    monkeypatch.setattr(module, "evaluate_sets", evaluate_sets)
+    wf = walk_forward(
+        bars.slice(0, 20_000), STRATEGY, GRID[:2], settings, train=10_000, test=5_000, threads=2
+    )
+    assert len(waited) == len(wf.folds) == 2 and all(waited)
+
+
+@pytest.mark.parametrize("engine, threads", [("python", None), ("rust", 1)])
+def test_out_of_sample_runs_after_the_sweeps(bars, settings, monkeypatch, engine, threads):
+    # A Python-engine run holds the GIL, and one thread was asked for: the runs wait until
+    # every sweep is done.
+    import omega.research.walk_forward as module
+
+    events = []
+    real_run, real_evaluate = module.run_single, module.evaluate_sets
+    if engine == "python":
+        monkeypatch.setattr(
+            "omega.runner.probe_backend",
+            lambda: Backend(core_available=True, rust_strategies=frozenset()),
+        )
+    monkeypatch.setattr(
+        module, "run_single", lambda *a, **k: events.append("run") or real_run(*a, **k)
+    )
+    monkeypatch.setattr(
+        module, "evaluate_sets", lambda *a, **k: events.append("sweep") or real_evaluate(*a, **k)
+    )
+    walk_forward(
+        bars.slice(0, 20_000),
+        STRATEGY,
+        GRID[:2],
+        settings,
+        train=10_000,
+        test=5_000,
+        backend="local",
+        threads=threads,
+    )
+    assert events == ["sweep", "sweep", "run", "run"]
+
+
+def test_a_failing_fold_stops_the_runs_under_way(bars, settings):
+    # fold 0 chooses a set (its run starts), fold 1 has no finite objective: the error is
+    # raised once the started run is done, and no run is left behind.
+    calls = []
+
+    def nan_after_first_fold(table):
+        calls.append(1)
+        return table["sharpe"].to_numpy() if len(calls) == 1 else np.full(len(table), np.nan)
+
+    before = threading.active_count()
+    with pytest.raises(ConfigError, match="fold 1: no parameter set has a finite"):
+        walk_forward(
+            bars.slice(0, 20_000),
+            STRATEGY,
+            GRID[:2],
+            settings,
+            train=10_000,
+            test=5_000,
+            objective=nan_after_first_fold,
+            threads=2,
+        )
+    assert threading.active_count() == before
+
+
 def test_default_settings(bars):
     wf = walk_forward(bars.slice(0, 12_000), STRATEGY, GRID[:1], train=8_000, test=4_000)
     assert len(wf.folds) == 1 and wf.param_names == ["lookback", "z_entry"]
@@ -337,6 +435,7 @@ def test_walk_forward_bench_runs(capsys):
     assert main(["--rounds", "1", "--bars", "60000", "--train", "3W", "--test", "1W"]) == 0
     printed = capsys.readouterr().out
     assert "60,000 bars" in printed and "median: walk_forward" in printed
+    assert "median cpu: walk_forward" in printed
 
 
 def test_ray_backend_gives_the_same_walk_forward(bars, settings):

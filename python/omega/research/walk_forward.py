@@ -15,10 +15,11 @@ calendar, or bar counts (an int, or ``"5000bars"``). Only complete test windows 
 
 Each fold runs one sweep of every parameter set on its training bars (`evaluate_sets`:
 `omega.research.backends.evaluate`, one `omega.sweep.run_sweep` call locally), picks the set
-with the best objective, and backtests that set alone on the test bars. Every window is an
-independent backtest: it starts flat, with the initial balance, and its indicators warm up
-inside the window. The out-of-sample equity is
-stitched by compounding: each fold's curve is scaled to start where the previous one ended.
+with the best objective, and backtests that set alone on the test bars (a Rust run on a
+thread while the next fold's sweep runs, see `_OutOfSample`). Every window is an independent
+backtest: it starts flat, with the initial balance, and its indicators warm up inside the
+window. The out-of-sample equity is stitched by compounding: each fold's curve is scaled to
+start where the previous one ended.
 
 Walk-forward efficiency (R. Pardo, *The Evaluation and Optimization of Trading Strategies*,
 2008, ch. 11): the annualised out-of-sample return over the annualised in-sample return of the
@@ -29,6 +30,7 @@ positive (a ratio to a loss says nothing).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -150,22 +152,35 @@ def walk_forward_windows(
             split = train_span.count + i * step_span.count
             windows.append(Window(start, split, split, split + test_span.count))
         return windows
+    return _time_windows(times, train_span, test_span, step_span, anchored, bar_ns)
+
+
+def _time_windows(
+    times: np.ndarray, train: Span, test: Span, step: Span, anchored: bool, bar_ns: int
+) -> list[Window]:
+    """`walk_forward_windows` of calendar spans: the window bounds in time, then their bar
+    positions (one search for all)."""
     import pandas as pd
 
     first = pd.Timestamp(int(times[0]), unit="ns")
+    first_split = first + train.offset(1)
+    test_length = test.offset(1)
     end_of_data = int(times[-1]) + bar_ns
-    i = -1
-    while True:  # the windows move forward in time until the test window passes the data
-        i += 1
-        split_t = first + train_span.offset(1) + step_span.offset(i)
-        stop_t = split_t + test_span.offset(1)
+    bounds = []
+    for i in itertools.count():  # forward in time until the test window passes the data
+        shift = step.offset(i)
+        split_t = first_split + shift
+        stop_t = split_t + test_length
         if stop_t.value > end_of_data:
             break
-        start_t = first if anchored else first + step_span.offset(i)
-        start, split, stop = np.searchsorted(times, [start_t.value, split_t.value, stop_t.value])
-        if split > start and stop > split:
-            windows.append(Window(int(start), int(split), int(split), int(stop)))
-    return windows
+        start_t = first if anchored else first + shift
+        bounds.append((start_t.value, split_t.value, stop_t.value))
+    positions = np.searchsorted(times, np.array(bounds, dtype=np.int64).reshape(-1, 3))
+    return [
+        Window(int(start), int(split), int(split), int(stop))
+        for start, split, stop in positions
+        if split > start and stop > split
+    ]
 
 
 # ----------------------------------------------------------------------------- shared helpers
@@ -364,8 +379,6 @@ def walk_forward(
     or a function of the in-sample sweep table returning one score per row. A fold where no
     set has a finite objective raises ConfigError. ``progress(done, total)`` counts folds.
     """
-    import pandas as pd
-
     from omega.engine.settings import EngineSettings
 
     started = time.perf_counter()
@@ -385,59 +398,32 @@ def walk_forward(
     label = objective if isinstance(objective, str) else getattr(objective, "__name__", "custom")
     sweep_seconds = 0.0
     sweep_tables, sweep_scores, choices = [], [], []
-    for fold, window in enumerate(windows):
-        train_bars = bars.slice(window.train_start, window.train_stop)
-        t0 = time.perf_counter()
-        table = evaluate_sets(
-            train_bars, strategy, sets, settings, backend=backend, threads=threads
-        )
-        sweep_seconds += time.perf_counter() - t0
-        score = scores(table, objective)
-        if not np.isfinite(score).any():
-            raise ConfigError(
-                f"fold {fold}: no parameter set has a finite {label} in sample "
-                "(too few bars or trades in the training window?)"
+    with _OutOfSample(bars, strategy, settings, threads) as out_of_sample:
+        for fold, window in enumerate(windows):
+            train_bars = bars.slice(window.train_start, window.train_stop)
+            t0 = time.perf_counter()
+            table = evaluate_sets(
+                train_bars, strategy, sets, settings, backend=backend, threads=threads
             )
-        choices.append(int(np.nanargmax(score)))
-        sweep_tables.append(table)
-        sweep_scores.append(score)
-        if progress is not None:
-            progress(fold + 1, len(windows))
-    runs = _out_of_sample(bars, windows, strategy, [sets[b] for b in choices], settings, threads)
-    fold_rows = []
-    for fold, (window, best, result) in enumerate(zip(windows, choices, runs, strict=True)):
-        chosen, table, score = sets[best], sweep_tables[fold], sweep_scores[fold]
-        is_row = table.iloc[best]
-        is_rate = _rate(float(is_row["return_pct"]), float(is_row["span_days"]))
-        oos = result.metrics
-        oos_rate = _rate(float(oos["return_pct"]), float(oos["span_days"]))
-        fold_rows.append(
-            {
-                "fold": fold,
-                "train_start": _utc(bars.time[window.train_start]),
-                "train_end": _utc(bars.time[window.train_stop - 1] + bars.timeframe.nanos),
-                "test_start": _utc(bars.time[window.test_start]),
-                "test_end": _utc(bars.time[window.test_stop - 1] + bars.timeframe.nanos),
-                "train_bars": window.train_stop - window.train_start,
-                "test_bars": window.test_stop - window.test_start,
-                **{f"param_{name}": chosen.get(name) for name in names},
-                "is_score": float(score[best]),
-                "is_return_pct": float(is_row["return_pct"]),
-                "is_sharpe": float(is_row["sharpe"]),
-                "is_span_days": float(is_row["span_days"]),
-                "oos_return_pct": float(oos["return_pct"]),
-                "oos_sharpe": float(oos["sharpe"]),
-                "oos_max_drawdown_pct": float(oos["max_drawdown_pct"]),
-                "oos_n_trades": int(oos["n_trades"]),
-                "oos_span_days": float(oos["span_days"]),
-                "efficiency": efficiency_ratio(oos_rate, is_rate),
-            }
-        )
-    folds = pd.DataFrame(fold_rows)
+            sweep_seconds += time.perf_counter() - t0
+            score = scores(table, objective)
+            if not np.isfinite(score).any():
+                raise ConfigError(
+                    f"fold {fold}: no parameter set has a finite {label} in sample "
+                    "(too few bars or trades in the training window?)"
+                )
+            choices.append(int(np.nanargmax(score)))
+            sweep_tables.append(table)
+            sweep_scores.append(score)
+            out_of_sample.submit(window, sets[choices[-1]])
+            if progress is not None:
+                progress(fold + 1, len(windows))
+        sweeps = _sweep_table(sweep_tables, sweep_scores)  # while the last runs finish
+        runs = out_of_sample.results()
+    # The chosen row of each fold in the one table of all sweeps (read once, not per fold).
+    chosen_rows = np.cumsum([0] + [len(t) for t in sweep_tables[:-1]]) + np.asarray(choices)
+    folds = _fold_table(bars, windows, names, [sets[b] for b in choices], sweeps, chosen_rows, runs)
     trades = stitch_trades(runs)
-    sweeps = pd.concat(sweep_tables, ignore_index=True)
-    sweeps["fold"] = np.repeat(np.arange(len(sweep_tables)), [len(t) for t in sweep_tables])
-    sweeps["score"] = np.concatenate(sweep_scores)
     equity = stitch_equity(runs, settings.initial_balance)
     efficiency = efficiency_ratio(
         _rate(folds["oos_return_pct"].sum(), folds["oos_span_days"].sum()),
@@ -457,33 +443,123 @@ def walk_forward(
     )
 
 
-def _out_of_sample(
-    bars: BarSeries,
-    windows: list[Window],
-    strategy: str,
-    chosen: list[dict[str, Any]],
-    settings: EngineSettings,
-    threads: int | None,
-) -> list[BacktestResult]:
-    """The chosen set of each fold run on its test window. The folds are independent, so Rust
-    runs (which release the GIL) share the cores; Python-engine runs go one after another."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from omega.runner import probe_backend
-
-    def run(fold: int) -> BacktestResult:
-        window = windows[fold]
-        test_bars = bars.slice(window.test_start, window.test_stop)
-        return run_single(test_bars, strategy, chosen[fold], settings)
-
-    workers = (threads or os.cpu_count() or 1) if strategy in probe_backend().rust_strategies else 1
-    if workers == 1:
-        return [run(fold) for fold in range(len(windows))]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run, range(len(windows))))
-
-
-def _utc(ns: Any) -> pd.Timestamp:
+def _sweep_table(tables: list[pd.DataFrame], fold_scores: list[np.ndarray]) -> pd.DataFrame:
+    """Every fold's sweep rows in one table, with their ``fold`` and ``score``."""
     import pandas as pd
 
-    return pd.Timestamp(int(ns), unit="ns", tz="UTC")
+    sweeps = pd.concat(tables, ignore_index=True)
+    sweeps["fold"] = np.repeat(np.arange(len(tables)), [len(t) for t in tables])
+    sweeps["score"] = np.concatenate(fold_scores)
+    return sweeps
+
+
+def _fold_table(
+    bars: BarSeries,
+    windows: list[Window],
+    names: list[str],
+    chosen: list[dict[str, Any]],
+    sweeps: pd.DataFrame,
+    rows: np.ndarray,
+    runs: list[BacktestResult],
+) -> pd.DataFrame:
+    """One row per fold: its windows, the chosen parameters, their in-sample figures
+    (``rows``: the chosen set's row of each fold in ``sweeps``), the out-of-sample figures of
+    its run and its efficiency. Built column by column: a pandas lookup per fold cost more
+    than all the arithmetic."""
+    import pandas as pd
+
+    bar_ns = bars.timeframe.nanos
+    train_start, train_stop, test_start, test_stop = (
+        np.array([getattr(w, side) for w in windows])
+        for side in ("train_start", "train_stop", "test_start", "test_stop")
+    )
+    is_return, is_days = _floats(sweeps, "return_pct", rows), _floats(sweeps, "span_days", rows)
+    oos = {
+        name: np.array([float(run.metrics[name]) for run in runs])
+        for name in ("return_pct", "sharpe", "max_drawdown_pct", "span_days")
+    }
+    efficiency = [
+        efficiency_ratio(_rate(oos_return, oos_days), _rate(is_r, is_d))
+        for oos_return, oos_days, is_r, is_d in zip(
+            oos["return_pct"], oos["span_days"], is_return, is_days, strict=True
+        )
+    ]
+    return pd.DataFrame(
+        {
+            "fold": np.arange(len(windows)),
+            "train_start": _utc_column(bars.time[train_start]),
+            "train_end": _utc_column(bars.time[train_stop - 1] + bar_ns),
+            "test_start": _utc_column(bars.time[test_start]),
+            "test_end": _utc_column(bars.time[test_stop - 1] + bar_ns),
+            "train_bars": train_stop - train_start,
+            "test_bars": test_stop - test_start,
+            **{f"param_{name}": [params.get(name) for params in chosen] for name in names},
+            "is_score": sweeps["score"].to_numpy()[rows],
+            "is_return_pct": is_return,
+            "is_sharpe": _floats(sweeps, "sharpe", rows),
+            "is_span_days": is_days,
+            "oos_return_pct": oos["return_pct"],
+            "oos_sharpe": oos["sharpe"],
+            "oos_max_drawdown_pct": oos["max_drawdown_pct"],
+            "oos_n_trades": np.array([int(run.metrics["n_trades"]) for run in runs]),
+            "oos_span_days": oos["span_days"],
+            "efficiency": efficiency,
+        }
+    )
+
+
+def _floats(table: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    return table[column].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+
+
+def _utc_column(ns: np.ndarray) -> pd.DatetimeIndex:
+    import pandas as pd
+
+    return pd.DatetimeIndex(np.asarray(ns, dtype="datetime64[ns]"), tz="UTC")
+
+
+class _OutOfSample:
+    """The chosen set of each fold run on its test window, in fold order.
+
+    A Rust run starts on a thread as soon as its fold's sweep has chosen the set, while the
+    next sweep runs: the run releases the GIL, and a sweep leaves a core idle while it checks
+    and resamples the bars and computes the indicators (one thread) before the sets share
+    the cores, so the out-of-sample runs mostly take time no one used. Python-engine runs
+    (which hold the GIL), and every run when ``threads`` is 1, go one after another once the
+    sweeps are done. Leaving the block waits for the runs under way and drops the rest.
+    """
+
+    def __init__(
+        self, bars: BarSeries, strategy: str, settings: EngineSettings, threads: int | None
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from omega.runner import probe_backend
+
+        self._bars, self._strategy, self._settings = bars, strategy, settings
+        workers = threads or os.cpu_count() or 1
+        overlap = workers > 1 and strategy in probe_backend().rust_strategies
+        self._pool = ThreadPoolExecutor(max_workers=workers) if overlap else None
+        self._queued: list[Any] = []  # futures, or (window, params) to run at the end
+
+    def submit(self, window: Window, params: dict[str, Any]) -> None:
+        if self._pool is None:
+            self._queued.append((window, params))
+        else:
+            self._queued.append(self._pool.submit(self._run, window, params))
+
+    def results(self) -> list[BacktestResult]:
+        if self._pool is None:
+            return [self._run(window, params) for window, params in self._queued]
+        return [future.result() for future in self._queued]
+
+    def _run(self, window: Window, params: dict[str, Any]) -> BacktestResult:
+        test_bars = self._bars.slice(window.test_start, window.test_stop)
+        return run_single(test_bars, self._strategy, params, self._settings)
+
+    def __enter__(self) -> _OutOfSample:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
