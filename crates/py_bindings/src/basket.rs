@@ -33,10 +33,11 @@ struct Read<'py> {
 /// `(columns, base_timeframe, settings, source)` of every member, each input checked
 /// (its errors name the member's source).
 fn read_members<'py>(py: Python<'py>, members: &Bound<'py, PyList>) -> PyResult<Vec<Read<'py>>> {
-    let mut out = Vec::with_capacity(members.len());
+    let mut out: Vec<Read<'py>> = Vec::with_capacity(members.len());
     for member in members.iter() {
         let columns: Columns<'py> = member.get_item(0)?.extract()?;
-        let (base_tf, settings) = setup(&member.get_item(1)?, &member.get_item(2)?)?;
+        let (base_tf, mut settings) = setup(&member.get_item(1)?, &member.get_item(2)?)?;
+        share_conversion(&mut settings, out.iter().map(|r| &r.settings));
         let source: String = member.get_item(3)?.extract()?;
         check_input(&columns.bars()?).map_err(|e| to_pyerr(py, e, &source))?;
         out.push(Read {
@@ -47,6 +48,25 @@ fn read_members<'py>(py: Python<'py>, members: &Bound<'py, PyList>) -> PyResult<
         });
     }
     Ok(out)
+}
+
+/// Crosses of a basket often convert through the same pair (EURJPY, GBPJPY and AUDJPY
+/// through USDJPY): a member's conversion series equal to an earlier member's shares that
+/// one's buffers, so each pair's series is held once (16 bytes per conversion bar).
+fn share_conversion<'s>(
+    settings: &mut EngineSettings,
+    earlier: impl Iterator<Item = &'s EngineSettings>,
+) {
+    let Some(cross) = settings.cross.as_mut() else {
+        return;
+    };
+    for other in earlier.filter_map(|s| s.cross.as_ref()) {
+        if other.times == cross.times && other.closes == cross.closes {
+            cross.times = other.times.clone();
+            cross.closes = other.closes.clone();
+            return;
+        }
+    }
 }
 
 fn basket_members<'a>(read: &'a [Read<'_>]) -> PyResult<Vec<BasketMember<'a>>> {
