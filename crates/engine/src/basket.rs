@@ -162,7 +162,13 @@ pub fn run_basket<S: Strategy>(
         }
     }
     let base_bars: Vec<usize> = members.iter().map(|m| m.bars.len()).collect();
-    account.finish(seats, &inputs, &base_bars, strategies)
+    // A member whose primary bars are its input's leaves `equity_time` empty: the caller
+    // holds those times (the Python binding hands the input's column out, no copy).
+    let copy_time: Vec<bool> = members
+        .iter()
+        .map(|m| m.settings.primary_timeframe != m.base_tf)
+        .collect();
+    account.finish(seats, &inputs, &base_bars, &copy_time, strategies)
 }
 
 /// Every member's margin model, or none: the levels are the account's.
@@ -409,6 +415,7 @@ impl Account {
         seats: Vec<Seat>,
         inputs: &[StepInputs<'_, '_>],
         base_bars: &[usize],
+        copy_time: &[bool],
         strategies: &[S],
     ) -> Result<BasketOutput, EngineError> {
         let mut seats = seats;
@@ -430,12 +437,14 @@ impl Account {
         let outputs = seats
             .into_iter()
             .zip(strategies)
-            .zip(base_bars.iter().zip(inputs))
-            .map(|((seat, strategy), (&base, inputs))| {
+            .zip(base_bars.iter().zip(inputs).zip(copy_time))
+            .map(|((seat, strategy), ((&base, inputs), &copy))| {
                 // A member's final figure: its position's P&L if one is left open, else 0.
                 let last = seat.stepper.equity().last().copied().unwrap_or(0.0);
                 let mut out = seat.stepper.into_output(base, last, strategy);
-                out.equity_time = inputs.primary.time.to_vec();
+                if copy {
+                    out.equity_time = inputs.primary.time.to_vec();
+                }
                 out
             })
             .collect();

@@ -133,7 +133,8 @@ impl<S: Strategy> BasketStream<S> {
         let views: Vec<FeedViews<'_>> = feeds.iter().map(StreamFeed::views).collect();
         let inputs: Vec<StepInputs<'_, '_>> = views.iter().map(FeedViews::inputs).collect();
         let base_bars: Vec<usize> = feeds.iter().map(StreamFeed::base_len).collect();
-        account.finish(seats, &inputs, &base_bars, &strategies)
+        let copy_time = vec![true; feeds.len()]; // the stream owns its bars
+        account.finish(seats, &inputs, &base_bars, &copy_time, &strategies)
     }
 
     /// Basket times stepped so far.

@@ -81,10 +81,21 @@ fn basket_members<'a>(read: &'a [Read<'_>]) -> PyResult<Vec<BasketMember<'a>>> {
         .collect()
 }
 
-fn basket_to_dict(py: Python<'_>, out: BasketOutput) -> PyResult<Bound<'_, PyDict>> {
+/// The result dict; a member whose run left `equity_time` empty (its primary bars are its
+/// input's) gets its input's time column, not a copy.
+fn basket_to_dict<'py>(
+    py: Python<'py>,
+    out: BasketOutput,
+    read: &[Read<'py>],
+) -> PyResult<Bound<'py, PyDict>> {
     let members = PyList::empty(py);
-    for member in out.members {
-        members.append(output_to_dict(py, member)?)?;
+    for (member, input) in out.members.into_iter().zip(read) {
+        let shared = member.equity_time.is_empty() && !member.equity.is_empty();
+        let dict = output_to_dict(py, member)?;
+        if shared {
+            dict.set_item("equity_time", input.columns.time.as_any())?;
+        }
+        members.append(dict)?;
     }
     let result = PyDict::new(py);
     result.set_item("members", members)?;
@@ -117,7 +128,7 @@ fn run_basket<'py>(
         let out = run_detached(py, &source, || {
             engine_run_basket(&inputs, &mut strategies, RunOptions { trace })
         })?;
-        basket_to_dict(py, out)
+        basket_to_dict(py, out, &read)
     })
 }
 
@@ -138,7 +149,7 @@ fn run_basket_hybrid<'py>(
         }
         let inputs = basket_members(&read)?;
         match engine_run_basket(&inputs, &mut strategies, RunOptions { trace }) {
-            Ok(out) => basket_to_dict(py, out),
+            Ok(out) => basket_to_dict(py, out, &read),
             Err(EngineError::Strategy(message)) => Err(strategies
                 .iter_mut()
                 .find_map(HybridStrategy::take_python_error)
@@ -177,7 +188,7 @@ fn run_basket_plugin<'py>(
         if let Some(fault) = strategies.iter_mut().find_map(|s| s.take_fault()) {
             return Err(plugin_error(py, fault));
         }
-        basket_to_dict(py, out?)
+        basket_to_dict(py, out?, &read)
     })
 }
 

@@ -364,6 +364,12 @@ def run_basket_hybrid(
 
 
 def _basket_from_core(out: dict, member_run: Callable[[dict], RawRun]) -> BasketRaw:
+    for member in out["members"]:
+        # a member whose primary bars are its input's gets the input's time column (no
+        # copy): a read-only view, so writing to the run cannot change the bars
+        shared = np.asarray(member["equity_time"]).view()
+        shared.flags.writeable = False
+        member["equity_time"] = shared
     return BasketRaw(
         members=[member_run(member) for member in out["members"]],
         time=np.asarray(out["time"], dtype=np.int64),
