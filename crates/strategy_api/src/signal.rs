@@ -39,7 +39,9 @@ pub struct TradeSignal {
     pub max_bars: Option<u32>,
     pub tag: String,
     /// The instrument to trade; `None` is the slice's own (the only one in a
-    /// single-instrument run).
+    /// single-instrument run). A strategy trades its own slice's instrument: the engine
+    /// refuses a signal naming another (in a basket, each instrument runs its own strategy
+    /// instance; docs/engine/portfolio.md).
     pub instrument: Option<InstrumentId>,
     /// Market (the default), or a limit or stop entry at a price.
     pub entry: EntryOrder,

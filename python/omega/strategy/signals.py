@@ -50,7 +50,8 @@ class TradeSignal:
     lots or ``risk_percent`` of the balance at risk to the stop, never both; with neither,
     the configured sizing applies. ``max_bars`` forces an exit after that many bars held.
     ``instrument`` is the id of the instrument to trade (``None``: the slice's own, the only
-    one in a single-instrument run).
+    one in a single-instrument run); the engine refuses a signal naming another instrument
+    (in a basket each instrument runs its own strategy; docs/engine/portfolio.md).
     """
 
     direction: int
