@@ -57,6 +57,9 @@ pub(crate) struct Seat {
     pub(crate) next: usize,
     pub(crate) n: usize,
     pub(crate) mark: (f64, f64),
+    /// Its position's P&L at `mark` once its close is marked (0.0 when flat): what the
+    /// account's equity adds for it until its next close.
+    pub(crate) unrealized: f64,
 }
 
 /// Runs `strategies[k]` on `members[k]`, all on one account.
@@ -132,6 +135,7 @@ pub fn run_basket<S: Strategy>(
                 next: 0,
                 n,
                 mark: (0.0, 0.0),
+                unrealized: 0.0,
             }
         })
         .collect();
@@ -247,12 +251,11 @@ impl Account {
         }
         // 3. Management at each close; the mark moves to the close. 4. Then evaluation at
         // each close (a portfolio strategy decides once every member is managed).
-        let mut unrealized = Vec::with_capacity(active.len());
         for &k in active {
             let seat = &mut seats[k];
             let px = prices(&inputs[k].primary, seat.next);
             seat.stepper.book.balance = self.balance;
-            let u = seat.stepper.manage_phase(
+            seat.unrealized = seat.stepper.manage_phase(
                 seat.next,
                 &px,
                 &inputs[k],
@@ -260,7 +263,6 @@ impl Account {
                 &mut strategies[k],
             )?;
             seat.mark = (px.bc, px.ac);
-            unrealized.push(u);
         }
         for &k in active {
             let seat = &mut seats[k];
@@ -279,12 +281,16 @@ impl Account {
                 }
             }
         }
-        for (&k, u) in active.iter().zip(unrealized) {
+        for &k in active {
             let seat = &mut seats[k];
             let time = inputs[k].primary.time[seat.next];
-            seat.stepper.mark_close(seat.next, time, u);
+            seat.stepper.mark_close(seat.next, time, seat.unrealized);
         }
-        let equity = self.marked_equity(seats);
+        // Each member's P&L at its mark as computed at its last close (a member between
+        // its bars keeps its mark; one stopped out there holds 0.0): `marked_equity`'s sum.
+        let equity = seats
+            .iter()
+            .fold(self.balance, |equity, seat| equity + seat.unrealized);
         self.time.push(now);
         self.equity.push(equity);
         Ok(())
@@ -403,6 +409,7 @@ impl Account {
                     .book
                     .close(size, price, ExitReason::StopOut, now, index);
                 stepper.drop_pending_exit();
+                seat.unrealized = 0.0;
             }
             self.balance = stepper.book.balance;
         }

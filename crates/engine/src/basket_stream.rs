@@ -52,6 +52,7 @@ impl<S: Strategy> BasketStream<S> {
                 next: 0,
                 n: 0,
                 mark: (0.0, 0.0),
+                unrealized: 0.0,
             });
             feeds.push(feed);
         }
