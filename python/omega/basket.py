@@ -472,7 +472,6 @@ def run_basket_sweep(
 
     The bars are loaded once. Sets run on ``threads`` threads (default: every core): a
     rust-mode basket releases the GIL for its whole run, so they run in parallel."""
-    import pandas as pd
 
     from omega.errors import OmegaError
 
@@ -504,13 +503,6 @@ def run_basket_sweep(
                 outcomes.append(outcome)
                 if progress is not None:
                     progress(done, len(sets))
-    rows = []
-    for params, outcome in zip(sets, outcomes, strict=True):
-        row: dict[str, Any] = dict(params)
-        if isinstance(outcome, BaseException):
-            row["error"] = f"{type(outcome).__name__}: {outcome}"
-        else:
-            row.update(outcome)
-            row["error"] = None
-        rows.append(row)
-    return pd.DataFrame(rows)
+    from omega.sweep import _table
+
+    return _table(sets, outcomes)

@@ -97,11 +97,22 @@ fn basket_to_dict<'py>(
         }
         members.append(dict)?;
     }
+    account_dict(py, members, out.time, out.equity, out.final_balance)
+}
+
+/// The result dict of a basket around its members' dicts.
+pub(crate) fn account_dict<'py>(
+    py: Python<'py>,
+    members: Bound<'py, PyList>,
+    time: Vec<i64>,
+    equity: Vec<f64>,
+    final_balance: f64,
+) -> PyResult<Bound<'py, PyDict>> {
     let result = PyDict::new(py);
     result.set_item("members", members)?;
-    result.set_item("time", out.time.into_pyarray(py))?;
-    result.set_item("equity", out.equity.into_pyarray(py))?;
-    result.set_item("final_balance", out.final_balance)?;
+    result.set_item("time", time.into_pyarray(py))?;
+    result.set_item("equity", equity.into_pyarray(py))?;
+    result.set_item("final_balance", final_balance)?;
     Ok(result)
 }
 

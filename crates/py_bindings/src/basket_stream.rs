@@ -1,15 +1,16 @@
 //! `BasketStreamSession`: a basket fed bar by bar (`omega.stream.BasketStreamSession`), with
 //! built-in Rust strategies or a strategy plugin.
 
+use crate::basket::account_dict;
 use crate::boundary::{builtin_strategy, guarded, params_from_dict, setup, Columns};
 use crate::errors::{engine_error, to_pyerr};
 use crate::plugin::{load, plugin_error};
 use crate::result::output_to_dict;
-use numpy::IntoPyArray;
+use crate::stream::bar_of;
 use omega_engine::{BasketOutput, BasketStream, EngineError, RunOptions};
 use omega_plugin_host::PluginStrategy;
 use omega_strategies::BuiltinStrategy;
-use omega_strategy_api::{Bar, Ohlc};
+use omega_strategy_api::Bar;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -43,25 +44,6 @@ impl PyBasketStream {
     }
 }
 
-fn bar_of(row: &[f64; 9], time: i64) -> Bar {
-    Bar {
-        time,
-        bid: Ohlc {
-            open: row[0],
-            high: row[1],
-            low: row[2],
-            close: row[3],
-        },
-        ask: Ohlc {
-            open: row[4],
-            high: row[5],
-            low: row[6],
-            close: row[7],
-        },
-        volume: row[8],
-    }
-}
-
 fn push_one(stream: &mut Stream, k: usize, bar: Bar) -> Result<usize, EngineError> {
     match stream {
         Stream::Builtin(s) => s.push(k, bar),
@@ -74,12 +56,7 @@ fn to_dict(py: Python<'_>, out: BasketOutput) -> PyResult<Bound<'_, PyDict>> {
     for member in out.members {
         members.append(output_to_dict(py, member)?)?;
     }
-    let result = PyDict::new(py);
-    result.set_item("members", members)?;
-    result.set_item("time", out.time.into_pyarray(py))?;
-    result.set_item("equity", out.equity.into_pyarray(py))?;
-    result.set_item("final_balance", out.final_balance)?;
-    Ok(result)
+    account_dict(py, members, out.time, out.equity, out.final_balance)
 }
 
 #[pymethods]
@@ -153,7 +130,7 @@ impl PyBasketStream {
         ];
         guarded(py, || {
             let stream = self.stream(py)?;
-            push_one(stream, k, bar_of(&row, time)).map_err(|e| to_pyerr(py, e, SOURCE))
+            push_one(stream, k, bar_of(time, &row)).map_err(|e| to_pyerr(py, e, SOURCE))
         })
     }
 

@@ -117,22 +117,13 @@ impl PyStreamSession {
         ask_close: f64,
         volume: f64,
     ) -> PyResult<usize> {
-        let bar = Bar {
+        let bar = bar_of(
             time,
-            bid: Ohlc {
-                open: bid_open,
-                high: bid_high,
-                low: bid_low,
-                close: bid_close,
-            },
-            ask: Ohlc {
-                open: ask_open,
-                high: ask_high,
-                low: ask_low,
-                close: ask_close,
-            },
-            volume,
-        };
+            &[
+                bid_open, bid_high, bid_low, bid_close, ask_open, ask_high, ask_low, ask_close,
+                volume,
+            ],
+        );
         let source = self.source.clone();
         guarded(py, || {
             let session = self.session(py)?;
@@ -221,4 +212,24 @@ fn state_dict<'py, S: Strategy>(
     state.set_item("pending_entry", entry.map(|s| side_name(s.side)))?;
     state.set_item("pending_exit", exit)?;
     Ok(state)
+}
+
+/// A base bar from its open time and `[bid OHLC, ask OHLC, volume]` (as Python passes them).
+pub(crate) fn bar_of(time: i64, row: &[f64; 9]) -> Bar {
+    Bar {
+        time,
+        bid: Ohlc {
+            open: row[0],
+            high: row[1],
+            low: row[2],
+            close: row[3],
+        },
+        ask: Ohlc {
+            open: row[4],
+            high: row[5],
+            low: row[6],
+            close: row[7],
+        },
+        volume: row[8],
+    }
 }

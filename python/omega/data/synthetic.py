@@ -78,6 +78,35 @@ def generate_synthetic(
     open_ = np.empty(n_bars)
     open_[0] = np.round(first_price, decimals)
     open_[1:] = close[:-1]
+    return _two_sided_bars(
+        time,
+        open_,
+        close,
+        sigma,
+        hour,
+        rng,
+        inst,
+        decimals,
+        spread_scale,
+        f"synthetic(seed={seed}, n_bars={n_bars}, symbol={inst.symbol})",
+    )
+
+
+def _two_sided_bars(
+    time: np.ndarray,
+    open_: np.ndarray,
+    close: np.ndarray,
+    sigma: np.ndarray,
+    hour: np.ndarray,
+    rng: np.random.Generator,
+    inst: Instrument,
+    decimals: int,
+    spread_scale: float,
+    source: str,
+) -> BarSeries:
+    """M1 bars around opens and closes: wicks scaled by ``sigma``, a spread by the hour's
+    profile (drawn in this order from ``rng``), on the ``decimals`` price grid."""
+    n_bars = len(close)
     wick = np.abs(rng.normal(0.0, 1.0, (2, n_bars))) * (0.35 * sigma * close)
     high = np.round(np.maximum(open_, close) + wick[0], decimals)
     low = np.round(np.minimum(open_, close) - wick[1], decimals)
@@ -105,7 +134,7 @@ def generate_synthetic(
         volume,
         timeframe=Timeframe.M1,
         instrument=inst,
-        source=f"synthetic(seed={seed}, n_bars={n_bars}, symbol={inst.symbol})",
+        source=source,
     )
     series.quality = quality_of(series, ask_source="synthetic spread")
     return series
@@ -218,31 +247,17 @@ def generate_basket(
         open_ = np.empty(n_bars)
         open_[0] = np.round(first, decimals)
         open_[1:] = close[:-1]
-        wick = np.abs(rng.normal(0.0, 1.0, (2, n_bars))) * (0.35 * sigma * close)
-        high = np.maximum(np.round(np.maximum(open_, close) + wick[0], decimals), close)
-        high = np.maximum(high, open_)
-        low = np.minimum(np.round(np.minimum(open_, close) - wick[1], decimals), close)
-        low = np.minimum(low, open_)
-        noise = rng.lognormal(0.0, 0.3, n_bars)
-        spread = np.maximum(1.0, np.round(SPREAD_POINTS_BY_HOUR[hour] * noise)) * inst.point
-        volume = np.maximum(
-            1.0, np.round(60.0 * VOLATILITY_BY_HOUR[hour] * rng.lognormal(0, 0.5, n_bars))
-        )
-        series = BarSeries(
+        series = _two_sided_bars(
             time.copy(),
             open_,
-            high,
-            low,
             close,
-            np.round(open_ + spread, decimals),
-            np.round(high + spread, decimals),
-            np.round(low + spread, decimals),
-            np.round(close + spread, decimals),
-            volume,
-            timeframe=Timeframe.M1,
-            instrument=inst,
-            source=f"synthetic basket(seed={seed}, n_bars={n_bars}, symbol={inst.symbol})",
+            sigma,
+            hour,
+            rng,
+            inst,
+            decimals,
+            1.0,
+            f"synthetic basket(seed={seed}, n_bars={n_bars}, symbol={inst.symbol})",
         )
-        series.quality = quality_of(series, ask_source="synthetic spread")
         out[inst.symbol] = series
     return out
