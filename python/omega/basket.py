@@ -451,12 +451,6 @@ def _merged_trades(members: list[RawRun]) -> dict[str, np.ndarray]:
     return out
 
 
-def basket_config_summary(config: BacktestConfig) -> dict[str, Any]:
-    from omega.config.basket import basket_summary
-
-    return basket_summary(config)
-
-
 def run_basket_sweep(
     config: BacktestConfig,
     param_sets: Sequence[Mapping[str, Any]],

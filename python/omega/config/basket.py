@@ -8,7 +8,7 @@ execution, account) is the basket's: one account, one set of execution rules.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -144,8 +144,3 @@ def _check_portfolio_init(config: BacktestConfig) -> None:
     except StrategyError as exc:
         message = str(exc).removeprefix(f"strategy {config.strategy.name}: ")
         raise ConfigError(f"strategy.params: {message}") from None
-
-
-def basket_summary(config: BacktestConfig) -> dict[str, Any]:
-    """Symbols and their parameter overrides, for reports."""
-    return {entry.symbol: dict(entry.params) for entry in entries(config)}
