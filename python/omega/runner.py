@@ -242,7 +242,7 @@ def run_backtest(
     """
     if config.instruments is not None:
         return _run_basket(config, bars, progress, env, backend)
-    if isinstance(bars, Mapping):
+    if isinstance(bars, Mapping) and bars and all(isinstance(v, BarSeries) for v in bars.values()):
         raise ConfigError("bars by symbol are for a basket (a config with instruments:)")
     env = os.environ if env is None else env
     settings = config.to_engine_settings()
