@@ -68,8 +68,9 @@ def member_settings(
     the account currency (that pair's bid closes, as for a conversion file; ``bars`` by
     symbol are needed then)."""
     out = []
-    symbols = list(bars or ())
-    for k, member in enumerate(member_configs(config)):
+    members = member_configs(config)
+    symbols = [member.instrument.to_instrument().symbol for member in members]
+    for k, member in enumerate(members):
         settings = dataclasses.replace(member.to_engine_settings(), instrument_id=k)
         instrument = settings.instrument
         currency = settings.account_currency
@@ -91,6 +92,7 @@ def member_settings(
                     pair == instrument.quote_currency + currency,
                     times=np.ascontiguousarray(leg.time, dtype=np.int64),
                     closes=np.ascontiguousarray(leg.bid_close, dtype=np.float64),
+                    member=symbols.index(pair),
                 ),
             )
         out.append(settings)

@@ -142,6 +142,7 @@ def _with_conversions(case: BasketCase, bars: dict[str, BarSeries]) -> list[Engi
                     pair == inst.quote_currency + ACCOUNT,
                     times=np.asarray(bars[pair].time, dtype=np.int64),
                     closes=np.asarray(bars[pair].bid_close, dtype=np.float64),
+                    member=case.symbols.index(pair),
                 ),
             )
         out.append(settings)

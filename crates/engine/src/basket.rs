@@ -14,8 +14,8 @@ use crate::error::EngineError;
 use crate::market::Frames;
 use crate::output::{ExitReason, RunOutput};
 use crate::run::{
-    build_checked_frames, compute_declared, plan, prices, Plan, Prepared, RunOptions, StepInputs,
-    Stepper,
+    build_checked_frames, compute_declared, plan, prices, ConversionBars, Plan, Prepared,
+    RunOptions, StepInputs, Stepper,
 };
 use crate::settings::{EngineSettings, MarginSettings};
 use omega_indicators::IndicatorCache;
@@ -116,7 +116,12 @@ pub fn run_basket<S: Strategy>(
             )
         })
         .collect::<Result<Vec<_>, EngineError>>()?;
-    let inputs: Vec<StepInputs<'_, '_>> = prepared.iter().map(Prepared::inputs).collect();
+    let mut inputs: Vec<StepInputs<'_, '_>> = prepared.iter().map(Prepared::inputs).collect();
+    for (k, member) in members.iter().enumerate() {
+        inputs[k].conversion = conversion_of(&member.settings, |j| {
+            members.get(j).map(|m| (m.bars.time, m.bars.bid_close))
+        })?;
+    }
     let mut seats: Vec<Seat> = members
         .iter()
         .zip(&prepared)
@@ -173,6 +178,23 @@ pub fn run_basket<S: Strategy>(
         .map(|m| m.settings.primary_timeframe != m.base_tf)
         .collect();
     account.finish(seats, &inputs, &base_bars, &copy_time, strategies)
+}
+
+/// The conversion series of a member whose cross converts through another member's bars
+/// (`CrossSettings::member`): that member's base times and bid closes, from `bars_of`.
+pub(crate) fn conversion_of<'a>(
+    settings: &EngineSettings,
+    bars_of: impl Fn(usize) -> Option<ConversionBars<'a>>,
+) -> Result<Option<ConversionBars<'a>>, EngineError> {
+    let Some(j) = settings.cross.as_ref().and_then(|c| c.member) else {
+        return Ok(None);
+    };
+    bars_of(j).map(Some).ok_or_else(|| {
+        EngineError::Config(format!(
+            "account.conversion: basket member {j} (the conversion pair of {}) does not exist",
+            settings.instrument.symbol
+        ))
+    })
 }
 
 /// Every member's margin model, or none: the levels are the account's.

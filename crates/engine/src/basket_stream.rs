@@ -6,7 +6,7 @@
 //! time steps once a bar of any instrument at or after the end of its primary bars arrives
 //! (or at the end): until then another instrument's bar for it may still come.
 
-use crate::basket::{account_margin, Account, BasketOutput, Seat};
+use crate::basket::{account_margin, conversion_of, Account, BasketOutput, Seat};
 use crate::error::{DataErrorKind, EngineError};
 use crate::run::{RunOptions, StepInputs, Stepper};
 use crate::settings::EngineSettings;
@@ -132,7 +132,7 @@ impl<S: Strategy> BasketStream<S> {
             ..
         } = self;
         let views: Vec<FeedViews<'_>> = feeds.iter().map(StreamFeed::views).collect();
-        let inputs: Vec<StepInputs<'_, '_>> = views.iter().map(FeedViews::inputs).collect();
+        let inputs = member_inputs(&feeds, &views)?;
         let base_bars: Vec<usize> = feeds.iter().map(StreamFeed::base_len).collect();
         let copy_time = vec![true; feeds.len()]; // the stream owns its bars
         account.finish(seats, &inputs, &base_bars, &copy_time, &strategies)
@@ -179,7 +179,7 @@ impl<S: Strategy> BasketStream<S> {
             return Ok(());
         }
         let views: Vec<FeedViews<'_>> = feeds.iter().map(StreamFeed::views).collect();
-        let inputs: Vec<StepInputs<'_, '_>> = views.iter().map(FeedViews::inputs).collect();
+        let inputs = member_inputs(feeds, &views)?;
         let settings: Vec<&EngineSettings> = feeds.iter().map(|f| &f.settings).collect();
         let mut active = Vec::with_capacity(seats.len());
         while let Some(now) = next_time(seats, feeds).filter(|&now| ready(now)) {
@@ -195,4 +195,22 @@ impl<S: Strategy> BasketStream<S> {
         }
         Ok(())
     }
+}
+
+/// Each feed's step inputs, a cross converting through another member reading that
+/// member's base bars as fed so far.
+fn member_inputs<'v, 'a>(
+    feeds: &'a [StreamFeed],
+    views: &'v [FeedViews<'a>],
+) -> Result<Vec<StepInputs<'v, 'a>>, EngineError> {
+    let mut inputs: Vec<StepInputs<'v, 'a>> = views.iter().map(FeedViews::inputs).collect();
+    for (k, feed) in feeds.iter().enumerate() {
+        inputs[k].conversion = conversion_of(&feed.settings, |j| {
+            feeds.get(j).map(|f| {
+                let bars = f.base_columns();
+                (bars.time, bars.bid_close)
+            })
+        })?;
+    }
+    Ok(inputs)
 }

@@ -138,13 +138,26 @@ struct CrossRates {
 }
 
 impl CrossRates {
-    fn rate_at(&mut self, open: i64) -> Result<f64, EngineError> {
+    /// The rate at the bar opening at `open`: the close of the conversion bar opening at or
+    /// before it, from `member` (a basket member's base bars) or the settings' own series.
+    fn rate_at(
+        &mut self,
+        open: i64,
+        member: Option<ConversionBars<'_>>,
+    ) -> Result<f64, EngineError> {
         if let Some(rate) = self.cross.fixed_rate {
             return Ok(rate);
         }
-        let times = &self.cross.times;
+        let (times, closes) = member.unwrap_or((&self.cross.times, &self.cross.closes));
         while self.cursor + 1 < times.len() && times[self.cursor + 1] <= open {
             self.cursor += 1;
+        }
+        if let (None, Some(k)) = (member, self.cross.member) {
+            return Err(EngineError::Config(format!(
+                "account.conversion: {} converts through basket member {k}, but this run is \
+                 not a basket",
+                self.cross.symbol
+            )));
         }
         if times.first().map_or(true, |&first| first > open) {
             return Err(EngineError::Config(format!(
@@ -152,7 +165,7 @@ impl CrossRates {
                 self.cross.symbol, open
             )));
         }
-        Ok(self.cross.closes[self.cursor])
+        Ok(closes[self.cursor])
     }
 }
 
@@ -701,6 +714,7 @@ impl<'a> Prepared<'a> {
             finer: self.finer,
             slip_atr: self.slip_atr,
             stop_atr: self.stop_atr,
+            conversion: None,
         }
     }
 
@@ -723,6 +737,9 @@ pub(crate) struct StreamedRun {
     pub(crate) skipped_orders: usize,
 }
 
+/// A conversion pair's bar open times and bid closes, read in place.
+pub(crate) type ConversionBars<'a> = (&'a [i64], &'a [f64]);
+
 /// What the step of primary bar `i` reads: the frames and series as far as they are known
 /// (a backtest: all of them, prepared before the loop; a stream: up to bar `i`).
 pub(crate) struct StepInputs<'v, 'a> {
@@ -736,6 +753,9 @@ pub(crate) struct StepInputs<'v, 'a> {
     pub(crate) slip_atr: &'a [f64],
     /// The primary ATR of stop distances in ATR multiples (empty unless configured).
     pub(crate) stop_atr: &'a [f64],
+    /// A basket member's conversion pair: another member's base times and bid closes (a
+    /// cross whose `CrossSettings::member` is set); `None` elsewhere.
+    pub(crate) conversion: Option<ConversionBars<'a>>,
 }
 
 /// A run between two primary bars: the account, the queued orders, the equity so far and
@@ -1027,7 +1047,7 @@ impl Stepper {
         // prices would keep them in memory instead of registers)
         let px = &prices(&inputs.primary, i);
         if let Some(cross) = self.cross.as_mut() {
-            self.book.cross_rate = cross.rate_at(px.time)?;
+            self.book.cross_rate = cross.rate_at(px.time, inputs.conversion)?;
         }
         if let Some(sessions) = &self.sessions {
             self.in_session = sessions.refusal(px.time).is_none();

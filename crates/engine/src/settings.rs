@@ -155,6 +155,9 @@ pub struct CrossSettings {
     /// Open times (UTC ns, increasing) and bid closes of the conversion pair's bars.
     pub times: std::sync::Arc<[i64]>,
     pub closes: std::sync::Arc<[f64]>,
+    /// In a basket: the member whose bars are the conversion pair's (`times` and `closes`
+    /// are then left empty and the run reads that member's base bars: no copy).
+    pub member: Option<usize>,
 }
 
 /// Trading hours: entries fill only at bars opening inside `[start, end)` local time of
@@ -334,6 +337,7 @@ fn check_cross(cross: &CrossSettings) -> Result<(), EngineError> {
             "account.conversion.rate must be finite and > 0, got {rate}"
         )),
         Some(_) => Ok(()),
+        None if cross.member.is_some() => Ok(()), // a basket member's bars: checked as input
         None if cross.times.is_empty() || cross.times.len() != cross.closes.len() => cfg(format!(
             "account.conversion: the {} series is empty or its columns differ in length",
             cross.symbol

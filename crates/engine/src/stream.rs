@@ -166,6 +166,7 @@ impl<'a> FeedViews<'a> {
             finer,
             slip_atr,
             stop_atr,
+            conversion: None,
         }
     }
 }
@@ -388,6 +389,11 @@ impl StreamFeed {
     /// Primary bars closed so far.
     pub(crate) fn closed_primary(&self) -> usize {
         self.primary_bars().time.len()
+    }
+
+    /// The base bars fed so far.
+    pub(crate) fn base_columns(&self) -> BarColumns<'_> {
+        self.base.columns()
     }
 
     /// Base bars fed so far.

@@ -251,14 +251,22 @@ fn column<'py, T: numpy::Element + Copy + FromPyObjectOwned<'py>>(
 }
 
 fn cross(c: &Bound<'_, PyAny>) -> PyResult<CrossSettings> {
-    let times: Option<Vec<i64>> = column(c, "times", "conversion")?;
-    let closes: Option<Vec<f64>> = column(c, "closes", "conversion")?;
+    // A basket member's bars convert: the run reads them there (the columns are not copied).
+    let member: Option<usize> = get(c, "member", "conversion")?;
+    let (times, closes): (Option<Vec<i64>>, Option<Vec<f64>>) = match member {
+        Some(_) => (None, None),
+        None => (
+            column(c, "times", "conversion")?,
+            column(c, "closes", "conversion")?,
+        ),
+    };
     Ok(CrossSettings {
         symbol: get(c, "symbol", "conversion")?,
         multiply: get(c, "multiply", "conversion")?,
         fixed_rate: get(c, "fixed_rate", "conversion")?,
         times: times.unwrap_or_default().into(),
         closes: closes.unwrap_or_default().into(),
+        member,
     })
 }
 

@@ -225,6 +225,16 @@ def engine_members(
     ]
 
 
+def _own_conversion(settings: Any) -> Any:
+    """``settings`` with a cross's conversion series as its own columns (not a basket
+    member's bars), for a run outside the basket."""
+    import dataclasses
+
+    if settings.cross is None or settings.cross.member is None:
+        return settings
+    return dataclasses.replace(settings, cross=dataclasses.replace(settings.cross, member=None))
+
+
 def sides(config: BacktestConfig, bars: Mapping[str, BarSeries]) -> dict[str, Callable[[], Any]]:
     """What is timed, by the call each side makes. Each returns its trade count."""
     from omega.basket import run_basket
@@ -254,8 +264,14 @@ def sides(config: BacktestConfig, bars: Mapping[str, BarSeries]) -> dict[str, Ca
     def basket_engine() -> int:
         return sum(len(m.trades["entry_time"]) for m in run_basket_rust(members).members)
 
+    # A single run cannot read another member's bars: its conversion series is its own copy.
+    alone = [
+        (series, name, params, _own_conversion(settings))
+        for series, name, params, settings in members
+    ]
+
     def single_engines() -> int:
-        return sum(len(run_rust(*member).trades["entry_time"]) for member in members)
+        return sum(len(run_rust(*member).trades["entry_time"]) for member in alone)
 
     return {
         BASKET_CALL: basket,

@@ -107,14 +107,18 @@ class CrossSettings:
     fixed_rate: float | None = None
     times: Any = None  # np.ndarray[int64] | None
     closes: Any = None  # np.ndarray[float64] | None
+    # in a basket: the member whose bars these are (times and closes are views of them);
+    # the Rust engine then reads that member's bars instead of copying the columns
+    member: int | None = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CrossSettings):
             return NotImplemented
-        return (self.symbol, self.multiply, self.fixed_rate) == (
+        return (self.symbol, self.multiply, self.fixed_rate, self.member) == (
             other.symbol,
             other.multiply,
             other.fixed_rate,
+            other.member,
         ) and all(
             (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
             for a, b in ((self.times, other.times), (self.closes, other.closes))
