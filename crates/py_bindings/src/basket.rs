@@ -11,7 +11,7 @@ use numpy::IntoPyArray;
 use omega_engine::bars::check_input;
 use omega_engine::{run_basket as engine_run_basket, BasketMember, BasketOutput, EngineError};
 use omega_engine::{EngineSettings, RunOptions};
-use omega_strategy_api::Timeframe;
+use omega_strategy_api::{Strategy, Timeframe};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -134,11 +134,7 @@ fn run_basket<'py>(
             let params = params.cast::<PyDict>().ok();
             strategies.push(builtin_strategy(py, &name, params)?);
         }
-        let inputs = basket_members(&read)?;
-        let source = basket_source(&read);
-        let out = run_detached(py, &source, || {
-            engine_run_basket(&inputs, &mut strategies, RunOptions { trace })
-        })?;
+        let out = run_released(py, &read, &mut strategies, trace)?;
         basket_to_dict(py, out, &read)
     })
 }
@@ -190,16 +186,26 @@ fn run_basket_plugin<'py>(
             let given = params_from_dict(params.cast::<PyDict>().ok())?;
             strategies.push(plugin.create(&given).map_err(|e| plugin_error(py, e))?);
         }
-        let inputs = basket_members(&read)?;
-        let source = basket_source(&read);
-        let out = run_detached(py, &source, || {
-            engine_run_basket(&inputs, &mut strategies, RunOptions { trace })
-        });
+        let out = run_released(py, &read, &mut strategies, trace);
         // A fault of the plugin itself wins over the engine error it caused.
         if let Some(fault) = strategies.iter_mut().find_map(|s| s.take_fault()) {
             return Err(plugin_error(py, fault));
         }
         basket_to_dict(py, out?, &read)
+    })
+}
+
+/// The basket run with the GIL released (strategies that need no interpreter), its errors
+/// naming the members' sources.
+fn run_released<S: Strategy + Send>(
+    py: Python<'_>,
+    read: &[Read<'_>],
+    strategies: &mut [S],
+    trace: bool,
+) -> PyResult<BasketOutput> {
+    let inputs = basket_members(read)?;
+    run_detached(py, &basket_source(read), || {
+        engine_run_basket(&inputs, strategies, RunOptions { trace })
     })
 }
 

@@ -491,15 +491,8 @@ unsafe extern "C" fn manage<T: PluginStrategy>(
         inst.actions = encoded;
         Ok(!inst.actions.is_empty())
     });
-    let filled = status == STATUS_SOME;
     // SAFETY: `out` is a valid place for an `ActionListAbi` (the host's contract).
-    unsafe {
-        *out = ActionListAbi {
-            actions: inst.actions.as_ptr(),
-            len: if filled { inst.actions.len() } else { 0 },
-        }
-    };
-    status
+    unsafe { publish_actions(inst, status, out) }
 }
 
 unsafe extern "C" fn manage_order<T: PluginStrategy>(
@@ -525,8 +518,18 @@ unsafe extern "C" fn manage_order<T: PluginStrategy>(
         inst.actions = encoded;
         Ok(!inst.actions.is_empty())
     });
-    let filled = status == STATUS_SOME;
     // SAFETY: `out` is a valid place for an `ActionListAbi` (the host's contract).
+    unsafe { publish_actions(inst, status, out) }
+}
+
+/// Hands the instance's encoded actions to the host: all of them when `status` says some,
+/// none otherwise (the buffer stays the instance's until its next call).
+///
+/// # Safety
+/// `out` must be a valid place for an `ActionListAbi`.
+unsafe fn publish_actions<T>(inst: &Instance<T>, status: i32, out: *mut ActionListAbi) -> i32 {
+    let filled = status == STATUS_SOME;
+    // SAFETY: the caller's contract.
     unsafe {
         *out = ActionListAbi {
             actions: inst.actions.as_ptr(),
