@@ -60,13 +60,106 @@ pub(crate) struct Seat {
     /// Its position's P&L at `mark` once its close is marked (0.0 when flat): what the
     /// account's equity adds for it until its next close.
     pub(crate) unrealized: f64,
+    /// A cross member ahead of the basket (`run_ahead`): the conversion rate of each bar
+    /// it stepped ahead from bar `ahead_from`, and the rate before them.
+    pub(crate) ahead_rates: Vec<f64>,
+    pub(crate) ahead_from: usize,
+    pub(crate) rate_before: f64,
 }
 
-/// Runs `strategies[k]` on `members[k]`, all on one account.
+impl Seat {
+    /// Whether the member has stepped beyond the basket's time (`run_ahead`).
+    #[inline(always)]
+    fn is_ahead(&self) -> bool {
+        self.stepper.stepped() > self.next
+    }
+
+    /// The member's mark before the closes at `now` (its open if it has a bar then, else
+    /// its last close): kept in `mark` while it steps with the basket, read from its bars
+    /// while it is ahead (a position ahead is held without a conversion: its P&L at a price
+    /// is the same at any time).
+    fn mark_before_close(&self, primary: &BarColumns<'_>, now: i64) -> (f64, f64, f64) {
+        let book = &self.stepper.book;
+        if !self.is_ahead() {
+            return (self.mark.0, self.mark.1, book.cross_rate);
+        }
+        let i = self.next;
+        let (bar, (bid, ask)) = if primary.time[i] == now {
+            (Some(i), (primary.bid_open[i], primary.ask_open[i]))
+        } else {
+            (
+                i.checked_sub(1),
+                (primary.bid_close[i - 1], primary.ask_close[i - 1]),
+            )
+        };
+        // The conversion rate of that bar: recorded for a cross, else the only one.
+        let rate = match bar.and_then(|bar| bar.checked_sub(self.ahead_from)) {
+            Some(k) if !self.ahead_rates.is_empty() => self.ahead_rates[k],
+            None if !self.ahead_rates.is_empty() => self.rate_before,
+            _ => book.cross_rate,
+        };
+        (bid, ask, rate)
+    }
+
+    /// Steps the member's bars from the basket's time on for as long as they leave the
+    /// account alone (`Stepper::leaves_account_alone`): one member's bars in a row, as a
+    /// single run steps them, rather than interleaved with every other member's. The
+    /// account meets the member again at its first bar that may touch it; until the basket
+    /// reaches that bar's time, the member's marks and open P&L at each earlier time are
+    /// read back from its bars and its curve (`Account::step`).
+    fn run_ahead<S: Strategy>(
+        &mut self,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+        strategy: &mut S,
+    ) -> Result<(), EngineError> {
+        if self.is_ahead() {
+            return Ok(()); // stopped at a bar that may touch the account
+        }
+        let stepper = &mut self.stepper;
+        let mut i = stepper.stepped();
+        let cross = stepper.converts_cross();
+        if cross {
+            self.ahead_rates.clear();
+            self.ahead_from = i;
+            self.rate_before = stepper.book.cross_rate;
+        }
+        while i < self.n && stepper.leaves_account_alone(i, &inputs.primary) {
+            stepper.step_alone(i, inputs, settings, strategy)?;
+            if cross {
+                self.ahead_rates.push(stepper.book.cross_rate);
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `strategies[k]` on `members[k]`, all on one account; each strategy sees its own
+/// member only (built-in strategies, plugin instances).
 pub fn run_basket<S: Strategy>(
     members: &[BasketMember<'_>],
     strategies: &mut [S],
     options: RunOptions,
+) -> Result<BasketOutput, EngineError> {
+    run_members(members, strategies, options, false)
+}
+
+/// [`run_basket`] for strategies that share state (the members of a portfolio strategy,
+/// Python strategies): every member is managed before any is evaluated.
+pub fn run_basket_shared<S: Strategy>(
+    members: &[BasketMember<'_>],
+    strategies: &mut [S],
+    options: RunOptions,
+) -> Result<BasketOutput, EngineError> {
+    run_members(members, strategies, options, true)
+}
+
+fn run_members<S: Strategy>(
+    members: &[BasketMember<'_>],
+    strategies: &mut [S],
+    options: RunOptions,
+    shared_strategies: bool,
 ) -> Result<BasketOutput, EngineError> {
     if members.is_empty() || members.len() != strategies.len() {
         return Err(EngineError::Config(
@@ -141,6 +234,9 @@ pub fn run_basket<S: Strategy>(
                 n,
                 mark: (0.0, 0.0),
                 unrealized: 0.0,
+                ahead_rates: Vec::new(),
+                ahead_from: 0,
+                rate_before: 0.0,
             }
         })
         .collect();
@@ -149,22 +245,18 @@ pub fn run_basket<S: Strategy>(
         margin,
         time: Vec::new(),
         equity: Vec::new(),
+        shared_strategies,
+        stepping: Vec::new(),
+        ahead: Vec::new(),
     };
     let settings: Vec<&EngineSettings> = members.iter().map(|m| &m.settings).collect();
     let mut active: Vec<usize> = Vec::with_capacity(members.len());
-    // The earliest next primary bar; every member with a bar opening then steps now.
-    while let Some(now) = seats
-        .iter()
-        .zip(&inputs)
-        .filter(|(seat, _)| seat.next < seat.n)
-        .map(|(seat, inputs)| inputs.primary.time[seat.next])
-        .min()
-    {
-        active.clear();
-        active.extend((0..seats.len()).filter(|&k| {
-            let seat = &seats[k];
-            seat.next < seat.n && inputs[k].primary.time[seat.next] == now
-        }));
+    while let Some(now) = next_active(&seats, &inputs, &mut active) {
+        if !shared_strategies {
+            for &k in &active {
+                seats[k].run_ahead(&inputs[k], settings[k], &mut strategies[k])?;
+            }
+        }
         account.step(&mut seats, &active, &inputs, &settings, strategies, now)?;
         for &k in &active {
             seats[k].next += 1;
@@ -178,6 +270,30 @@ pub fn run_basket<S: Strategy>(
         .map(|m| m.settings.primary_timeframe != m.base_tf)
         .collect();
     account.finish(seats, &inputs, &base_bars, &copy_time, strategies)
+}
+
+/// The earliest time of the members' next primary bars, and in `active` the members with a
+/// bar opening then (they step now); `None` once every member is done.
+pub(crate) fn next_active(
+    seats: &[Seat],
+    inputs: &[StepInputs<'_, '_>],
+    active: &mut Vec<usize>,
+) -> Option<i64> {
+    active.clear();
+    let mut now = None;
+    for (k, seat) in seats.iter().enumerate() {
+        if seat.next < seat.n {
+            let time = inputs[k].primary.time[seat.next];
+            if now.map_or(true, |now| time < now) {
+                now = Some(time);
+                active.clear();
+            }
+            if now == Some(time) {
+                active.push(k);
+            }
+        }
+    }
+    now
 }
 
 /// The conversion series of a member whose cross converts through another member's bars
@@ -226,10 +342,17 @@ pub(crate) struct Account {
     pub(crate) margin: Option<MarginSettings>,
     pub(crate) time: Vec<i64>,
     pub(crate) equity: Vec<f64>,
+    /// Whether the members' strategies share state (`run_basket_shared`).
+    pub(crate) shared_strategies: bool,
+    /// Scratch of `step`: the members stepping a time, and those ahead of it.
+    pub(crate) stepping: Vec<usize>,
+    pub(crate) ahead: Vec<usize>,
 }
 
 impl Account {
-    /// The bars opening at `now` of the `active` members, phase by phase.
+    /// The bars opening at `now` of the `active` members, phase by phase. A member with
+    /// nothing to do in a phase (no queued entry; no position and no working order in the
+    /// range) is passed over: the phase would not touch it.
     pub(crate) fn step<S: Strategy>(
         &mut self,
         seats: &mut [Seat],
@@ -239,30 +362,72 @@ impl Account {
         strategies: &mut [S],
         now: i64,
     ) -> Result<(), EngineError> {
-        // 0-1. Each member's clock and queued exit, at its open; its mark moves to the open.
+        // Members that stepped this bar already (`Seat::run_ahead`) only show their marks and
+        // open P&L at this time: the phases run over the others.
+        let mut stepping = std::mem::take(&mut self.stepping);
+        let mut ahead = std::mem::take(&mut self.ahead);
+        stepping.clear();
+        ahead.clear();
         for &k in active {
+            if seats[k].is_ahead() {
+                ahead.push(k);
+            } else {
+                stepping.push(k);
+            }
+        }
+        let result = self.step_phases(seats, &stepping, &ahead, inputs, settings, strategies, now);
+        self.stepping = stepping;
+        self.ahead = ahead;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)] // `step`'s arguments, its members split in two
+    #[inline(always)]
+    fn step_phases<S: Strategy>(
+        &mut self,
+        seats: &mut [Seat],
+        stepping: &[usize],
+        ahead: &[usize],
+        inputs: &[StepInputs<'_, '_>],
+        settings: &[&EngineSettings],
+        strategies: &mut [S],
+        now: i64,
+    ) -> Result<(), EngineError> {
+        // 0-1. Each member's clock and queued exit, at its open; its mark moves to the open
+        // (a member ahead keeps its mark: `lend` reads its prices at this time).
+        for &k in stepping {
             let seat = &mut seats[k];
             let i = seat.next;
             seat.stepper.book.balance = self.balance;
             seat.stepper.open_phase(i, &inputs[k])?;
             self.balance = seat.stepper.book.balance;
-            let px = prices(&inputs[k].primary, i);
-            seat.mark = (px.bo, px.ao);
+            let primary = &inputs[k].primary;
+            seat.mark = (primary.bid_open[i], primary.ask_open[i]);
         }
         // 1. The account's stop-out at the opens, then the queued entries.
         if self.margin.is_some() {
             self.stop_out(seats, inputs, StopOutAt::Open, now);
         }
-        for &k in active {
-            self.lend(seats, k, seats[k].stepper.pending().0.is_some());
-            let seat = &mut seats[k];
-            seat.stepper.entry_phase(seat.next, &inputs[k], settings[k]);
-            self.balance = seat.stepper.book.balance;
+        for &k in stepping {
+            if seats[k].stepper.pending().0.is_some() {
+                self.lend(seats, k, inputs, now);
+                let seat = &mut seats[k];
+                seat.stepper.entry_phase(seat.next, &inputs[k], settings[k]);
+                self.balance = seat.stepper.book.balance;
+            }
         }
         // 2. Each member's range and working order, then the stop-out at the worst prices.
-        for &k in active {
-            self.lend(seats, k, seats[k].stepper.has_working_order());
+        for &k in stepping {
+            let stepper = &seats[k].stepper;
+            let working = stepper.has_working_order();
+            if !working && stepper.book.position.is_none() {
+                continue;
+            }
+            if working {
+                self.lend(seats, k, inputs, now);
+            }
             let seat = &mut seats[k];
+            seat.stepper.book.balance = self.balance;
             let px = prices(&inputs[k].primary, seat.next);
             seat.stepper
                 .range_phase(seat.next, &px, &inputs[k], settings[k]);
@@ -272,8 +437,13 @@ impl Account {
             self.stop_out(seats, inputs, StopOutAt::Range, now);
         }
         // 3. Management at each close; the mark moves to the close. 4. Then evaluation at
-        // each close (a portfolio strategy decides once every member is managed).
-        for &k in active {
+        // each close. Steps 3 and 4 only queue orders, so a member's evaluation right after
+        // its management gives what evaluating after everyone's management gives, unless
+        // the strategies share state (a portfolio strategy decides once every member is
+        // managed): then each phase runs over all members first.
+        let interleave = !self.shared_strategies;
+        let mark_now = interleave && self.margin.is_none();
+        for &k in stepping {
             let seat = &mut seats[k];
             let px = prices(&inputs[k].primary, seat.next);
             seat.stepper.book.balance = self.balance;
@@ -285,17 +455,39 @@ impl Account {
                 &mut strategies[k],
             )?;
             seat.mark = (px.bc, px.ac);
+            if interleave {
+                seat.stepper
+                    .evaluate_at_close(seat.next, &inputs[k], &mut strategies[k])?;
+            }
+            if mark_now {
+                seat.stepper.mark_close(seat.next, now, seat.unrealized);
+            }
         }
-        for &k in active {
+        for &k in ahead {
+            // Its close stepped already: the P&L its curve recorded then; at its last bar
+            // ahead, its mark (it steps with the basket again from its next bar).
             let seat = &mut seats[k];
-            seat.stepper
-                .evaluate_at_close(seat.next, &inputs[k], &mut strategies[k])?;
+            let i = seat.next;
+            seat.unrealized = seat.stepper.equity()[i];
+            if seat.stepper.stepped() == i + 1 {
+                let primary = &inputs[k].primary;
+                seat.mark = (primary.bid_close[i], primary.ask_close[i]);
+            }
         }
-        // 5. The margin-call warning on the account, each member's point, the account's.
+        if !interleave {
+            for &k in stepping {
+                let seat = &mut seats[k];
+                seat.stepper
+                    .evaluate_at_close(seat.next, &inputs[k], &mut strategies[k])?;
+            }
+        }
+        // 5. The margin-call warning on the account, each member's point, the account's (a
+        // member ahead is flat: with a margin model a position never leaves the account
+        // alone).
         if let Some(margin) = self.margin {
             if let Some(level) = self.margin_level(seats, |_, seat| seat.mark) {
                 if level < margin.margin_call_level {
-                    for &k in active {
+                    for &k in stepping {
                         if seats[k].stepper.book.position.is_some() {
                             seats[k].stepper.note_margin_call();
                         }
@@ -303,10 +495,11 @@ impl Account {
                 }
             }
         }
-        for &k in active {
-            let seat = &mut seats[k];
-            let time = inputs[k].primary.time[seat.next];
-            seat.stepper.mark_close(seat.next, time, seat.unrealized);
+        if !mark_now {
+            for &k in stepping {
+                let seat = &mut seats[k];
+                seat.stepper.mark_close(seat.next, now, seat.unrealized);
+            }
         }
         // Each member's P&L at its mark as computed at its last close (a member between
         // its bars keeps its mark; one stopped out there holds 0.0): `marked_equity`'s sum.
@@ -325,18 +518,21 @@ impl Account {
         })
     }
 
-    /// Before member `k` steps a phase: the balance, and when it may fill an order
-    /// (`fills`), the open P&L and margin of the account's other positions at their marks
-    /// (its sizing and free-margin check; an O(members) sum, skipped when nothing fills).
-    fn lend(&self, seats: &mut [Seat], k: usize, fills: bool) {
+    /// Before member `k` steps a phase in which it may fill an order: the balance, and the
+    /// open P&L and margin of the account's other positions at their marks (its sizing and
+    /// free-margin check; an O(members) sum).
+    fn lend(&self, seats: &mut [Seat], k: usize, inputs: &[StepInputs<'_, '_>], now: i64) {
         seats[k].stepper.book.balance = self.balance;
-        if !fills {
-            return;
-        }
         let (mut unrealized, mut margin) = (0.0, 0.0);
         for (j, seat) in seats.iter().enumerate() {
             if j != k && seat.stepper.book.position.is_some() {
-                unrealized += seat.stepper.book.unrealized(seat.mark.0, seat.mark.1);
+                let (bid, ask, rate) = seat.mark_before_close(&inputs[j].primary, now);
+                unrealized += seat
+                    .stepper
+                    .book
+                    .marked()
+                    .at_rate(rate)
+                    .unrealized(bid, ask);
                 margin += seat.stepper.book.margin;
             }
         }
@@ -449,6 +645,11 @@ impl Account {
     ) -> Result<BasketOutput, EngineError> {
         let mut seats = seats;
         for (k, seat) in seats.iter_mut().enumerate() {
+            // (a member ahead at its last bar kept the mark of an earlier one)
+            if let Some(last) = seat.n.checked_sub(1) {
+                let primary = &inputs[k].primary;
+                seat.mark = (primary.bid_close[last], primary.ask_close[last]);
+            }
             let stepper = &mut seat.stepper;
             stepper.book.balance = self.balance;
             let had_position = stepper.book.position.is_some();

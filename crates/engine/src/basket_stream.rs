@@ -53,6 +53,9 @@ impl<S: Strategy> BasketStream<S> {
                 n: 0,
                 mark: (0.0, 0.0),
                 unrealized: 0.0,
+                ahead_rates: Vec::new(),
+                ahead_from: 0,
+                rate_before: 0.0,
             });
             feeds.push(feed);
         }
@@ -61,6 +64,10 @@ impl<S: Strategy> BasketStream<S> {
             margin,
             time: Vec::new(),
             equity: Vec::new(),
+            // built-in strategies and plugin instances: each sees its own member only
+            shared_strategies: false,
+            stepping: Vec::new(),
+            ahead: Vec::new(),
         };
         Ok(BasketStream {
             feeds,

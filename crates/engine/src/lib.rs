@@ -31,7 +31,7 @@ pub mod validation;
 pub mod visibility;
 
 pub use bars::OwnedBars;
-pub use basket::{run_basket, BasketMember, BasketOutput};
+pub use basket::{run_basket, run_basket_shared, BasketMember, BasketOutput};
 pub use basket_stream::BasketStream;
 pub use error::{panic_message, DataErrorKind, EngineError};
 pub use output::{ExitReason, RunOutput, SkippedOrder, Tags, TraceRow, TradeLog};

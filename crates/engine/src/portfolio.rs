@@ -230,6 +230,13 @@ pub struct Marked {
 }
 
 impl Marked {
+    /// The same account with its P&L converted at `cross_rate` (a basket member ahead of
+    /// the basket: the rate of an earlier bar).
+    #[inline]
+    pub fn at_rate(self, cross_rate: f64) -> Self {
+        Marked { cross_rate, ..self }
+    }
+
     /// [`Portfolio::unrealized`] of this account.
     #[inline(always)]
     pub fn unrealized(&self, bid_close: f64, ask_close: f64) -> f64 {

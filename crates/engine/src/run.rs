@@ -920,6 +920,57 @@ impl Stepper {
         &self.book
     }
 
+    /// Whether stepping primary bar `i` leaves the account alone: nothing queued or working
+    /// (no fill at its open or in its range), and a position only without a margin model or
+    /// swap (whose stop-out and charges reach the account) and with
+    /// neither its stop nor its target in the bar's range. Such a step reads and changes
+    /// nothing outside its member (management and evaluation only queue orders for later
+    /// bars), so a basket may take it before the other members reach its time.
+    #[inline(always)]
+    pub(crate) fn leaves_account_alone(&self, i: usize, primary: &BarColumns<'_>) -> bool {
+        if self.pending_exit.is_some() || self.pending_entry.is_some() || self.working.is_some() {
+            return false;
+        }
+        let Some(pos) = self.book.position.as_ref() else {
+            return true;
+        };
+        if self.margin.is_some() || self.swap.is_some() {
+            return false;
+        }
+        let px = prices(primary, i);
+        let (o, h, low) = match pos.side {
+            Side::Long => (px.bo, px.bh, px.bl),
+            Side::Short => (px.ao, px.ah, px.al),
+        };
+        let (sl, tp) = (pos.stop_loss, pos.take_profit);
+        range_hit(pos.side, sl, tp, o, h, low, self.optimistic, true)
+            .0
+            .is_none()
+    }
+
+    /// Steps primary bar `i` of a basket member when `leaves_account_alone(i)`: its clock,
+    /// management, evaluation and the point of its curve (its position's P&L at the close).
+    #[inline(always)]
+    pub(crate) fn step_alone<S: Strategy>(
+        &mut self,
+        i: usize,
+        inputs: &StepInputs<'_, '_>,
+        settings: &EngineSettings,
+        strategy: &mut S,
+    ) -> Result<(), EngineError> {
+        self.open_phase(i, inputs)?;
+        let px = prices(&inputs.primary, i);
+        let unrealized = self.manage_phase(i, &px, inputs, settings, strategy)?;
+        self.evaluate_at_close(i, inputs, strategy)?;
+        self.mark_close(i, px.time, unrealized);
+        Ok(())
+    }
+
+    /// Whether its P&L converts through a cross rate that changes bar by bar.
+    pub(crate) fn converts_cross(&self) -> bool {
+        self.cross.is_some()
+    }
+
     /// Whether a pending (limit or stop) entry is working.
     pub(crate) fn has_working_order(&self) -> bool {
         self.working.is_some()

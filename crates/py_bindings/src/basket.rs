@@ -9,7 +9,9 @@ use crate::plugin::{load, plugin_error};
 use crate::result::output_to_dict;
 use numpy::IntoPyArray;
 use omega_engine::bars::check_input;
-use omega_engine::{run_basket as engine_run_basket, BasketMember, BasketOutput, EngineError};
+use omega_engine::{
+    run_basket as engine_run_basket, run_basket_shared, BasketMember, BasketOutput, EngineError,
+};
 use omega_engine::{EngineSettings, RunOptions};
 use omega_strategy_api::{Strategy, Timeframe};
 use pyo3::prelude::*;
@@ -155,7 +157,8 @@ fn run_basket_hybrid<'py>(
             strategies.push(HybridStrategy::new(member.get_item(4)?, trace)?);
         }
         let inputs = basket_members(&read)?;
-        match engine_run_basket(&inputs, &mut strategies, RunOptions { trace }) {
+        // Python strategies may share state (a portfolio strategy's members do).
+        match run_basket_shared(&inputs, &mut strategies, RunOptions { trace }) {
             Ok(out) => basket_to_dict(py, out, &read),
             Err(EngineError::Strategy(message)) => Err(strategies
                 .iter_mut()
