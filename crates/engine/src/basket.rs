@@ -67,6 +67,10 @@ pub(crate) struct Seat {
     pub(crate) rate_before: f64,
 }
 
+/// At most this many bars of a member are stepped ahead of the basket at once: the rates a
+/// cross records while ahead stay a few pages (it runs ahead again at the next time).
+const MAX_AHEAD: usize = 4096;
+
 impl Seat {
     /// Whether the member has stepped beyond the basket's time (`run_ahead`).
     #[inline(always)]
@@ -118,13 +122,16 @@ impl Seat {
         }
         let stepper = &mut self.stepper;
         let mut i = stepper.stepped();
-        let cross = stepper.converts_cross();
+        // The rates matter for a position only (a flat member's P&L is 0 at any rate; it
+        // stays flat ahead: no bar that leaves the account alone fills an order).
+        let cross = stepper.converts_cross() && stepper.book.position.is_some();
         if cross {
             self.ahead_rates.clear();
             self.ahead_from = i;
             self.rate_before = stepper.book.cross_rate;
         }
-        while i < self.n && stepper.leaves_account_alone(i, &inputs.primary) {
+        let end = self.n.min(i + MAX_AHEAD);
+        while i < end && stepper.leaves_account_alone(i, &inputs.primary) {
             stepper.step_alone(i, inputs, settings, strategy)?;
             if cross {
                 self.ahead_rates.push(stepper.book.cross_rate);
