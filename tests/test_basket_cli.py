@@ -382,17 +382,18 @@ def test_bars_of_the_wrong_shape_are_config_errors():
 @pytest.mark.parametrize(
     "command",
     [
-        ["walk-forward", "--train", "1W", "--test", "1W", "--grid", "fast=10,20"],
+        ["walk-forward", "--train", "1W", "--test", "1W", "--grid", "fast=10,20", "--no-report"],
+        ["optimize", "--param", "fast=10,20"],
     ],
 )
-def test_commands_without_baskets_refuse_one_rather_than_run_its_unused_instrument(
-    command, tmp_path
-):
+def test_research_commands_run_the_basket_rather_than_its_unused_instrument(command, tmp_path):
+    """(They refused a basket before the research tools ran baskets:
+    tests/test_research_basket.py.)"""
     args = [*command, str(EXAMPLE), "--set", SHORT, "--no-progress"]
     args += ["--out", str(tmp_path / "o")]
     result = cli.invoke(app, args)
-    assert result.exit_code == 2, result.output
-    assert "do not run baskets yet" in result.stderr
+    assert result.exit_code == 0, result.output
+    assert "on 7 instruments" in result.stdout
 
 
 def test_check_bias_runs_the_basket_rather_than_its_unused_instrument():

@@ -138,9 +138,10 @@ def load_bars(config: BacktestConfig) -> BarSeries:
 
     if config.instruments is not None:  # not the unused instrument: section of a basket
         raise ConfigError(
-            "instruments: a basket runs with omega backtest, omega sweep and omega check-bias "
-            "(omega.run_backtest, run_basket, run_basket_sweep, check_bias); this reads one "
-            "instrument's bars: searches and walk-forward do not run baskets yet"
+            "instruments: a basket runs with omega backtest, sweep, optimize, walk-forward and "
+            "check-bias (omega.run_backtest, run_basket, run_basket_sweep, check_bias, "
+            "omega.research with Basket(config)); this reads one instrument's bars: a "
+            "basket's are omega.basket.load_basket_bars(config)"
         )
 
     guard_load(config)  # refuse what would not fit before reading it (memory_check: false)

@@ -18,7 +18,9 @@ Part B: ``walk_forward``, ``cross_validate`` (purged K-fold, CPCV), ``monte_carl
 ``neighbourhood_stability``, the (probabilistic, deflated) Sharpe ratios and
 ``probability_of_backtest_overfitting`` (CSCV).
 
-``strategy`` is a registered strategy name or ``omega.research.backends.Plugin(path)``.
+``strategy`` is a registered strategy name, ``omega.research.backends.Plugin(path)``, or
+``omega.research.backends.Basket(config)`` for a basket config (an ``instruments:`` list;
+``bars`` then by symbol, ``settings`` None; each set one basket run, the account's metrics).
 ``import omega.research`` stays light: the names below load on first use.
 """
 
@@ -30,6 +32,7 @@ from typing import Any
 _LAZY = {
     "evaluate": "omega.research.backends",
     "Plugin": "omega.research.backends",
+    "Basket": "omega.research.backends",
     "optimize": "omega.research.search",
     "OptimizeResult": "omega.research.search",
     "IntRange": "omega.research.search",

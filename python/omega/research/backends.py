@@ -4,16 +4,21 @@
              progress=None) -> pandas.DataFrame
 
 One row per set, in the given order, with the columns of `run_sweep` (the parameters, every
-metric, ``error``); the backend never changes a value. ``strategy`` is a registered name or a
-`Plugin` (a strategy plugin library, ``strategy.plugin`` of a config).
+metric, ``error``); the backend never changes a value. ``strategy`` is a registered name, a
+`Plugin` (a strategy plugin library, ``strategy.plugin`` of a config) or a `Basket` (a basket
+config, an ``instruments:`` list: each set is one basket run, its row the account's metrics,
+`omega.basket.run_basket_sweep`; ``bars`` are then the basket's bars by symbol and
+``settings`` None, the config's own).
 
-- ``"auto"`` (default): ``"process"`` for a Python-only strategy (all cores), ``"local"``
-  for a strategy with a Rust implementation and for a plugin (both already use every core
-  in this process), and for a single set or a single thread.
+- ``"auto"`` (default): ``"process"`` for a Python-only strategy (all cores; so for a
+  basket whose strategy runs in Python, a portfolio strategy's say), ``"local"`` for a
+  strategy with a Rust implementation and for a plugin (both already use every core in this
+  process), and for a single set or a single thread.
 - ``"local"``: this process. A strategy with a Rust implementation is one `run_sweep` call
   (sets in parallel, shared resampling and indicator series); a Python strategy runs set
   after set; a plugin runs one backtest per set on a thread pool (the core releases the GIL
-  while a plugin runs, so ``threads`` sets run at once).
+  while a plugin runs, so ``threads`` sets run at once); a basket is one `run_basket_sweep`
+  call (``threads`` basket runs at once; a rust-mode basket releases the GIL).
 - ``"process"``: a pool of ``threads`` worker processes (default: every core), for Python
   strategies (and plugins) on all cores. The bars go to each worker once (at its start); the
   sets are cut into contiguous chunks, so neighbouring sets still share one sweep call.
@@ -40,6 +45,7 @@ from omega.errors import ConfigError, OmegaError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from omega.config import BacktestConfig
     from omega.data.bars import BarSeries
     from omega.engine.settings import EngineSettings
 
@@ -63,12 +69,75 @@ class Plugin:
         return f"plugin:{self.path}"
 
 
-Strategy = str | Plugin
+@dataclass(frozen=True)
+class Basket:
+    """A basket config (an ``instruments:`` list) as the strategy of a search: a set is the
+    config with ``strategy.params`` updated by the set (the instruments' own ``params``
+    still apply on top), run as one basket on one account; its row holds the account's
+    metrics (`omega.basket.run_basket_sweep`)."""
+
+    config: BacktestConfig
+
+    def __post_init__(self) -> None:
+        if self.config.instruments is None:
+            raise ConfigError("Basket needs a config with an instruments: list")
+
+    @property
+    def name(self) -> str:
+        plugin = self.config.strategy.plugin
+        return f"basket:{self.config.strategy.name if plugin is None else f'plugin:{plugin}'}"
+
+    @property
+    def symbols(self) -> list[str]:
+        assert self.config.instruments is not None
+        return [entry.to_instrument().symbol for entry in self.config.instruments]
+
+    def with_params(self, params: Mapping[str, Any]) -> BacktestConfig:
+        """The basket's config with ``strategy.params`` updated by ``params`` (what
+        `run_basket_sweep` runs for the set)."""
+        from omega.config import BacktestConfig
+
+        data = self.config.user_dict()
+        strategy = dict(data.get("strategy", {}))
+        strategy["params"] = {**self.config.strategy.params, **params}
+        data["strategy"] = strategy
+        return BacktestConfig.from_dict(data)
+
+    def fixed_by_instruments(self, names: Iterable[str]) -> list[str]:
+        """One line per instrument whose own ``params`` set one of ``names``: a search of
+        those leaves them as they are on that instrument."""
+        assert self.config.instruments is not None
+        lines = []
+        for k, entry in enumerate(self.config.instruments):
+            fixed = [name for name in names if name in entry.params]
+            if fixed:
+                lines.append(
+                    f"instruments[{k}] ({entry.symbol}) sets its own {', '.join(fixed)}: "
+                    "the search leaves them as they are there"
+                )
+        return lines
+
+    def uses_rust(self) -> bool:
+        """Whether its runs go through the core's rust mode (a run releases the GIL)."""
+        from omega.runner import probe_backend, select_mode
+
+        if self.config.strategy.plugin is not None:
+            return True
+        try:
+            choice = select_mode(
+                self.config.engine, self.config.strategy.name, probe_backend(), os.environ
+            )
+        except OmegaError:  # the run itself says why
+            return False
+        return choice.mode == "rust" and choice.unavailable is None
+
+
+Strategy = str | Plugin | Basket
 
 
 def strategy_label(strategy: Strategy) -> str:
     """The name a study stores for ``strategy``."""
-    return strategy.name if isinstance(strategy, Plugin) else strategy
+    return strategy if isinstance(strategy, str) else strategy.name
 
 
 def evaluate(
@@ -94,7 +163,11 @@ def evaluate(
     if threads is not None and threads < 1:
         raise ConfigError(f"threads must be >= 1, got {threads}")
     sets = [dict(p) for p in param_sets]
-    settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
+    if isinstance(strategy, Basket):
+        if settings is not None:
+            raise ConfigError("a basket's settings are its config's: give settings=None")
+    elif settings is None:
+        settings = EngineSettings(instrument=bars.instrument)
     if not sets:
         return _empty(sets)
     backend = resolve_backend(backend, strategy, len(sets), threads)
@@ -130,13 +203,19 @@ def _cores(threads: int | None) -> int:
 
 
 def _local(
-    bars: BarSeries,
+    bars: Any,
     strategy: Strategy,
     sets: list[dict[str, Any]],
-    settings: EngineSettings,
+    settings: Any,
     threads: int | None,
     progress: Progress | None,
 ) -> pd.DataFrame:
+    if isinstance(strategy, Basket):
+        from omega.basket import run_basket_sweep
+
+        return run_basket_sweep(
+            strategy.config, sets, bars=bars, threads=threads, progress=progress
+        )
     if isinstance(strategy, Plugin):
         return _plugin_sweep(bars, strategy, sets, settings, _cores(threads), progress)
     from omega.sweep import run_sweep
@@ -261,6 +340,12 @@ def _records(
 
 def _strategy_class(strategy: Strategy) -> Any:
     """The Python class of a strategy that has no Rust implementation (shipped to workers)."""
+    if isinstance(strategy, Basket):
+        if strategy.uses_rust():
+            return None
+        from omega.strategy import get_strategy
+
+        return get_strategy(strategy.config.strategy.name)
     if isinstance(strategy, Plugin):
         return None
     from omega.runner import probe_backend

@@ -24,6 +24,7 @@ from omega.cli import (
     SetOpt,
     SpreadOpt,
     TzOpt,
+    _basket_loading_label,
     _config,
     _loading_label,
     _omega_errors,
@@ -146,12 +147,11 @@ def optimize_command(
     optimize.csv (every set), pareto.csv and best.json.
 
     Every parameter not searched comes from the config. With --study, a rerun of the same
-    command reads the sets already evaluated back instead of running them again.
+    command reads the sets already evaluated back instead of running them again. A basket
+    config (instruments:) runs one basket per set and optimises the account's metrics.
     """
-    from omega.research.backends import Plugin
     from omega.research.search import optimize
     from omega.research.study import Study
-    from omega.runner import load_bars
 
     with _omega_errors():
         if not params:
@@ -160,16 +160,15 @@ def optimize_command(
         objectives = [parse_objective(o) for o in (objective or ["sharpe"])]
         assignments = [*(overrides or []), *([] if memory_check else ["memory_check=false"])]
         config = _config(config_file, data, data_format, tz, spread, assignments)
-        plugin = config.strategy.plugin
-        strategy = Plugin(plugin) if plugin is not None else config.strategy.name
+        strategy, settings = _strategy(config)
+        _warn_fixed_by_instruments(config, list(space))
         # The config's other parameters are fixed values of the space (a part of each set).
         space = {**{k: v for k, v in config.strategy.params.items() if k not in space}, **space}
-        settings = config.to_engine_settings()
         store = Study(study, study_name) if study is not None else None
         try:
             with _stages(progress) as stages:
-                with stages.stage(_loading_label(config)):
-                    bars = load_bars(config)
+                with stages.stage(_label(config)):
+                    bars = _bars(config)
                 with stages.stage(f"optimize ({method})", "sets") as callback:
                     result = optimize(
                         bars,
@@ -193,6 +192,45 @@ def optimize_command(
         _report(result, config, out, top)
 
 
+def _strategy(config: Any) -> tuple[Any, Any]:
+    """What the search runs and its engine settings: a basket (its config holds them), a
+    plugin or the config's strategy by name."""
+    from omega.research.backends import Basket, Plugin
+
+    if config.instruments is not None:
+        return Basket(config), None
+    plugin = config.strategy.plugin
+    strategy = Plugin(plugin) if plugin is not None else config.strategy.name
+    return strategy, config.to_engine_settings()
+
+
+def _warn_fixed_by_instruments(config: Any, searched: list[str]) -> None:
+    """A basket entry's own params stay over the searched values: say which."""
+    from omega.research.backends import Basket
+
+    if config.instruments is None:
+        return
+    for line in Basket(config).fixed_by_instruments(searched):
+        error_console.print(f"[bold yellow]warning[/]: {escape(line)}", soft_wrap=True)
+
+
+def _label(config: Any) -> str:
+    return (
+        _basket_loading_label(config) if config.instruments is not None else _loading_label(config)
+    )
+
+
+def _bars(config: Any) -> Any:
+    """The config's bars: one series, or a basket's by symbol."""
+    if config.instruments is not None:
+        from omega.basket import load_basket_bars
+
+        return load_basket_bars(config)
+    from omega.runner import load_bars
+
+    return load_bars(config)
+
+
 def _report(result: Any, config: Any, out: Path, top: int) -> None:
     import json
 
@@ -213,7 +251,10 @@ def _report(result: Any, config: Any, out: Path, top: int) -> None:
         raise typer.Exit(EXIT_OMEGA_ERROR)
     ranked = result.sorted()
     names = [f"{o.name} ({o.direction})" for o in result.objectives]
-    title = f"{config.strategy.name}: {len(table)} sets ({result.method}), best {names[0]} first"
+    subject = config.strategy.name
+    if config.instruments is not None:
+        subject += f" on {len(config.instruments)} instruments (the account's metrics)"
+    title = f"{subject}: {len(table)} sets ({result.method}), best {names[0]} first"
     if result.skipped:
         title += f", {result.skipped} read from the study"
     if failed.any():

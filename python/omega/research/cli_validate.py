@@ -98,9 +98,10 @@ def walk_forward_command(
 ) -> None:
     """Walk-forward: optimise the --grid in each training window, run the best set on the
     following test window, roll on; write the folds, the stitched out-of-sample trades and
-    equity, and the research report."""
-    from omega.cli import _config, _grid, _loading_label, _omega_errors, _stages, _usage, console
-    from omega.runner import load_bars
+    equity, and the research report. A basket config (instruments:) runs one basket per set
+    and window, on each instrument's bars cut to the window; the figures are the account's."""
+    from omega.cli import _config, _grid, _omega_errors, _stages, _usage, console
+    from omega.research.cli_optimize import _bars, _label, _strategy, _warn_fixed_by_instruments
     from omega.sweep import parameter_grid
 
     with _omega_errors():
@@ -110,19 +111,20 @@ def walk_forward_command(
         if config.strategy.plugin is not None:
             raise _usage("walk-forward: strategy plugins are not supported; use a built-in one")
         sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
-        settings = config.to_engine_settings()
+        strategy, settings = _strategy(config)
+        _warn_fixed_by_instruments(config, list(_grid(grid)))
         from omega.research.walk_forward import parse_span, walk_forward
 
         for name, value in (("train", train), ("test", test), ("step", step)):
             if value is not None:
                 parse_span(_span_arg(value), f"--{name}")  # a usage error before loading
         with _stages(progress) as stages:
-            with stages.stage(_loading_label(config)):
-                bars = load_bars(config)
+            with stages.stage(_label(config)):
+                bars = _bars(config)
             with stages.stage("walk-forward", "folds") as callback:
                 wf = walk_forward(
                     bars,
-                    config.strategy.name,
+                    strategy,
                     sets,
                     settings,
                     train=_span_arg(train),
@@ -155,7 +157,10 @@ def _span_arg(value: str) -> int | str:
 def _print_folds(wf: Any, names: list[str], console: Any) -> None:
     from rich.table import Table
 
-    shown = Table(title=f"{wf.strategy}: {len(wf.folds)} folds, in-sample {wf.objective}")
+    subject = wf.strategy
+    if wf.symbols is not None:
+        subject += f" on {len(wf.symbols)} instruments (the account)"
+    shown = Table(title=f"{subject}: {len(wf.folds)} folds, in-sample {wf.objective}")
     for column in ["fold", "test from", *names, "IS score", "OOS return %", "OOS trades"]:
         shown.add_column(column, justify="right")
     for _, row in wf.folds.iterrows():
@@ -197,6 +202,7 @@ def _save_walk_forward(
         _write_table(frame, out / name)
     summary = {
         "strategy": wf.strategy,
+        "symbols": wf.symbols,
         "param_names": wf.param_names,
         "param_sets": sets,
         "train": train,
@@ -205,7 +211,7 @@ def _save_walk_forward(
         "anchored": anchored,
         "objective": wf.objective,
         "backend": backend,
-        "initial_balance": config.to_engine_settings().initial_balance,
+        "initial_balance": config.account.initial_balance,
         "currency": str(config.account.currency),
         "efficiency": wf.efficiency,
         "oos": wf.oos,
@@ -226,9 +232,10 @@ def _walk_forward_report(wf: Any, out: Path, config: Any, mc_runs: int) -> Path:
     from omega.report.research import ResearchReport, write_research_report
     from omega.research.robustness import monte_carlo, neighbourhood_stability
 
-    initial = config.to_engine_settings().initial_balance
+    initial = config.account.initial_balance
+    where = config.instrument.symbol if wf.symbols is None else ", ".join(wf.symbols)
     report = ResearchReport(
-        title=f"Walk-forward: {wf.strategy} on {config.instrument.symbol}",
+        title=f"Walk-forward: {wf.strategy} on {where}",
         walk_forward=wf,
         currency=str(config.account.currency),
     )
@@ -433,6 +440,9 @@ def _pbo_part(
                 "PBO needs the search's data and grid: run validate-robustness on an "
                 "omega walk-forward folder."
             )
+        return
+    if wf.get("symbols"):
+        report.notes.append("PBO: not computed for a basket's walk-forward (one instrument only).")
         return
     config = BacktestConfig.from_dict(wf["config"])
     bars = load_bars(config)

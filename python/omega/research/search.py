@@ -18,6 +18,11 @@ once per batch); TPE asks Optuna for a batch of trials, runs them as one sweep a
 the results. With a `omega.research.study.Study`, every evaluated set is stored with its
 config and data hashes, and a rerun reads what is already done instead of running it.
 
+A basket: ``strategy`` is `omega.research.backends.Basket(config)` (a config with an
+``instruments:`` list), ``bars`` its bars by symbol (`omega.basket.load_basket_bars`) and
+``settings`` None; each set is one basket run (`omega.basket.run_basket_sweep`), its metrics
+and objective the account's.
+
 The result: ``.table`` (one row per evaluated set in evaluation order: ``trial``, the
 parameters, every metric, ``error``, and ``objective`` or ``objective_1``, ``objective_2``
 ... for several objectives), ``.best`` (the parameters of the best set; several objectives:
@@ -39,7 +44,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from omega.errors import ConfigError
-from omega.research.backends import Strategy, evaluate
+from omega.research.backends import Basket, Strategy, evaluate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -446,7 +451,7 @@ def _plain(value: Any) -> Any:
 
 
 def optimize(
-    bars: BarSeries,
+    bars: BarSeries | Mapping[str, BarSeries],
     strategy: Strategy,
     space: Mapping[str, Spec],
     settings: EngineSettings | None = None,
@@ -470,15 +475,15 @@ def optimize(
     evaluation call (default: 4 per thread, at least 16). ``study``: a
     `omega.research.study.Study` that stores every evaluated set; a rerun skips what is done.
     ``progress(done, total)`` counts the sets evaluated (read back from the study included).
+    A basket (``strategy`` a `Basket`): ``bars`` by symbol, ``settings`` None.
     """
-    from omega.engine.settings import EngineSettings
     from omega.research.backends import strategy_label
 
     if method not in METHODS:
         raise ConfigError(f"method {method!r}: expected one of {', '.join(METHODS)}")
     if trials is not None and trials < 1:
         raise ConfigError(f"trials must be >= 1, got {trials}")
-    settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
+    settings = _settings(bars, strategy, settings)
     space = _check_space(space)
     objs = objectives(objective)
     checks = _constraints(constraints)
@@ -513,14 +518,30 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
+def _settings(
+    bars: Any, strategy: Strategy, settings: EngineSettings | None
+) -> EngineSettings | None:
+    """The settings `evaluate` is given: ``settings`` (default: ``bars``' instrument), None
+    for a basket (its config holds them)."""
+    from omega.engine.settings import EngineSettings
+
+    if isinstance(strategy, Basket):
+        if settings is not None:
+            raise ConfigError("a basket's settings are its config's: give settings=None")
+        if not isinstance(bars, Mapping):
+            raise ConfigError("a basket's bars go by symbol: {symbol: BarSeries}")
+        return None
+    return settings if settings is not None else EngineSettings(instrument=bars.instrument)
+
+
 class _Runner:
     """Evaluates batches of sets (through the study when there is one) and keeps the rows."""
 
     def __init__(
         self,
-        bars: BarSeries,
+        bars: BarSeries | Mapping[str, BarSeries],
         strategy: Strategy,
-        settings: EngineSettings,
+        settings: EngineSettings | None,
         objs: list[Objective],
         backend: str,
         threads: int | None,
@@ -530,6 +551,8 @@ class _Runner:
         self.bars, self.strategy, self.settings = bars, strategy, settings
         self.objs, self.backend, self.threads, self.study = objs, backend, threads, study
         self.label = label
+        # What a study keys the settings on: a basket's config holds its settings.
+        self.key: Any = strategy.config if isinstance(strategy, Basket) else settings
         self.rows: list[dict[str, Any]] = []
         self.skipped = 0
         self.checked = False
@@ -552,7 +575,7 @@ class _Runner:
                 rows = self._evaluate(todo)
             else:
                 rows, skipped = self.study.evaluate(
-                    self.bars, self.label, self.settings, todo, self._evaluate
+                    self.bars, self.label, self.key, todo, self._evaluate
                 )
                 self.skipped += skipped
             self._check_metrics(rows)
@@ -675,7 +698,7 @@ def _tpe(
     done = 0
     if runner.study is not None:
         # The sets this study already evaluated count as trials and teach the sampler.
-        for row in runner.study.history(runner.label, runner.settings, runner.bars):
+        for row in runner.study.history(runner.label, runner.key, runner.bars):
             params = {k: row.get(k) for k in searched}
             inside = all(_in_spec(space[k], v) for k, v in params.items())
             if not inside or any(row.get(k) != v for k, v in fixed.items()):

@@ -7,13 +7,14 @@
 
 A set's row (its parameters, metrics and ``error``) is stored under two hashes:
 ``config_hash`` (strategy, engine settings, parameters and the omega version) and
-``data_hash`` (the bars' values, timeframe and instrument). Before running a batch, the study
-looks each set up; what is already stored is read back (bit for bit: floats are stored by
-their shortest exact text) and only the rest runs. The rows of a batch are written in one
-SQLite transaction after it ran, so an interrupted run (Ctrl-C, a crash) leaves every batch
-either wholly stored or absent, never half. A file may hold several studies (``name``); the
-stored rows are shared by all of them (one set on one data set runs once). A study also
-remembers its seed: a rerun without one continues with the same draws.
+``data_hash`` (the bars' values, timeframe and instrument; a basket's: every instrument's
+bars with its symbol, and its config in place of the engine settings). Before running a
+batch, the study looks each set up; what is already stored is read back (bit for bit: floats
+are stored by their shortest exact text) and only the rest runs. The rows of a batch are
+written in one SQLite transaction after it ran, so an interrupted run (Ctrl-C, a crash)
+leaves every batch either wholly stored or absent, never half. A file may hold several
+studies (``name``); the stored rows are shared by all of them (one set on one data set runs
+once). A study also remembers its seed: a rerun without one continues with the same draws.
 """
 
 from __future__ import annotations
@@ -31,8 +32,14 @@ from omega.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from omega.config import BacktestConfig
     from omega.data.bars import BarSeries
     from omega.engine.settings import EngineSettings
+
+    # One instrument's bars or a basket's by symbol; its engine settings or the basket's
+    # config (which holds every instrument's settings).
+    Data = BarSeries | Mapping[str, BarSeries]
+    Settings = EngineSettings | BacktestConfig
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
@@ -60,20 +67,33 @@ CREATE TABLE IF NOT EXISTS studies (
 Evaluator = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
 
-def data_hash(bars: BarSeries) -> str:
-    """A hash of the bars' values (every column), timeframe and instrument."""
+def data_hash(bars: BarSeries | Mapping[str, BarSeries]) -> str:
+    """A hash of the bars' values (every column), timeframe and instrument; of a basket's
+    bars by symbol: of each symbol and its bars' hash, in symbol order."""
     from omega.data.bars import COLUMNS
 
     digest = hashlib.blake2b(digest_size=16)
+    if isinstance(bars, Mapping):
+        for symbol in sorted(bars):
+            digest.update(f"{symbol}|{data_hash(bars[symbol])}|".encode())
+        return digest.hexdigest()
     digest.update(f"{bars.timeframe.name}|{bars.instrument!r}|{len(bars.time)}".encode())
     for name in COLUMNS:
         digest.update(memoryview(getattr(bars, name)).cast("B"))
     return digest.hexdigest()
 
 
-def settings_hash(settings: EngineSettings) -> str:
-    """A hash of the engine settings (their dataclass repr: every field, floats exactly)."""
-    return hashlib.blake2b(repr(settings).encode(), digest_size=16).hexdigest()
+def settings_hash(settings: EngineSettings | BacktestConfig) -> str:
+    """A hash of the engine settings (their dataclass repr: every field, floats exactly), or
+    of a basket's config (every value of its effective dict: instruments, their params and
+    the base ``strategy.params`` included)."""
+    from omega.config import BacktestConfig
+
+    if isinstance(settings, BacktestConfig):
+        text = "config|" + json.dumps(settings.effective_dict(), sort_keys=True, default=str)
+    else:
+        text = repr(settings)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def _canonical(params: Mapping[str, Any]) -> str:
@@ -114,7 +134,7 @@ class Study:
                 self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise ConfigError(f"study {self.path}: not a study database ({exc})") from None
-        self._data: tuple[BarSeries, str] | None = None
+        self._data: tuple[Data, str] | None = None
 
     def close(self) -> None:
         self._db.close()
@@ -162,16 +182,16 @@ class Study:
 
     # -------------------------------------------------------------------------- rows
 
-    def _data_hash(self, bars: BarSeries) -> str:
+    def _data_hash(self, bars: Data) -> str:
         if self._data is None or self._data[0] is not bars:
             self._data = (bars, data_hash(bars))
         return self._data[1]
 
     def evaluate(
         self,
-        bars: BarSeries,
+        bars: Data,
         strategy: str,
-        settings: EngineSettings,
+        settings: Settings,
         sets: list[dict[str, Any]],
         run: Evaluator,
     ) -> tuple[list[dict[str, Any]], int]:
@@ -216,9 +236,7 @@ class Study:
                 found[key] = json.loads(row)
         return found
 
-    def history(
-        self, strategy: str, settings: EngineSettings, bars: BarSeries
-    ) -> list[dict[str, Any]]:
+    def history(self, strategy: str, settings: Settings, bars: Data) -> list[dict[str, Any]]:
         """The rows this study evaluated for ``strategy`` with these settings on these bars,
         in the order they were first evaluated."""
         query = (

@@ -21,6 +21,14 @@ backtest: it starts flat, with the initial balance, and its indicators warm up i
 window. The out-of-sample equity is stitched by compounding: each fold's curve is scaled to
 start where the previous one ended.
 
+A basket (``strategy`` a `omega.research.backends.Basket`, ``bars`` its bars by symbol): the
+windows are positions on the basket's timeline (every instrument's open times, merged); each
+instrument's bars are cut to a window's times (a bar belongs to the window its open time
+falls in), the in-sample sweep is `omega.basket.run_basket_sweep` on the cut bars, the
+out-of-sample run `omega.basket.run_basket` with the chosen set, and the figures, trades
+(with their ``symbol``) and stitched equity are the account's. A fold in which an instrument
+has no bar is skipped.
+
 Walk-forward efficiency (R. Pardo, *The Evaluation and Optimization of Trading Strategies*,
 2008, ch. 11): the annualised out-of-sample return over the annualised in-sample return of the
 chosen set, ``(return_pct / span_days)`` on each side; per fold, and over all folds as the
@@ -47,8 +55,10 @@ from omega.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from omega.basket import BasketResult
     from omega.data.bars import BarSeries
     from omega.engine.settings import EngineSettings
+    from omega.research.backends import Basket, Strategy
     from omega.results import BacktestResult
 
 Objective = str | Callable[["pd.DataFrame"], Any]
@@ -187,10 +197,10 @@ def _time_windows(
 
 
 def evaluate_sets(
-    bars: BarSeries,
-    strategy: str,
+    bars: BarSeries | Mapping[str, BarSeries],
+    strategy: Strategy,
     sets: list[dict[str, Any]],
-    settings: EngineSettings,
+    settings: EngineSettings | None,
     *,
     backend: str = "auto",
     threads: int | None = None,
@@ -343,7 +353,9 @@ class WalkForwardResult:
     ``exit_index`` count bars from the start of the fold's test window). ``equity``: the
     stitched out-of-sample equity. ``efficiency``: the walk-forward efficiency over all folds.
     ``oos``: return, max drawdown and Sharpe of the stitched equity. ``timing``: seconds spent
-    in the sweeps and in total.
+    in the sweeps and in total. ``symbols``: a basket's instruments (None for one
+    instrument); its trades then carry their ``symbol``, and its figures and equity are the
+    account's.
     """
 
     folds: pd.DataFrame
@@ -356,11 +368,12 @@ class WalkForwardResult:
     strategy: str
     param_names: list[str]
     timing: dict[str, float] = field(default_factory=dict)
+    symbols: list[str] | None = None
 
 
 def walk_forward(
-    bars: BarSeries,
-    strategy: str,
+    bars: BarSeries | Mapping[str, BarSeries],
+    strategy: str | Basket,
     param_sets: Iterable[Mapping[str, Any]],
     settings: EngineSettings | None = None,
     *,
@@ -378,32 +391,34 @@ def walk_forward(
     ``objective``: a metric of the sweep rows (maximised; ``"-max_drawdown_pct"`` minimises)
     or a function of the in-sample sweep table returning one score per row. A fold where no
     set has a finite objective raises ConfigError. ``progress(done, total)`` counts folds.
+    A basket: ``strategy`` a `omega.research.backends.Basket`, ``bars`` by symbol
+    (`omega.basket.load_basket_bars`), ``settings`` None.
     """
-    from omega.engine.settings import EngineSettings
-
     started = time.perf_counter()
     sets = [dict(p) for p in param_sets]
     if not sets:
         raise ConfigError("walk_forward needs at least one parameter set")
-    settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
-    windows = walk_forward_windows(
-        bars.time, train, test, step=step, anchored=anchored, bar_ns=bars.timeframe.nanos
-    )
+    data = _data(bars, strategy, settings)
+    windows = data.windows(train, test, step, anchored)
     if not windows:
         raise ConfigError(
-            f"no complete walk-forward fold fits in {len(bars):,} bars "
+            f"no complete walk-forward fold fits in {data.describe()} "
             f"(train {train!r}, test {test!r})"
         )
     names = sorted({name for params in sets for name in params})
     label = objective if isinstance(objective, str) else getattr(objective, "__name__", "custom")
     sweep_seconds = 0.0
     sweep_tables, sweep_scores, choices = [], [], []
-    with _OutOfSample(bars, strategy, settings, threads) as out_of_sample:
+    with _OutOfSample(data, threads) as out_of_sample:
         for fold, window in enumerate(windows):
-            train_bars = bars.slice(window.train_start, window.train_stop)
             t0 = time.perf_counter()
             table = evaluate_sets(
-                train_bars, strategy, sets, settings, backend=backend, threads=threads
+                data.cut(window.train_start, window.train_stop),
+                data.strategy,
+                sets,
+                data.settings,
+                backend=backend,
+                threads=threads,
             )
             sweep_seconds += time.perf_counter() - t0
             score = scores(table, objective)
@@ -420,11 +435,14 @@ def walk_forward(
                 progress(fold + 1, len(windows))
         sweeps = _sweep_table(sweep_tables, sweep_scores)  # while the last runs finish
         runs = out_of_sample.results()
+    accounts = [data.account(run) for run in runs]
     # The chosen row of each fold in the one table of all sweeps (read once, not per fold).
     chosen_rows = np.cumsum([0] + [len(t) for t in sweep_tables[:-1]]) + np.asarray(choices)
-    folds = _fold_table(bars, windows, names, [sets[b] for b in choices], sweeps, chosen_rows, runs)
-    trades = stitch_trades(runs)
-    equity = stitch_equity(runs, settings.initial_balance)
+    folds = _fold_table(
+        data, windows, names, [sets[b] for b in choices], sweeps, chosen_rows, accounts
+    )
+    trades = data.trades(runs)
+    equity = stitch_equity(accounts, data.initial_balance)
     efficiency = efficiency_ratio(
         _rate(folds["oos_return_pct"].sum(), folds["oos_span_days"].sum()),
         _rate(folds["is_return_pct"].sum(), folds["is_span_days"].sum()),
@@ -435,12 +453,186 @@ def walk_forward(
         trades=trades,
         equity=equity,
         efficiency=efficiency,
-        oos={**summary(equity, settings.initial_balance), "n_trades": len(trades)},
+        oos={**summary(equity, data.initial_balance), "n_trades": len(trades)},
         objective=label,
-        strategy=strategy,
+        strategy=data.name,
         param_names=names,
         timing={"sweeps_s": sweep_seconds, "total_s": time.perf_counter() - started},
+        symbols=data.symbols,
     )
+
+
+# ----------------------------------------------------------------------------- the data
+
+
+def _data(
+    bars: BarSeries | Mapping[str, BarSeries],
+    strategy: str | Basket,
+    settings: EngineSettings | None,
+) -> _Single | _BasketData:
+    from omega.engine.settings import EngineSettings
+    from omega.research.backends import Basket
+
+    if isinstance(strategy, Basket):
+        if settings is not None:
+            raise ConfigError("a basket's settings are its config's: give settings=None")
+        if not isinstance(bars, Mapping):
+            raise ConfigError("a basket's bars go by symbol: {symbol: BarSeries}")
+        return _BasketData(bars, strategy)
+    if isinstance(bars, Mapping):
+        raise ConfigError("bars by symbol are a basket's: give strategy=Basket(config)")
+    settings = settings if settings is not None else EngineSettings(instrument=bars.instrument)
+    return _Single(bars, strategy, settings)
+
+
+class _Single:
+    """One instrument's bars: windows are its bar positions; a run is one backtest."""
+
+    symbols = None
+
+    def __init__(self, bars: BarSeries, strategy: str, settings: EngineSettings) -> None:
+        self.bars, self.strategy, self.settings = bars, strategy, settings
+        self.name = strategy
+        self.initial_balance = settings.initial_balance
+
+    def describe(self) -> str:
+        return f"{len(self.bars):,} bars"
+
+    def windows(self, train: Any, test: Any, step: Any, anchored: bool) -> list[Window]:
+        bars = self.bars
+        return walk_forward_windows(
+            bars.time, train, test, step=step, anchored=anchored, bar_ns=bars.timeframe.nanos
+        )
+
+    def cut(self, start: int, stop: int) -> BarSeries:
+        return self.bars.slice(start, stop)
+
+    def bounds(self, start: int, stop: int) -> tuple[int, int]:
+        """Open time of the window's first bar and close time of its last."""
+        return int(self.bars.time[start]), int(self.bars.time[stop - 1]) + self.bars.timeframe.nanos
+
+    def overlaps(self) -> bool:
+        """Whether a run releases the GIL (a Rust strategy): it may run beside a sweep."""
+        from omega.runner import probe_backend
+
+        return self.strategy in probe_backend().rust_strategies
+
+    def run(self, start: int, stop: int, params: dict[str, Any]) -> BacktestResult:
+        return run_single(self.cut(start, stop), self.strategy, params, self.settings)
+
+    def account(self, run: BacktestResult) -> BacktestResult:
+        return run
+
+    def trades(self, runs: list[BacktestResult]) -> pd.DataFrame:
+        return stitch_trades(runs)
+
+
+class _BasketData:
+    """A basket's bars by symbol: windows are positions on its timeline (every instrument's
+    open times, merged), each bound moved back to the open of the primary bar it falls in;
+    a window cuts each instrument's bars to its times; a run is one basket, its account the
+    figures.
+
+    Whole primary bars: a window starting inside one would begin with a bar resampled from
+    part of it, opening before the window's first base bar, and a cross converting through
+    another instrument of the basket would find no rate of that instrument at or before
+    that open (the engine refuses the run)."""
+
+    settings = None
+
+    def __init__(self, bars: Mapping[str, BarSeries], basket: Basket) -> None:
+        missing = [s for s in basket.symbols if s not in bars]
+        if missing:
+            raise ConfigError(f"the basket's bars have no {', '.join(missing)}")
+        self.strategy = basket
+        self.bars = {symbol: bars[symbol] for symbol in basket.symbols}
+        self.symbols = basket.symbols
+        self.name = basket.config.strategy.name
+        self.initial_balance = basket.config.account.initial_balance
+        self.times = np.unique(np.concatenate([b.time for b in self.bars.values()]))
+        from omega.timeframes import Timeframe
+
+        self.primary_ns = Timeframe.parse(basket.config.timeframes.primary).nanos
+        self._ends = {s: b.time.astype(np.int64) + b.timeframe.nanos for s, b in self.bars.items()}
+
+    def describe(self) -> str:
+        return f"the basket's {len(self.times):,} bar times"
+
+    def _time(self, position: int) -> int:
+        """The timeline's time at ``position``; past its end, later than every bar."""
+        return int(self.times[position]) if position < len(self.times) else np.iinfo(np.int64).max
+
+    def _positions(self, start: int, stop: int) -> dict[str, tuple[int, int]]:
+        """Each instrument's bars whose open time is in the window ``[start, stop)``."""
+        low, high = self._time(start), self._time(stop)
+        return {
+            symbol: (int(np.searchsorted(b.time, low)), int(np.searchsorted(b.time, high)))
+            for symbol, b in self.bars.items()
+        }
+
+    def windows(self, train: Any, test: Any, step: Any, anchored: bool) -> list[Window]:
+        last_close = max(int(ends[-1]) for ends in self._ends.values() if len(ends))
+        candidates = walk_forward_windows(
+            self.times,
+            train,
+            test,
+            step=step,
+            anchored=anchored,
+            bar_ns=last_close - int(self.times[-1]) if len(self.times) else 60 * 10**9,
+        )
+        windows = []
+        for w in candidates:
+            start, split, stop = (
+                self._whole(p) for p in (w.train_start, w.test_start, w.test_stop)
+            )
+            window = Window(start, split, split, stop)
+            repeated = bool(windows) and windows[-1] == window  # a step inside a primary bar
+            if split > start and stop > split and not repeated and self._filled(window):
+                windows.append(window)
+        return windows
+
+    def _whole(self, position: int) -> int:
+        """``position`` moved back to the first bar of the primary bar it falls in (the
+        timeline's end stays)."""
+        if position >= len(self.times):
+            return position
+        t = int(self.times[position])
+        return int(np.searchsorted(self.times, t - t % self.primary_ns))
+
+    def _filled(self, window: Window) -> bool:
+        """Whether every instrument has bars in the window's training and test parts."""
+        parts = (
+            self._positions(window.train_start, window.train_stop),
+            self._positions(window.test_start, window.test_stop),
+        )
+        return all(stop > start for part in parts for start, stop in part.values())
+
+    def cut(self, start: int, stop: int) -> dict[str, BarSeries]:
+        return {s: self.bars[s].slice(a, b) for s, (a, b) in self._positions(start, stop).items()}
+
+    def bounds(self, start: int, stop: int) -> tuple[int, int]:
+        """Open time of the window's first bar and the latest close of its bars."""
+        ends = [
+            int(self._ends[s][b - 1]) for s, (a, b) in self._positions(start, stop).items() if b > a
+        ]
+        return int(self.times[start]), max(ends)
+
+    def overlaps(self) -> bool:
+        return self.strategy.uses_rust()
+
+    def run(self, start: int, stop: int, params: dict[str, Any]) -> BasketResult:
+        from omega.basket import run_basket
+
+        return run_basket(self.strategy.with_params(params), bars=self.cut(start, stop))
+
+    def account(self, run: BasketResult) -> BacktestResult:
+        return run.account
+
+    def trades(self, runs: list[BasketResult]) -> pd.DataFrame:
+        trades = stitch_trades([run.account for run in runs])
+        symbols = [run.trade_symbols for run in runs]
+        trades.insert(0, "symbol", np.concatenate(symbols) if symbols else [])
+        return trades
 
 
 def _sweep_table(tables: list[pd.DataFrame], fold_scores: list[np.ndarray]) -> pd.DataFrame:
@@ -454,7 +646,7 @@ def _sweep_table(tables: list[pd.DataFrame], fold_scores: list[np.ndarray]) -> p
 
 
 def _fold_table(
-    bars: BarSeries,
+    data: _Single | _BasketData,
     windows: list[Window],
     names: list[str],
     chosen: list[dict[str, Any]],
@@ -464,15 +656,13 @@ def _fold_table(
 ) -> pd.DataFrame:
     """One row per fold: its windows, the chosen parameters, their in-sample figures
     (``rows``: the chosen set's row of each fold in ``sweeps``), the out-of-sample figures of
-    its run and its efficiency. Built column by column: a pandas lookup per fold cost more
-    than all the arithmetic."""
+    its run (a basket's: the account's) and its efficiency. Built column by column: a pandas
+    lookup per fold cost more than all the arithmetic."""
     import pandas as pd
 
-    bar_ns = bars.timeframe.nanos
-    train_start, train_stop, test_start, test_stop = (
-        np.array([getattr(w, side) for w in windows])
-        for side in ("train_start", "train_stop", "test_start", "test_stop")
-    )
+    train = np.array([data.bounds(w.train_start, w.train_stop) for w in windows], dtype=np.int64)
+    test = np.array([data.bounds(w.test_start, w.test_stop) for w in windows], dtype=np.int64)
+    train, test = train.reshape(-1, 2), test.reshape(-1, 2)
     is_return, is_days = _floats(sweeps, "return_pct", rows), _floats(sweeps, "span_days", rows)
     oos = {
         name: np.array([float(run.metrics[name]) for run in runs])
@@ -487,12 +677,12 @@ def _fold_table(
     return pd.DataFrame(
         {
             "fold": np.arange(len(windows)),
-            "train_start": _utc_column(bars.time[train_start]),
-            "train_end": _utc_column(bars.time[train_stop - 1] + bar_ns),
-            "test_start": _utc_column(bars.time[test_start]),
-            "test_end": _utc_column(bars.time[test_stop - 1] + bar_ns),
-            "train_bars": train_stop - train_start,
-            "test_bars": test_stop - test_start,
+            "train_start": _utc_column(train[:, 0]),
+            "train_end": _utc_column(train[:, 1]),
+            "test_start": _utc_column(test[:, 0]),
+            "test_end": _utc_column(test[:, 1]),
+            "train_bars": np.array([w.train_stop - w.train_start for w in windows]),
+            "test_bars": np.array([w.test_stop - w.test_start for w in windows]),
             **{f"param_{name}": [params.get(name) for params in chosen] for name in names},
             "is_score": sweeps["score"].to_numpy()[rows],
             "is_return_pct": is_return,
@@ -521,24 +711,21 @@ def _utc_column(ns: np.ndarray) -> pd.DatetimeIndex:
 class _OutOfSample:
     """The chosen set of each fold run on its test window, in fold order.
 
-    A Rust run starts on a thread as soon as its fold's sweep has chosen the set, while the
-    next sweep runs: the run releases the GIL, and a sweep leaves a core idle while it checks
-    and resamples the bars and computes the indicators (one thread) before the sets share
-    the cores, so the out-of-sample runs mostly take time no one used. Python-engine runs
-    (which hold the GIL), and every run when ``threads`` is 1, go one after another once the
-    sweeps are done. Leaving the block waits for the runs under way and drops the rest.
+    A Rust run (a basket's in rust mode) starts on a thread as soon as its fold's sweep has
+    chosen the set, while the next sweep runs: the run releases the GIL, and a sweep leaves a
+    core idle while it checks and resamples the bars and computes the indicators (one
+    thread) before the sets share the cores, so the out-of-sample runs mostly take time no
+    one used. Python-engine runs (which hold the GIL), and every run when ``threads`` is 1,
+    go one after another once the sweeps are done. Leaving the block waits for the runs under
+    way and drops the rest.
     """
 
-    def __init__(
-        self, bars: BarSeries, strategy: str, settings: EngineSettings, threads: int | None
-    ) -> None:
+    def __init__(self, data: _Single | _BasketData, threads: int | None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from omega.runner import probe_backend
-
-        self._bars, self._strategy, self._settings = bars, strategy, settings
+        self._data = data
         workers = threads or os.cpu_count() or 1
-        overlap = workers > 1 and strategy in probe_backend().rust_strategies
+        overlap = workers > 1 and data.overlaps()
         self._pool = ThreadPoolExecutor(max_workers=workers) if overlap else None
         self._queued: list[Any] = []  # futures, or (window, params) to run at the end
 
@@ -548,14 +735,13 @@ class _OutOfSample:
         else:
             self._queued.append(self._pool.submit(self._run, window, params))
 
-    def results(self) -> list[BacktestResult]:
+    def results(self) -> list[Any]:
         if self._pool is None:
             return [self._run(window, params) for window, params in self._queued]
         return [future.result() for future in self._queued]
 
-    def _run(self, window: Window, params: dict[str, Any]) -> BacktestResult:
-        test_bars = self._bars.slice(window.test_start, window.test_stop)
-        return run_single(test_bars, self._strategy, params, self._settings)
+    def _run(self, window: Window, params: dict[str, Any]) -> Any:
+        return self._data.run(window.test_start, window.test_stop, params)
 
     def __enter__(self) -> _OutOfSample:
         return self
