@@ -157,8 +157,8 @@ def test_python_and_hybrid_identical_on_pairs_zscore():
     assert set(trades["symbol"]) == {"EURUSD", "GBPUSD"}
     legs = trades.groupby("entry_time")["side"].apply(lambda s: sorted(s.tolist()))
     assert all(sides == ["long", "short"] for sides in legs)
-    # auto picks hybrid for a portfolio strategy (it has no Rust implementation)
-    assert run_basket(config.apply_overrides(["data.synthetic.n_bars=3000"])).mode == "hybrid"
+    # auto picks rust: pairs_zscore has a Rust twin (tests/test_basket_portfolio_rust.py)
+    assert run_basket(config.apply_overrides(["data.synthetic.n_bars=3000"])).mode == "rust"
 
 
 class Bad(PortfolioStrategy):

@@ -27,6 +27,7 @@ __all__ = [
     "run_basket",
     "run_basket_hybrid",
     "run_basket_plugin",
+    "run_basket_portfolio",
     "run_hybrid",
     "run_sweep",
     "rust_strategy_names",
@@ -303,6 +304,15 @@ def run_basket_plugin(
 ) -> _BasketResult:
     """`run_basket` with the plugin at ``path``: members are ``(columns, base_timeframe,
     settings, source, params)``, an instance of its strategy each."""
+
+def run_basket_portfolio(
+    members: list[tuple[Any, ...]],
+    name: str,
+    params: dict[str, Any] | None,
+    trace: bool = False,
+) -> _BasketResult:
+    """`run_basket` with the built-in Rust portfolio strategy ``name``: members are
+    ``(columns, base_timeframe, settings, source)``."""
 
 @final
 class BasketStreamSession:

@@ -157,6 +157,13 @@ def _run_mode(
             ],
             trace=trace,
         )
+    if mode == "rust" and _is_portfolio(config.strategy.name):
+        return basket.run_basket_rust_portfolio(
+            [(bars, s) for bars, s in zip(series, settings, strict=True)],
+            config.strategy.name,
+            dict(config.strategy.params),
+            trace=trace,
+        )
     if mode == "rust":
         return basket.run_basket_rust(
             [
@@ -174,6 +181,14 @@ def _run_mode(
     if mode == "hybrid":
         return basket.run_basket_hybrid(runs, trace=trace)
     return basket.run_basket_python(runs, trace=trace, progress=progress)
+
+
+def _is_portfolio(name: str) -> bool:
+    """Whether ``name`` is a portfolio strategy (one strategy over the whole basket)."""
+    from omega.strategy import get_strategy
+    from omega.strategy.portfolio import is_portfolio_strategy
+
+    return is_portfolio_strategy(get_strategy(name))
 
 
 def _strategies(

@@ -168,6 +168,24 @@ fn run_members<S: Strategy>(
     options: RunOptions,
     shared_strategies: bool,
 ) -> Result<BasketOutput, EngineError> {
+    run_deciding(
+        members,
+        strategies,
+        options,
+        shared_strategies,
+        &mut EachOwn,
+    )
+}
+
+/// The basket run: `strategies[k]` prepares member `k` (its `init` declares its series);
+/// `decide` manages and evaluates at the closes.
+pub(crate) fn run_deciding<S: Strategy, D: Decide<S>>(
+    members: &[BasketMember<'_>],
+    strategies: &mut [S],
+    options: RunOptions,
+    shared_strategies: bool,
+    decide: &mut D,
+) -> Result<BasketOutput, EngineError> {
     if members.is_empty() || members.len() != strategies.len() {
         return Err(EngineError::Config(
             "a basket needs one strategy per member and at least one member".into(),
@@ -264,7 +282,9 @@ fn run_members<S: Strategy>(
                 seats[k].run_ahead(&inputs[k], settings[k], &mut strategies[k])?;
             }
         }
-        account.step(&mut seats, &active, &inputs, &settings, strategies, now)?;
+        account.step(
+            &mut seats, &active, &inputs, &settings, strategies, decide, now,
+        )?;
         for &k in &active {
             seats[k].next += 1;
         }
@@ -342,6 +362,66 @@ pub(crate) fn account_margin(
     Ok(first)
 }
 
+/// How the members decide at their closes (steps 3 and 4): each by its own strategy
+/// ([`EachOwn`]), or one portfolio strategy for all (`crate::basket_portfolio`).
+pub(crate) trait Decide<S: Strategy> {
+    /// Member `k`'s management at its close (step 3); its position's P&L at the close.
+    fn manage(
+        &mut self,
+        k: usize,
+        seats: &mut [Seat],
+        inputs: &[StepInputs<'_, '_>],
+        settings: &EngineSettings,
+        strategies: &mut [S],
+        now: i64,
+    ) -> Result<f64, EngineError>;
+
+    /// Member `k`'s evaluation at its close (step 4).
+    fn evaluate(
+        &mut self,
+        k: usize,
+        seats: &mut [Seat],
+        inputs: &[StepInputs<'_, '_>],
+        strategies: &mut [S],
+        now: i64,
+    ) -> Result<(), EngineError>;
+}
+
+/// Each member decides by its own strategy, `strategies[k]`.
+pub(crate) struct EachOwn;
+
+impl<S: Strategy> Decide<S> for EachOwn {
+    #[inline(always)]
+    fn manage(
+        &mut self,
+        k: usize,
+        seats: &mut [Seat],
+        inputs: &[StepInputs<'_, '_>],
+        settings: &EngineSettings,
+        strategies: &mut [S],
+        _now: i64,
+    ) -> Result<f64, EngineError> {
+        let seat = &mut seats[k];
+        let px = prices(&inputs[k].primary, seat.next);
+        seat.stepper
+            .manage_phase(seat.next, &px, &inputs[k], settings, &mut strategies[k])
+    }
+
+    #[inline(always)]
+    fn evaluate(
+        &mut self,
+        k: usize,
+        seats: &mut [Seat],
+        inputs: &[StepInputs<'_, '_>],
+        strategies: &mut [S],
+        _now: i64,
+    ) -> Result<(), EngineError> {
+        let seat = &mut seats[k];
+        seat.stepper
+            .evaluate_at_close(seat.next, &inputs[k], &mut strategies[k])
+    }
+}
+
 /// The account between bars: its balance, its margin levels, its equity curve.
 #[derive(Debug)]
 pub(crate) struct Account {
@@ -360,13 +440,15 @@ impl Account {
     /// The bars opening at `now` of the `active` members, phase by phase. A member with
     /// nothing to do in a phase (no queued entry; no position and no working order in the
     /// range) is passed over: the phase would not touch it.
-    pub(crate) fn step<S: Strategy>(
+    #[allow(clippy::too_many_arguments)] // the members' state, the time, who decides
+    pub(crate) fn step<S: Strategy, D: Decide<S>>(
         &mut self,
         seats: &mut [Seat],
         active: &[usize],
         inputs: &[StepInputs<'_, '_>],
         settings: &[&EngineSettings],
         strategies: &mut [S],
+        decide: &mut D,
         now: i64,
     ) -> Result<(), EngineError> {
         // Members that stepped this bar already (`Seat::run_ahead`) only show their marks and
@@ -382,7 +464,9 @@ impl Account {
                 stepping.push(k);
             }
         }
-        let result = self.step_phases(seats, &stepping, &ahead, inputs, settings, strategies, now);
+        let result = self.step_phases(
+            seats, &stepping, &ahead, inputs, settings, strategies, decide, now,
+        );
         self.stepping = stepping;
         self.ahead = ahead;
         result
@@ -390,7 +474,7 @@ impl Account {
 
     #[allow(clippy::too_many_arguments)] // `step`'s arguments, its members split in two
     #[inline(always)]
-    fn step_phases<S: Strategy>(
+    fn step_phases<S: Strategy, D: Decide<S>>(
         &mut self,
         seats: &mut [Seat],
         stepping: &[usize],
@@ -398,6 +482,7 @@ impl Account {
         inputs: &[StepInputs<'_, '_>],
         settings: &[&EngineSettings],
         strategies: &mut [S],
+        decide: &mut D,
         now: i64,
     ) -> Result<(), EngineError> {
         // 0-1. Each member's clock and queued exit, at its open; its mark moves to the open
@@ -451,22 +536,17 @@ impl Account {
         let interleave = !self.shared_strategies;
         let mark_now = interleave && self.margin.is_none();
         for &k in stepping {
+            seats[k].stepper.book.balance = self.balance;
+            let unrealized = decide.manage(k, seats, inputs, settings[k], strategies, now)?;
             let seat = &mut seats[k];
-            let px = prices(&inputs[k].primary, seat.next);
-            seat.stepper.book.balance = self.balance;
-            seat.unrealized = seat.stepper.manage_phase(
-                seat.next,
-                &px,
-                &inputs[k],
-                settings[k],
-                &mut strategies[k],
-            )?;
-            seat.mark = (px.bc, px.ac);
+            let primary = &inputs[k].primary;
+            seat.unrealized = unrealized;
+            seat.mark = (primary.bid_close[seat.next], primary.ask_close[seat.next]);
             if interleave {
-                seat.stepper
-                    .evaluate_at_close(seat.next, &inputs[k], &mut strategies[k])?;
+                decide.evaluate(k, seats, inputs, strategies, now)?;
             }
             if mark_now {
+                let seat = &mut seats[k];
                 seat.stepper.mark_close(seat.next, now, seat.unrealized);
             }
         }
@@ -483,9 +563,7 @@ impl Account {
         }
         if !interleave {
             for &k in stepping {
-                let seat = &mut seats[k];
-                seat.stepper
-                    .evaluate_at_close(seat.next, &inputs[k], &mut strategies[k])?;
+                decide.evaluate(k, seats, inputs, strategies, now)?;
             }
         }
         // 5. The margin-call warning on the account, each member's point, the account's (a

@@ -6,7 +6,7 @@
 //! time steps once a bar of any instrument at or after the end of its primary bars arrives
 //! (or at the end): until then another instrument's bar for it may still come.
 
-use crate::basket::{account_margin, conversion_of, Account, BasketOutput, Seat};
+use crate::basket::{account_margin, conversion_of, Account, BasketOutput, EachOwn, Seat};
 use crate::error::{DataErrorKind, EngineError};
 use crate::run::{RunOptions, StepInputs, Stepper};
 use crate::settings::EngineSettings;
@@ -195,7 +195,15 @@ impl<S: Strategy> BasketStream<S> {
                 let seat = &seats[k];
                 seat.next < seat.n && inputs[k].primary.time[seat.next] == now
             }));
-            account.step(seats, &active, &inputs, &settings, strategies, now)?;
+            account.step(
+                seats,
+                &active,
+                &inputs,
+                &settings,
+                strategies,
+                &mut EachOwn,
+                now,
+            )?;
             for &k in &active {
                 seats[k].next += 1;
             }

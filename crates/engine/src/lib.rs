@@ -10,6 +10,7 @@
 
 pub mod bars;
 pub mod basket;
+pub mod basket_portfolio;
 pub mod basket_stream;
 pub mod calendar;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod visibility;
 
 pub use bars::OwnedBars;
 pub use basket::{run_basket, run_basket_shared, BasketMember, BasketOutput};
+pub use basket_portfolio::run_portfolio;
 pub use basket_stream::BasketStream;
 pub use error::{panic_message, DataErrorKind, EngineError};
 pub use output::{ExitReason, RunOutput, SkippedOrder, Tags, TraceRow, TradeLog};

@@ -966,6 +966,15 @@ impl Stepper {
         Ok(())
     }
 
+    /// Its primary timeframe and that timeframe's length (ns).
+    pub(crate) fn primary_tf(&self) -> Timeframe {
+        self.primary_tf
+    }
+
+    pub(crate) fn primary_nanos(&self) -> i64 {
+        self.primary_nanos
+    }
+
     /// Whether its P&L converts through a cross rate that changes bar by bar.
     pub(crate) fn converts_cross(&self) -> bool {
         self.cross.is_some()

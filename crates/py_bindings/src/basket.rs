@@ -10,7 +10,8 @@ use crate::result::output_to_dict;
 use numpy::IntoPyArray;
 use omega_engine::bars::check_input;
 use omega_engine::{
-    run_basket as engine_run_basket, run_basket_shared, BasketMember, BasketOutput, EngineError,
+    run_basket as engine_run_basket, run_basket_shared, run_portfolio, BasketMember, BasketOutput,
+    EngineError,
 };
 use omega_engine::{EngineSettings, RunOptions};
 use omega_strategy_api::{Strategy, Timeframe};
@@ -21,6 +22,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_basket, m)?)?;
     m.add_function(wrap_pyfunction!(run_basket_hybrid, m)?)?;
     m.add_function(wrap_pyfunction!(run_basket_plugin, m)?)?;
+    m.add_function(wrap_pyfunction!(run_basket_portfolio, m)?)?;
     Ok(())
 }
 
@@ -195,6 +197,31 @@ fn run_basket_plugin<'py>(
             return Err(plugin_error(py, fault));
         }
         basket_to_dict(py, out?, &read)
+    })
+}
+
+/// `run_basket_portfolio(members, name, params, trace=False) -> dict`: members are
+/// `(columns, base_timeframe, settings, source)`, run by the built-in Rust portfolio
+/// strategy `name`; one account, the GIL released while it runs.
+#[pyfunction]
+#[pyo3(signature = (members, name, params, trace=false))]
+fn run_basket_portfolio<'py>(
+    py: Python<'py>,
+    members: &Bound<'py, PyList>,
+    name: &str,
+    params: Option<&Bound<'py, PyDict>>,
+    trace: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    guarded(py, || {
+        let read = read_members(py, members)?;
+        let given = params_from_dict(params)?;
+        let mut portfolio = omega_strategies::build_portfolio(name, &given)
+            .map_err(|e| strategy_error(py, e.to_string()))?;
+        let inputs = basket_members(&read)?;
+        let out = run_detached(py, &basket_source(&read), || {
+            run_portfolio(&inputs, &mut portfolio, RunOptions { trace })
+        })?;
+        basket_to_dict(py, out, &read)
     })
 }
 

@@ -109,10 +109,15 @@ fn _panic_at_boundary(py: Python<'_>, message: String, detached: bool) -> PyResu
     })
 }
 
-/// Names of the built-in Rust strategies.
+/// Names of the built-in Rust strategies (portfolio strategies included).
 #[pyfunction]
 fn rust_strategy_names() -> Vec<&'static str> {
-    omega_strategies::NAMES.to_vec()
+    let portfolios = omega_strategies::PORTFOLIO_NAMES.iter();
+    omega_strategies::NAMES
+        .iter()
+        .chain(portfolios)
+        .copied()
+        .collect()
 }
 
 /// `(API_VERSION, ABI_VERSION)` of the omega-strategy-api this core was built with.

@@ -6,10 +6,12 @@
 #![deny(unsafe_code)]
 
 pub mod mean_reversion_z_score;
+pub mod pairs_zscore;
 pub mod sma_cross;
 pub mod zscore_threshold;
 
 pub use mean_reversion_z_score::MeanReversionZScore;
+pub use pairs_zscore::PairsZScore;
 pub use sma_cross::SmaCross;
 pub use zscore_threshold::ZScoreThreshold;
 
@@ -33,6 +35,23 @@ pub fn param_specs(name: &str) -> Option<&'static [ParamSpec]> {
         SmaCross::NAME => Some(sma_cross::PARAMS),
         ZScoreThreshold::NAME => Some(zscore_threshold::PARAMS),
         _ => None,
+    }
+}
+
+/// Registry names of the built-in portfolio strategies (one strategy over a basket).
+pub const PORTFOLIO_NAMES: &[&str] = &[PairsZScore::NAME];
+
+/// Builds the portfolio strategy registered as `name` from user parameters.
+pub fn build_portfolio(
+    name: &str,
+    params: &[(String, ParamValue)],
+) -> Result<PairsZScore, BuildError> {
+    match name {
+        PairsZScore::NAME => PairsZScore::new(params).map_err(|error| BuildError::Params {
+            strategy: PairsZScore::NAME,
+            error,
+        }),
+        other => Err(BuildError::UnknownStrategy(other.to_string())),
     }
 }
 

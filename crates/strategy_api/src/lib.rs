@@ -97,6 +97,7 @@ pub mod context;
 pub mod indicator;
 pub mod indicator_spec;
 pub mod params;
+pub mod portfolio;
 pub mod signal;
 pub mod slice;
 pub mod strategy;
@@ -110,6 +111,9 @@ pub use context::{
 pub use indicator::{hlc_iter, Hlc, Indicator};
 pub use indicator_spec::{IndicatorKey, IndicatorSpec, SpecError, SpecParam, SPEC_WORDS};
 pub use params::{validate, Limit, ParamError, ParamKind, ParamSpec, ParamValue, Params};
+pub use portfolio::{
+    BasketContext, BasketHandle, BasketMemberView, BasketSlice, PortfolioStrategy,
+};
 pub use signal::{
     Distance, EntryOrder, OrderAction, Position, PositionAction, Side, TradeSignal, WorkingOrder,
 };

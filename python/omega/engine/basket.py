@@ -12,8 +12,9 @@ operation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -303,6 +304,34 @@ def run_basket_rust(
             )
             for bars, name, params, settings in members
         ],
+        trace,
+    )
+    return _basket_from_core(out, raw_run_from_core)
+
+
+def run_basket_rust_portfolio(
+    members: Sequence[tuple[BarSeries, EngineSettings]],
+    name: str,
+    params: Mapping[str, Any],
+    *,
+    trace: bool = False,
+) -> BasketRaw:
+    """The basket in the Rust engine run by the built-in Rust portfolio strategy ``name``
+    (its Python twin validates ``params`` first): members are ``(bars, settings)``; one
+    call, the GIL released."""
+    from omega.engine.rust import _core, _normalised_params, bar_columns, raw_run_from_core
+
+    given = _normalised_params(name, params)
+    legs = given.pop("legs", None)
+    if legs is not None:  # the Rust parameters carry no tuples: "A,B"
+        given["legs"] = ",".join(legs)
+    out = _core().run_basket_portfolio(
+        [
+            (bar_columns(bars), bars.timeframe.name, settings, bars.source)
+            for bars, settings in members
+        ],
+        name,
+        given,
         trace,
     )
     return _basket_from_core(out, raw_run_from_core)

@@ -1,10 +1,12 @@
 """`pairs_zscore`: a portfolio strategy trading the spread of two pairs of a basket.
 
 The spread is ``ln(close A) - ln(close B)`` over both legs' last closed bars; its z-score
-over ``lookback`` closes (population std) opens the spread when beyond ``entry`` (short A,
-long B when high; the reverse when low) and closes both legs when back inside ``exit``.
+over ``lookback`` closes (population std, sums left to right) opens the spread when beyond
+``entry`` (short A, long B when high; the reverse when low) and closes both legs when back
+inside ``exit``.
 Each leg carries a stop ``stop_pips`` away. Read as a reference for `PortfolioStrategy`:
-docs/user-guide/portfolios.md.
+docs/user-guide/portfolios.md. Its Rust twin (crates/strategies/src/pairs_zscore.rs) runs
+the same operations in rust mode.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from omega.errors import StrategyError
@@ -54,15 +55,26 @@ class PairsZScore(PortfolioStrategy):
         self.pip = {symbol: ctx.instruments[symbol].pip_size for symbol in legs}
 
     def _zscore(self, basket: BasketSlice) -> float:
+        # Scalar operations in the order of the Rust twin (crates/strategies/src/
+        # pairs_zscore.rs): libm's log, sums left to right, so both modes trade alike.
         n = self.params.lookback
         a, b = basket.closes(self.a), basket.closes(self.b)
         if len(a) < n or len(b) < n:
             return math.nan
-        spread = np.log(a[-n:]) - np.log(b[-n:])
-        std = float(spread.std())
+        log = math.log
+        spread = [log(x) - log(y) for x, y in zip(a[-n:].tolist(), b[-n:].tolist(), strict=True)]
+        total = 0.0
+        for s in spread:
+            total += s
+        mean = total / n
+        squares = 0.0
+        for s in spread:
+            d = s - mean
+            squares += d * d
+        std = math.sqrt(squares / n)
         if not std > 0.0:
             return math.nan
-        return float((spread[-1] - spread.mean()) / std)
+        return (spread[-1] - mean) / std
 
     def manage_position(
         self, symbol: str, position: Position, basket: BasketSlice
