@@ -1,7 +1,7 @@
-"""Portfolio strategies in rust mode: the built-in `pairs_zscore` has a Rust twin
-(crates/strategies/src/pairs_zscore.rs) run by the engine's portfolio driver
-(crates/engine/src/basket_portfolio.rs); its trades, members' curves and the account's
-equity equal the Python reference's (python mode), bit for bit."""
+"""Portfolio strategies in rust mode and in the stream session: the built-in
+`pairs_zscore` has a Rust twin (crates/strategies/src/pairs_zscore.rs) run by the engine's
+portfolio driver (crates/engine/src/basket_portfolio.rs); its trades, members' curves and
+the account's equity equal the Python reference's (python mode), bit for bit."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from omega.basket import load_basket_bars, member_settings, run_basket
 from omega.config import BacktestConfig
 from omega.engine.basket import run_basket_rust_portfolio
 from omega.errors import ConfigError, StrategyError
+from omega.stream import BasketStreamSession
 
 pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")
 
@@ -79,3 +80,22 @@ def test_legs_outside_the_basket_are_refused_by_the_config_and_by_the_rust_twin(
         run_basket_rust_portfolio(members, "pairs_zscore", {"legs": ["EURUSD", "AUDUSD"]})
     with pytest.raises(StrategyError, match="exit"):
         run_basket_rust_portfolio(members, "pairs_zscore", {"entry": 1.0, "exit": 1.5})
+
+
+@pytest.mark.parametrize(("seed", "params", "symbols", "extra"), CASES[1:3])
+def test_the_stream_session_runs_a_portfolio_strategy_bar_by_bar(seed, params, symbols, extra):
+    config = config_of(seed, params, symbols, extra)
+    bars = load_basket_bars(config)
+    python = run_basket(config.apply_overrides(["engine=python"]), bars=bars)
+    session = BasketStreamSession.from_config(config, bars)
+    assert session.push_bars(bars) > 0
+    raw = session.finish()
+    assert len(python.trades) > 10
+    for got, want in zip(raw.members, python.raw.members, strict=True):
+        for name, column in want.trades.items():
+            if column.dtype == object:
+                assert list(got.trades[name]) == list(column), name
+            else:
+                assert np.array_equal(got.trades[name], column, equal_nan=True), name
+        assert np.array_equal(got.equity, want.equity)
+    assert np.array_equal(raw.equity, python.raw.equity)

@@ -323,6 +323,7 @@ class BasketStreamSession:
         members: list[tuple[Any, ...]],
         trace: bool = False,
         plugin: str | None = None,
+        portfolio: tuple[str, dict[str, Any] | None] | None = None,
     ) -> BasketStreamSession: ...
     def push(
         self,

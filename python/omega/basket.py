@@ -157,7 +157,7 @@ def _run_mode(
             ],
             trace=trace,
         )
-    if mode == "rust" and _is_portfolio(config.strategy.name):
+    if mode == "rust" and is_portfolio_name(config.strategy.name):
         return basket.run_basket_rust_portfolio(
             [(bars, s) for bars, s in zip(series, settings, strict=True)],
             config.strategy.name,
@@ -183,7 +183,7 @@ def _run_mode(
     return basket.run_basket_python(runs, trace=trace, progress=progress)
 
 
-def _is_portfolio(name: str) -> bool:
+def is_portfolio_name(name: str) -> bool:
     """Whether ``name`` is a portfolio strategy (one strategy over the whole basket)."""
     from omega.strategy import get_strategy
     from omega.strategy.portfolio import is_portfolio_strategy

@@ -110,7 +110,10 @@ class BasketStreamSession:
 
     ``members`` are ``(strategy, params, settings)`` per instrument (a built-in Rust
     strategy by name; with ``plugin``, the plugin's strategy and ``strategy`` is ignored).
-    `BasketStreamSession.from_config` builds them from a basket config.
+    With ``portfolio`` (a built-in Rust portfolio strategy's ``(name, params)``, such as
+    ``("pairs_zscore", {...})``) that one strategy runs the whole basket and the members'
+    strategies are ignored. `BasketStreamSession.from_config` builds them from a basket
+    config.
     """
 
     def __init__(
@@ -118,17 +121,18 @@ class BasketStreamSession:
         members: Sequence[tuple[str | None, Mapping[str, Any] | None, EngineSettings]],
         *,
         plugin: str | os.PathLike[str] | None = None,
+        portfolio: tuple[str, Mapping[str, Any] | None] | None = None,
         base_timeframe: Timeframe | str = Timeframe.M1,
         trace: bool = False,
     ) -> None:
-        from omega.engine.rust import _core, _normalised_params
+        from omega.engine.rust import _core, _normalised_params, rust_portfolio_params
 
         if not members:
             raise ConfigError("BasketStreamSession needs at least one member")
         base = Timeframe.parse(base_timeframe).name
         rows = []
         for strategy, params, settings in members:
-            if plugin is None:
+            if plugin is None and portfolio is None:
                 if strategy is None:
                     raise ConfigError("BasketStreamSession: a member needs a strategy name")
                 checked = _normalised_params(strategy, params)
@@ -136,27 +140,36 @@ class BasketStreamSession:
                 checked = dict(params or {})
             rows.append((base, settings, strategy or "", checked))
         self.symbols = [settings.instrument.symbol for _, _, settings in members]
+        whole = None
+        if portfolio is not None:
+            name, params = portfolio
+            whole = (name, rust_portfolio_params(name, params))
         self._session = _core().BasketStreamSession(
-            rows, trace, os.fspath(plugin) if plugin is not None else None
+            rows, trace, os.fspath(plugin) if plugin is not None else None, whole
         )
 
     @classmethod
     def from_config(
         cls, config: Any, bars: Mapping[str, BarSeries] | None = None
     ) -> BasketStreamSession:
-        """The session of a basket config (rust strategies or a plugin). ``bars`` (by
-        symbol) are needed only when a cross converts through the basket's own pair."""
-        from omega.basket import member_settings
+        """The session of a basket config (Rust strategies, a plugin or a Rust portfolio
+        strategy). ``bars`` (by symbol) are needed only when a cross converts through the
+        basket's own pair."""
+        from omega.basket import is_portfolio_name, member_settings
         from omega.config.basket import member_configs
 
         members = member_configs(config)
         settings = member_settings(config, bars)
+        portfolio = None
+        if config.strategy.plugin is None and is_portfolio_name(config.strategy.name):
+            portfolio = (config.strategy.name, dict(config.strategy.params))
         return cls(
             [
                 (m.strategy.name, dict(m.strategy.params), s)
                 for m, s in zip(members, settings, strict=True)
             ],
             plugin=config.strategy.plugin,
+            portfolio=portfolio,
         )
 
     def _index(self, symbol: str | int) -> int:

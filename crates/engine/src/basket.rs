@@ -388,6 +388,7 @@ pub(crate) trait Decide<S: Strategy> {
 }
 
 /// Each member decides by its own strategy, `strategies[k]`.
+#[derive(Debug)]
 pub(crate) struct EachOwn;
 
 impl<S: Strategy> Decide<S> for EachOwn {

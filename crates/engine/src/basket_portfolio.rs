@@ -13,9 +13,9 @@ use crate::error::EngineError;
 use crate::run::{prices, RunOptions, StepInputs};
 use crate::settings::EngineSettings;
 use omega_strategy_api::{
-    BasketContext, BasketMemberView, BasketSlice, DataSlice, IndicatorHandle, InstrumentId,
-    PortfolioStrategy, Position, PositionAction, PriceSide, RunContext, SliceParts, Strategy,
-    StrategyError, Timeframe, TradeSignal,
+    BasketContext, BasketMemberView, BasketSlice, DataSlice, IndicatorHandle, IndicatorSpec,
+    InstrumentId, PortfolioStrategy, Position, PositionAction, PriceSide, RunContext, SliceParts,
+    Strategy, StrategyError, Timeframe, TradeSignal,
 };
 
 /// Runs `portfolio` over `members`, all on one account.
@@ -24,26 +24,40 @@ pub fn run_portfolio<P: PortfolioStrategy>(
     portfolio: &mut P,
     options: RunOptions,
 ) -> Result<BasketOutput, EngineError> {
-    let Some(first) = members.first() else {
+    let settings: Vec<&EngineSettings> = members.iter().map(|m| &m.settings).collect();
+    let (mut seats, mut decide) = portfolio_members(&settings, portfolio)?;
+    run_deciding(members, &mut seats, options, true, &mut decide)
+}
+
+/// The members of a basket run by `portfolio` (its `init` runs here) and the policy that
+/// has it decide for them.
+pub(crate) fn portfolio_members<P: PortfolioStrategy>(
+    settings: &[&EngineSettings],
+    mut portfolio: P,
+) -> Result<(Vec<PortfolioMember>, PortfolioDecide<P>), EngineError> {
+    let Some(first) = settings.first() else {
         return Err(EngineError::Config(
             "a basket needs at least one member".into(),
         ));
     };
-    let symbols: Vec<String> = members
+    let symbols: Vec<String> = settings
         .iter()
-        .map(|m| m.settings.instrument.symbol.clone())
+        .map(|s| s.instrument.symbol.clone())
         .collect();
-    let pips: Vec<f64> = members
-        .iter()
-        .map(|m| m.settings.instrument.pip_size)
-        .collect();
-    let primary = first.settings.primary_timeframe;
-    let mut ctx = BasketContext::new(&symbols, &pips, primary, &first.settings.timeframes);
+    let pips: Vec<f64> = settings.iter().map(|s| s.instrument.pip_size).collect();
+    let primary = first.primary_timeframe;
+    let mut ctx = BasketContext::new(&symbols, &pips, primary, &first.timeframes);
     portfolio
         .init(&mut ctx)
         .map_err(|e| EngineError::Strategy(e.0))?;
-    let mut seats: Vec<MemberSeat> = (0..members.len())
-        .map(|k| MemberSeat {
+    if let Some(&(member, ..)) = ctx.requests().iter().find(|r| r.0 >= settings.len()) {
+        return Err(EngineError::Strategy(format!(
+            "portfolio {}: an indicator declared on member {member}, not in the basket {symbols:?}",
+            portfolio.name()
+        )));
+    }
+    let members = (0..settings.len())
+        .map(|k| PortfolioMember {
             name: format!("{}[{}]", portfolio.name(), symbols[k]),
             requests: ctx
                 .requests()
@@ -55,50 +69,36 @@ pub fn run_portfolio<P: PortfolioStrategy>(
             handles: Vec::new(),
         })
         .collect();
-    if let Some(&(member, ..)) = ctx.requests().iter().find(|r| r.0 >= members.len()) {
-        return Err(EngineError::Strategy(format!(
-            "portfolio {}: an indicator declared on member {member}, not in the basket {symbols:?}",
-            portfolio.name()
-        )));
-    }
-    let n_handles = ctx.requests().len();
-    let mut decide = Deciding {
-        handles_read: false,
-        portfolio,
-        symbols: &symbols,
-        handles: vec![(0, IndicatorHandle(0)); n_handles],
-        positions: vec![None; members.len()],
-        managed_at: vec![None; members.len()],
-        decided_at: None,
-        decisions: vec![None; members.len()],
-    };
-    // `run_deciding` calls each member's `init` (its series declared) before the loop; the
-    // handles are read back from the members at the first close.
-    run_deciding(
+    let n = settings.len();
+    let handles = vec![(0, IndicatorHandle(0)); ctx.requests().len()];
+    Ok((
         members,
-        &mut seats,
-        options,
-        true,
-        &mut HandlesThen(&mut decide),
-    )
+        PortfolioDecide(Deciding {
+            handles_read: false,
+            portfolio,
+            symbols,
+            handles,
+            positions: vec![None; n],
+            managed_at: vec![None; n],
+            decided_at: None,
+            decisions: vec![None; n],
+        }),
+    ))
 }
 
-/// A member's side of the portfolio for the engine's preparation: its `init` declares the
-/// series the portfolio asked for on this instrument; the loop never calls the rest.
-struct MemberSeat {
+/// A member's side of a portfolio for the engine's preparation: its `init` declares the
+/// series the portfolio asked for on this instrument; the portfolio decides the rest
+/// ([`PortfolioDecide`]).
+#[derive(Debug)]
+pub struct PortfolioMember {
     name: String,
     /// (the portfolio's handle, timeframe, side, spec) of each series on this member.
-    requests: Vec<(
-        usize,
-        Timeframe,
-        PriceSide,
-        omega_strategy_api::IndicatorSpec,
-    )>,
+    requests: Vec<(usize, Timeframe, PriceSide, IndicatorSpec)>,
     /// (the portfolio's handle, this member's handle), set by `init`.
     handles: Vec<(usize, IndicatorHandle)>,
 }
 
-impl Strategy for MemberSeat {
+impl Strategy for PortfolioMember {
     fn name(&self) -> &str {
         &self.name
     }
@@ -122,10 +122,11 @@ impl Strategy for MemberSeat {
 }
 
 /// The portfolio's state across closes, as `omega.strategy.portfolio._Shared` keeps it.
-struct Deciding<'p, P> {
+#[derive(Debug)]
+struct Deciding<P> {
     handles_read: bool,
-    portfolio: &'p mut P,
-    symbols: &'p [String],
+    portfolio: P,
+    symbols: Vec<String>,
     /// Per portfolio handle: its member and that member's handle.
     handles: Vec<(usize, IndicatorHandle)>,
     /// Each member's position as the basket shows it: set when it is managed, and at the
@@ -136,20 +137,22 @@ struct Deciding<'p, P> {
     decisions: Vec<Option<TradeSignal>>,
 }
 
-/// Reads the members' handles once their `init` ran (the first close), then decides.
-struct HandlesThen<'d, 'p, P>(&'d mut Deciding<'p, P>);
+/// How a portfolio decides for its members: their handles read back once their `init` ran
+/// (at the first close), then management and evaluation asked of the portfolio.
+#[derive(Debug)]
+pub struct PortfolioDecide<P>(Deciding<P>);
 
-impl<P: PortfolioStrategy> Decide<MemberSeat> for HandlesThen<'_, '_, P> {
+impl<P: PortfolioStrategy> Decide<PortfolioMember> for PortfolioDecide<P> {
     fn manage(
         &mut self,
         k: usize,
         seats: &mut [Seat],
         inputs: &[StepInputs<'_, '_>],
         settings: &EngineSettings,
-        strategies: &mut [MemberSeat],
+        members: &mut [PortfolioMember],
         now: i64,
     ) -> Result<f64, EngineError> {
-        self.0.read_handles(strategies);
+        self.0.read_handles(members);
         self.0.manage(k, seats, inputs, settings, now)
     }
 
@@ -158,10 +161,10 @@ impl<P: PortfolioStrategy> Decide<MemberSeat> for HandlesThen<'_, '_, P> {
         k: usize,
         seats: &mut [Seat],
         inputs: &[StepInputs<'_, '_>],
-        strategies: &mut [MemberSeat],
+        members: &mut [PortfolioMember],
         now: i64,
     ) -> Result<(), EngineError> {
-        self.0.read_handles(strategies);
+        self.0.read_handles(members);
         self.0.evaluate(k, seats, inputs, now)
     }
 }
@@ -243,8 +246,8 @@ fn member_views<'a>(
         .collect()
 }
 
-impl<P: PortfolioStrategy> Deciding<'_, P> {
-    fn read_handles(&mut self, members: &[MemberSeat]) {
+impl<P: PortfolioStrategy> Deciding<P> {
+    fn read_handles(&mut self, members: &[PortfolioMember]) {
         if !self.handles_read {
             self.handles_read = true;
             for (k, member) in members.iter().enumerate() {
@@ -337,8 +340,8 @@ impl<P: PortfolioStrategy> Deciding<'_, P> {
 }
 
 /// Member `k`'s management, asked of the portfolio with the basket.
-struct Asked<'x, 'p, 'i, 'a, P> {
-    deciding: &'x mut Deciding<'p, P>,
+struct Asked<'x, 'i, 'a, P> {
+    deciding: &'x mut Deciding<P>,
     k: usize,
     now: i64,
     at: &'x [Where],
@@ -346,7 +349,7 @@ struct Asked<'x, 'p, 'i, 'a, P> {
     primary: &'x [Timeframe],
 }
 
-impl<P: PortfolioStrategy> Strategy for Asked<'_, '_, '_, '_, P> {
+impl<P: PortfolioStrategy> Strategy for Asked<'_, '_, '_, P> {
     fn name(&self) -> &str {
         self.deciding.portfolio.name()
     }

@@ -6,18 +6,94 @@
 //! time steps once a bar of any instrument at or after the end of its primary bars arrives
 //! (or at the end): until then another instrument's bar for it may still come.
 
-use crate::basket::{account_margin, conversion_of, Account, BasketOutput, EachOwn, Seat};
+use crate::basket::{account_margin, conversion_of, Account, BasketOutput, Decide, EachOwn, Seat};
+use crate::basket_portfolio::{portfolio_members, PortfolioDecide, PortfolioMember};
 use crate::error::{DataErrorKind, EngineError};
 use crate::run::{RunOptions, StepInputs, Stepper};
 use crate::settings::EngineSettings;
 use crate::stream::{FeedViews, StreamFeed};
-use omega_strategy_api::{Bar, Strategy, Timeframe};
+use omega_strategy_api::{Bar, PortfolioStrategy, Strategy, Timeframe};
 
-/// A basket run bar by bar. See the module documentation.
+/// A basket run bar by bar, each member by its own strategy. See the module documentation.
 #[derive(Debug)]
-pub struct BasketStream<S: Strategy> {
+pub struct BasketStream<S: Strategy>(Stepped<S, EachOwn>);
+
+/// A basket run bar by bar by one portfolio strategy (`crate::basket_portfolio`).
+#[derive(Debug)]
+pub struct PortfolioStream<P: PortfolioStrategy>(Stepped<PortfolioMember, PortfolioDecide<P>>);
+
+impl<S: Strategy> BasketStream<S> {
+    /// A basket of `members` (each instrument's base timeframe and settings) run by
+    /// `strategies` (one each): the same checks as a basket backtest's start.
+    pub fn new(
+        members: Vec<(Timeframe, EngineSettings)>,
+        strategies: Vec<S>,
+        options: RunOptions,
+    ) -> Result<Self, EngineError> {
+        Stepped::start(members, strategies, EachOwn, false, options).map(BasketStream)
+    }
+
+    /// Feeds member `k`'s next base bar; returns how many basket times were stepped.
+    pub fn push(&mut self, k: usize, bar: Bar) -> Result<usize, EngineError> {
+        self.0.push(k, bar)
+    }
+
+    /// Ends the stream and returns the basket's output.
+    pub fn finish(self) -> Result<BasketOutput, EngineError> {
+        self.0.finish()
+    }
+
+    /// Basket times stepped so far.
+    pub fn times_stepped(&self) -> usize {
+        self.0.times_stepped()
+    }
+
+    /// The account's equity at each stepped time.
+    pub fn equity(&self) -> &[f64] {
+        self.0.equity()
+    }
+}
+
+impl<P: PortfolioStrategy> PortfolioStream<P> {
+    /// A basket of `members` (each instrument's base timeframe and settings) run by
+    /// `portfolio` (its `init` runs here).
+    pub fn new(
+        members: Vec<(Timeframe, EngineSettings)>,
+        portfolio: P,
+        options: RunOptions,
+    ) -> Result<Self, EngineError> {
+        let settings: Vec<&EngineSettings> = members.iter().map(|(_, s)| s).collect();
+        let (seats, decide) = portfolio_members(&settings, portfolio)?;
+        Stepped::start(members, seats, decide, true, options).map(PortfolioStream)
+    }
+
+    /// Feeds member `k`'s next base bar; returns how many basket times were stepped.
+    pub fn push(&mut self, k: usize, bar: Bar) -> Result<usize, EngineError> {
+        self.0.push(k, bar)
+    }
+
+    /// Ends the stream and returns the basket's output.
+    pub fn finish(self) -> Result<BasketOutput, EngineError> {
+        self.0.finish()
+    }
+
+    /// Basket times stepped so far.
+    pub fn times_stepped(&self) -> usize {
+        self.0.times_stepped()
+    }
+
+    /// The account's equity at each stepped time.
+    pub fn equity(&self) -> &[f64] {
+        self.0.equity()
+    }
+}
+
+/// The stream's state: `S` prepares each member, `D` decides at the closes.
+#[derive(Debug)]
+pub(crate) struct Stepped<S: Strategy, D> {
     feeds: Vec<StreamFeed>,
     strategies: Vec<S>,
+    decide: D,
     seats: Vec<Seat>,
     account: Account,
     /// The latest bar time fed (any instrument).
@@ -26,12 +102,12 @@ pub struct BasketStream<S: Strategy> {
     span: i64,
 }
 
-impl<S: Strategy> BasketStream<S> {
-    /// A basket of `members` (each instrument's base timeframe and settings) run by
-    /// `strategies` (one each): the same checks as a basket backtest's start.
-    pub fn new(
+impl<S: Strategy, D: Decide<S>> Stepped<S, D> {
+    fn start(
         members: Vec<(Timeframe, EngineSettings)>,
         mut strategies: Vec<S>,
+        decide: D,
+        shared_strategies: bool,
         options: RunOptions,
     ) -> Result<Self, EngineError> {
         if members.is_empty() || members.len() != strategies.len() {
@@ -64,14 +140,14 @@ impl<S: Strategy> BasketStream<S> {
             margin,
             time: Vec::new(),
             equity: Vec::new(),
-            // built-in strategies and plugin instances: each sees its own member only
-            shared_strategies: false,
+            shared_strategies,
             stepping: Vec::new(),
             ahead: Vec::new(),
         };
-        Ok(BasketStream {
+        Ok(Stepped {
             feeds,
             strategies,
+            decide,
             seats,
             account,
             clock: None,
@@ -79,8 +155,7 @@ impl<S: Strategy> BasketStream<S> {
         })
     }
 
-    /// Feeds member `k`'s next base bar; returns how many basket times were stepped.
-    pub fn push(&mut self, k: usize, bar: Bar) -> Result<usize, EngineError> {
+    fn push(&mut self, k: usize, bar: Bar) -> Result<usize, EngineError> {
         let Some(feed) = self.feeds.get(k) else {
             return Err(EngineError::Config(format!(
                 "basket stream: no member {k} (the basket has {})",
@@ -115,7 +190,7 @@ impl<S: Strategy> BasketStream<S> {
 
     /// Ends the stream: closes every bucket still open, steps the times left and returns
     /// the basket's output (each member's `end_of_data` at its last bar).
-    pub fn finish(mut self) -> Result<BasketOutput, EngineError> {
+    fn finish(mut self) -> Result<BasketOutput, EngineError> {
         for (k, feed) in self.feeds.iter_mut().enumerate() {
             feed.close_all().map_err(|error| match error {
                 EngineError::Data { kind, .. } => EngineError::Data {
@@ -131,7 +206,7 @@ impl<S: Strategy> BasketStream<S> {
             })?;
         }
         self.step_ready(true)?;
-        let BasketStream {
+        let Stepped {
             feeds,
             strategies,
             seats,
@@ -145,21 +220,20 @@ impl<S: Strategy> BasketStream<S> {
         account.finish(seats, &inputs, &base_bars, &copy_time, &strategies)
     }
 
-    /// Basket times stepped so far.
-    pub fn times_stepped(&self) -> usize {
+    fn times_stepped(&self) -> usize {
         self.account.time.len()
     }
 
-    /// The account's equity at each stepped time.
-    pub fn equity(&self) -> &[f64] {
+    fn equity(&self) -> &[f64] {
         &self.account.equity
     }
 
     /// Steps every time no bar can join any more (every time left at the end).
     fn step_ready(&mut self, end: bool) -> Result<(), EngineError> {
-        let BasketStream {
+        let Stepped {
             feeds,
             strategies,
+            decide,
             seats,
             account,
             clock,
@@ -195,15 +269,7 @@ impl<S: Strategy> BasketStream<S> {
                 let seat = &seats[k];
                 seat.next < seat.n && inputs[k].primary.time[seat.next] == now
             }));
-            account.step(
-                seats,
-                &active,
-                &inputs,
-                &settings,
-                strategies,
-                &mut EachOwn,
-                now,
-            )?;
+            account.step(seats, &active, &inputs, &settings, strategies, decide, now)?;
             for &k in &active {
                 seats[k].next += 1;
             }

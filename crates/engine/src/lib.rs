@@ -34,7 +34,7 @@ pub mod visibility;
 pub use bars::OwnedBars;
 pub use basket::{run_basket, run_basket_shared, BasketMember, BasketOutput};
 pub use basket_portfolio::run_portfolio;
-pub use basket_stream::BasketStream;
+pub use basket_stream::{BasketStream, PortfolioStream};
 pub use error::{panic_message, DataErrorKind, EngineError};
 pub use output::{ExitReason, RunOutput, SkippedOrder, Tags, TraceRow, TradeLog};
 pub use rng::SplitMix64;

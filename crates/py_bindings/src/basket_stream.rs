@@ -1,15 +1,15 @@
 //! `BasketStreamSession`: a basket fed bar by bar (`omega.stream.BasketStreamSession`), with
-//! built-in Rust strategies or a strategy plugin.
+//! built-in Rust strategies, a strategy plugin or a built-in Rust portfolio strategy.
 
 use crate::basket::account_dict;
 use crate::boundary::{builtin_strategy, guarded, params_from_dict, setup, Columns};
-use crate::errors::{engine_error, to_pyerr};
+use crate::errors::{engine_error, strategy_error, to_pyerr};
 use crate::plugin::{load, plugin_error};
 use crate::result::output_to_dict;
 use crate::stream::bar_of;
-use omega_engine::{BasketOutput, BasketStream, EngineError, RunOptions};
+use omega_engine::{BasketOutput, BasketStream, EngineError, PortfolioStream, RunOptions};
 use omega_plugin_host::PluginStrategy;
-use omega_strategies::BuiltinStrategy;
+use omega_strategies::{BuiltinStrategy, PairsZScore};
 use omega_strategy_api::Bar;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -23,10 +23,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 enum Stream {
     Builtin(Box<BasketStream<BuiltinStrategy>>),
     Plugin(Box<BasketStream<PluginStrategy>>),
+    Portfolio(Box<PortfolioStream<PairsZScore>>),
 }
 
-/// `BasketStreamSession(members, trace=False, plugin=None)`: members are
-/// `(base_timeframe, settings, strategy_name, params)`; see `omega.stream`.
+/// `BasketStreamSession(members, trace=False, plugin=None, portfolio=None)`: members are
+/// `(base_timeframe, settings, strategy_name, params)`; with `portfolio` (a built-in Rust
+/// portfolio strategy's `(name, params)`) the members' names and params are unused; see
+/// `omega.stream`.
 #[pyclass(unsendable, name = "BasketStreamSession", module = "omega._core")]
 #[derive(Debug)]
 pub struct PyBasketStream {
@@ -48,6 +51,7 @@ fn push_one(stream: &mut Stream, k: usize, bar: Bar) -> Result<usize, EngineErro
     match stream {
         Stream::Builtin(s) => s.push(k, bar),
         Stream::Plugin(s) => s.push(k, bar),
+        Stream::Portfolio(s) => s.push(k, bar),
     }
 }
 
@@ -62,12 +66,13 @@ fn to_dict(py: Python<'_>, out: BasketOutput) -> PyResult<Bound<'_, PyDict>> {
 #[pymethods]
 impl PyBasketStream {
     #[new]
-    #[pyo3(signature = (members, trace=false, plugin=None))]
+    #[pyo3(signature = (members, trace=false, plugin=None, portfolio=None))]
     fn new(
         py: Python<'_>,
         members: &Bound<'_, PyList>,
         trace: bool,
         plugin: Option<&str>,
+        portfolio: Option<(String, Option<Bound<'_, PyDict>>)>,
     ) -> PyResult<Self> {
         guarded(py, || {
             let options = RunOptions { trace };
@@ -76,8 +81,16 @@ impl PyBasketStream {
                 setups.push(setup(&member.get_item(0)?, &member.get_item(1)?)?);
             }
             let started = |e| to_pyerr(py, e, SOURCE);
-            let stream = match plugin {
-                Some(path) => {
+            let stream = match (plugin, portfolio) {
+                (_, Some((name, params))) => {
+                    let given = params_from_dict(params.as_ref())?;
+                    let built = omega_strategies::build_portfolio(&name, &given)
+                        .map_err(|e| strategy_error(py, e.to_string()))?;
+                    Stream::Portfolio(Box::new(
+                        PortfolioStream::new(setups, built, options).map_err(started)?,
+                    ))
+                }
+                (Some(path), None) => {
                     let loaded = load(py, path)?;
                     let mut strategies = Vec::with_capacity(members.len());
                     for member in members.iter() {
@@ -89,7 +102,7 @@ impl PyBasketStream {
                         BasketStream::new(setups, strategies, options).map_err(started)?,
                     ))
                 }
-                None => {
+                (None, None) => {
                     let mut strategies = Vec::with_capacity(members.len());
                     for member in members.iter() {
                         let name: String = member.get_item(2)?.extract()?;
@@ -169,6 +182,7 @@ impl PyBasketStream {
         Ok(match self.stream(py)? {
             Stream::Builtin(s) => s.times_stepped(),
             Stream::Plugin(s) => s.times_stepped(),
+            Stream::Portfolio(s) => s.times_stepped(),
         })
     }
 
@@ -182,6 +196,7 @@ impl PyBasketStream {
             let out = match stream {
                 Stream::Builtin(s) => s.finish(),
                 Stream::Plugin(s) => s.finish(),
+                Stream::Portfolio(s) => s.finish(),
             };
             to_dict(py, out.map_err(|e| to_pyerr(py, e, SOURCE))?)
         })

@@ -166,3 +166,29 @@ pub trait PortfolioStrategy {
         Ok(Vec::new())
     }
 }
+
+impl<P: PortfolioStrategy + ?Sized> PortfolioStrategy for &mut P {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn params(&self) -> Option<&Params> {
+        (**self).params()
+    }
+    fn init(&mut self, ctx: &mut BasketContext<'_>) -> Result<(), StrategyError> {
+        (**self).init(ctx)
+    }
+    fn evaluate(
+        &mut self,
+        basket: &BasketSlice<'_>,
+    ) -> Result<Vec<(usize, TradeSignal)>, StrategyError> {
+        (**self).evaluate(basket)
+    }
+    fn manage_position(
+        &mut self,
+        member: usize,
+        position: &Position,
+        basket: &BasketSlice<'_>,
+    ) -> Result<Vec<PositionAction>, StrategyError> {
+        (**self).manage_position(member, position, basket)
+    }
+}

@@ -319,12 +319,9 @@ def run_basket_rust_portfolio(
     """The basket in the Rust engine run by the built-in Rust portfolio strategy ``name``
     (its Python twin validates ``params`` first): members are ``(bars, settings)``; one
     call, the GIL released."""
-    from omega.engine.rust import _core, _normalised_params, bar_columns, raw_run_from_core
+    from omega.engine.rust import _core, bar_columns, raw_run_from_core, rust_portfolio_params
 
-    given = _normalised_params(name, params)
-    legs = given.pop("legs", None)
-    if legs is not None:  # the Rust parameters carry no tuples: "A,B"
-        given["legs"] = ",".join(legs)
+    given = rust_portfolio_params(name, params)
     out = _core().run_basket_portfolio(
         [
             (bar_columns(bars), bars.timeframe.name, settings, bars.source)

@@ -79,6 +79,17 @@ def _normalised_params(strategy_name: str, params: Mapping[str, Any] | None) -> 
     return cls.validate_params(params).model_dump()
 
 
+def rust_portfolio_params(name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A portfolio strategy's params for its Rust twin: validated by the Python model,
+    ``legs`` (a pair of symbols) as the text ``"A,B"`` (the Rust parameters hold no
+    tuples)."""
+    given = _normalised_params(name, params)
+    legs = given.pop("legs", None)
+    if legs is not None:
+        given["legs"] = ",".join(legs)
+    return given
+
+
 def run_rust(
     bars: BarSeries,
     strategy_name: str,
