@@ -99,3 +99,26 @@ def test_the_stream_session_runs_a_portfolio_strategy_bar_by_bar(seed, params, s
                 assert np.array_equal(got.trades[name], column, equal_nan=True), name
         assert np.array_equal(got.equity, want.equity)
     assert np.array_equal(raw.equity, python.raw.equity)
+
+
+def test_the_pairs_example_runs_from_the_cli_in_every_mode_with_the_same_trades(tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from omega.cli import app
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "pairs.yaml"
+    trades = {}
+    for mode in ("python", "hybrid", "rust"):
+        out = tmp_path / mode
+        result = CliRunner().invoke(
+            app,
+            ["backtest", str(example), "--engine", mode, "--out", str(out), "--no-report"]
+            + ["--set", "data.synthetic.n_bars=20000"],
+        )
+        assert result.exit_code == 0, result.output
+        assert f"Engine mode: {mode}" in result.output
+        trades[mode] = (out / "trades.csv").read_text()
+    assert trades["python"].count("\n") > 20
+    assert trades["python"] == trades["hybrid"] == trades["rust"]
