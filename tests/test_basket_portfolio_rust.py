@@ -112,11 +112,8 @@ def test_the_pairs_example_runs_from_the_cli_in_every_mode_with_the_same_trades(
     trades = {}
     for mode in ("python", "hybrid", "rust"):
         out = tmp_path / mode
-        result = CliRunner().invoke(
-            app,
-            ["backtest", str(example), "--engine", mode, "--out", str(out), "--no-report"]
-            + ["--set", "data.synthetic.n_bars=20000"],
-        )
+        args = ["backtest", str(example), "--engine", mode, "--out", str(out), "--no-report"]
+        result = CliRunner().invoke(app, [*args, "--set", "data.synthetic.n_bars=20000"])
         assert result.exit_code == 0, result.output
         assert f"Engine mode: {mode}" in result.output
         trades[mode] = (out / "trades.csv").read_text()
