@@ -83,6 +83,11 @@ def test_tiny_basket_prints_every_table_and_the_modes_trade_alike(tmp_path, caps
     assert checked["identical"]
     assert checked["rust"]["trades"] > 0
     assert checked["python"]["trades"] == checked["hybrid"]["trades"] == checked["rust"]["trades"]
+    # the portfolio strategy's table: its time in rust mode, its trades in every mode
+    pairs = figures["workloads"]["pairs_zscore"]
+    assert pairs["bars"] == 4 * 3000 and len(pairs["timing"]["rounds"]) == 2
+    assert pairs["modes"]["2000"]["identical"]
+    assert "pairs_zscore (a portfolio strategy)" in printed
 
 
 def test_verdicts_judge_hand_made_figures():

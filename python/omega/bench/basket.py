@@ -22,6 +22,8 @@ identically.
   (`BasketResult.trades_equal`): by default on a short basket (``--check-bars``), with
   ``--check-modes`` also on the full one (python mode takes minutes; each mode's time is
   printed).
+- **A portfolio strategy** (unless ``--no-portfolio``): ``pairs_zscore`` on EURUSD and
+  GBPUSD over the whole basket, its rust-mode time and its trades in every mode.
 """
 
 from __future__ import annotations
@@ -72,6 +74,14 @@ WORKLOADS: dict[str, dict[str, Any]] = {
         "timeframes": {"primary": "M1", "extra": []},
     },
 }
+# A portfolio strategy over the whole basket: pairs_zscore on EURUSD and GBPUSD, the other
+# instruments stepped in the basket (no single runs to compare with: its table is its
+# time in rust mode and its trades in every mode).
+PAIRS_PARAMS = {"legs": ["EURUSD", "GBPUSD"], "lookback": 120, "entry": 2.0, "exit": 0.5}
+PORTFOLIO: dict[str, Any] = {
+    "strategy": {"name": "pairs_zscore", "params": {**PAIRS_PARAMS, "stop_pips": 40.0}},
+    "timeframes": {"primary": "M5", "extra": []},
+}
 BASKET_CALL = "omega.basket.run_basket(config, bars=bars)"
 SINGLES_CALL = "omega.run_backtest(member, bars=bars[symbol]) x {n}, crosses at a fixed rate"
 BASKET_ENGINE_CALL = "omega.engine.basket.run_basket_rust(members) (engine only)"
@@ -111,7 +121,7 @@ def basket_config(
     """The workload's config with ``instruments:`` (the symbols) and ``data.synthetic``."""
     from omega.config import BacktestConfig
 
-    data = json.loads(json.dumps(WORKLOADS[workload]))  # a deep copy
+    data = json.loads(json.dumps(PORTFOLIO if workload == "pairs_zscore" else WORKLOADS[workload]))
     data.update(
         engine=mode,
         instruments=[{"symbol": s} for s in symbols],
@@ -457,6 +467,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="also compare the modes on the full basket (python mode takes minutes)",
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the memory processes")
+    parser.add_argument(
+        "--no-portfolio", action="store_true", help="skip the pairs_zscore portfolio table"
+    )
     parser.add_argument("--cache", type=Path, default=default_cache_root())
     parser.add_argument("--json", type=Path, default=None, help="write every figure as JSON")
     parser.add_argument("--memory-worker", default=None, help=argparse.SUPPRESS)
@@ -501,6 +514,38 @@ def run_workload(args: argparse.Namespace, workload: str, symbols: list[str]) ->
     return out
 
 
+def run_portfolio(args: argparse.Namespace, symbols: list[str]) -> dict[str, Any]:
+    """pairs_zscore over the basket: its rust-mode time (median of the rounds) and its trades
+    in rust, hybrid and python mode on the short basket."""
+    from omega.basket import run_basket
+
+    total = args.bars * len(symbols)
+    print(f"\n### pairs_zscore (a portfolio strategy): {len(symbols)} instruments x "
+          f"{args.bars:,} M1 bars = {total:,} bars\n")  # fmt: skip
+    config = basket_config("pairs_zscore", symbols, args.bars, "rust")
+    bars = load_basket_input(ensure_basket_input(args.cache, symbols, args.bars), config)
+    run_basket(config, bars=bars)  # warm-up
+    rounds, trades = [], 0
+    for _ in range(args.rounds):
+        started = time.perf_counter()
+        trades = len(run_basket(config, bars=bars).trades)
+        rounds.append(time.perf_counter() - started)
+    median = statistics.median(rounds)
+    body = [[BASKET_CALL + " (rust)", f"{median:.3f}", f"{min(rounds):.3f}-{max(rounds):.3f}",
+             f"{trades:,}"]]  # fmt: skip
+    print(table(["call", "median s", "min-max s", "trades"], body), flush=True)
+    del bars
+    gc.collect()
+    short = basket_config("pairs_zscore", symbols, args.check_bars, "rust")
+    checked = check_modes(
+        short, load_basket_input(ensure_basket_input(args.cache, symbols, args.check_bars), short)
+    )
+    print(f"\ntrades per mode, {len(symbols)} x {args.check_bars:,} bars\n")
+    print(modes_table(checked), flush=True)
+    timing = {"seconds": median, "rounds": rounds, "trades": trades}
+    return {"bars": total, "timing": timing, "modes": {str(args.check_bars): checked}}
+
+
 def _verdict(name: str, measured: str, met: bool) -> list[str]:
     return [name, measured, "met" if met else "MISSED"]
 
@@ -508,6 +553,11 @@ def _verdict(name: str, measured: str, met: bool) -> list[str]:
 def verdicts(results: dict[str, dict[str, Any]], n: int) -> list[list[str]]:
     rows = []
     for w, out in results.items():
+        if "ratio" not in out:  # a portfolio strategy: no single runs to compare with
+            for n_bars, checked in out["modes"].items():
+                name = f"{w}: trades identical in rust, hybrid, python ({int(n_bars):,} bars each)"
+                rows.append(_verdict(name, "", checked["identical"]))
+            continue
         ratio, engine = out["ratio"], out["engine_ratio"]
         rows.append(_verdict(f"{w}: run_basket / {n} run_backtest <= {RATIO_TARGET}x",
                              f"{ratio:.2f}x", ratio <= RATIO_TARGET))  # fmt: skip
@@ -536,6 +586,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{load[2]:.2f}")  # fmt: skip
     print(f"basket: {', '.join(symbols)}")
     results = {workload: run_workload(args, workload, symbols) for workload in args.workloads}
+    if not args.no_portfolio and {"EURUSD", "GBPUSD"} <= set(symbols):
+        results["pairs_zscore"] = run_portfolio(args, symbols)
     print("\n### targets\n")
     rows = verdicts(results, len(symbols))
     print(table(["target", "measured", "verdict"], rows))
