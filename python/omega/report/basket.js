@@ -1,6 +1,6 @@
 // Omega basket report: the account's equity and drawdown, each instrument's P&L curve, every
 // trade's P&L, the correlation heatmap (BokehJS, embedded above this script) from the JSON in
-// #omega-data, and a sortable trade list with the symbols. No network access.
+// #omega-data, and the sortable trade list with the symbols (trades.js). No network access.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("omega-data").textContent);
@@ -108,51 +108,22 @@
     ready: Promise.all([P.show(layout, "#omega-charts"), P.show(heatmap, "#omega-heatmap")]),
   };
 
-  // --- Sortable trade list ----------------------------------------------------------------
+  // --- Sortable trade list (omegaTrades: trades.js) -------------------------------------
   const table = document.getElementById("omega-trades");
   if (!table) return;
-  const esc = (text) => String(text).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
-  const fmtTime = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-  const fmt = (v, d) => (v === null ? "" : v.toLocaleString("en-US",
-    {minimumFractionDigits: d, maximumFractionDigits: d}));
-  const columns = [
+  const F = omegaTrades;
+  F.table(table, nShown, T.pnl, [
     ["#", (i) => i + 1, String],
-    ["symbol", (i) => T.symbol[i], esc],
+    ["symbol", (i) => T.symbol[i], F.esc],
     ["side", (i) => (T.side[i] > 0 ? "long" : "short"), String],
-    ["entry time", (i) => T.entry_time[i], fmtTime],
-    ["exit time", (i) => T.exit_time[i], fmtTime],
-    ["size", (i) => T.size[i], (v) => fmt(v, 2)],
-    ["entry", (i) => T.entry_price[i], (v) => fmt(v, 5)],
-    ["exit", (i) => T.exit_price[i], (v) => fmt(v, 5)],
-    ["reason", (i) => T.exit_reason[i], esc],
+    ["entry time", (i) => T.entry_time[i], F.time],
+    ["exit time", (i) => T.exit_time[i], F.time],
+    ["size", (i) => T.size[i], F.fixed(2)],
+    ["entry", (i) => T.entry_price[i], F.fixed(5)],
+    ["exit", (i) => T.exit_price[i], F.fixed(5)],
+    ["reason", (i) => T.exit_reason[i], F.esc],
     ["bars", (i) => T.bars_held[i], String],
-    ["fees", (i) => T.fees[i], (v) => fmt(v, 2)],
-    ["P/L", (i) => T.pnl[i], (v) => fmt(v, 2)],
-  ];
-  const head = table.createTHead().insertRow();
-  const body = table.createTBody();
-  const order = Array.from({length: nShown}, (_, i) => i);
-  function fill() {
-    body.innerHTML = order.map((i) => "<tr class='" + (T.pnl[i] > 0 ? "win" : "loss") + "'>" +
-      columns.map(([, get, show]) => "<td>" + show(get(i)) + "</td>").join("") + "</tr>").join("");
-  }
-  let sorted = {column: 0, ascending: true};
-  columns.forEach(([name, get], c) => {
-    const th = document.createElement("th");
-    th.textContent = name;
-    th.title = "sort";
-    th.addEventListener("click", () => {
-      const ascending = sorted.column === c ? !sorted.ascending : true;
-      sorted = {column: c, ascending: ascending};
-      const key = (i) => { const v = get(i); return v === null ? -Infinity : v; };
-      order.sort((a, b) => {
-        const ka = key(a), kb = key(b);
-        const cmp = ka < kb ? -1 : ka > kb ? 1 : a - b;
-        return ascending ? cmp : -cmp;
-      });
-      fill();
-    });
-    head.appendChild(th);
-  });
-  fill();
+    ["fees", (i) => T.fees[i], F.fixed(2)],
+    ["P/L", (i) => T.pnl[i], F.fixed(2)],
+  ]);
 })();

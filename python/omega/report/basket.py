@@ -26,7 +26,7 @@ from omega.report.data import (
     script_safe,
     to_ms,
 )
-from omega.report.html import _STYLE, _quality_html, bokeh_script
+from omega.report.html import _STYLE, _quality_html, bokeh_script, page_script
 from omega.results.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 
     from omega.basket import BasketResult
 
-_HERE = Path(__file__).parent
 _BASKET_STYLE = """
 .wide { max-width: 100%; overflow-x: auto; }
 #omega-basket-stats td, #omega-correlation td { text-align: right;
@@ -228,7 +227,7 @@ def render_basket_html(basket: BasketResult) -> str:
         + "</pre>",
         f"<script type='application/json' id='omega-data'>"
         f"{script_safe(basket_chart_data(basket))}</script>",
-        f"<script>{script_safe((_HERE / 'basket.js').read_text(encoding='utf-8'))}</script>",
+        f"<script>{script_safe(page_script('basket.js'))}</script>",
         "</body></html>\n",
     ]
     return "\n".join(parts)

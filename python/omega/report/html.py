@@ -72,8 +72,11 @@ def bokeh_script() -> str:
 
 
 @cache
-def report_script() -> str:
-    return (_HERE / "report.js").read_text(encoding="utf-8")
+def page_script(name: str) -> str:
+    """A report page's script (``report.js``, ``basket.js``) after the trade list both use
+    (``trades.js``)."""
+    shared = (_HERE / "trades.js").read_text(encoding="utf-8")
+    return shared + "\n" + (_HERE / name).read_text(encoding="utf-8")
 
 
 def _stats_html(result: BacktestResult) -> str:
@@ -167,7 +170,7 @@ def render_html(result: BacktestResult) -> str:
         parts += ["<h2>Configuration</h2>", f"<pre>{html.escape(config_text)}</pre>"]
     parts += [
         f"<script type='application/json' id='omega-data'>{script_safe(data)}</script>",
-        f"<script>{script_safe(report_script())}</script>",
+        f"<script>{script_safe(page_script('report.js'))}</script>",
         "</body></html>\n",
     ]
     return "\n".join(parts)

@@ -1,5 +1,5 @@
 // Omega backtest report: draws the charts with BokehJS (embedded above this script) from the
-// JSON in #omega-data, and makes the trade list sortable. No network access.
+// JSON in #omega-data, and the sortable trade list (trades.js). No network access.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("omega-data").textContent);
@@ -143,52 +143,23 @@
     ready: P.show(layout, "#omega-charts"),
   };
 
-  // --- Sortable trade list ----------------------------------------------------------------
+  // --- Sortable trade list (omegaTrades: trades.js) -------------------------------------
   const table = document.getElementById("omega-trades");
   if (!table) return;
-  const fmtTime = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-  const fmt = (v, d) => (v === null ? "" : v.toLocaleString("en-US",
-    {minimumFractionDigits: d, maximumFractionDigits: d}));
-  const columns = [
-    ["#", (i) => i + 1, (v) => String(v)],
+  const F = omegaTrades;
+  F.table(table, nShown, T.pnl, [
+    ["#", (i) => i + 1, String],
     ["side", (i) => (T.side[i] > 0 ? "long" : "short"), String],
-    ["entry time", (i) => T.entry_time[i], fmtTime],
-    ["exit time", (i) => T.exit_time[i], fmtTime],
-    ["size", (i) => T.size[i], (v) => fmt(v, 2)],
-    ["entry", (i) => T.entry_price[i], (v) => fmt(v, 5)],
-    ["exit", (i) => T.exit_price[i], (v) => fmt(v, 5)],
-    ["SL", (i) => T.sl[i], (v) => fmt(v, 5)],
-    ["TP", (i) => T.tp[i], (v) => fmt(v, 5)],
-    ["reason", (i) => T.exit_reason[i], String],
+    ["entry time", (i) => T.entry_time[i], F.time],
+    ["exit time", (i) => T.exit_time[i], F.time],
+    ["size", (i) => T.size[i], F.fixed(2)],
+    ["entry", (i) => T.entry_price[i], F.fixed(5)],
+    ["exit", (i) => T.exit_price[i], F.fixed(5)],
+    ["SL", (i) => T.sl[i], F.fixed(5)],
+    ["TP", (i) => T.tp[i], F.fixed(5)],
+    ["reason", (i) => T.exit_reason[i], F.esc],
     ["bars", (i) => T.bars_held[i], String],
-    ["fees", (i) => T.fees[i], (v) => fmt(v, 2)],
-    ["P/L", (i) => T.pnl[i], (v) => fmt(v, 2)],
-  ];
-  const head = table.createTHead().insertRow();
-  const body = table.createTBody();
-  let order = Array.from({length: nShown}, (_, i) => i);
-  function fill() {
-    const rows = order.map((i) => "<tr" + (T.pnl[i] > 0 ? " class='win'" : " class='loss'") +
-      ">" + columns.map(([, get, show]) => "<td>" + show(get(i)) + "</td>").join("") + "</tr>");
-    body.innerHTML = rows.join("");
-  }
-  let sorted = {column: 0, ascending: true};
-  columns.forEach(([name, get], c) => {
-    const th = document.createElement("th");
-    th.textContent = name;
-    th.title = "sort";
-    th.addEventListener("click", () => {
-      const ascending = sorted.column === c ? !sorted.ascending : true;
-      sorted = {column: c, ascending: ascending};
-      const key = (i) => { const v = get(i); return v === null ? -Infinity : v; };
-      order.sort((a, b) => {
-        const ka = key(a), kb = key(b);
-        const cmp = ka < kb ? -1 : ka > kb ? 1 : a - b;
-        return ascending ? cmp : -cmp;
-      });
-      fill();
-    });
-    head.appendChild(th);
-  });
-  fill();
+    ["fees", (i) => T.fees[i], F.fixed(2)],
+    ["P/L", (i) => T.pnl[i], F.fixed(2)],
+  ]);
 })();
