@@ -110,7 +110,13 @@ def _strategy(key: str) -> tuple[str, dict]:
 
 
 def test_every_python_builtin_has_a_rust_twin():
-    assert set(rust_strategy_names()) == {"mean_reversion_z_score", "sma_cross", "zscore_threshold"}
+    # (pairs_zscore is a portfolio strategy: its parity is tests/test_basket_portfolio_rust.py)
+    assert set(rust_strategy_names()) == {
+        "mean_reversion_z_score",
+        "pairs_zscore",
+        "sma_cross",
+        "zscore_threshold",
+    }
 
 
 @pytest.mark.parametrize("config", sorted(CONFIGS))
