@@ -312,6 +312,37 @@ def test_a_cross_converts_through_the_baskets_own_pair(engine: str) -> None:
     assert row["gross_pnl"] == (0.8550 - (0.8500 + SPREAD)) * 1.0 * CS * 1.2650
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_conversion_starting_inside_the_first_bar_gives_its_first_rate(engine: str) -> None:
+    # Data that starts inside a primary bar (a resampled first bar opens before its first
+    # price): the conversion's first bar opens at 00:30, inside EURGBP's first H1 bar, which
+    # converts at its close, as does the bar opening at 01:00 (the 00:30 bar is the last one
+    # opening at or before it). Long 1 lot at bar 1's open, closed at its close (end of data).
+    eg = hourly([(0.8500, 0.8505, 0.8495, 0.8500), (0.8500, 0.8555, 0.8495, 0.8550)], EURGBP)
+    cross = CrossSettings(
+        "GBPUSD",
+        multiply=True,
+        times=np.asarray([utc("2024-03-05T00:30:00"), utc("2024-03-05T02:00:00")]),
+        closes=np.asarray([1.2650, 1.2800]),
+    )
+    raw = run(engine, [(eg, {0: TradeSignal.long()}, settings(EURGBP, cross=cross))])
+    row = rows(raw, 0)[0]
+    assert row["gross_pnl"] == (0.8550 - (0.8500 + SPREAD)) * 1.0 * CS * 1.2650
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_conversion_starting_at_or_after_a_bars_close_is_refused(engine: str) -> None:
+    eg = hourly([(0.8500, 0.8505, 0.8495, 0.8500)] * 2, EURGBP)
+    cross = CrossSettings(
+        "GBPUSD",
+        multiply=True,
+        times=np.asarray([utc("2024-03-05T01:00:00")]),
+        closes=np.asarray([1.2650]),
+    )
+    with pytest.raises(ConfigError, match="no GBPUSD rate at or before the bar opening"):
+        run(engine, [(eg, {}, settings(EURGBP, cross=cross))])
+
+
 # --------------------------------------------------------------------------------------------
 # a basket of one is the single-instrument run
 

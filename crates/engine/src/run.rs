@@ -138,11 +138,14 @@ struct CrossRates {
 }
 
 impl CrossRates {
-    /// The rate at the bar opening at `open`: the close of the conversion bar opening at or
-    /// before it, from `member` (a basket member's base bars) or the settings' own series.
+    /// The rate at the bar opening at `open` and closing at `close`: the close of the
+    /// conversion bar opening at or before it, from `member` (a basket member's base bars) or
+    /// the settings' own series; the conversion's first bar when that opens within this bar
+    /// (data starting inside a primary bar, whose resampled first bar opens earlier).
     fn rate_at(
         &mut self,
         open: i64,
+        close: i64,
         member: Option<ConversionBars<'_>>,
     ) -> Result<f64, EngineError> {
         if let Some(rate) = self.cross.fixed_rate {
@@ -159,7 +162,7 @@ impl CrossRates {
                 self.cross.symbol
             )));
         }
-        if times.first().map_or(true, |&first| first > open) {
+        if times.first().map_or(true, |&first| first >= close) {
             return Err(EngineError::Config(format!(
                 "account.conversion: no {} rate at or before the bar opening at {} (UTC ns)",
                 self.cross.symbol, open
@@ -1107,7 +1110,8 @@ impl Stepper {
         // prices would keep them in memory instead of registers)
         let px = &prices(&inputs.primary, i);
         if let Some(cross) = self.cross.as_mut() {
-            self.book.cross_rate = cross.rate_at(px.time, inputs.conversion)?;
+            self.book.cross_rate =
+                cross.rate_at(px.time, px.time + self.primary_nanos, inputs.conversion)?;
         }
         if let Some(sessions) = &self.sessions {
             self.in_session = sessions.refusal(px.time).is_none();

@@ -334,7 +334,9 @@ class _Loop:
         while k + 1 < len(times) and times[k + 1] <= t:
             k += 1
         self.cross_cursor = k
-        if times[0] > t:
+        # Before the conversion's first bar only when that opens within this bar (data
+        # starting inside a primary bar): its first rate.
+        if times[0] >= t + self.primary.nanos:
             raise ConfigError(
                 f"account.conversion: no {cross.symbol} rate at or before the bar opening at "
                 f"{t} (UTC ns)"

@@ -1,6 +1,6 @@
 """Walk-forward analysis: optimise in-sample, trade the chosen parameters out-of-sample, roll on.
 
-    from omega.research.walk_forward import walk_forward
+    from omega.research import walk_forward
     wf = walk_forward(bars, "mean_reversion_z_score",
                       parameter_grid({"lookback": [100, 200], "z_entry": [2.5, 3.5]}),
                       settings, train="6M", test="1M")
@@ -534,9 +534,8 @@ class _BasketData:
     figures.
 
     Whole primary bars: a window starting inside one would begin with a bar resampled from
-    part of it, opening before the window's first base bar, and a cross converting through
-    another instrument of the basket would find no rate of that instrument at or before
-    that open (the engine refuses the run)."""
+    part of it, a bar the whole data never has, so a fold would not trade as the same span
+    does within a longer run."""
 
     settings = None
 
