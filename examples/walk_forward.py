@@ -28,7 +28,7 @@ from omega.research.robustness import (
     neighbourhood_stability,
     probability_of_backtest_overfitting,
 )
-from omega.research.walk_forward import walk_forward
+from omega.research import walk_forward
 from omega.runner import load_bars
 from omega.sweep import parameter_grid
 

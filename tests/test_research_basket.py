@@ -4,10 +4,6 @@ run on one account, its objective the account's.
 The expected values come from plain loops of `run_basket` (one basket per set, on bars the
 test cuts itself), the objective computed here from the engine's final balance: the search
 and walk-forward machinery is not asked for them.
-
-``walk_forward`` is imported from its module: ``from omega.research import walk_forward``
-would leave the function where the module ``omega.research.walk_forward`` is looked up, and
-tests that patch that module (tests/test_research_walk_forward.py) would get the function.
 """
 
 from __future__ import annotations
@@ -25,8 +21,8 @@ from omega.config import BacktestConfig
 from omega.errors import ConfigError
 from omega.research.backends import Basket, evaluate
 from omega.research.search import IntRange, optimize
+from omega.research import walk_forward
 from omega.research.study import Study
-from omega.research.walk_forward import walk_forward  # not from omega.research (see below)
 from omega.sweep import parameter_grid
 
 pytest.importorskip("omega._core", reason="the Rust extension omega._core is not built")

@@ -106,7 +106,7 @@ core = pytest.importorskip("omega._core", reason="cross_validate runs the Rust s
 from omega.data import generate_synthetic  # noqa: E402
 from omega.engine.settings import EngineSettings  # noqa: E402
 from omega.research.cv import cross_validate  # noqa: E402
-from omega.research.walk_forward import run_single  # noqa: E402
+from omega.research.walkforward import run_single  # noqa: E402
 from omega.sweep import parameter_grid, run_sweep  # noqa: E402
 from omega.timeframes import Timeframe  # noqa: E402
 

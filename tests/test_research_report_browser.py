@@ -21,7 +21,7 @@ from omega.research.robustness import (  # noqa: E402
     neighbourhood_stability,
     probability_of_backtest_overfitting,
 )
-from omega.research.walk_forward import walk_forward  # noqa: E402
+from omega.research.walkforward import walk_forward  # noqa: E402
 from omega.sweep import parameter_grid  # noqa: E402
 from omega.timeframes import Timeframe  # noqa: E402
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from omega.errors import ConfigError
-from omega.research.walk_forward import (
+from omega.research.walkforward import (
     Span,
     efficiency_ratio,
     parse_span,
@@ -168,7 +168,7 @@ core = pytest.importorskip("omega._core", reason="walk_forward runs the Rust swe
 
 from omega.data import generate_synthetic  # noqa: E402
 from omega.engine.settings import EngineSettings  # noqa: E402
-from omega.research.walk_forward import run_single, walk_forward  # noqa: E402
+from omega.research.walkforward import run_single, walk_forward  # noqa: E402
 from omega.runner import Backend  # noqa: E402
 from omega.sweep import parameter_grid, run_sweep  # noqa: E402
 from omega.timeframes import Timeframe  # noqa: E402
@@ -326,7 +326,7 @@ def test_walk_forward_errors(bars, settings):
 def test_out_of_sample_runs_start_while_the_next_sweep_runs(bars, settings, monkeypatch):
     # A Rust fold's out-of-sample run starts as soon as its set is chosen, not after every
     # sweep: here the second fold's sweep waits until the first fold's run has started.
-    import omega.research.walk_forward as module
+    import omega.research.walkforward as module
 
     started = threading.Event()
     real_run, real_evaluate = module.run_single, module.evaluate_sets
@@ -352,7 +352,7 @@ def test_out_of_sample_runs_start_while_the_next_sweep_runs(bars, settings, monk
 def test_out_of_sample_runs_after_the_sweeps(bars, settings, monkeypatch, engine, threads):
     # A Python-engine run holds the GIL, and one thread was asked for: the runs wait until
     # every sweep is done.
-    import omega.research.walk_forward as module
+    import omega.research.walkforward as module
 
     events = []
     real_run, real_evaluate = module.run_single, module.evaluate_sets
@@ -452,3 +452,19 @@ def test_ray_backend_gives_the_same_walk_forward(bars, settings):
     pd.testing.assert_frame_equal(local.sweeps, remote.sweeps)
     pd.testing.assert_frame_equal(local.folds, remote.folds)
     pd.testing.assert_series_equal(local.equity, remote.equity)
+
+
+def test_the_package_exports_the_function_whatever_was_imported_before() -> None:
+    # The function and its module once shared a name: importing the module (as
+    # cross_validate does) replaced the package's function by the module.
+    import importlib
+
+    import omega.research
+
+    for module in ("walkforward", "cv", "robustness", "search", "backends", "cli_validate"):
+        importlib.import_module(f"omega.research.{module}")
+    from omega.research import walk_forward as exported
+    from omega.research.walkforward import walk_forward as defined
+
+    assert exported is defined
+    assert omega.research.walk_forward is defined

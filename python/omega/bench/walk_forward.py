@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from omega.config import default_config
-    from omega.research.walk_forward import walk_forward, walk_forward_windows
+    from omega.research.walkforward import walk_forward, walk_forward_windows
     from omega.runner import load_bars
     from omega.sweep import parameter_grid, run_sweep
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         Neighbourhood,
         PBOResult,
     )
-    from omega.research.walk_forward import WalkForwardResult
+    from omega.research.walkforward import WalkForwardResult
 
 _HERE = Path(__file__).parent
 _WIDE = ".wide { max-width: 100%; max-height: 32em; overflow: auto; }\n"

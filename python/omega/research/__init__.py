@@ -41,8 +41,8 @@ _LAZY = {
     "Study": "omega.research.study",
     "load_study": "omega.research.study",
     # part B: walk-forward, time-series cross-validation, robustness statistics
-    "walk_forward": "omega.research.walk_forward",
-    "walk_forward_windows": "omega.research.walk_forward",
+    "walk_forward": "omega.research.walkforward",
+    "walk_forward_windows": "omega.research.walkforward",
     "cross_validate": "omega.research.cv",
     "purged_kfold": "omega.research.cv",
     "cpcv_splits": "omega.research.cv",

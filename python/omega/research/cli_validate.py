@@ -1,5 +1,5 @@
 """``omega walk-forward`` and ``omega validate-robustness``: the command-line front ends of
-`omega.research.walk_forward` and `omega.research.robustness`. `register` adds them to the
+`omega.research.walkforward` and `omega.research.robustness`. `register` adds them to the
 ``omega`` Typer app; nothing heavy is imported until a command runs.
 
 ``omega walk-forward CONFIG --train 6M --test 1M --grid NAME=V1,V2`` writes into ``--out``:
@@ -113,7 +113,7 @@ def walk_forward_command(
         sets = [{**config.strategy.params, **combo} for combo in parameter_grid(_grid(grid))]
         strategy, settings = _strategy(config)
         _warn_fixed_by_instruments(config, list(_grid(grid)))
-        from omega.research.walk_forward import parse_span, walk_forward
+        from omega.research.walkforward import parse_span, walk_forward
 
         for name, value in (("train", train), ("test", test), ("step", step)):
             if value is not None:

@@ -17,7 +17,7 @@ as the test set and the rest as the training set, in which
 into ``phi(N, k) = C(N, k) * k / N`` complete out-of-sample paths (AFML 12.4).
 
 `cross_validate` runs this on a strategy: for every split the parameter set with the best
-objective on the training segments is chosen (`omega.research.walk_forward.optimise`), then
+objective on the training segments is chosen (`omega.research.walkforward.optimise`), then
 run alone on each test group; the groups of each path are stitched into one out-of-sample
 equity curve.
 """
@@ -191,7 +191,7 @@ def cross_validate(
     import pandas as pd
 
     from omega.engine.settings import EngineSettings
-    from omega.research.walk_forward import (
+    from omega.research.walkforward import (
         evaluate_sets,
         params_key,
         run_single,

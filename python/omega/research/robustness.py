@@ -435,7 +435,7 @@ def block_performance(
 
     from omega.engine.settings import EngineSettings
     from omega.research.cv import group_bounds
-    from omega.research.walk_forward import evaluate_sets
+    from omega.research.walkforward import evaluate_sets
 
     sets = [dict(p) for p in param_sets]
     if not sets:
