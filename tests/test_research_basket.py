@@ -19,9 +19,9 @@ from omega.basket import load_basket_bars, run_basket, run_basket_sweep
 from omega.cli import app
 from omega.config import BacktestConfig
 from omega.errors import ConfigError
+from omega.research import walk_forward
 from omega.research.backends import Basket, evaluate
 from omega.research.search import IntRange, optimize
-from omega.research import walk_forward
 from omega.research.study import Study
 from omega.sweep import parameter_grid
 
