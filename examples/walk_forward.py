@@ -20,6 +20,7 @@ import numpy as np
 
 from omega.config import default_config
 from omega.report.research import ResearchReport, write_research_report
+from omega.research import walk_forward
 from omega.research.cv import cross_validate
 from omega.research.robustness import (
     block_performance,
@@ -28,7 +29,6 @@ from omega.research.robustness import (
     neighbourhood_stability,
     probability_of_backtest_overfitting,
 )
-from omega.research import walk_forward
 from omega.runner import load_bars
 from omega.sweep import parameter_grid
 
