@@ -7,7 +7,9 @@ Each basket draws 2 to 4 members from a correlated synthetic basket (`generate_b
 majors and crosses (a cross converts through the basket's own pair), each member's
 strategy and execution settings drawn as `omega.parity` draws a single case, the account
 fields (balance, margin levels, end of data) shared. Every member's trades, the members'
-curves and the account's equity must be identical in every mode.
+curves and the account's equity must be identical in every mode. In one basket in four
+every member's data starts 1 to 59 base bars late, inside a primary bar as real files do
+(a cross's first bar then converts at its pair's first close).
 
 A share of the baskets (``--portfolio-share``, one in four by default) is run instead by
 the built-in portfolio strategy `pairs_zscore`, its parameters drawn over their valid ranges
@@ -44,6 +46,7 @@ SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "EURGBP", "EURJPY", "AUDUSD")
 ACCOUNT = "USD"
 PORTFOLIO = "pairs_zscore"
 PORTFOLIO_SHARE = 0.25  # the share of baskets run by the portfolio strategy
+START_SHARE = 0.25  # the share of baskets whose data starts 1 to 59 base bars late
 
 
 @dataclass(frozen=True)
@@ -58,11 +61,14 @@ class BasketCase:
     # then not used, and the members share the first one's execution and account settings)
     portfolio: dict | None = None
     seed: int = 0  # the generator's seed (with case_id: `--seed S`, the basket S's case_id)
+    # base bars dropped from the start of every member: data that starts inside a primary
+    # bar (a cross's first bar converts at its pair's first close)
+    start: int = 0
 
     def describe(self) -> str:
         head = (
             f"basket {self.case_id} of --seed {self.seed} (data seed {self.data_seed}, "
-            f"{self.n_bars} bars): "
+            f"{self.n_bars} bars{f', from base bar {self.start}' if self.start else ''}): "
         )
         if self.portfolio is not None:
             members = "; ".join(
@@ -107,11 +113,13 @@ def generate_basket_cases(
     their own, so that the other baskets are those of any share)."""
     rng = random.Random(seed)
     portfolio_rng = random.Random(f"portfolio-{seed}")
+    start_rng = random.Random(f"start-{seed}")  # its own, so the baskets stay those drawn before
     singles = generate_cases(count * 4, seed + 1, n_bars)
     for case_id in range(count):
         symbols = _draw_symbols(rng)
         drawn = [next(singles) for _ in symbols]
         data_seed = rng.randrange(1 << 31)
+        start = start_rng.randrange(1, 60) if start_rng.random() < START_SHARE else 0
         if portfolio_rng.random() < portfolio_share:
             yield BasketCase(
                 case_id=case_id,
@@ -122,6 +130,7 @@ def generate_basket_cases(
                 settings=tuple(_portfolio_members(symbols, drawn)),
                 portfolio=_pairs_params(portfolio_rng, symbols),
                 seed=seed,
+                start=start,
             )
             continue
         yield BasketCase(
@@ -132,6 +141,7 @@ def generate_basket_cases(
             strategies=tuple((single.strategy, dict(single.params)) for single in drawn),
             settings=tuple(_own_members(symbols, drawn)),
             seed=seed,
+            start=start,
         )
 
 
@@ -295,7 +305,8 @@ def _portfolio_entry(settings: EngineSettings, leverage: float | None) -> dict:
 def basket_bars(case: BasketCase) -> dict[str, BarSeries]:
     from omega.data.synthetic import generate_basket
 
-    return generate_basket(list(case.symbols), n_bars=case.n_bars, seed=case.data_seed)
+    bars = generate_basket(list(case.symbols), n_bars=case.n_bars, seed=case.data_seed)
+    return {symbol: one.slice(case.start, len(one)) for symbol, one in bars.items()}
 
 
 def _with_conversions(case: BasketCase, bars: dict[str, BarSeries]) -> list[EngineSettings]:
@@ -498,6 +509,8 @@ def _count_features(case: BasketCase, counts: dict[str, int]) -> None:
         used = _features(settings, params if case.portfolio is None else {})
         if _conversion(symbol, case.symbols) is not None:
             used.append("cross_through_basket")
+        if case.start % (settings.primary_timeframe.nanos // (60 * 10**9)):  # M1 base bars
+            used.append("starts_inside_a_bar")
         for name in used:
             counts[name] = counts.get(name, 0) + 1
 
