@@ -82,6 +82,9 @@ pub(crate) fn portfolio_members<P: PortfolioStrategy>(
             managed_at: vec![None; n],
             decided_at: None,
             decisions: vec![None; n],
+            at: Vec::new(),
+            located_at: None,
+            primary: settings.iter().map(|s| s.primary_timeframe).collect(),
         }),
     ))
 }
@@ -135,6 +138,12 @@ struct Deciding<P> {
     managed_at: Vec<Option<i64>>,
     decided_at: Option<i64>,
     decisions: Vec<Option<TradeSignal>>,
+    /// Where the members are at `located_at` (kept across closes: the visible counts only
+    /// grow, so each close advances them from the last instead of searching every series).
+    at: Vec<Where>,
+    located_at: Option<i64>,
+    /// Each member's primary timeframe.
+    primary: Vec<Timeframe>,
 }
 
 /// How a portfolio decides for its members: their handles read back once their `init` ran
@@ -172,45 +181,41 @@ impl<P: PortfolioStrategy> Decide<PortfolioMember> for PortfolioDecide<P> {
 /// Where each member is at a basket close: the index of its last closed primary bar (the
 /// last opening at or before `now`), the closed-bar count of each of its frames then, and
 /// whether it has a bar closing now.
+#[derive(Debug, Default)]
 struct Where {
     index: Option<usize>,
     visible: Vec<usize>,
     has_bar: bool,
 }
 
-fn where_members(seats: &[Seat], inputs: &[StepInputs<'_, '_>], now: i64) -> Vec<Where> {
-    seats
-        .iter()
-        .zip(inputs)
-        .map(|(seat, inputs)| {
-            let primary = &inputs.primary;
-            let has_bar = seat.next < seat.n && primary.time[seat.next] == now;
-            let index = if has_bar {
-                Some(seat.next)
-            } else {
-                seat.next.checked_sub(1)
-            };
-            let visible = match index {
-                None => vec![0; inputs.views.len()],
-                Some(i) => {
-                    let close = primary.time[i] + seat.stepper.primary_nanos();
-                    inputs
-                        .views
-                        .iter()
-                        .map(|view| {
-                            let span = view.timeframe.nanos();
-                            view.bars.time.partition_point(|&t| t + span <= close)
-                        })
-                        .collect()
+/// Moves `at` to `now`. Within one time no member has moved on (the basket advances its
+/// members after the time's last phase), and across times a member's last closed bar
+/// never goes back, so each frame's count of bars closed by then moves forward only: the
+/// count a search for the first bar closing after the close would give.
+fn locate_members(at: &mut Vec<Where>, seats: &[Seat], inputs: &[StepInputs<'_, '_>], now: i64) {
+    if at.len() != seats.len() {
+        *at = seats.iter().map(|_| Where::default()).collect();
+    }
+    for ((w, seat), inputs) in at.iter_mut().zip(seats).zip(inputs) {
+        let primary = &inputs.primary;
+        w.has_bar = seat.next < seat.n && primary.time[seat.next] == now;
+        w.index = if w.has_bar {
+            Some(seat.next)
+        } else {
+            seat.next.checked_sub(1)
+        };
+        w.visible.resize(inputs.views.len(), 0);
+        if let Some(i) = w.index {
+            let close = primary.time[i] + seat.stepper.primary_nanos();
+            for (count, view) in w.visible.iter_mut().zip(inputs.views) {
+                let span = view.timeframe.nanos();
+                let times = view.bars.time;
+                while *count < times.len() && times[*count] + span <= close {
+                    *count += 1;
                 }
-            };
-            Where {
-                index,
-                visible,
-                has_bar,
             }
-        })
-        .collect()
+        }
+    }
 }
 
 /// Every member's view at a close, from where they are and the positions the basket shows
@@ -266,8 +271,10 @@ impl<P: PortfolioStrategy> Deciding<P> {
         settings: &EngineSettings,
         now: i64,
     ) -> Result<f64, EngineError> {
-        let at = where_members(seats, inputs, now);
-        let primary: Vec<Timeframe> = seats.iter().map(|s| s.stepper.primary_tf()).collect();
+        self.locate(seats, inputs, now);
+        // (taken out while the portfolio is asked, which borrows the rest mutably)
+        let at = std::mem::take(&mut self.at);
+        let primary = std::mem::take(&mut self.primary);
         let seat = &mut seats[k];
         let px = prices(&inputs[k].primary, seat.next);
         let mut asked = Asked {
@@ -278,8 +285,19 @@ impl<P: PortfolioStrategy> Deciding<P> {
             inputs,
             primary: &primary,
         };
-        seat.stepper
-            .manage_phase(seat.next, &px, &inputs[k], settings, &mut asked)
+        let managed = seat
+            .stepper
+            .manage_phase(seat.next, &px, &inputs[k], settings, &mut asked);
+        self.at = at;
+        self.primary = primary;
+        managed
+    }
+
+    fn locate(&mut self, seats: &[Seat], inputs: &[StepInputs<'_, '_>], now: i64) {
+        if self.located_at != Some(now) {
+            locate_members(&mut self.at, seats, inputs, now);
+            self.located_at = Some(now);
+        }
     }
 
     fn evaluate(
@@ -306,14 +324,14 @@ impl<P: PortfolioStrategy> Deciding<P> {
         now: i64,
     ) -> Result<(), EngineError> {
         self.decided_at = Some(now);
-        let at = where_members(seats, inputs, now);
+        self.locate(seats, inputs, now);
+        let at = &self.at;
         for (j, w) in at.iter().enumerate() {
             if w.has_bar && self.managed_at[j] != Some(now) {
                 self.positions[j] = None;
             }
         }
-        let primary: Vec<Timeframe> = seats.iter().map(|s| s.stepper.primary_tf()).collect();
-        let views = member_views(&at, inputs, &self.positions, &primary);
+        let views = member_views(at, inputs, &self.positions, &self.primary);
         let basket = BasketSlice {
             time: now,
             members: &views,

@@ -969,11 +969,7 @@ impl Stepper {
         Ok(())
     }
 
-    /// Its primary timeframe and that timeframe's length (ns).
-    pub(crate) fn primary_tf(&self) -> Timeframe {
-        self.primary_tf
-    }
-
+    /// Its primary timeframe's length (ns).
     pub(crate) fn primary_nanos(&self) -> i64 {
         self.primary_nanos
     }
