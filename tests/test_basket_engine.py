@@ -339,7 +339,11 @@ def test_a_conversion_starting_at_or_after_a_bars_close_is_refused(engine: str) 
         times=np.asarray([utc("2024-03-05T01:00:00")]),
         closes=np.asarray([1.2650]),
     )
-    with pytest.raises(ConfigError, match="no GBPUSD rate at or before the bar opening"):
+    with pytest.raises(
+        ConfigError,
+        match="no GBPUSD rate at or before the bar opening at 2024-03-05T00:00:00Z "
+        r"\(1709596800000000000 UTC ns\): the GBPUSD bars start at 2024-03-05T01:00:00Z",
+    ):
         run(engine, [(eg, {}, settings(EURGBP, cross=cross))])
 
 

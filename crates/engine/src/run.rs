@@ -13,6 +13,7 @@ use crate::settings::{
     SizingMode, SlippageModel, StopUnit, SwapSettings, SwapUnit,
 };
 use crate::streamed::{EquityStream, FirstPass};
+use crate::text::push_utc_time;
 use crate::visibility::VisibilityCursor;
 use omega_indicators::IndicatorCache;
 use omega_strategy_api::{
@@ -162,10 +163,20 @@ impl CrossRates {
                 self.cross.symbol
             )));
         }
-        if times.first().map_or(true, |&first| first >= close) {
+        if let Some(first) = times.first().copied().filter(|&first| first >= close) {
+            let (mut at, mut starts) = (String::new(), String::new());
+            push_utc_time(&mut at, open);
+            push_utc_time(&mut starts, first);
             return Err(EngineError::Config(format!(
-                "account.conversion: no {} rate at or before the bar opening at {} (UTC ns)",
-                self.cross.symbol, open
+                "account.conversion: no {symbol} rate at or before the bar opening at {at} \
+                 ({open} UTC ns): the {symbol} bars start at {starts}",
+                symbol = self.cross.symbol
+            )));
+        }
+        if times.is_empty() {
+            return Err(EngineError::Config(format!(
+                "account.conversion: no {} bars to convert with",
+                self.cross.symbol
             )));
         }
         Ok(closes[self.cursor])

@@ -334,12 +334,15 @@ class _Loop:
         while k + 1 < len(times) and times[k + 1] <= t:
             k += 1
         self.cross_cursor = k
+        if len(times) == 0:
+            raise ConfigError(f"account.conversion: no {cross.symbol} bars to convert with")
         # Before the conversion's first bar only when that opens within this bar (data
         # starting inside a primary bar): its first rate.
         if times[0] >= t + self.primary.nanos:
             raise ConfigError(
                 f"account.conversion: no {cross.symbol} rate at or before the bar opening at "
-                f"{t} (UTC ns)"
+                f"{utc_text(t)} ({t} UTC ns): the {cross.symbol} bars start at "
+                f"{utc_text(int(times[0]))}"
             )
         return float(cross.closes[k])
 
@@ -906,3 +909,10 @@ def _apply_stop_action(
         pos.sl = cand
         return ev.TRAIL_STOP
     raise TypeError(f"manage_position returned {action!r}")
+
+
+def utc_text(ns: int) -> str:
+    """``2024-01-02T10:05:00Z`` (nanoseconds where not a whole second), as the Rust engine
+    writes a time in a message."""
+    unit = "s" if ns % 1_000_000_000 == 0 else "ns"
+    return str(np.datetime_as_string(np.datetime64(ns, "ns"), unit=unit, timezone="UTC"))
