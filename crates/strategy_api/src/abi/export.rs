@@ -1,4 +1,6 @@
-//! [`export_strategy!`](crate::export_strategy): the one symbol a plugin library exports.
+//! [`export_strategy!`](crate::export_strategy) and
+//! [`export_portfolio_strategy!`](crate::export_portfolio_strategy): the one symbol a plugin
+//! library exports.
 //!
 //! The function's name is [`PLUGIN_SYMBOL`](super::PLUGIN_SYMBOL) spelled out (a macro cannot
 //! build an identifier from a constant): both change together with
@@ -17,6 +19,27 @@ macro_rules! export_strategy {
         pub extern "C" fn omega_strategy_plugin_v3() -> *const $crate::abi::PluginDescriptor {
             static DESCRIPTOR: $crate::abi::PluginDescriptor =
                 $crate::abi::PluginDescriptor::of::<$ty>();
+            &DESCRIPTOR
+        }
+    };
+}
+
+/// Exports `$ty` (a [`PluginPortfolioStrategy`](crate::abi::PluginPortfolioStrategy)) as
+/// this library's portfolio plugin: defines the
+/// [`PORTFOLIO_PLUGIN_SYMBOL`](crate::abi::PORTFOLIO_PLUGIN_SYMBOL) function returning its
+/// static [`PortfolioPluginDescriptor`](crate::abi::PortfolioPluginDescriptor). Use once per
+/// cdylib, and not together with [`export_strategy!`](crate::export_strategy): a library is
+/// one kind of plugin.
+#[macro_export]
+macro_rules! export_portfolio_strategy {
+    ($ty:ty) => {
+        /// The Omega portfolio plugin descriptor (C ABI, see `omega_strategy_api::abi`).
+        #[allow(unsafe_code)] // `no_mangle` is flagged by the lint: the symbol must be exact
+        #[no_mangle]
+        pub extern "C" fn omega_portfolio_plugin_v3(
+        ) -> *const $crate::abi::PortfolioPluginDescriptor {
+            static DESCRIPTOR: $crate::abi::PortfolioPluginDescriptor =
+                $crate::abi::PortfolioPluginDescriptor::of::<$ty>();
             &DESCRIPTOR
         }
     };
@@ -66,5 +89,51 @@ mod tests {
         assert_eq!(d.abi_version, crate::ABI_VERSION);
         // SAFETY: a static name of this build.
         assert_eq!(unsafe { d.name.to_str() }, Ok("flat"));
+    }
+
+    mod portfolio {
+        use crate::abi::{
+            PluginPortfolioStrategy, PortfolioPluginDescriptor, PORTFOLIO_PLUGIN_SYMBOL,
+        };
+        use crate::{
+            BasketContext, BasketSlice, ParamValue, PortfolioStrategy, StrategyError, TradeSignal,
+        };
+
+        struct Idle;
+
+        impl PortfolioStrategy for Idle {
+            fn name(&self) -> &str {
+                "idle"
+            }
+            fn init(&mut self, _ctx: &mut BasketContext<'_>) -> Result<(), StrategyError> {
+                Ok(())
+            }
+            fn evaluate(
+                &mut self,
+                _basket: &BasketSlice<'_>,
+            ) -> Result<Vec<(usize, TradeSignal)>, StrategyError> {
+                Ok(Vec::new())
+            }
+        }
+
+        impl PluginPortfolioStrategy for Idle {
+            const NAME: &'static str = "idle";
+            fn create(_params: &[(String, ParamValue)]) -> Result<Self, String> {
+                Ok(Idle)
+            }
+        }
+
+        crate::export_portfolio_strategy!(Idle);
+
+        #[test]
+        fn the_portfolio_function_is_named_as_its_symbol() {
+            let descriptor: *const PortfolioPluginDescriptor = omega_portfolio_plugin_v3();
+            assert_eq!(PORTFOLIO_PLUGIN_SYMBOL, "omega_portfolio_plugin_v3");
+            // SAFETY: the macro returns the address of a static descriptor.
+            let d = unsafe { &*descriptor };
+            assert_eq!(d.abi_version, crate::ABI_VERSION);
+            // SAFETY: a static name of this build.
+            assert_eq!(unsafe { d.name.to_str() }, Ok("idle"));
+        }
     }
 }

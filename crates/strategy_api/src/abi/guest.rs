@@ -341,7 +341,7 @@ impl<T: PluginStrategy> Instance<T> {
 /// `action` with a distance in multiples of a declared indicator turned into price units
 /// (`multiple * value`, as the engine computes it); `None` while that value is NaN (the
 /// engine skips such an action, without an event).
-fn resolved(
+pub(super) fn resolved(
     action: PositionAction,
     slice: &DataSlice<'_>,
 ) -> Result<Option<PositionAction>, String> {

@@ -12,17 +12,26 @@
 //! - `codec`: conversions between the API types and those structs;
 //! - `guest`: the plugin side, [`PluginStrategy`] and the exported functions;
 //! - `panic`: [`catch_panic`] and [`panic_message`], keeping unwinds off the boundary;
-//! - `export`: the [`export_strategy!`](crate::export_strategy) macro.
+//! - `export`: the [`export_strategy!`](crate::export_strategy) and
+//!   [`export_portfolio_strategy!`](crate::export_portfolio_strategy) macros;
+//! - `portfolio_types`, `portfolio_guest`: the same for a portfolio strategy (one strategy
+//!   over a basket, [`PluginPortfolioStrategy`]), exported under its own symbol
+//!   [`PORTFOLIO_PLUGIN_SYMBOL`] with a [`PortfolioPluginDescriptor`].
 //!
-//! `unsafe` is allowed in `types`, `codec` and `guest` only; every block says why it holds.
+//! `unsafe` is allowed in `types`, `codec`, `guest` and the two `portfolio_` modules only;
+//! every block says why it holds.
 
 mod codec;
 mod export;
 mod guest;
 mod panic;
+mod portfolio_guest;
+mod portfolio_types;
 mod types;
 
 pub use codec::timeframe;
 pub use guest::PluginStrategy;
 pub use panic::{catch_panic, panic_message, NON_STRING_PANIC};
+pub use portfolio_guest::PluginPortfolioStrategy;
+pub use portfolio_types::*;
 pub use types::*;
