@@ -346,7 +346,7 @@ impl PluginStrategy {
 ///
 /// # Safety
 /// A non-null `ptr` must address `len` values that stay unchanged while the result is used.
-unsafe fn owned<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], String> {
+pub(crate) unsafe fn owned<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], String> {
     if len == 0 {
         return Ok(&[]);
     }

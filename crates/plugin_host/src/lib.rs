@@ -14,6 +14,13 @@
 //! [`PluginError::HostPanic`], and the plugin's error message is read without trusting it
 //! (null pointer, bytes that are not UTF-8).
 //!
+//! A *portfolio* plugin (one strategy over a basket) exports
+//! [`omega_strategy_api::abi::PORTFOLIO_PLUGIN_SYMBOL`] instead (`export_portfolio_strategy!`):
+//! [`PortfolioPlugin::load`] checks it the same way and [`PortfolioPlugin::create`] returns a
+//! [`PluginPortfolio`], a `PortfolioStrategy` the engine runs with `run_portfolio`, guarded
+//! as [`PluginStrategy`]. [`plugin_kind`] tells which kind a library is; loading one kind
+//! as the other is refused with [`PluginError::Kind`].
+//!
 //! A plugin built for another ABI version is refused before anything is called, naming both
 //! versions; a library exporting only an older version's symbol
 //! ([`omega_strategy_api::abi::LEGACY_PLUGIN_SYMBOLS`]) is recognised as such.
@@ -23,11 +30,51 @@
 
 mod adapter;
 mod loader;
+mod portfolio_adapter;
+mod portfolio_loader;
 
 pub use adapter::PluginStrategy;
-pub use loader::Plugin;
+pub use loader::{plugin_kind, Plugin};
+pub use portfolio_adapter::PluginPortfolio;
+pub use portfolio_loader::PortfolioPlugin;
 
+use std::fmt;
 use std::path::PathBuf;
+
+/// The two kinds of plugin library, told apart by the symbol they export
+/// ([`plugin_kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    /// A single-instrument strategy (`export_strategy!`): one instance per instrument.
+    Strategy,
+    /// A portfolio strategy (`export_portfolio_strategy!`): one strategy over a basket.
+    Portfolio,
+}
+
+impl PluginKind {
+    /// `"strategy"` or `"portfolio"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Strategy => "strategy",
+            PluginKind::Portfolio => "portfolio",
+        }
+    }
+}
+
+impl fmt::Display for PluginKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PluginKind::Strategy => {
+                "a single-instrument strategy plugin (export_strategy!, one instance per \
+                 instrument)"
+            }
+            PluginKind::Portfolio => {
+                "a portfolio strategy plugin (export_portfolio_strategy!, one strategy over a \
+                 basket)"
+            }
+        })
+    }
+}
 
 /// Why a plugin could not be loaded, built or run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +88,13 @@ pub enum PluginError {
         path: PathBuf,
         symbol: &'static str,
         message: String,
+    },
+    /// The library is the other kind of plugin than the one asked for.
+    #[error("plugin {path}: the library is {found}, where {expected} is expected")]
+    Kind {
+        path: PathBuf,
+        expected: PluginKind,
+        found: PluginKind,
     },
     /// Built against another ABI version of omega-strategy-api.
     #[error(

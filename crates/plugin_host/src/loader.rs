@@ -4,10 +4,12 @@
 use crate::adapter::plugin_message;
 use crate::adapter::PluginStrategy;
 use crate::PluginError;
+use crate::PluginKind;
 use libloading::Library;
 use omega_strategy_api::abi::{
-    catch_panic, AbiSizes, ParamAbi, PluginDescriptor, LEGACY_PLUGIN_SYMBOLS, PLUGIN_SYMBOL,
-    STATUS_ERROR, STATUS_PANIC, STATUS_SOME,
+    catch_panic, AbiSizes, CreateFn, DestroyFn, LastErrorFn, ParamAbi, PluginDescriptor,
+    LEGACY_PLUGIN_SYMBOLS, PLUGIN_SYMBOL, PORTFOLIO_PLUGIN_SYMBOL, STATUS_ERROR, STATUS_PANIC,
+    STATUS_SOME,
 };
 use omega_strategy_api::{ParamValue, ABI_VERSION};
 use std::ffi::c_void;
@@ -30,23 +32,18 @@ impl Plugin {
     /// loader's search path) and checks its ABI version and boundary type sizes.
     pub fn load(path: impl AsRef<Path>) -> Result<Plugin, PluginError> {
         let path = path.as_ref().to_path_buf();
-        // SAFETY: opening a library runs its initialisers; loading a plugin means trusting
-        // its code, which is what the user asked for by naming it.
-        let library = unsafe { Library::new(&path) }.map_err(|e| PluginError::Load {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        // Never unloaded: every pointer the plugin hands out may point into it.
-        let library: &'static Library = Box::leak(Box::new(library));
-        let lookup = |symbol: &str| {
-            let name = format!("{symbol}\0");
-            // SAFETY: the symbol is declared with the type `export_strategy!` gives it, in
-            // this ABI version and every earlier one.
-            unsafe { library.get::<DescriptorFn>(name.as_bytes()) }
-                .map(|f| *f)
-                .map_err(|e| e.to_string())
+        let library = open(&path)?;
+        let find = |symbol: &str| lookup::<DescriptorFn>(library, symbol);
+        let (get, symbol) = match find_symbol(&path, find) {
+            Err(_) if find(PORTFOLIO_PLUGIN_SYMBOL).is_ok() => {
+                return Err(PluginError::Kind {
+                    path,
+                    expected: PluginKind::Strategy,
+                    found: PluginKind::Portfolio,
+                });
+            }
+            found => found?,
         };
-        let (get, symbol) = find_symbol(&path, lookup)?;
         // SAFETY: the generated function only returns the address of a static.
         let raw = unsafe { get() };
         // SAFETY: `raw` is what the plugin symbol returned: null or a descriptor that
@@ -82,7 +79,7 @@ impl Plugin {
         // SAFETY: in this ABI version `sizes` follows `abi_version`, so it can be read now;
         // the rest of the descriptor only after every size matched.
         let sizes = unsafe { std::ptr::addr_of!((*raw).sizes).read() };
-        check_sizes(&path, &sizes)?;
+        check_sizes(&path, &AbiSizes::CURRENT.entries(), &sizes.entries())?;
         // SAFETY: version and layout match ours, and the descriptor is a static of a library
         // that is never unloaded.
         let descriptor: &'static PluginDescriptor = unsafe { &*raw };
@@ -137,40 +134,113 @@ impl Plugin {
         &self,
         params: &[(String, ParamValue)],
     ) -> Result<PluginStrategy, PluginError> {
-        let abi: Vec<ParamAbi> = params.iter().map(|(n, v)| ParamAbi::new(n, v)).collect();
-        let mut instance: *mut c_void = std::ptr::null_mut();
         let d = self.descriptor;
-        // SAFETY: `abi` (and the strings it borrows from `params`) live across the call;
-        // `instance` is a valid place for the pointer `create` writes.
-        let status = unsafe { (d.create)(abi.as_ptr(), abi.len(), &mut instance) };
-        let protocol = |message: String| PluginError::Protocol {
-            strategy: self.name.clone(),
+        let functions = (d.create, d.last_error, d.destroy);
+        let instance = create_instance(&self.name, functions, params)?;
+        Ok(PluginStrategy::new(d, instance, self.name.clone()))
+    }
+}
+
+/// Opens the library at `path`, never to unload it: every pointer a plugin hands out may
+/// point into it.
+pub(crate) fn open(path: &Path) -> Result<&'static Library, PluginError> {
+    // SAFETY: opening a library runs its initialisers; loading a plugin means trusting its
+    // code, which is what the user asked for by naming it.
+    let library = unsafe { Library::new(path) }.map_err(|e| PluginError::Load {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    Ok(Box::leak(Box::new(library)))
+}
+
+/// The function `symbol` names in `library`, or the loader's message.
+pub(crate) fn lookup<F: Copy>(library: &'static Library, symbol: &str) -> Result<F, String> {
+    let name = format!("{symbol}\0");
+    // SAFETY: `F` is the type `export_strategy!` / `export_portfolio_strategy!` give the
+    // symbol, in this ABI version and every earlier one.
+    unsafe { library.get::<F>(name.as_bytes()) }
+        .map(|f| *f)
+        .map_err(|e| e.to_string())
+}
+
+/// Which kind of plugin the library at `path` is, from the symbols it exports (nothing in
+/// it is called): a library exporting both, or neither, is refused.
+pub fn plugin_kind(path: impl AsRef<Path>) -> Result<PluginKind, PluginError> {
+    let path = path.as_ref();
+    let library = open(path)?;
+    kind_of(path, |symbol| {
+        lookup::<DescriptorFn>(library, symbol).map(|_| ())
+    })
+}
+
+fn kind_of(
+    path: &Path,
+    has: impl Fn(&str) -> Result<(), String>,
+) -> Result<PluginKind, PluginError> {
+    let portfolio = has(PORTFOLIO_PLUGIN_SYMBOL).is_ok();
+    let strategy = match has(PLUGIN_SYMBOL) {
+        Ok(()) => Ok(()),
+        // an old strategy plugin: `Plugin::load` names both versions
+        Err(_) if LEGACY_PLUGIN_SYMBOLS.iter().any(|&s| has(s).is_ok()) => Ok(()),
+        Err(missing) => Err(missing),
+    };
+    match (strategy, portfolio) {
+        (Ok(()), false) => Ok(PluginKind::Strategy),
+        (Err(_), true) => Ok(PluginKind::Portfolio),
+        (Ok(()), true) => Err(PluginError::Descriptor {
+            path: path.to_path_buf(),
+            message: format!(
+                "exports both {PLUGIN_SYMBOL} and {PORTFOLIO_PLUGIN_SYMBOL}: a library is one \
+                 kind of plugin"
+            ),
+        }),
+        (Err(message), false) => Err(PluginError::MissingSymbol {
+            path: path.to_path_buf(),
+            symbol: PLUGIN_SYMBOL,
+            message: format!("{message} (nor {PORTFOLIO_PLUGIN_SYMBOL})"),
+        }),
+    }
+}
+
+/// A new instance from `params` through a plugin's `(create, last_error, destroy)`: the
+/// instance, or the plugin's error (its message read, the instance destroyed).
+pub(crate) fn create_instance(
+    name: &str,
+    (create, last_error, destroy): (CreateFn, LastErrorFn, DestroyFn),
+    params: &[(String, ParamValue)],
+) -> Result<*mut c_void, PluginError> {
+    let abi: Vec<ParamAbi> = params.iter().map(|(n, v)| ParamAbi::new(n, v)).collect();
+    let mut instance: *mut c_void = std::ptr::null_mut();
+    // SAFETY: `abi` (and the strings it borrows from `params`) live across the call;
+    // `instance` is a valid place for the pointer `create` writes.
+    let status = unsafe { create(abi.as_ptr(), abi.len(), &mut instance) };
+    let protocol = |message: String| PluginError::Protocol {
+        strategy: name.to_string(),
+        function: "create",
+        message,
+    };
+    if instance.is_null() {
+        return Err(protocol(format!("no instance (status {status})")));
+    }
+    if status == STATUS_SOME {
+        return Ok(instance);
+    }
+    // SAFETY: `instance` is the live instance `create` just returned; its message is
+    // copied at once, and the instance destroyed right after.
+    let message = unsafe {
+        let m = plugin_message(last_error(instance));
+        destroy(instance);
+        m
+    };
+    Err(match status {
+        STATUS_ERROR => PluginError::Strategy { message },
+        STATUS_PANIC => PluginError::Panic {
+            strategy: name.to_string(),
             function: "create",
             message,
-        };
-        if instance.is_null() {
-            return Err(protocol(format!("no instance (status {status})")));
-        }
-        if status == STATUS_SOME {
-            return Ok(PluginStrategy::new(d, instance, self.name.clone()));
-        }
-        // SAFETY: `instance` is the live instance `create` just returned; its message is
-        // copied at once, and the instance destroyed right after.
-        let message = unsafe {
-            let m = plugin_message((d.last_error)(instance));
-            (d.destroy)(instance);
-            m
-        };
-        Err(match status {
-            STATUS_ERROR => PluginError::Strategy { message },
-            STATUS_PANIC => PluginError::Panic {
-                strategy: self.name.clone(),
-                function: "create",
-                message,
-            },
-            other => protocol(format!("unknown status {other}: {message}")),
-        })
-    }
+        },
+        other => protocol(format!("unknown status {other}: {message}")),
+    })
 }
 
 /// The descriptor function of the library: [`PLUGIN_SYMBOL`], else the symbol of an earlier
@@ -223,7 +293,7 @@ unsafe fn check_legacy(
     })
 }
 
-fn check_version(path: &Path, found: u32) -> Result<(), PluginError> {
+pub(crate) fn check_version(path: &Path, found: u32) -> Result<(), PluginError> {
     if found == ABI_VERSION {
         return Ok(());
     }
@@ -234,10 +304,14 @@ fn check_version(path: &Path, found: u32) -> Result<(), PluginError> {
     })
 }
 
-/// Every boundary type must have this build's size (the first difference is reported).
-fn check_sizes(path: &Path, found: &AbiSizes) -> Result<(), PluginError> {
-    let expected = AbiSizes::CURRENT.entries();
-    for ((type_name, want), (_, got)) in expected.into_iter().zip(found.entries()) {
+/// Every boundary type must have this build's size (the first difference is reported):
+/// `expected` and `found` are the `entries()` of this build's sizes and of the plugin's.
+pub(crate) fn check_sizes(
+    path: &Path,
+    expected: &[(&'static str, usize)],
+    found: &[(&'static str, usize)],
+) -> Result<(), PluginError> {
+    for (&(type_name, want), &(_, got)) in expected.iter().zip(found) {
         if want != got {
             return Err(PluginError::Size {
                 path: path.to_path_buf(),
@@ -315,10 +389,11 @@ mod tests {
     #[test]
     fn refuses_the_first_size_that_differs() {
         let mut sizes = AbiSizes::CURRENT;
-        assert!(check_sizes(Path::new("p"), &sizes).is_ok());
+        let current = AbiSizes::CURRENT.entries();
+        assert!(check_sizes(Path::new("p"), &current, &sizes.entries()).is_ok());
         sizes.slice += 8;
         sizes.action += 8;
-        let e = check_sizes(Path::new("p"), &sizes).unwrap_err();
+        let e = check_sizes(Path::new("p"), &current, &sizes.entries()).unwrap_err();
         assert_eq!(
             e,
             PluginError::Size {
@@ -326,6 +401,38 @@ mod tests {
                 type_name: "SliceAbi",
                 expected: AbiSizes::CURRENT.slice,
                 found: AbiSizes::CURRENT.slice + 8,
+            }
+        );
+    }
+
+    #[test]
+    fn the_kind_is_told_by_the_symbols() {
+        let p = Path::new("p");
+        let exports = |names: &'static [&'static str]| {
+            move |s: &str| {
+                names
+                    .contains(&s)
+                    .then_some(())
+                    .ok_or_else(|| format!("undefined symbol: {s}"))
+            }
+        };
+        let kind = |names| kind_of(p, exports(names));
+        assert_eq!(kind(&[PLUGIN_SYMBOL]), Ok(PluginKind::Strategy));
+        assert_eq!(
+            kind(&["omega_strategy_plugin_v2"]),
+            Ok(PluginKind::Strategy)
+        );
+        assert_eq!(kind(&[PORTFOLIO_PLUGIN_SYMBOL]), Ok(PluginKind::Portfolio));
+        let both = kind(&[PLUGIN_SYMBOL, PORTFOLIO_PLUGIN_SYMBOL]).unwrap_err();
+        assert!(both.to_string().contains("one kind of plugin"), "{both}");
+        assert_eq!(
+            kind(&[]).unwrap_err(),
+            PluginError::MissingSymbol {
+                path: "p".into(),
+                symbol: PLUGIN_SYMBOL,
+                message: "undefined symbol: omega_strategy_plugin_v3 \
+                          (nor omega_portfolio_plugin_v3)"
+                    .into(),
             }
         );
     }
