@@ -398,6 +398,9 @@ def test_bars_of_the_wrong_shape_are_config_errors():
         run_backtest(basket, bars=bars["EURUSD"])
     with pytest.raises(ConfigError, match="for a basket"):
         run_backtest(BacktestConfig.from_dict({}), bars=bars)
+    partial = {s: b for s, b in bars.items() if s not in ("GBPUSD", "USDCAD")}
+    with pytest.raises(ConfigError, match="bars has no series for GBPUSD, USDCAD"):
+        run_backtest(basket, bars=partial)
     # load_bars would read the basket's unused instrument: section; it refuses.
     with pytest.raises(ConfigError, match="instruments: a basket runs with omega backtest"):
         load_bars(basket)

@@ -37,22 +37,24 @@ NAME = "mean_reversion_z_score"
 PARAMS = {"lookback": 20, "z_entry": 1.5, "kalman_q": 0.05}
 
 
-def _build(features: str | None, dest: Path) -> Path:
-    """Builds the example plugin (dev profile, shared target dir) and copies the library to
-    ``dest``: each variant gets its own file, so rebuilding never touches a loaded one."""
+def _build(features: str | None, dest: Path, crate: Path = PLUGIN_CRATE) -> Path:
+    """Builds an example plugin crate (dev profile, shared target dir; ``crate`` is
+    ``examples/plugin_<name>``, its library ``libomega_plugin_<name>``) and copies the
+    library to ``dest``: each variant gets its own file, so rebuilding never touches a
+    loaded one."""
     cargo = shutil.which("cargo")
     if cargo is None:
         pytest.skip("cargo not found: cannot build the example plugin")
     target = Path(os.environ.get("CARGO_TARGET_DIR", REPO_ROOT / "target"))
-    command = [cargo, "build", "--quiet", "--manifest-path", str(PLUGIN_CRATE / "Cargo.toml")]
+    command = [cargo, "build", "--quiet", "--manifest-path", str(crate / "Cargo.toml")]
     if features:
         command += ["--features", features]
     env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
-    built = target / "debug" / "libomega_plugin_mean_reversion.so"
+    built = target / "debug" / f"libomega_{crate.name}.so"
     assert built.is_file(), f"cargo built no {built}"
-    copy = dest / f"libplugin_{features or 'ok'}.so"
+    copy = dest / f"lib{crate.name}_{features or 'ok'}.so"
     shutil.copyfile(built, copy)
     return copy
 

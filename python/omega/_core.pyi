@@ -21,6 +21,7 @@ __all__ = [
     "indicator_batch",
     "kept_buffer_bytes",
     "plugin_info",
+    "plugin_kind",
     "release_buffers",
     "run_backtest",
     "run_backtest_plugin",
@@ -28,6 +29,7 @@ __all__ = [
     "run_basket_hybrid",
     "run_basket_plugin",
     "run_basket_portfolio",
+    "run_basket_portfolio_plugin",
     "run_hybrid",
     "run_sweep",
     "rust_strategy_names",
@@ -197,6 +199,9 @@ def run_backtest_plugin(
 def plugin_info(path: str) -> tuple[str, str]:
     """``(strategy name, omega-strategy-api version)`` of a loaded and checked plugin."""
 
+def plugin_kind(path: str) -> Literal["strategy", "portfolio"]:
+    """Which kind of plugin the library at ``path`` is (from its exported symbol)."""
+
 def run_hybrid(
     columns: _Columns,
     base_timeframe: str | Timeframe,
@@ -313,6 +318,16 @@ def run_basket_portfolio(
 ) -> _BasketResult:
     """`run_basket` with the built-in Rust portfolio strategy ``name``: members are
     ``(columns, base_timeframe, settings, source)``."""
+
+def run_basket_portfolio_plugin(
+    members: list[tuple[Any, ...]],
+    path: str,
+    params: dict[str, Any] | None,
+    trace: bool = False,
+) -> _BasketResult:
+    """`run_basket` with the portfolio strategy exported by the plugin at ``path``
+    (``export_portfolio_strategy!``): members are ``(columns, base_timeframe, settings,
+    source)``."""
 
 @final
 class BasketStreamSession:

@@ -121,7 +121,14 @@ def run_basket(
     members = member_configs(config)
     if bars is None:
         bars = load_basket_bars(config)
-    series = [bars[member.instrument.to_instrument().symbol] for member in members]
+    symbols = [member.instrument.to_instrument().symbol for member in members]
+    missing = [s for s in symbols if s not in bars]
+    if missing:
+        raise ConfigError(
+            f"run_basket: bars has no series for {', '.join(missing)} "
+            f"(the instruments: list names {', '.join(symbols)})"
+        )
+    series = [bars[symbol] for symbol in symbols]
     settings = member_settings(config, bars)
     for one, s in zip(series, settings, strict=True):
         _check_timeframes(one, s)
@@ -148,6 +155,14 @@ def _run_mode(
     from omega.engine import basket
 
     trace = config.trace
+    if config.strategy.plugin is not None and is_portfolio_plugin(config.strategy.plugin):
+        refuse_member_params(config, "the plugin's portfolio strategy")
+        return basket.run_basket_portfolio_plugin(
+            config.strategy.plugin,
+            [(bars, s) for bars, s in zip(series, settings, strict=True)],
+            dict(config.strategy.params),
+            trace=trace,
+        )
     if config.strategy.plugin is not None:
         return basket.run_basket_plugin(
             config.strategy.plugin,
@@ -189,6 +204,24 @@ def is_portfolio_name(name: str) -> bool:
     from omega.strategy.portfolio import is_portfolio_strategy
 
     return is_portfolio_strategy(get_strategy(name))
+
+
+def is_portfolio_plugin(path: str | os.PathLike[str]) -> bool:
+    """Whether the plugin library at ``path`` exports a portfolio strategy (one strategy over
+    the basket, ``export_portfolio_strategy!``) rather than a per-instrument one."""
+    from omega.engine.plugin import plugin_kind
+
+    return plugin_kind(path) == "portfolio"
+
+
+def refuse_member_params(config: BacktestConfig, what: str) -> None:
+    """A portfolio strategy takes the basket's ``strategy.params`` only."""
+    for k, entry in enumerate(config.instruments or ()):
+        if entry.params:
+            raise ConfigError(
+                f"instruments[{k}].params: {what} is a portfolio strategy (one strategy for "
+                "the basket): give its parameters in strategy.params"
+            )
 
 
 def _strategies(

@@ -32,7 +32,7 @@ from omega.engine.settings import (
     SizingSettings,
     SlippageSettings,
 )
-from omega.errors import ConfigError
+from omega.errors import ConfigError, PluginError
 from omega.strategy import Strategy
 from omega.timeframes import Timeframe
 
@@ -216,9 +216,16 @@ def check_plugin(
     `StrategyError` of either side (e.g. rejected parameters) propagates.
     """
     from omega.engine.loop import run_python
-    from omega.engine.plugin import plugin_info, resolve_plugin_path, run_plugin
+    from omega.engine.plugin import plugin_info, plugin_kind, resolve_plugin_path, run_plugin
 
     path = resolve_plugin_path(plugin)
+    if plugin_kind(path) == "portfolio":
+        raise PluginError(
+            f"plugin {path} is a portfolio strategy plugin (export_portfolio_strategy!): "
+            "check-plugin compares a single-instrument strategy with its Python twin; compare "
+            "a portfolio plugin on a basket instead (run_basket of a config naming it in "
+            "strategy.plugin against the Python portfolio strategy with engine: python)"
+        )
     strategy_name, api_version = plugin_info(path)
     twin_cls = load_twin(twin) if isinstance(twin, str) else twin
     if not (isinstance(twin_cls, type) and issubclass(twin_cls, Strategy)):

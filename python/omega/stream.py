@@ -112,8 +112,9 @@ class BasketStreamSession:
     strategy by name; with ``plugin``, the plugin's strategy and ``strategy`` is ignored).
     With ``portfolio`` (a built-in Rust portfolio strategy's ``(name, params)``, such as
     ``("pairs_zscore", {...})``) that one strategy runs the whole basket and the members'
-    strategies are ignored. `BasketStreamSession.from_config` builds them from a basket
-    config.
+    strategies are ignored; with both, ``plugin`` is a portfolio plugin
+    (``export_portfolio_strategy!``) run with ``portfolio``'s params (its name is unused).
+    `BasketStreamSession.from_config` builds them from a basket config.
     """
 
     def __init__(
@@ -143,7 +144,10 @@ class BasketStreamSession:
         whole = None
         if portfolio is not None:
             name, params = portfolio
-            whole = (name, rust_portfolio_params(name, params))
+            if plugin is not None:  # a portfolio plugin validates its parameters itself
+                whole = (name, dict(params or {}))
+            else:
+                whole = (name, rust_portfolio_params(name, params))
         self._session = _core().BasketStreamSession(
             rows, trace, os.fspath(plugin) if plugin is not None else None, whole
         )
@@ -152,16 +156,25 @@ class BasketStreamSession:
     def from_config(
         cls, config: Any, bars: Mapping[str, BarSeries] | None = None
     ) -> BasketStreamSession:
-        """The session of a basket config (Rust strategies, a plugin or a Rust portfolio
-        strategy). ``bars`` (by symbol) are needed only when a cross converts through the
-        basket's own pair."""
-        from omega.basket import is_portfolio_name, member_settings
+        """The session of a basket config (Rust strategies, a plugin, a Rust portfolio
+        strategy or a portfolio plugin). ``bars`` (by symbol) are needed only when a cross
+        converts through the basket's own pair."""
+        from omega.basket import (
+            is_portfolio_name,
+            is_portfolio_plugin,
+            member_settings,
+            refuse_member_params,
+        )
         from omega.config.basket import member_configs
 
         members = member_configs(config)
         settings = member_settings(config, bars)
         portfolio = None
-        if config.strategy.plugin is None and is_portfolio_name(config.strategy.name):
+        plugin = config.strategy.plugin
+        if plugin is None and is_portfolio_name(config.strategy.name):
+            portfolio = (config.strategy.name, dict(config.strategy.params))
+        elif plugin is not None and is_portfolio_plugin(plugin):
+            refuse_member_params(config, "the plugin's portfolio strategy")
             portfolio = (config.strategy.name, dict(config.strategy.params))
         return cls(
             [

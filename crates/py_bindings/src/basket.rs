@@ -5,7 +5,7 @@
 use crate::boundary::{builtin_strategy, guarded, params_from_dict, run_detached, setup, Columns};
 use crate::errors::{strategy_error, to_pyerr};
 use crate::hybrid::HybridStrategy;
-use crate::plugin::{load, plugin_error};
+use crate::plugin::{load, load_portfolio, plugin_error};
 use crate::result::output_to_dict;
 use numpy::IntoPyArray;
 use omega_engine::bars::check_input;
@@ -23,6 +23,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_basket_hybrid, m)?)?;
     m.add_function(wrap_pyfunction!(run_basket_plugin, m)?)?;
     m.add_function(wrap_pyfunction!(run_basket_portfolio, m)?)?;
+    m.add_function(wrap_pyfunction!(run_basket_portfolio_plugin, m)?)?;
     Ok(())
 }
 
@@ -222,6 +223,37 @@ fn run_basket_portfolio<'py>(
             run_portfolio(&inputs, &mut portfolio, RunOptions { trace })
         })?;
         basket_to_dict(py, out, &read)
+    })
+}
+
+/// `run_basket_portfolio_plugin(members, path, params, trace=False) -> dict`: members are
+/// `(columns, base_timeframe, settings, source)`, run by the portfolio strategy the plugin
+/// library at `path` exports (PluginError for a single-strategy plugin); one account, the
+/// GIL released while it runs.
+#[pyfunction]
+#[pyo3(signature = (members, path, params, trace=false))]
+fn run_basket_portfolio_plugin<'py>(
+    py: Python<'py>,
+    members: &Bound<'py, PyList>,
+    path: &str,
+    params: Option<&Bound<'py, PyDict>>,
+    trace: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    guarded(py, || {
+        let read = read_members(py, members)?;
+        let given = params_from_dict(params)?;
+        let mut portfolio = load_portfolio(py, path)?
+            .create(&given)
+            .map_err(|e| plugin_error(py, e))?;
+        let inputs = basket_members(&read)?;
+        let out = run_detached(py, &basket_source(&read), || {
+            run_portfolio(&inputs, &mut portfolio, RunOptions { trace })
+        });
+        // A fault of the plugin itself wins over the engine error it caused.
+        if let Some(fault) = portfolio.take_fault() {
+            return Err(plugin_error(py, fault));
+        }
+        basket_to_dict(py, out?, &read)
     })
 }
 

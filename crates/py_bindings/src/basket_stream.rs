@@ -1,14 +1,15 @@
 //! `BasketStreamSession`: a basket fed bar by bar (`omega.stream.BasketStreamSession`), with
-//! built-in Rust strategies, a strategy plugin or a built-in Rust portfolio strategy.
+//! built-in Rust strategies, a strategy plugin, a built-in Rust portfolio strategy or a
+//! portfolio plugin.
 
 use crate::basket::account_dict;
 use crate::boundary::{builtin_strategy, guarded, params_from_dict, setup, Columns};
 use crate::errors::{engine_error, strategy_error, to_pyerr};
-use crate::plugin::{load, plugin_error};
+use crate::plugin::{load, load_portfolio, plugin_error};
 use crate::result::output_to_dict;
 use crate::stream::bar_of;
 use omega_engine::{BasketOutput, BasketStream, EngineError, PortfolioStream, RunOptions};
-use omega_plugin_host::PluginStrategy;
+use omega_plugin_host::{PluginPortfolio, PluginStrategy};
 use omega_strategies::{BuiltinStrategy, PairsZScore};
 use omega_strategy_api::Bar;
 use pyo3::prelude::*;
@@ -24,12 +25,14 @@ enum Stream {
     Builtin(Box<BasketStream<BuiltinStrategy>>),
     Plugin(Box<BasketStream<PluginStrategy>>),
     Portfolio(Box<PortfolioStream<PairsZScore>>),
+    PluginPortfolio(Box<PortfolioStream<PluginPortfolio>>),
 }
 
 /// `BasketStreamSession(members, trace=False, plugin=None, portfolio=None)`: members are
 /// `(base_timeframe, settings, strategy_name, params)`; with `portfolio` (a built-in Rust
-/// portfolio strategy's `(name, params)`) the members' names and params are unused; see
-/// `omega.stream`.
+/// portfolio strategy's `(name, params)`) the members' names and params are unused; with
+/// both `plugin` and `portfolio`, the plugin is a portfolio plugin run with `portfolio`'s
+/// params (its name unused); see `omega.stream`.
 #[pyclass(unsendable, name = "BasketStreamSession", module = "omega._core")]
 #[derive(Debug)]
 pub struct PyBasketStream {
@@ -52,6 +55,7 @@ fn push_one(stream: &mut Stream, k: usize, bar: Bar) -> Result<usize, EngineErro
         Stream::Builtin(s) => s.push(k, bar),
         Stream::Plugin(s) => s.push(k, bar),
         Stream::Portfolio(s) => s.push(k, bar),
+        Stream::PluginPortfolio(s) => s.push(k, bar),
     }
 }
 
@@ -82,7 +86,16 @@ impl PyBasketStream {
             }
             let started = |e| to_pyerr(py, e, SOURCE);
             let stream = match (plugin, portfolio) {
-                (_, Some((name, params))) => {
+                (Some(path), Some((_, params))) => {
+                    let given = params_from_dict(params.as_ref())?;
+                    let built = load_portfolio(py, path)?
+                        .create(&given)
+                        .map_err(|e| plugin_error(py, e))?;
+                    Stream::PluginPortfolio(Box::new(
+                        PortfolioStream::new(setups, built, options).map_err(started)?,
+                    ))
+                }
+                (None, Some((name, params))) => {
                     let given = params_from_dict(params.as_ref())?;
                     let built = omega_strategies::build_portfolio(&name, &given)
                         .map_err(|e| strategy_error(py, e.to_string()))?;
@@ -183,6 +196,7 @@ impl PyBasketStream {
             Stream::Builtin(s) => s.times_stepped(),
             Stream::Plugin(s) => s.times_stepped(),
             Stream::Portfolio(s) => s.times_stepped(),
+            Stream::PluginPortfolio(s) => s.times_stepped(),
         })
     }
 
@@ -197,6 +211,7 @@ impl PyBasketStream {
                 Stream::Builtin(s) => s.finish(),
                 Stream::Plugin(s) => s.finish(),
                 Stream::Portfolio(s) => s.finish(),
+                Stream::PluginPortfolio(s) => s.finish(),
             };
             to_dict(py, out.map_err(|e| to_pyerr(py, e, SOURCE))?)
         })

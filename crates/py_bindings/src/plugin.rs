@@ -9,13 +9,14 @@ use crate::boundary::{guarded, params_from_dict, Columns, RunInputs};
 use crate::errors::strategy_error;
 use crate::result::Finished;
 use omega_engine::{run_backtest as engine_run, RunOptions};
-use omega_plugin_host::{Plugin, PluginError, PluginStrategy};
+use omega_plugin_host::{Plugin, PluginError, PluginKind, PluginStrategy, PortfolioPlugin};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run_backtest_plugin, m)?)?;
     m.add_function(wrap_pyfunction!(plugin_info, m)?)?;
+    m.add_function(wrap_pyfunction!(plugin_kind, m)?)?;
     Ok(())
 }
 
@@ -33,6 +34,10 @@ pub(crate) fn plugin_error(py: Python<'_>, error: PluginError) -> PyErr {
 
 pub(crate) fn load(py: Python<'_>, path: &str) -> PyResult<Plugin> {
     Plugin::load(path).map_err(|e| plugin_error(py, e))
+}
+
+pub(crate) fn load_portfolio(py: Python<'_>, path: &str) -> PyResult<PortfolioPlugin> {
+    PortfolioPlugin::load(path).map_err(|e| plugin_error(py, e))
 }
 
 /// The strategy of the plugin at `path` with `params` (the strategy keeps the library
@@ -55,6 +60,17 @@ fn plugin_info(py: Python<'_>, path: &str) -> PyResult<(String, String)> {
     guarded(py, || {
         let plugin = load(py, path)?;
         Ok((plugin.name().to_string(), plugin.api_version().to_string()))
+    })
+}
+
+/// `plugin_kind(path) -> "strategy" | "portfolio"`: which kind of plugin the library is
+/// (from the symbol it exports; nothing in it is called), PluginError if it is neither.
+#[pyfunction]
+fn plugin_kind(py: Python<'_>, path: &str) -> PyResult<&'static str> {
+    guarded(py, || {
+        omega_plugin_host::plugin_kind(path)
+            .map(PluginKind::as_str)
+            .map_err(|e| plugin_error(py, e))
     })
 }
 

@@ -214,15 +214,20 @@ class BasketSubject:
         """The bars fed to a `BasketStreamSession` in time order across the basket: in
         chunks split at ``cut_times``, the last `ONE_BY_ONE` bars one at a time (as a live
         feed pushes them), then finished."""
+        from omega.basket import is_portfolio_plugin
         from omega.stream import BasketStreamSession
 
         series = [bars[s] for s in self.symbols]
+        portfolio = None
+        if self.plugin is not None and is_portfolio_plugin(self.plugin):
+            portfolio = (self.config.strategy.name, dict(self.config.strategy.params))
         session = BasketStreamSession(
             [
                 (m.strategy.name, dict(m.strategy.params), s)
                 for m, s in zip(self.members, self.settings(bars), strict=True)
             ],
             plugin=self.plugin,
+            portfolio=portfolio,
             base_timeframe=series[0].timeframe,
             trace=True,
         )

@@ -355,6 +355,31 @@ def run_basket_plugin(
     return _basket_from_core(out, raw_run_from_core)
 
 
+def run_basket_portfolio_plugin(
+    path: str,
+    members: Sequence[tuple[BarSeries, EngineSettings]],
+    params: Mapping[str, Any],
+    *,
+    trace: bool = False,
+) -> BasketRaw:
+    """The basket in the Rust engine run by the portfolio strategy a plugin library exports
+    (it validates ``params`` itself): members are ``(bars, settings)``; one call, the GIL
+    released."""
+    from omega.engine.plugin import resolve_plugin_path
+    from omega.engine.rust import _core, bar_columns, raw_run_from_core
+
+    out = _core().run_basket_portfolio_plugin(
+        [
+            (bar_columns(bars), bars.timeframe.name, settings, bars.source)
+            for bars, settings in members
+        ],
+        str(resolve_plugin_path(path)),
+        dict(params),
+        trace,
+    )
+    return _basket_from_core(out, raw_run_from_core)
+
+
 def run_basket_hybrid(
     members: Sequence[tuple[BarSeries, Strategy, EngineSettings]],
     *,

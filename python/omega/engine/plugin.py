@@ -43,6 +43,13 @@ def plugin_info(path: str | Path) -> tuple[str, str]:
     return str(name), str(api_version)
 
 
+def plugin_kind(path: str | Path) -> str:
+    """``"strategy"`` (``export_strategy!``: one instance per instrument) or ``"portfolio"``
+    (``export_portfolio_strategy!``: one strategy over a basket), from the symbol the library
+    exports (`PluginError` if it exports neither)."""
+    return str(_core().plugin_kind(str(resolve_plugin_path(path))))
+
+
 def run_plugin(
     bars: BarSeries,
     path: str | Path,
