@@ -8,11 +8,11 @@
 //! trace values; a call costs a few pointer stores per frame and indicator.
 #![allow(unsafe_code)] // calls through the plugin's function table and the trace callback
 
+use crate::instance::{guarded, Adapter, PluginInstance};
 use crate::PluginError;
 use omega_strategy_api::abi::{
     catch_panic, AbiStr, ActionAbi, ActionListAbi, ColumnsAbi, ContextAbi, FrameAbi, IndicatorAbi,
     IndicatorKeyAbi, InitAbi, OrderAbi, PluginDescriptor, PositionAbi, SignalAbi, SliceAbi,
-    STATUS_ERROR, STATUS_NONE, STATUS_PANIC, STATUS_SOME,
 };
 use omega_strategy_api::{
     abi::timeframe, DataSlice, OrderAction, Position, PositionAction, RunContext, Strategy,
@@ -24,10 +24,7 @@ use std::ffi::c_void;
 #[derive(Debug)]
 pub struct PluginStrategy {
     descriptor: &'static PluginDescriptor,
-    instance: *mut c_void,
-    name: String,
-    /// Set when the plugin failed; the plugin is never called again.
-    fault: Option<PluginError>,
+    instance: PluginInstance,
     frames: Vec<FrameAbi>,
     indicators: Vec<IndicatorAbi>,
 }
@@ -45,9 +42,12 @@ impl PluginStrategy {
     ) -> Self {
         PluginStrategy {
             descriptor,
-            instance,
-            name,
-            fault: None,
+            instance: PluginInstance::new(
+                instance,
+                descriptor.last_error,
+                descriptor.destroy,
+                name,
+            ),
             frames: Vec::new(),
             indicators: Vec::new(),
         }
@@ -57,68 +57,7 @@ impl PluginStrategy {
     /// An error the strategy reported on purpose is not a fault: it reached the engine as a
     /// strategy error.
     pub fn take_fault(&mut self) -> Option<PluginError> {
-        self.fault.take()
-    }
-
-    /// Records `fault` and returns the error the engine stops with.
-    fn fail(&mut self, fault: PluginError) -> StrategyError {
-        let error = StrategyError(fault.to_string());
-        self.fault = Some(fault);
-        error
-    }
-
-    fn protocol(&mut self, function: &'static str, message: String) -> StrategyError {
-        self.fail(PluginError::Protocol {
-            strategy: self.name.clone(),
-            function,
-            message,
-        })
-    }
-
-    /// The plugin's message for its last error.
-    fn last_error(&self) -> String {
-        // SAFETY: the instance is live; the message stays valid until the next call on it,
-        // and it is copied at once.
-        unsafe { plugin_message((self.descriptor.last_error)(self.instance)) }
-    }
-
-    /// Whether the call filled its out-parameter; an error of the strategy, or a fault.
-    fn settle(&mut self, function: &'static str, status: i32) -> Result<bool, StrategyError> {
-        match status {
-            STATUS_NONE => Ok(false),
-            STATUS_SOME => Ok(true),
-            STATUS_ERROR => Err(StrategyError(self.last_error())),
-            STATUS_PANIC => {
-                let message = self.last_error();
-                Err(self.fail(PluginError::Panic {
-                    strategy: self.name.clone(),
-                    function,
-                    message,
-                }))
-            }
-            other => Err(self.protocol(function, format!("unknown status {other}"))),
-        }
-    }
-
-    /// Runs `f` (a call through the function table and the handling of its answer) unless
-    /// the plugin faulted before; a panic on this side becomes the fault, so nothing unwinds
-    /// into the engine and the plugin is not called again.
-    fn guarded<R>(
-        &mut self,
-        function: &'static str,
-        f: impl FnOnce(&mut Self) -> Result<R, StrategyError>,
-    ) -> Result<R, StrategyError> {
-        if let Some(fault) = &self.fault {
-            return Err(StrategyError(fault.to_string()));
-        }
-        match catch_panic(|| f(self)) {
-            Ok(result) => result,
-            Err(message) => Err(self.fail(PluginError::HostPanic {
-                strategy: self.name.clone(),
-                function,
-                message,
-            })),
-        }
+        self.instance.take_fault()
     }
 
     /// Describes `slice` in the reusable buffers and returns the `SliceAbi` pointing to them.
@@ -158,29 +97,6 @@ impl PluginStrategy {
     }
 }
 
-/// A message the plugin hands out (`last_error`), copied without trusting it: bytes that are
-/// not UTF-8 are replaced, and a null pointer with a length is said so instead of read.
-///
-/// # Safety
-/// A non-null `s.ptr` must point to `s.len` readable bytes (the plugin's contract).
-pub(crate) unsafe fn plugin_message(s: AbiStr) -> String {
-    if s.len == 0 {
-        return String::new();
-    }
-    if s.ptr.is_null() {
-        return format!(
-            "(the plugin's message is a null pointer with length {})",
-            s.len
-        );
-    }
-    if s.len > isize::MAX as usize {
-        return format!("(the plugin's message has an impossible length {})", s.len);
-    }
-    // SAFETY: non-null, a possible length, and readable by the caller's contract.
-    let bytes = unsafe { std::slice::from_raw_parts(s.ptr, s.len) };
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// The trace callback: `context` is the `DataSlice` of the current call.
 unsafe extern "C" fn record_value(context: *mut c_void, name: AbiStr, value: f64) {
     // Nothing may unwind into the plugin (a recorder that panics loses the value).
@@ -196,15 +112,15 @@ unsafe extern "C" fn record_value(context: *mut c_void, name: AbiStr, value: f64
 
 impl Strategy for PluginStrategy {
     fn name(&self) -> &str {
-        &self.name
+        self.instance.name()
     }
 
     fn init(&mut self, ctx: &mut RunContext<'_>) -> Result<(), StrategyError> {
-        self.guarded("init", |this| this.call_init(ctx))
+        guarded(self, "init", |this| this.call_init(ctx))
     }
 
     fn evaluate(&mut self, slice: &DataSlice<'_>) -> Result<Option<TradeSignal>, StrategyError> {
-        self.guarded("evaluate", |this| this.call_evaluate(slice))
+        guarded(self, "evaluate", |this| this.call_evaluate(slice))
     }
 
     fn manage_position(
@@ -212,7 +128,9 @@ impl Strategy for PluginStrategy {
         position: &Position,
         slice: &DataSlice<'_>,
     ) -> Result<Vec<PositionAction>, StrategyError> {
-        self.guarded("manage_position", |this| this.call_manage(position, slice))
+        guarded(self, "manage_position", |this| {
+            this.call_manage(position, slice)
+        })
     }
 
     fn manage_order(
@@ -220,7 +138,9 @@ impl Strategy for PluginStrategy {
         order: &WorkingOrder,
         slice: &DataSlice<'_>,
     ) -> Result<Vec<OrderAction>, StrategyError> {
-        self.guarded("manage_order", |this| this.call_manage_order(order, slice))
+        guarded(self, "manage_order", |this| {
+            this.call_manage_order(order, slice)
+        })
     }
 }
 
@@ -246,20 +166,22 @@ impl PluginStrategy {
         };
         // SAFETY: the instance is live and not in another call (`&mut self`); `context`
         // points to buffers alive for the call; `out` is a valid out-parameter.
-        let status = unsafe { (self.descriptor.init)(self.instance, &context, &mut out) };
-        self.settle("init", status)?;
+        let status = unsafe { (self.descriptor.init)(self.instance.ptr(), &context, &mut out) };
+        self.instance.settle("init", status)?;
         // SAFETY: the plugin hands out what it owns until its next call (checked non-null).
         let keys: &[IndicatorKeyAbi] = unsafe { owned(out.keys, out.n_keys) }
-            .map_err(|m| self.protocol("init", format!("keys: {m}")))?;
+            .map_err(|m| self.instance.protocol("init", format!("keys: {m}")))?;
         // SAFETY: as above.
         let read: &[u32] = unsafe { owned(out.timeframes, out.n_timeframes) }
-            .map_err(|m| self.protocol("init", format!("timeframes: {m}")))?;
+            .map_err(|m| self.instance.protocol("init", format!("timeframes: {m}")))?;
         for abi in keys {
-            let key = abi.to_key().map_err(|m| self.protocol("init", m))?;
+            let key = abi
+                .to_key()
+                .map_err(|m| self.instance.protocol("init", m))?;
             ctx.indicator_on(key.timeframe, key.side, key.spec);
         }
         for &tf in read {
-            let tf = timeframe(tf).map_err(|m| self.protocol("init", m))?;
+            let tf = timeframe(tf).map_err(|m| self.instance.protocol("init", m))?;
             ctx.read_timeframe(tf);
         }
         Ok(())
@@ -274,14 +196,14 @@ impl PluginStrategy {
         let mut out = SignalAbi::EMPTY;
         // SAFETY: `abi` points into buffers, `position` and `slice`, all alive and unchanged
         // during the call; `out` is a valid out-parameter.
-        let status = unsafe { (self.descriptor.evaluate)(self.instance, &abi, &mut out) };
-        if !self.settle("evaluate", status)? {
+        let status = unsafe { (self.descriptor.evaluate)(self.instance.ptr(), &abi, &mut out) };
+        if !self.instance.settle("evaluate", status)? {
             return Ok(None);
         }
         // SAFETY: the tag is owned by the instance until its next call.
         match unsafe { out.to_signal() } {
             Ok(signal) => Ok(Some(signal)),
-            Err(message) => Err(self.protocol("evaluate", message)),
+            Err(message) => Err(self.instance.protocol("evaluate", message)),
         }
     }
 
@@ -298,18 +220,18 @@ impl PluginStrategy {
             len: 0,
         };
         // SAFETY: as in `evaluate`.
-        let status = unsafe { (self.descriptor.manage)(self.instance, &abi, &mut out) };
-        if !self.settle("manage_position", status)? {
+        let status = unsafe { (self.descriptor.manage)(self.instance.ptr(), &abi, &mut out) };
+        if !self.instance.settle("manage_position", status)? {
             return Ok(Vec::new());
         }
         // SAFETY: the plugin hands out `len` actions it owns until its next call.
         let actions: &[ActionAbi] = unsafe { owned(out.actions, out.len) }
-            .map_err(|m| self.protocol("manage_position", m))?;
+            .map_err(|m| self.instance.protocol("manage_position", m))?;
         actions
             .iter()
             .map(ActionAbi::to_action)
             .collect::<Result<Vec<_>, String>>()
-            .map_err(|m| self.protocol("manage_position", m))
+            .map_err(|m| self.instance.protocol("manage_position", m))
     }
 }
 
@@ -327,18 +249,18 @@ impl PluginStrategy {
         };
         // SAFETY: as in `evaluate`; `order` and its tag are alive during the call.
         let status =
-            unsafe { (self.descriptor.manage_order)(self.instance, &abi, &order, &mut out) };
-        if !self.settle("manage_order", status)? {
+            unsafe { (self.descriptor.manage_order)(self.instance.ptr(), &abi, &order, &mut out) };
+        if !self.instance.settle("manage_order", status)? {
             return Ok(Vec::new());
         }
         // SAFETY: the plugin hands out `len` actions it owns until its next call.
-        let actions: &[ActionAbi] =
-            unsafe { owned(out.actions, out.len) }.map_err(|m| self.protocol("manage_order", m))?;
+        let actions: &[ActionAbi] = unsafe { owned(out.actions, out.len) }
+            .map_err(|m| self.instance.protocol("manage_order", m))?;
         actions
             .iter()
             .map(ActionAbi::to_order_action)
             .collect::<Result<Vec<_>, String>>()
-            .map_err(|m| self.protocol("manage_order", m))
+            .map_err(|m| self.instance.protocol("manage_order", m))
     }
 }
 
@@ -357,11 +279,9 @@ pub(crate) unsafe fn owned<'a, T>(ptr: *const T, len: usize) -> Result<&'a [T], 
     Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
 }
 
-impl Drop for PluginStrategy {
-    fn drop(&mut self) {
-        // SAFETY: the instance came from `create` and is destroyed exactly once; `destroy`
-        // catches a panic of the strategy's own `Drop`, and returns nothing to handle here.
-        unsafe { (self.descriptor.destroy)(self.instance) };
+impl Adapter for PluginStrategy {
+    fn instance(&mut self) -> &mut PluginInstance {
+        &mut self.instance
     }
 }
 
@@ -369,6 +289,7 @@ impl Drop for PluginStrategy {
 mod tests {
     use super::*;
     use omega_strategy_api::abi::PluginStrategy as Exported;
+    use omega_strategy_api::abi::STATUS_SOME;
     use omega_strategy_api::ParamValue;
 
     struct Still;
@@ -405,17 +326,18 @@ mod tests {
         assert_eq!(status, STATUS_SOME);
         let mut strategy = PluginStrategy::new(&STILL, instance, "still".into());
         // A bug on this side of a call (describing a slice, reading an answer).
-        let error = strategy
-            .guarded("evaluate", |_| -> Result<(), StrategyError> {
-                panic!("host bug")
-            })
-            .unwrap_err();
+        let error = guarded(
+            &mut strategy,
+            "evaluate",
+            |_| -> Result<(), StrategyError> { panic!("host bug") },
+        )
+        .unwrap_err();
         assert_eq!(
             error.0,
             "plugin strategy still: the host panicked around evaluate: host bug"
         );
         let mut called = false;
-        let again = strategy.guarded("manage_position", |_| {
+        let again = guarded(&mut strategy, "manage_position", |_| {
             called = true;
             Ok(())
         });

@@ -29,6 +29,7 @@
 #![deny(unsafe_code)]
 
 mod adapter;
+mod instance;
 mod loader;
 mod portfolio_adapter;
 mod portfolio_loader;

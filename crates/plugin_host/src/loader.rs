@@ -1,8 +1,8 @@
 //! Opening a plugin library and checking its descriptor before anything else is called.
 #![allow(unsafe_code)] // dlopen, the symbol lookup and reading the plugin's descriptor
 
-use crate::adapter::plugin_message;
 use crate::adapter::PluginStrategy;
+use crate::instance::plugin_message;
 use crate::PluginError;
 use crate::PluginKind;
 use libloading::Library;

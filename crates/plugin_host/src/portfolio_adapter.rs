@@ -4,18 +4,19 @@
 //! engine's `BasketContext`, in its order (so the engine's basket handles are the plugin's).
 //! Per call it describes the engine's `BasketSlice` as a `BasketSliceAbi`: each member's
 //! slice as a `SliceAbi` (pointers to its frames' bars and its series, no copy), its
-//! position and whether a bar closes now, and the handles. The guards are those of
-//! `adapter`: a panic on either side, an error or an answer the ABI does not allow stops the
-//! run with a [`PluginError`] kept for the caller ([`PluginPortfolio::take_fault`]).
+//! position and whether a bar closes now, and the handles. The guards are `instance`'s,
+//! shared with `adapter`: a panic on either side, an error or an answer the ABI does not
+//! allow stops the run with a [`PluginError`] kept for the caller
+//! ([`PluginPortfolio::take_fault`]).
 #![allow(unsafe_code)] // calls through the plugin's function table
 
-use crate::adapter::{owned, plugin_message};
+use crate::adapter::owned;
+use crate::instance::{guarded, Adapter, PluginInstance};
 use crate::PluginError;
 use omega_strategy_api::abi::{
-    catch_panic, AbiStr, ActionAbi, ActionListAbi, BasketContextAbi, BasketHandleAbi,
-    BasketInitAbi, BasketMemberAbi, BasketRequestAbi, BasketSliceAbi, ColumnsAbi, FrameAbi,
-    IndicatorAbi, MemberSignalAbi, PortfolioPluginDescriptor, PositionAbi, SignalListAbi, SliceAbi,
-    STATUS_ERROR, STATUS_NONE, STATUS_PANIC, STATUS_SOME,
+    AbiStr, ActionAbi, ActionListAbi, BasketContextAbi, BasketHandleAbi, BasketInitAbi,
+    BasketMemberAbi, BasketRequestAbi, BasketSliceAbi, ColumnsAbi, FrameAbi, IndicatorAbi,
+    MemberSignalAbi, PortfolioPluginDescriptor, PositionAbi, SignalListAbi, SliceAbi,
 };
 use omega_strategy_api::{
     BasketContext, BasketSlice, PortfolioStrategy, Position, PositionAction, StrategyError,
@@ -27,10 +28,7 @@ use std::ffi::c_void;
 #[derive(Debug)]
 pub struct PluginPortfolio {
     descriptor: &'static PortfolioPluginDescriptor,
-    instance: *mut c_void,
-    name: String,
-    /// Set when the plugin failed; the plugin is never called again.
-    fault: Option<PluginError>,
+    instance: PluginInstance,
     /// The basket's size, set by `init`.
     n_members: usize,
     /// Every member's frames and series, one after the other (reused per call).
@@ -91,9 +89,12 @@ impl PluginPortfolio {
     ) -> Self {
         PluginPortfolio {
             descriptor,
-            instance,
-            name,
-            fault: None,
+            instance: PluginInstance::new(
+                instance,
+                descriptor.last_error,
+                descriptor.destroy,
+                name,
+            ),
             n_members: 0,
             frames: Vec::new(),
             indicators: Vec::new(),
@@ -105,64 +106,7 @@ impl PluginPortfolio {
     /// The failure of the plugin itself (panic, invalid answer) that stopped a run, if any;
     /// an error the strategy reported on purpose is not a fault.
     pub fn take_fault(&mut self) -> Option<PluginError> {
-        self.fault.take()
-    }
-
-    fn fail(&mut self, fault: PluginError) -> StrategyError {
-        let error = StrategyError(fault.to_string());
-        self.fault = Some(fault);
-        error
-    }
-
-    fn protocol(&mut self, function: &'static str, message: String) -> StrategyError {
-        self.fail(PluginError::Protocol {
-            strategy: self.name.clone(),
-            function,
-            message,
-        })
-    }
-
-    fn last_error(&self) -> String {
-        // SAFETY: the instance is live; the message stays valid until the next call on it,
-        // and it is copied at once.
-        unsafe { plugin_message((self.descriptor.last_error)(self.instance)) }
-    }
-
-    /// Whether the call filled its out-parameter; an error of the strategy, or a fault.
-    fn settle(&mut self, function: &'static str, status: i32) -> Result<bool, StrategyError> {
-        match status {
-            STATUS_NONE => Ok(false),
-            STATUS_SOME => Ok(true),
-            STATUS_ERROR => Err(StrategyError(self.last_error())),
-            STATUS_PANIC => {
-                let message = self.last_error();
-                Err(self.fail(PluginError::Panic {
-                    strategy: self.name.clone(),
-                    function,
-                    message,
-                }))
-            }
-            other => Err(self.protocol(function, format!("unknown status {other}"))),
-        }
-    }
-
-    /// Runs `f` unless the plugin faulted before; a panic on this side becomes the fault.
-    fn guarded<R>(
-        &mut self,
-        function: &'static str,
-        f: impl FnOnce(&mut Self) -> Result<R, StrategyError>,
-    ) -> Result<R, StrategyError> {
-        if let Some(fault) = &self.fault {
-            return Err(StrategyError(fault.to_string()));
-        }
-        match catch_panic(|| f(self)) {
-            Ok(result) => result,
-            Err(message) => Err(self.fail(PluginError::HostPanic {
-                strategy: self.name.clone(),
-                function,
-                message,
-            })),
-        }
+        self.instance.take_fault()
     }
 
     /// Describes `basket` in the reusable buffers and returns the `BasketSliceAbi` pointing
@@ -247,18 +191,18 @@ impl PluginPortfolio {
 
 impl PortfolioStrategy for PluginPortfolio {
     fn name(&self) -> &str {
-        &self.name
+        self.instance.name()
     }
 
     fn init(&mut self, ctx: &mut BasketContext<'_>) -> Result<(), StrategyError> {
-        self.guarded("init", |this| this.call_init(ctx))
+        guarded(self, "init", |this| this.call_init(ctx))
     }
 
     fn evaluate(
         &mut self,
         basket: &BasketSlice<'_>,
     ) -> Result<Vec<(usize, TradeSignal)>, StrategyError> {
-        self.guarded("evaluate", |this| this.call_evaluate(basket))
+        guarded(self, "evaluate", |this| this.call_evaluate(basket))
     }
 
     fn manage_position(
@@ -267,7 +211,7 @@ impl PortfolioStrategy for PluginPortfolio {
         position: &Position,
         basket: &BasketSlice<'_>,
     ) -> Result<Vec<PositionAction>, StrategyError> {
-        self.guarded("manage_position", |this| {
+        guarded(self, "manage_position", |this| {
             this.call_manage(member, position, basket)
         })
     }
@@ -280,7 +224,7 @@ impl PluginPortfolio {
         if ctx.pip_sizes.len() != n {
             return Err(StrategyError(format!(
                 "portfolio {}: {} pip sizes for {n} symbols",
-                self.name,
+                self.instance.name(),
                 ctx.pip_sizes.len()
             )));
         }
@@ -301,18 +245,21 @@ impl PluginPortfolio {
         };
         // SAFETY: the instance is live and not in another call (`&mut self`); `context`
         // points to buffers alive for the call; `out` is a valid out-parameter.
-        let status = unsafe { (self.descriptor.init)(self.instance, &context, &mut out) };
-        self.settle("init", status)?;
+        let status = unsafe { (self.descriptor.init)(self.instance.ptr(), &context, &mut out) };
+        self.instance.settle("init", status)?;
         // SAFETY: the plugin hands out what it owns until its next call (checked non-null).
         let requests: &[BasketRequestAbi] = unsafe { owned(out.requests, out.n_requests) }
-            .map_err(|m| self.protocol("init", format!("requests: {m}")))?;
+            .map_err(|m| self.instance.protocol("init", format!("requests: {m}")))?;
         for request in requests {
             let member = request.member as usize;
             if member >= n {
                 let message = format!("an indicator declared on member {member} of {n}");
-                return Err(self.protocol("init", message));
+                return Err(self.instance.protocol("init", message));
             }
-            let key = request.key.to_key().map_err(|m| self.protocol("init", m))?;
+            let key = request
+                .key
+                .to_key()
+                .map_err(|m| self.instance.protocol("init", m))?;
             ctx.indicator_on(member, key.timeframe, key.side, key.spec);
         }
         self.n_members = n;
@@ -330,14 +277,14 @@ impl PluginPortfolio {
         };
         // SAFETY: `abi` points into the buffers and the engine's basket, all alive and
         // unchanged during the call; `out` is a valid out-parameter.
-        let status = unsafe { (self.descriptor.evaluate)(self.instance, &abi, &mut out) };
-        if !self.settle("evaluate", status)? {
+        let status = unsafe { (self.descriptor.evaluate)(self.instance.ptr(), &abi, &mut out) };
+        if !self.instance.settle("evaluate", status)? {
             return Ok(Vec::new());
         }
         // SAFETY: the plugin hands out `len` signals (and their tags) it owns until its
         // next call.
-        let signals: &[MemberSignalAbi] =
-            unsafe { owned(out.signals, out.len) }.map_err(|m| self.protocol("evaluate", m))?;
+        let signals: &[MemberSignalAbi] = unsafe { owned(out.signals, out.len) }
+            .map_err(|m| self.instance.protocol("evaluate", m))?;
         let mut decoded = Vec::with_capacity(signals.len());
         for s in signals {
             let member = s.member as usize;
@@ -346,11 +293,11 @@ impl PluginPortfolio {
                     "a signal for member {member} in a basket of {}",
                     self.n_members
                 );
-                return Err(self.protocol("evaluate", message));
+                return Err(self.instance.protocol("evaluate", message));
             }
             // SAFETY: as above, the tag is the plugin's until its next call.
-            let signal =
-                unsafe { s.signal.to_signal() }.map_err(|m| self.protocol("evaluate", m))?;
+            let signal = unsafe { s.signal.to_signal() }
+                .map_err(|m| self.instance.protocol("evaluate", m))?;
             decoded.push((member, signal));
         }
         Ok(decoded)
@@ -365,7 +312,7 @@ impl PluginPortfolio {
         let Ok(index) = u32::try_from(member) else {
             return Err(StrategyError(format!(
                 "portfolio {}: member {member}",
-                self.name
+                self.instance.name()
             )));
         };
         let position = PositionAbi::from_position(position);
@@ -375,27 +322,26 @@ impl PluginPortfolio {
             len: 0,
         };
         // SAFETY: as in `evaluate`; `position` and its tag are alive during the call.
-        let status =
-            unsafe { (self.descriptor.manage)(self.instance, index, &position, &abi, &mut out) };
-        if !self.settle("manage_position", status)? {
+        let status = unsafe {
+            (self.descriptor.manage)(self.instance.ptr(), index, &position, &abi, &mut out)
+        };
+        if !self.instance.settle("manage_position", status)? {
             return Ok(Vec::new());
         }
         // SAFETY: the plugin hands out `len` actions it owns until its next call.
         let actions: &[ActionAbi] = unsafe { owned(out.actions, out.len) }
-            .map_err(|m| self.protocol("manage_position", m))?;
+            .map_err(|m| self.instance.protocol("manage_position", m))?;
         actions
             .iter()
             .map(ActionAbi::to_action)
             .collect::<Result<Vec<_>, String>>()
-            .map_err(|m| self.protocol("manage_position", m))
+            .map_err(|m| self.instance.protocol("manage_position", m))
     }
 }
 
-impl Drop for PluginPortfolio {
-    fn drop(&mut self) {
-        // SAFETY: the instance came from `create` and is destroyed exactly once; `destroy`
-        // catches a panic of the strategy's own `Drop`.
-        unsafe { (self.descriptor.destroy)(self.instance) };
+impl Adapter for PluginPortfolio {
+    fn instance(&mut self) -> &mut PluginInstance {
+        &mut self.instance
     }
 }
 
@@ -403,6 +349,7 @@ impl Drop for PluginPortfolio {
 mod tests {
     use super::*;
     use omega_strategy_api::abi::PluginPortfolioStrategy;
+    use omega_strategy_api::abi::STATUS_SOME;
     use omega_strategy_api::ParamValue;
 
     struct Idle;
@@ -438,17 +385,18 @@ mod tests {
         let status = unsafe { (IDLE.create)(std::ptr::null(), 0, &mut instance) };
         assert_eq!(status, STATUS_SOME);
         let mut portfolio = PluginPortfolio::new(&IDLE, instance, "idle".into());
-        let error = portfolio
-            .guarded("evaluate", |_| -> Result<(), StrategyError> {
-                panic!("host bug")
-            })
-            .unwrap_err();
+        let error = guarded(
+            &mut portfolio,
+            "evaluate",
+            |_| -> Result<(), StrategyError> { panic!("host bug") },
+        )
+        .unwrap_err();
         assert_eq!(
             error.0,
             "plugin strategy idle: the host panicked around evaluate: host bug"
         );
         let mut called = false;
-        let again = portfolio.guarded("manage_position", |_| {
+        let again = guarded(&mut portfolio, "manage_position", |_| {
             called = true;
             Ok(())
         });

@@ -17,6 +17,7 @@
 #![allow(unsafe_code)] // the exported functions dereference the host's pointers
 
 use super::codec::{column, text, timeframe};
+use super::guest_instance::{create_boxed, destroy_boxed, instance, status_of, UNUSABLE};
 use super::panic::catch_panic;
 use super::types::*;
 use crate::context::{BarFed, Declared, Instrument, InstrumentId, RunContext};
@@ -125,22 +126,11 @@ impl<T: PluginStrategy> Instance<T> {
     /// an error or a panic. `f` returns `Ok(true)` when it filled its out-parameter.
     fn call(&mut self, f: impl FnOnce(&mut Self) -> Result<bool, String>) -> i32 {
         if self.poisoned || self.strategy.is_none() {
-            self.error = "the strategy instance is unusable after an earlier failure".into();
+            self.error = UNUSABLE.into();
             return STATUS_ERROR;
         }
-        match catch_panic(|| f(self)) {
-            Ok(Ok(true)) => STATUS_SOME,
-            Ok(Ok(false)) => STATUS_NONE,
-            Ok(Err(message)) => {
-                self.error = message;
-                STATUS_ERROR
-            }
-            Err(message) => {
-                self.poisoned = true;
-                self.error = message;
-                STATUS_PANIC
-            }
-        }
+        let outcome = catch_panic(|| f(self));
+        status_of(outcome, &mut self.error, &mut self.poisoned)
     }
 
     /// `Strategy::init` with the host's context; keeps the declarations' layout.
@@ -367,45 +357,18 @@ pub(super) fn resolved(
     })
 }
 
-/// # Safety
-/// `instance` must come from `create::<T>` and not be destroyed; no other call on it runs.
-unsafe fn instance<'a, T>(instance: *mut c_void) -> &'a mut Instance<T> {
-    // SAFETY: forwarded from the caller: an exclusive pointer to a live `Instance<T>`.
-    unsafe { &mut *instance.cast::<Instance<T>>() }
-}
-
 unsafe extern "C" fn create<T: PluginStrategy>(
     params: *const ParamAbi,
     n_params: usize,
     out: *mut *mut c_void,
 ) -> i32 {
-    let built = catch_panic(|| {
-        // SAFETY: the host passes `n_params` valid entries whose strings live for the call.
-        let given = unsafe { column(params, n_params) }
-            .iter()
-            .map(|p| unsafe { p.to_param() })
-            .collect::<Result<Vec<_>, String>>()?;
-        T::create(&given)
-    });
-    let (status, instance) = match built {
-        Ok(Ok(strategy)) => (STATUS_SOME, Instance::new(Some(strategy), String::new())),
-        Ok(Err(message)) => (STATUS_ERROR, Instance::<T>::new(None, message)),
-        Err(message) => (STATUS_PANIC, Instance::new(None, message)),
-    };
-    // SAFETY: `out` is a valid place for one pointer (the host's contract).
-    unsafe { *out = Box::into_raw(Box::new(instance)).cast::<c_void>() };
-    status
+    // SAFETY: the host's contract for `create`.
+    unsafe { create_boxed(params, n_params, out, T::create, Instance::<T>::new) }
 }
 
 unsafe extern "C" fn destroy<T: PluginStrategy>(ptr: *mut c_void) {
-    if ptr.is_null() {
-        return;
-    }
-    // SAFETY: `ptr` came from `create::<T>` (Box::into_raw) and is destroyed once.
-    let boxed = unsafe { Box::from_raw(ptr.cast::<Instance<T>>()) };
-    // A strategy's `Drop` may panic too: it must not unwind into the host (nobody is left
-    // to read the message).
-    let _ = catch_panic(move || drop(boxed));
+    // SAFETY: the host destroys an instance from `create::<T>` once.
+    unsafe { destroy_boxed::<Instance<T>>(ptr) }
 }
 
 unsafe extern "C" fn init<T: PluginStrategy>(
@@ -414,7 +377,7 @@ unsafe extern "C" fn init<T: PluginStrategy>(
     out: *mut InitAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     // SAFETY: the host passes a valid context for the duration of the call.
     let status = inst.call(|inst| unsafe { inst.start_run(&*ctx) }.map(|()| true));
     let ok = status == STATUS_SOME;
@@ -436,7 +399,7 @@ unsafe extern "C" fn evaluate<T: PluginStrategy>(
     out: *mut SignalAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     inst.call(|inst| {
         // SAFETY: the host passes a valid slice for the duration of the call.
         let signal =
@@ -461,7 +424,7 @@ unsafe extern "C" fn manage<T: PluginStrategy>(
     out: *mut ActionListAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     let status = inst.call(|inst| {
         // SAFETY: the host passes a valid slice for the duration of the call.
         let slice_abi = unsafe { &*slice };
@@ -502,7 +465,7 @@ unsafe extern "C" fn manage_order<T: PluginStrategy>(
     out: *mut ActionListAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     let status = inst.call(|inst| {
         // SAFETY: the host passes a valid order (and its tag) for the duration of the call.
         let order = unsafe { (*order).to_order()? };
@@ -541,6 +504,6 @@ unsafe fn publish_actions<T>(inst: &Instance<T>, status: i32, out: *mut ActionLi
 
 unsafe extern "C" fn last_error<T: PluginStrategy>(ptr: *mut c_void) -> AbiStr {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     AbiStr::new(&inst.error)
 }

@@ -24,6 +24,7 @@
 mod codec;
 mod export;
 mod guest;
+mod guest_instance;
 mod panic;
 mod portfolio_guest;
 mod portfolio_types;

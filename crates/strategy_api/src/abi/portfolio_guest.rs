@@ -15,6 +15,7 @@
 
 use super::codec::{column, text, timeframe};
 use super::guest::resolved;
+use super::guest_instance::{create_boxed, destroy_boxed, instance, status_of, UNUSABLE};
 use super::panic::catch_panic;
 use super::portfolio_types::*;
 use super::types::*;
@@ -90,22 +91,11 @@ impl<T: PluginPortfolioStrategy> Instance<T> {
     /// Runs `f` with panics caught, as `guest::Instance::call`.
     fn call(&mut self, f: impl FnOnce(&mut Self) -> Result<bool, String>) -> i32 {
         if self.poisoned || self.strategy.is_none() {
-            self.error = "the strategy instance is unusable after an earlier failure".into();
+            self.error = UNUSABLE.into();
             return STATUS_ERROR;
         }
-        match catch_panic(|| f(self)) {
-            Ok(Ok(true)) => STATUS_SOME,
-            Ok(Ok(false)) => STATUS_NONE,
-            Ok(Err(message)) => {
-                self.error = message;
-                STATUS_ERROR
-            }
-            Err(message) => {
-                self.poisoned = true;
-                self.error = message;
-                STATUS_PANIC
-            }
-        }
+        let outcome = catch_panic(|| f(self));
+        status_of(outcome, &mut self.error, &mut self.poisoned)
     }
 
     /// `PortfolioStrategy::init` with the host's basket; keeps the declarations.
@@ -326,44 +316,18 @@ unsafe fn with_basket<R>(
     }))
 }
 
-/// # Safety
-/// `instance` must come from `create::<T>` and not be destroyed; no other call on it runs.
-unsafe fn instance<'a, T>(instance: *mut c_void) -> &'a mut Instance<T> {
-    // SAFETY: forwarded from the caller: an exclusive pointer to a live `Instance<T>`.
-    unsafe { &mut *instance.cast::<Instance<T>>() }
-}
-
 unsafe extern "C" fn create<T: PluginPortfolioStrategy>(
     params: *const ParamAbi,
     n_params: usize,
     out: *mut *mut c_void,
 ) -> i32 {
-    let built = catch_panic(|| {
-        // SAFETY: the host passes `n_params` valid entries whose strings live for the call.
-        let given = unsafe { column(params, n_params) }
-            .iter()
-            .map(|p| unsafe { p.to_param() })
-            .collect::<Result<Vec<_>, String>>()?;
-        T::create(&given)
-    });
-    let (status, instance) = match built {
-        Ok(Ok(strategy)) => (STATUS_SOME, Instance::new(Some(strategy), String::new())),
-        Ok(Err(message)) => (STATUS_ERROR, Instance::<T>::new(None, message)),
-        Err(message) => (STATUS_PANIC, Instance::new(None, message)),
-    };
-    // SAFETY: `out` is a valid place for one pointer (the host's contract).
-    unsafe { *out = Box::into_raw(Box::new(instance)).cast::<c_void>() };
-    status
+    // SAFETY: the host's contract for `create`.
+    unsafe { create_boxed(params, n_params, out, T::create, Instance::<T>::new) }
 }
 
 unsafe extern "C" fn destroy<T: PluginPortfolioStrategy>(ptr: *mut c_void) {
-    if ptr.is_null() {
-        return;
-    }
-    // SAFETY: `ptr` came from `create::<T>` (Box::into_raw) and is destroyed once.
-    let boxed = unsafe { Box::from_raw(ptr.cast::<Instance<T>>()) };
-    // A strategy's `Drop` may panic too: it must not unwind into the host.
-    let _ = catch_panic(move || drop(boxed));
+    // SAFETY: the host destroys an instance from `create::<T>` once.
+    unsafe { destroy_boxed::<Instance<T>>(ptr) }
 }
 
 unsafe extern "C" fn init<T: PluginPortfolioStrategy>(
@@ -372,7 +336,7 @@ unsafe extern "C" fn init<T: PluginPortfolioStrategy>(
     out: *mut BasketInitAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     // SAFETY: the host passes a valid context for the duration of the call.
     let status = inst.call(|inst| unsafe { inst.start_run(&*ctx) }.map(|()| true));
     let ok = status == STATUS_SOME;
@@ -392,7 +356,7 @@ unsafe extern "C" fn evaluate<T: PluginPortfolioStrategy>(
     out: *mut SignalListAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     let status = inst.call(|inst| {
         let strategy = inst.strategy.as_mut().expect("checked by `call`");
         // SAFETY: the host passes a valid basket for the duration of the call.
@@ -429,7 +393,7 @@ unsafe extern "C" fn manage<T: PluginPortfolioStrategy>(
     out: *mut ActionListAbi,
 ) -> i32 {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     let status = inst.call(|inst| {
         let member = member as usize;
         if member >= inst.n_members {
@@ -479,6 +443,6 @@ unsafe extern "C" fn manage<T: PluginPortfolioStrategy>(
 
 unsafe extern "C" fn last_error<T: PluginPortfolioStrategy>(ptr: *mut c_void) -> AbiStr {
     // SAFETY: the host's contract for every call on an instance.
-    let inst = unsafe { instance::<T>(ptr) };
+    let inst = unsafe { instance::<Instance<T>>(ptr) };
     AbiStr::new(&inst.error)
 }
