@@ -83,17 +83,7 @@ impl Plugin {
         // SAFETY: version and layout match ours, and the descriptor is a static of a library
         // that is never unloaded.
         let descriptor: &'static PluginDescriptor = unsafe { &*raw };
-        // SAFETY: the strings point to statics of the plugin.
-        let text = |s: omega_strategy_api::abi::AbiStr, what: &str| {
-            unsafe { s.to_str() }
-                .map(str::to_string)
-                .map_err(|e| PluginError::Descriptor {
-                    path: path.clone(),
-                    message: format!("{what}: {e}"),
-                })
-        };
-        let name = text(descriptor.name, "name")?;
-        let api_version = text(descriptor.api_version, "api_version")?;
+        let (name, api_version) = descriptor_texts(&path, descriptor.name, descriptor.api_version)?;
         Ok(Plugin {
             path,
             descriptor,
@@ -241,6 +231,25 @@ pub(crate) fn create_instance(
         },
         other => protocol(format!("unknown status {other}: {message}")),
     })
+}
+
+/// The strategy name and API version a descriptor declares, copied; a string that is not
+/// UTF-8 is a `PluginError::Descriptor`.
+pub(crate) fn descriptor_texts(
+    path: &Path,
+    name: omega_strategy_api::abi::AbiStr,
+    api_version: omega_strategy_api::abi::AbiStr,
+) -> Result<(String, String), PluginError> {
+    let text = |s: omega_strategy_api::abi::AbiStr, what: &str| {
+        // SAFETY: the strings point to statics of the plugin, which is never unloaded.
+        unsafe { s.to_str() }
+            .map(str::to_string)
+            .map_err(|e| PluginError::Descriptor {
+                path: path.to_path_buf(),
+                message: format!("{what}: {e}"),
+            })
+    };
+    Ok((text(name, "name")?, text(api_version, "api_version")?))
 }
 
 /// The descriptor function of the library: [`PLUGIN_SYMBOL`], else the symbol of an earlier

@@ -2,11 +2,11 @@
 //! single-strategy one (same version rule, its own table of sizes).
 #![allow(unsafe_code)] // the symbol's call and reading the plugin's descriptor
 
-use crate::loader::{check_sizes, check_version, create_instance, lookup, open};
+use crate::loader::{check_sizes, check_version, create_instance, descriptor_texts, lookup, open};
 use crate::portfolio_adapter::PluginPortfolio;
 use crate::{PluginError, PluginKind};
 use omega_strategy_api::abi::{
-    catch_panic, AbiStr, PortfolioAbiSizes, PortfolioPluginDescriptor, LEGACY_PLUGIN_SYMBOLS,
+    catch_panic, PortfolioAbiSizes, PortfolioPluginDescriptor, LEGACY_PLUGIN_SYMBOLS,
     PLUGIN_SYMBOL, PORTFOLIO_PLUGIN_SYMBOL,
 };
 use omega_strategy_api::ParamValue;
@@ -86,17 +86,7 @@ impl PortfolioPlugin {
         )?;
         // SAFETY: version and layout match ours; a static of a library never unloaded.
         let descriptor: &'static PortfolioPluginDescriptor = unsafe { &*raw };
-        let text = |s: AbiStr, what: &str| {
-            // SAFETY: the strings point to statics of the plugin.
-            unsafe { s.to_str() }
-                .map(str::to_string)
-                .map_err(|e| PluginError::Descriptor {
-                    path: path.clone(),
-                    message: format!("{what}: {e}"),
-                })
-        };
-        let name = text(descriptor.name, "name")?;
-        let api_version = text(descriptor.api_version, "api_version")?;
+        let (name, api_version) = descriptor_texts(&path, descriptor.name, descriptor.api_version)?;
         Ok(PortfolioPlugin {
             path,
             descriptor,
